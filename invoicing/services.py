@@ -1,0 +1,305 @@
+"""Writes of the invoicing app: Create Invoice, post, cancel, credit.
+
+Every service here locks in the project's one order (timesheets/services.py):
+the sales order, then its lines in primary-key order, then entries. Entries
+are linked and freed with set-based UPDATEs; the lines' stored totals are then
+recomputed from the entries, never adjusted by a delta.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from sales.errors import Conflict
+from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
+from sales.services import sale_lines_lock, sale_lines_set_totals
+from sales.units import amount, minutes_to_qty, tax_amount
+from timesheets.models import TimeEntry
+from timesheets.services import sale_lines_recompute
+
+from .models import ZERO, Invoice, InvoiceLine, InvoiceSequence
+
+PREFIX = {Invoice.Kind.INVOICE: "INV", Invoice.Kind.CREDIT_NOTE: "RINV"}
+
+
+# --- Totals -----------------------------------------------------------------
+
+def _price_line(line: InvoiceLine) -> None:
+    line.amount_untaxed = amount(line.quantity, line.price_unit)
+    line.amount_tax = tax_amount(line.amount_untaxed, line.tax_rate)
+
+
+def _total_invoice(invoice: Invoice) -> None:
+    """Store the invoice totals as sums of its rounded lines."""
+    sums = invoice.lines.aggregate(untaxed=Sum("amount_untaxed"), tax=Sum("amount_tax"))
+    invoice.amount_untaxed = sums["untaxed"] or ZERO
+    invoice.amount_tax = sums["tax"] or ZERO
+    invoice.amount_total = invoice.amount_untaxed + invoice.amount_tax
+    invoice.save(update_fields=["amount_untaxed", "amount_tax", "amount_total"])
+
+
+def _snapshot_customer(invoice: Invoice) -> None:
+    customer = invoice.customer
+    invoice.customer_name = customer.name
+    invoice.customer_address = customer.address
+    invoice.customer_vat = customer.vat_number
+
+
+def sale_lines_recompute_invoiced(*, line_ids: Iterable[int]) -> None:
+    """Recompute invoiced minutes (from entries) and invoiced quantity (from invoice lines).
+
+    Invoiced quantity = lines of live invoices (draft or posted) less lines of
+    posted credit notes, the same moment the credited entries are freed.
+    """
+    line_ids = sorted(set(line_ids))
+    sale_lines_recompute(line_ids=line_ids)
+    signed = defaultdict(lambda: ZERO)
+    rows = (
+        InvoiceLine.objects.filter(sale_line_id__in=line_ids)
+        .filter(Q(invoice__kind=Invoice.Kind.INVOICE, invoice__state__in=[Invoice.State.DRAFT, Invoice.State.POSTED])
+                | Q(invoice__kind=Invoice.Kind.CREDIT_NOTE, invoice__state=Invoice.State.POSTED))
+        .values("sale_line_id", "invoice__kind")
+        .annotate(qty=Sum("quantity"))
+        .order_by()
+    )
+    for row in rows:
+        sign = -1 if row["invoice__kind"] == Invoice.Kind.CREDIT_NOTE else 1
+        signed[row["sale_line_id"]] += sign * row["qty"]
+    sale_lines_set_totals(totals={pk: {"qty_invoiced": signed[pk]} for pk in line_ids})
+
+
+# --- Create Invoice (DESIGN Rule 7) ------------------------------------------
+
+def _check_period(period_start, period_end) -> None:
+    for name, value in (("period_start", period_start), ("period_end", period_end)):
+        if value is not None and not isinstance(value, datetime.date):
+            raise ValidationError({name: "Enter a valid date."})
+    if period_start and period_end and period_start > period_end:
+        raise ValidationError({"period_end": "The period ends before it starts."})
+
+
+def _bill_timesheets(invoice: Invoice, line: SaleOrderLine, period_start, period_end) -> InvoiceLine | None:
+    """Link the line's unbilled entries in the period to a new invoice line, in one UPDATE."""
+    entries = TimeEntry.objects.filter(sale_line=line, invoice_line__isnull=True)
+    if period_start:
+        entries = entries.filter(date__gte=period_start)
+    if period_end:
+        entries = entries.filter(date__lte=period_end)
+    inv_line = InvoiceLine.objects.create(
+        invoice=invoice, sale_line=line, name=line.name or line.product.name, quantity=ZERO, uom=line.uom,
+        price_unit=line.price_unit, tax_rate=line.tax.rate if line.tax_id else ZERO,
+    )
+    if not entries.update(invoice_line=inv_line):
+        inv_line.delete()
+        return None
+    # Summed from what the UPDATE linked, so the line bills exactly its entries.
+    inv_line.minutes = inv_line.timesheets.aggregate(m=Sum("billable_minutes"))["m"]
+    inv_line.quantity = minutes_to_qty(inv_line.minutes, line.uom)
+    _price_line(inv_line)
+    inv_line.save(update_fields=["minutes", "quantity", "amount_untaxed", "amount_tax"])
+    return inv_line
+
+
+def _bill_quantity(invoice: Invoice, line: SaleOrderLine) -> InvoiceLine | None:
+    """Bill ordered − invoiced (prepaid) or delivered − invoiced (manual)."""
+    qty = line.to_invoice
+    if qty <= 0:
+        return None
+    inv_line = InvoiceLine(
+        invoice=invoice, sale_line=line, name=line.name or line.product.name, quantity=qty, uom=line.uom,
+        price_unit=line.price_unit, tax_rate=line.tax.rate if line.tax_id else ZERO,
+    )
+    _price_line(inv_line)
+    inv_line.save()
+    return inv_line
+
+
+@transaction.atomic
+def invoice_create_from_order(*, order: SaleOrder, period_start: datetime.date | None = None,
+                              period_end: datetime.date | None = None, user=None) -> Invoice:
+    """Create Invoice: a draft billing everything the order has to invoice (timesheets within the period)."""
+    _check_period(period_start, period_end)
+    # The order's row lock makes two clicks at once queue: the second finds nothing left.
+    order = SaleOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    if order.state != SaleOrder.State.SALE:
+        raise ValidationError(f"{order.name} is not a confirmed sales order: confirm it before invoicing.")
+    lines = sale_lines_lock(ids=order.lines.values_list("pk", flat=True))
+    lines = SaleOrderLine.objects.filter(pk__in=[line.pk for line in lines]).select_related("product", "tax").order_by("pk")
+    invoice = Invoice(kind=Invoice.Kind.INVOICE, customer=order.customer, sale_order=order, created_by=user,
+                      period_start=period_start, period_end=period_end)
+    _snapshot_customer(invoice)
+    invoice.save()
+    billed = []
+    for line in lines:
+        if line.policy == ServicePolicy.DELIVERED_TIMESHEET:
+            inv_line = _bill_timesheets(invoice, line, period_start, period_end)
+        else:
+            inv_line = _bill_quantity(invoice, line)
+        if inv_line is not None:
+            billed.append(line.pk)
+    if not billed:
+        period = ""
+        if period_start or period_end:
+            period = f" for timesheets from {period_start or 'the start'} to {period_end or 'today'}"
+        raise ValidationError(f"There is nothing to invoice on {order.name}{period}.")
+    _total_invoice(invoice)
+    sale_lines_recompute_invoiced(line_ids=billed)
+    return invoice
+
+
+# --- Drafts -------------------------------------------------------------------
+
+def _lock_invoice(invoice: Invoice, *, states: Iterable[str], action: str) -> Invoice:
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.state not in states:
+        raise Conflict(f"{invoice} is {invoice.get_state_display().lower()} and cannot be {action}.")
+    return invoice
+
+
+def _line_ids(invoice: Invoice) -> list[int]:
+    return list(invoice.lines.values_list("sale_line_id", flat=True).distinct().order_by())
+
+
+@transaction.atomic
+def invoice_remove_timesheets(*, invoice: Invoice, entry_ids: Iterable[int]) -> Invoice:
+    """Take entries off a draft invoice; they are to invoice again and editable."""
+    ids = {int(i) for i in entry_ids}
+    invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="changed")
+    if invoice.is_credit_note:
+        raise Conflict("Timesheets are taken off invoices, not credit notes: cancel the credit note instead.")
+    sale_lines_lock(ids=_line_ids(invoice))
+    entries = TimeEntry.objects.filter(pk__in=ids, invoice_line__invoice=invoice)
+    found = set(entries.values_list("pk", flat=True))
+    if not ids or found != ids:
+        missing = ", ".join(str(i) for i in sorted(ids - found)) or "none given"
+        raise ValidationError({"timesheets": f"These timesheets are not on {invoice}: {missing}."})
+    entries.update(invoice_line=None)
+    for inv_line in invoice.lines.filter(minutes__gt=0):
+        inv_line.minutes = inv_line.timesheets.aggregate(m=Sum("billable_minutes"))["m"] or 0
+        if inv_line.minutes == 0:
+            inv_line.delete()
+            continue
+        inv_line.quantity = minutes_to_qty(inv_line.minutes, inv_line.uom)
+        _price_line(inv_line)
+        inv_line.save(update_fields=["minutes", "quantity", "amount_untaxed", "amount_tax"])
+    _total_invoice(invoice)
+    sale_lines_recompute_invoiced(line_ids=_line_ids(invoice) + list(
+        TimeEntry.objects.filter(pk__in=ids).values_list("sale_line_id", flat=True)))
+    return invoice
+
+
+@transaction.atomic
+def invoice_cancel(*, invoice: Invoice) -> Invoice:
+    """Cancel a draft; its entries are freed to be invoiced again."""
+    invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="cancelled (use a credit note)")
+    line_ids = _line_ids(invoice)
+    sale_lines_lock(ids=line_ids)
+    TimeEntry.objects.filter(invoice_line__invoice=invoice).update(invoice_line=None)
+    invoice.state = Invoice.State.CANCELLED
+    invoice.save(update_fields=["state"])
+    sale_lines_recompute_invoiced(line_ids=line_ids)
+    return invoice
+
+
+# --- Posting (DESIGN Rule 9) --------------------------------------------------
+
+def _next_number(kind: str, year: int) -> str:
+    """Take the next number of the year; the sequence row stays locked until commit.
+
+    A rollback returns the number, so numbers have no gaps.
+    """
+    try:
+        with transaction.atomic():
+            InvoiceSequence.objects.get_or_create(kind=kind, year=year)
+    except IntegrityError:
+        pass  # created by a concurrent first posting of the year
+    seq = InvoiceSequence.objects.select_for_update().get(kind=kind, year=year)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return f"{PREFIX[kind]}/{year}/{seq.last:05d}"
+
+
+@transaction.atomic
+def invoice_post(*, invoice: Invoice) -> Invoice:
+    """Post a draft: number it, snapshot the customer, freeze it. A credit note frees its entries."""
+    invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="posted")
+    if not invoice.lines.exists():
+        raise ValidationError(f"{invoice} has no lines: cancel it instead.")
+    line_ids = _line_ids(invoice)
+    sale_lines_lock(ids=line_ids)
+    today = timezone.localdate()
+    invoice.invoice_date = today
+    invoice.number = _next_number(invoice.kind, today.year)
+    invoice.state = Invoice.State.POSTED
+    invoice.posted_at = timezone.now()
+    _snapshot_customer(invoice)
+    invoice.save(update_fields=["invoice_date", "number", "state", "posted_at",
+                                "customer_name", "customer_address", "customer_vat"])
+    if invoice.is_credit_note:
+        credited = TimeEntry.objects.filter(credit_lines__invoice=invoice, invoice_line__invoice=invoice.refers_id)
+        credited.update(invoice_line=None)
+    sale_lines_recompute_invoiced(line_ids=line_ids)
+    return invoice
+
+
+# --- Credit notes -------------------------------------------------------------
+
+@transaction.atomic
+def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = None, user=None) -> Invoice:
+    """Draft a credit note for a posted invoice: in full, or for the named entries only.
+
+    Posting it gives the entries back: they are to invoice again.
+    """
+    invoice = _lock_invoice(invoice, states=[Invoice.State.POSTED], action="credited")
+    if invoice.is_credit_note:
+        raise Conflict(f"{invoice} is a credit note: only invoices are credited.")
+    pending = TimeEntry.objects.filter(credit_lines__invoice__refers=invoice,
+                                       credit_lines__invoice__state=Invoice.State.DRAFT)
+    live = TimeEntry.objects.filter(invoice_line__invoice=invoice).exclude(pk__in=pending)
+    if entry_ids is not None:
+        ids = {int(i) for i in entry_ids}
+        found = set(live.filter(pk__in=ids).values_list("pk", flat=True))
+        if not ids or found != ids:
+            missing = ", ".join(str(i) for i in sorted(ids - found)) or "none given"
+            raise ValidationError({"timesheets": f"These timesheets are not billed by {invoice} "
+                                                 f"or are already on a credit note: {missing}."})
+        live = live.filter(pk__in=ids)
+    note = Invoice(kind=Invoice.Kind.CREDIT_NOTE, customer=invoice.customer, sale_order=invoice.sale_order,
+                   refers=invoice, created_by=user)
+    _snapshot_customer(note)
+    note.save()
+    by_line = defaultdict(list)
+    for entry_id, line_id, minutes in live.values_list("pk", "invoice_line_id", "billable_minutes"):
+        by_line[line_id].append((entry_id, minutes))
+    for origin in invoice.lines.order_by("pk"):
+        if origin.minutes:  # a timesheet line: give back entries
+            if origin.pk not in by_line:
+                continue
+            minutes = sum(m for _, m in by_line[origin.pk])
+            # All of it given back: copy the quantity, so the credit negates the line exactly.
+            qty = origin.quantity if minutes == origin.minutes else minutes_to_qty(minutes, origin.uom)
+        else:
+            if entry_ids is not None:
+                continue
+            credited = InvoiceLine.objects.filter(origin=origin).exclude(
+                invoice__state=Invoice.State.CANCELLED).aggregate(q=Sum("quantity"))["q"] or ZERO
+            minutes, qty = 0, origin.quantity - credited
+            if qty <= 0:
+                continue
+        line = InvoiceLine(invoice=note, sale_line_id=origin.sale_line_id, origin=origin, name=origin.name,
+                           quantity=qty, uom=origin.uom, price_unit=origin.price_unit, tax_rate=origin.tax_rate,
+                           minutes=minutes)
+        _price_line(line)
+        line.save()
+        if minutes:
+            line.credited_timesheets.set([entry_id for entry_id, _ in by_line[origin.pk]])
+    if not note.lines.exists():
+        raise ValidationError(f"There is nothing left to credit on {invoice}.")
+    _total_invoice(note)
+    return note
+

@@ -1,0 +1,46 @@
+"""Time and money at the edges: minutes are stored, hours and days are shown.
+
+A quantity in a line's unit is its minutes divided by the unit's length,
+rounded HALF-UP to 0.01; an amount is quantity × price rounded HALF-UP to cents.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+
+HOUR = "hour"
+DAY = "day"
+UOM_CHOICES = [(HOUR, "Hours"), (DAY, "Days")]
+
+CENT = Decimal("0.01")
+
+
+def minutes_per_unit(uom: str) -> int:
+    """Return how many minutes one unit of `uom` holds (1 day = HOURS_PER_DAY hours)."""
+    if uom == HOUR:
+        return 60
+    if uom == DAY:
+        return 60 * settings.HOURS_PER_DAY
+    raise ValueError(f"Unknown unit {uom!r}")
+
+
+def round_cents(value: Decimal) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def minutes_to_qty(minutes: int, uom: str) -> Decimal:
+    """Return `minutes` in `uom`, rounded HALF-UP to 0.01 (400 min -> 6.67 h)."""
+    return round_cents(Decimal(minutes) / minutes_per_unit(uom))
+
+
+def qty_to_minutes(qty: Decimal, uom: str) -> int:
+    """Return a quantity in `uom` as whole minutes, rounded HALF-UP."""
+    return int((Decimal(qty) * minutes_per_unit(uom)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def amount(qty: Decimal, price: Decimal) -> Decimal:
+    return round_cents(Decimal(qty) * Decimal(price))
+
+
+def tax_amount(untaxed: Decimal, rate_percent: Decimal) -> Decimal:
+    return round_cents(Decimal(untaxed) * Decimal(rate_percent) / 100)

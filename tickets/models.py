@@ -1,0 +1,99 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from projects.models import Project, Task
+from sales.models import Customer, SaleOrderLine
+from sales.services import sale_line_check_billable
+
+
+class HelpdeskTeam(models.Model):
+    name = models.CharField(max_length=200)
+    timesheet_on_ticket = models.BooleanField(
+        "Timesheet on Ticket", default=False, help_text="Agents log time on this team's tickets."
+    )
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.PROTECT, related_name="teams",
+        help_text="Where the time of this team's tickets goes.",
+    )
+    time_reinvoicing = models.BooleanField(
+        "Time Reinvoicing", default=False, help_text="Bill the time to the ticket's Sales Order Item."
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="helpdesk_teams")
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = "Helpdesk Team"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(timesheet_on_ticket=False) | Q(project__isnull=False),
+                name="team_timesheet_needs_project",
+                violation_error_message="Timesheet on Ticket needs a project.",
+            ),
+            models.CheckConstraint(
+                condition=Q(time_reinvoicing=False) | Q(timesheet_on_ticket=True),
+                name="team_reinvoicing_needs_timesheet",
+                violation_error_message="Time Reinvoicing needs Timesheet on Ticket.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.timesheet_on_ticket and not self.project_id:
+            raise ValidationError({"project": "Timesheet on Ticket needs a project where the time goes."})
+        if self.time_reinvoicing:
+            if not self.timesheet_on_ticket:
+                raise ValidationError({"time_reinvoicing": "Time Reinvoicing needs Timesheet on Ticket."})
+            if not self.project.billable:
+                raise ValidationError(
+                    {"time_reinvoicing": f"Time Reinvoicing needs a Billable project: mark {self.project} Billable."}
+                )
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        IN_PROGRESS = "in_progress", "In Progress"
+        ON_HOLD = "on_hold", "On Hold"
+        SOLVED = "solved", "Solved"
+        CLOSED = "closed", "Closed"
+
+    team = models.ForeignKey(HelpdeskTeam, on_delete=models.PROTECT, related_name="tickets")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    task = models.OneToOneField(
+        Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="ticket",
+        help_text="A task of the team's project; both show the same Timesheets.",
+    )
+    sale_line = models.ForeignKey(
+        SaleOrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets",
+        verbose_name="Sales Order Item",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.title}"
+
+    def clean(self):
+        errors = {}
+        if self.task_id and self.team_id:
+            if self.task.project_id != self.team.project_id:
+                errors["task"] = f"Choose a task of {self.team.project or 'the team’s project'}, the team's project."
+        if self.sale_line_id and self.customer_id:
+            try:
+                sale_line_check_billable(line=self.sale_line, customer=self.customer)
+            except ValidationError as e:
+                errors["sale_line"] = e.messages
+        if errors:
+            raise ValidationError(errors)

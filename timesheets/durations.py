@@ -1,0 +1,66 @@
+"""Durations as people type them, and back.
+
+Accepted: `1:30`, `1.5`, `1,5`, `2`, `1h30`, `1h 30m`, `2h`, `90m`, `90 min`.
+"""
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+
+MAX_MINUTES = 24 * 60
+HINT = "Enter a duration like 1:30, 1.5, 1h30 or 90m."
+
+_CLOCK = re.compile(r"^(\d{1,3}):([0-5]\d)$")
+_DECIMAL = re.compile(r"^\d{1,3}(?:[.,]\d+)?$|^[.,]\d+$")
+_UNITS = re.compile(r"^(?:(\d{1,3})\s*h(?:ours?|rs?)?)?\s*(?:(\d{1,4})\s*m(?:in(?:utes?|s)?)?)?$")
+_HOURS_MINUTES = re.compile(r"^(\d{1,3})\s*h\s*(\d{1,2})$")
+
+
+def parse_duration(text) -> int:
+    """Return the minutes in `text`; raise ValidationError with an accepted form otherwise."""
+    if isinstance(text, bool) or text is None:
+        raise ValidationError(f"A duration is required. {HINT}", code="invalid")
+    value = str(text).strip().lower()
+    if not value:
+        raise ValidationError(f"A duration is required. {HINT}", code="required")
+    if value.startswith("-"):
+        raise ValidationError(f"A duration cannot be negative. {HINT}", code="min_value")
+    minutes = _minutes(value)
+    if minutes is None:
+        raise ValidationError(f"“{str(text)[:40]}” is not a duration. {HINT}", code="invalid")
+    check_minutes(minutes)
+    return minutes
+
+
+def check_minutes(minutes: int) -> None:
+    """Refuse durations of zero, below zero, or over 24 hours (DESIGN Rule 3)."""
+    if minutes <= 0:
+        raise ValidationError("A duration must be more than 0 minutes.", code="min_value")
+    if minutes > MAX_MINUTES:
+        raise ValidationError("A single time entry cannot exceed 24 hours (24:00).", code="max_value")
+
+
+def _minutes(value: str) -> int | None:
+    if match := _CLOCK.match(value):
+        return int(match[1]) * 60 + int(match[2])
+    if _DECIMAL.match(value):
+        try:
+            hours = Decimal(value.replace(",", "."))
+        except InvalidOperation:
+            return None
+        return int((hours * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if match := _HOURS_MINUTES.match(value):
+        if int(match[2]) >= 60:
+            return None
+        return int(match[1]) * 60 + int(match[2])
+    if value and (match := _UNITS.match(value)) and (match[1] or match[2]):
+        return int(match[1] or 0) * 60 + int(match[2] or 0)
+    return None
+
+
+def format_minutes(minutes: int) -> str:
+    """Return minutes as H:MM (90 -> "1:30")."""
+    sign = "-" if minutes < 0 else ""
+    hours, rest = divmod(abs(int(minutes)), 60)
+    return f"{sign}{hours}:{rest:02d}"

@@ -1,0 +1,81 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from projects.models import Project, Task
+from sales.models import SaleOrderLine
+from tickets.models import Ticket
+
+from .durations import MAX_MINUTES, format_minutes
+
+
+class TimeEntry(models.Model):
+    """One line of a Timesheet: time an agent spent on a ticket and/or its task."""
+
+    date = models.DateField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_entries",
+                             verbose_name="agent")
+    description = models.CharField(max_length=500, blank=True)
+    minutes = models.PositiveIntegerField(help_text="Time spent, in minutes.")
+    # `minutes` rounded up to the product's billing increment; 0 when the entry bills no line.
+    billable_minutes = models.PositiveIntegerField(default=0, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="time_entries")
+    task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries")
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries")
+    sale_line = models.ForeignKey(
+        SaleOrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries",
+        verbose_name="Sales Order Item",
+    )
+    # Set by hand: the line stays when the ticket's or task's Sales Order Item changes.
+    sale_line_manual = models.BooleanField("Sales Order Item set by hand", default=False)
+    # The live invoice line billing this entry; cleared when a draft is cancelled
+    # or a credit note giving the entry back is posted. Set means locked.
+    invoice_line = models.ForeignKey(
+        "invoicing.InvoiceLine", null=True, blank=True, on_delete=models.PROTECT, related_name="timesheets",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = "timesheet"
+        verbose_name_plural = "Timesheets"
+        constraints = [
+            models.CheckConstraint(condition=Q(minutes__gt=0) & Q(minutes__lte=MAX_MINUTES),
+                                   name="entry_minutes_0_24h"),
+            models.CheckConstraint(condition=Q(billable_minutes__gte=F("minutes")) | Q(billable_minutes=0),
+                                   name="entry_billable_rounds_up"),
+            models.CheckConstraint(condition=Q(ticket__isnull=False) | Q(task__isnull=False),
+                                   name="entry_on_ticket_or_task"),
+            models.CheckConstraint(condition=Q(invoice_line__isnull=True) | Q(sale_line__isnull=False),
+                                   name="entry_invoiced_has_line"),
+        ]
+        indexes = [
+            # "Create Invoice" reads the unbilled entries of a line within a period.
+            models.Index(fields=["sale_line", "date"], condition=Q(invoice_line__isnull=True),
+                         name="entry_unbilled_by_line"),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.user} {format_minutes(self.minutes)}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        entry = super().from_db(db, field_names, values)
+        # The line it was on, so saving it elsewhere recomputes both lines.
+        entry._loaded_sale_line_id = entry.__dict__.get("sale_line_id")
+        return entry
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._previous_sale_line_id = getattr(self, "_loaded_sale_line_id", None)
+        self._loaded_sale_line_id = self.sale_line_id
+
+    @property
+    def is_invoiced(self) -> bool:
+        return self.invoice_line_id is not None
+
+    @property
+    def duration(self) -> str:
+        return format_minutes(self.minutes)

@@ -1,0 +1,56 @@
+"""Keep Delivered and entry links true whatever saved the rows (admin, API, shell)."""
+
+from django.db.models.signals import post_delete, post_save, pre_save
+
+from projects.models import Project, Task
+from tickets.models import HelpdeskTeam, Ticket
+
+from . import services
+from .models import TimeEntry
+
+# Fields whose change moves a record's unbilled time to another line or task.
+WATCHED = {
+    Ticket: (("team_id", "task_id", "sale_line_id", "customer_id"), services.timesheets_follow_ticket, "ticket"),
+    Task: (("sale_line_id", "project_id"), services.timesheets_follow_task, "task"),
+    Project: (("sale_line_id", "billable"), services.timesheets_follow_project, "project"),
+    HelpdeskTeam: (("time_reinvoicing", "project_id"), services.timesheets_follow_team, "team"),
+}
+
+
+def entry_saved(sender, instance, raw=False, **kwargs):
+    """A signal receiver which recomputes Delivered of the lines an entry is and was on."""
+    if raw:
+        return
+    services.sale_lines_recompute(line_ids={instance.sale_line_id, getattr(instance, "_previous_sale_line_id", None)})
+
+
+def entry_deleted(sender, instance, **kwargs):
+    """A signal receiver which recomputes Delivered of the line a deleted entry was on."""
+    services.sale_lines_recompute(line_ids={instance.sale_line_id})
+
+
+def remember_links(sender, instance, raw=False, **kwargs):
+    """A signal receiver which notes the watched fields as stored, before a save."""
+    if raw or instance.pk is None:
+        return
+    fields = WATCHED[sender][0]
+    instance._stored_links = sender.objects.filter(pk=instance.pk).values_list(*fields).first()
+
+
+def follow_links(sender, instance, created=False, raw=False, **kwargs):
+    """A signal receiver which moves unbilled time after a ticket/task/project/team changed its links."""
+    if raw or created:
+        return
+    fields, follow, name = WATCHED[sender]
+    stored = getattr(instance, "_stored_links", None)
+    if stored is not None and stored != tuple(getattr(instance, f) for f in fields):
+        follow(**{name: instance})
+
+
+def connect():
+    post_save.connect(entry_saved, sender=TimeEntry, dispatch_uid="timesheets.entry_saved")
+    post_delete.connect(entry_deleted, sender=TimeEntry, dispatch_uid="timesheets.entry_deleted")
+    for model in WATCHED:
+        uid = f"timesheets.{model._meta.model_name}"
+        pre_save.connect(remember_links, sender=model, dispatch_uid=f"{uid}.remember")
+        post_save.connect(follow_links, sender=model, dispatch_uid=f"{uid}.follow")

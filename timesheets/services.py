@@ -1,0 +1,273 @@
+"""Writes of the timesheets app: logging time, and keeping Delivered true.
+
+Lock order, everywhere: sales order, then its lines (primary-key order), then
+time entries. Taking them in one order is what keeps an agent saving time and
+an accountant clicking "Create Invoice" on the same line from deadlocking.
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q, QuerySet, Sum, Value
+from django.utils import timezone
+
+from projects.models import Project, Task
+from sales.errors import Conflict
+from sales.models import SaleOrderLine
+from sales.services import sale_line_check_billable, sale_lines_lock, sale_lines_set_totals
+from tickets.models import HelpdeskTeam, Ticket
+
+from .durations import check_minutes
+from .models import TimeEntry
+
+INVOICED_MESSAGE = "You cannot modify timesheets that are already invoiced."
+_UNSET = object()
+
+
+# --- Delivered -------------------------------------------------------------
+
+@transaction.atomic
+def sale_lines_recompute(*, line_ids: Iterable[int | None]) -> None:
+    """Recompute Delivered and invoiced minutes of these lines from their entries.
+
+    Locks first, then sums: the sum then sees every entry committed before the
+    lock was granted, so concurrent loggers cannot lose each other's time the
+    way a `delivered += minutes` would (DESIGN Rule 5).
+    """
+    lines = sale_lines_lock(ids=line_ids)
+    if not lines:
+        return
+    totals = {line.pk: {"delivered_minutes": 0, "invoiced_minutes": 0} for line in lines}
+    sums = (
+        TimeEntry.objects.filter(sale_line_id__in=totals)
+        .values("sale_line_id")
+        .annotate(
+            delivered=Sum("billable_minutes"),
+            invoiced=Sum("billable_minutes", filter=Q(invoice_line__isnull=False)),
+        )
+        .order_by()
+    )
+    for row in sums:
+        totals[row["sale_line_id"]] = {"delivered_minutes": row["delivered"], "invoiced_minutes": row["invoiced"] or 0}
+    sale_lines_set_totals(totals=totals)
+
+
+# --- Which line an entry bills (DESIGN Rule 4) ------------------------------
+
+def sale_line_for(*, ticket: Ticket | None, task: Task | None, project: Project) -> SaleOrderLine | None:
+    """Return the line time on this ticket/task bills by default; None means non-billable."""
+    if ticket is not None and ticket.team.time_reinvoicing and ticket.sale_line_id:
+        return ticket.sale_line
+    if task is not None and task.sale_line_id:
+        return task.sale_line
+    if project.billable and project.sale_line_id:
+        return project.sale_line
+    return None
+
+
+def billable_minutes(minutes: int, line: SaleOrderLine | None) -> int:
+    """Round up to the line's billing increment; 0 for non-billable time."""
+    if line is None:
+        return 0
+    step = line.product.billing_increment_minutes
+    return -(-minutes // step) * step
+
+
+def _billable_expression(line: SaleOrderLine | None):
+    """The same rounding as `billable_minutes`, for a set-based UPDATE."""
+    if line is None:
+        return Value(0)
+    step = line.product.billing_increment_minutes
+    if step == 1:
+        return F("minutes")
+    return (F("minutes") + (step - 1)) / step * step
+
+
+def _context(*, ticket: Ticket | None, task: Task | None) -> tuple[Ticket | None, Task | None, Project]:
+    """Return (ticket, task, project) for time logged on a ticket and/or task: an entry carries both."""
+    if ticket is None and task is None:
+        raise ValidationError("Log time on a ticket or on a task.")
+    if ticket is not None:
+        if not ticket.team.timesheet_on_ticket:
+            raise ValidationError(
+                {"ticket": f"Timesheet on Ticket is off for the team {ticket.team}: time cannot be logged on its tickets."}
+            )
+        if task is not None and ticket.task_id != task.pk:
+            raise ValidationError({"task": f"{task} is not the task linked to ticket {ticket}."})
+        task = ticket.task
+    else:
+        ticket = Ticket.objects.filter(task=task).select_related("team").first()
+    project = task.project if task is not None else ticket.team.project
+    return ticket, task, project
+
+
+def _customer(ticket: Ticket | None, task: Task | None):
+    return ticket.customer if ticket is not None else task.billing_customer
+
+
+def _line(*, ticket, task, project, sale_line) -> tuple[SaleOrderLine | None, bool]:
+    """Return (line, set by hand) and refuse a line the entry may not bill."""
+    manual = sale_line is not None
+    line = sale_line if manual else sale_line_for(ticket=ticket, task=task, project=project)
+    if line is not None:
+        try:
+            sale_line_check_billable(line=line, customer=_customer(ticket, task))
+        except ValidationError as e:
+            raise ValidationError({"sale_line": e.messages}) from e
+    return line, manual
+
+
+def _check_date(date) -> None:
+    if not isinstance(date, datetime.date):
+        raise ValidationError({"date": "Enter a valid date."})
+    if date > timezone.localdate():
+        raise ValidationError({"date": "Time cannot be logged in the future."})
+
+
+def _check_minutes(minutes) -> None:
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise ValidationError({"minutes": "Enter the duration as whole minutes."})
+    try:
+        check_minutes(minutes)
+    except ValidationError as e:
+        raise ValidationError({"minutes": e.messages}) from e
+
+
+def _check_description(description) -> None:
+    limit = TimeEntry._meta.get_field("description").max_length
+    if not isinstance(description, str):
+        raise ValidationError({"description": "Enter the description as text."})
+    if len(description) > limit:
+        raise ValidationError({"description": f"Keep the description under {limit} characters."})
+
+
+# --- Logging time -----------------------------------------------------------
+
+@transaction.atomic
+def timesheet_log(*, user, date: datetime.date, minutes: int, description: str = "",
+                  ticket: Ticket | None = None, task: Task | None = None,
+                  sale_line: SaleOrderLine | None = None) -> TimeEntry:
+    """Log time on a ticket or a task; giving `sale_line` sets the line by hand."""
+    _check_date(date)
+    _check_minutes(minutes)
+    _check_description(description)
+    ticket, task, project = _context(ticket=ticket, task=task)
+    line, manual = _line(ticket=ticket, task=task, project=project, sale_line=sale_line)
+    sale_lines_lock(ids=[line.pk] if line else [])
+    entry = TimeEntry(
+        date=date, user=user, description=description, minutes=minutes,
+        billable_minutes=billable_minutes(minutes, line), project=project, task=task, ticket=ticket,
+        sale_line=line, sale_line_manual=manual,
+    )
+    entry.save()  # the post_save receiver recomputes the line's Delivered
+    return entry
+
+
+def _lock_entry(entry: TimeEntry, *, also_lines: Iterable[int | None] = ()) -> TimeEntry:
+    """Lock the entry's lines, then the entry; refuse it when it is invoiced."""
+    while True:
+        current = TimeEntry.objects.only("sale_line_id").get(pk=entry.pk)
+        sale_lines_lock(ids=[current.sale_line_id, *also_lines])
+        locked = TimeEntry.objects.select_for_update().select_related("ticket__team", "task__project", "project").get(pk=entry.pk)
+        if locked.sale_line_id == current.sale_line_id:
+            break  # nobody moved it between the two reads; otherwise lock the new line too
+    if locked.is_invoiced:
+        raise Conflict(INVOICED_MESSAGE)
+    return locked
+
+
+@transaction.atomic
+def timesheet_update(*, entry: TimeEntry, date=_UNSET, minutes=_UNSET, description=_UNSET,
+                     sale_line=_UNSET) -> TimeEntry:
+    """Edit an unbilled entry. `sale_line` sets its line by hand; None returns it to the default."""
+    new_line_ids = [sale_line.pk] if isinstance(sale_line, SaleOrderLine) else []
+    entry = _lock_entry(entry, also_lines=new_line_ids)
+    if date is not _UNSET:
+        _check_date(date)
+        entry.date = date
+    if minutes is not _UNSET:
+        _check_minutes(minutes)
+        entry.minutes = minutes
+    if description is not _UNSET:
+        _check_description(description)
+        entry.description = description
+    if sale_line is not _UNSET:
+        line, manual = _line(ticket=entry.ticket, task=entry.task, project=entry.project, sale_line=sale_line)
+        entry.sale_line, entry.sale_line_manual = line, manual
+        sale_lines_lock(ids=[line.pk] if line else [])
+    entry.billable_minutes = billable_minutes(entry.minutes, entry.sale_line)
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def timesheet_delete(*, entry: TimeEntry) -> None:
+    """Delete an unbilled entry; its line's Delivered drops with it."""
+    entry = _lock_entry(entry)
+    entry.delete()
+
+
+# --- Entries follow their ticket, task and Sales Order Item (Rules 2, 10) ---
+
+def _unbilled(qs: QuerySet[TimeEntry]) -> QuerySet[TimeEntry]:
+    return qs.filter(invoice_line__isnull=True)
+
+
+@transaction.atomic
+def timesheets_rebill(*, entries: QuerySet[TimeEntry]) -> int:
+    """Move unbilled, not hand-set entries to the line their ticket/task/project now bills.
+
+    Set-based: one UPDATE per distinct (ticket, task, project), then the
+    affected lines are recomputed, since `update()` sends no signals.
+    """
+    movable = _unbilled(entries).filter(sale_line_manual=False)
+    groups = list(movable.values_list("ticket_id", "task_id", "project_id").distinct().order_by())
+    if not groups:
+        return 0
+    tickets = Ticket.objects.select_related("team", "sale_line__product").in_bulk({g[0] for g in groups if g[0]})
+    tasks = Task.objects.select_related("sale_line__product").in_bulk({g[1] for g in groups if g[1]})
+    projects = Project.objects.select_related("sale_line__product").in_bulk({g[2] for g in groups})
+    targets = {g: sale_line_for(ticket=tickets.get(g[0]), task=tasks.get(g[1]), project=projects[g[2]]) for g in groups}
+    old_ids = set(movable.values_list("sale_line_id", flat=True).distinct().order_by())
+    sale_lines_lock(ids=old_ids | {line.pk for line in targets.values() if line})
+    moved = 0
+    for (ticket_id, task_id, project_id), line in targets.items():
+        moved += (
+            movable.filter(ticket_id=ticket_id, task_id=task_id, project_id=project_id)
+            .update(sale_line=line, billable_minutes=_billable_expression(line))
+        )
+    sale_lines_recompute(line_ids=old_ids | {line.pk for line in targets.values() if line})
+    return moved
+
+
+@transaction.atomic
+def timesheets_follow_ticket(*, ticket: Ticket) -> int:
+    """After a ticket's task or Sales Order Item changed: relink and rebill its unbilled entries.
+
+    Entries logged on the ticket move to its new task (or to the team's project
+    when unlinked); entries logged on the new task before it was linked gain the ticket.
+    """
+    project = ticket.task.project if ticket.task_id else ticket.team.project
+    _unbilled(TimeEntry.objects.filter(ticket=ticket)).exclude(task_id=ticket.task_id, project=project).update(
+        task=ticket.task, project=project
+    )
+    if ticket.task_id:
+        _unbilled(TimeEntry.objects.filter(task_id=ticket.task_id, ticket__isnull=True)).update(ticket=ticket)
+    on_ticket = Q(ticket=ticket)
+    if ticket.task_id:
+        on_ticket |= Q(task_id=ticket.task_id)
+    return timesheets_rebill(entries=TimeEntry.objects.filter(on_ticket))
+
+
+def timesheets_follow_task(*, task: Task) -> int:
+    return timesheets_rebill(entries=TimeEntry.objects.filter(task=task))
+
+
+def timesheets_follow_project(*, project: Project) -> int:
+    return timesheets_rebill(entries=TimeEntry.objects.filter(project=project))
+
+
+def timesheets_follow_team(*, team: HelpdeskTeam) -> int:
+    return timesheets_rebill(entries=TimeEntry.objects.filter(ticket__team=team))
