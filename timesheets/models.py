@@ -61,8 +61,8 @@ class TimeEntry(models.Model):
         return f"{self.date} {self.user} {format_minutes(self.minutes)}"
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        entry = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, *args, **kwargs):
+        entry = super().from_db(db, field_names, values, *args, **kwargs)
         # The line it was on, so saving it elsewhere recomputes both lines.
         entry._loaded_sale_line_id = entry.__dict__.get("sale_line_id")
         return entry

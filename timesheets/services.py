@@ -170,7 +170,7 @@ def _lock_entry(entry: TimeEntry, *, also_lines: Iterable[int | None] = ()) -> T
     while True:
         current = TimeEntry.objects.only("sale_line_id").get(pk=entry.pk)
         sale_lines_lock(ids=[current.sale_line_id, *also_lines])
-        locked = TimeEntry.objects.select_for_update().select_related("ticket__team", "task__project", "project").get(pk=entry.pk)
+        locked = TimeEntry.objects.select_for_update(of=("self",)).select_related("ticket__team", "task__project", "project").get(pk=entry.pk)
         if locked.sale_line_id == current.sale_line_id:
             break  # nobody moved it between the two reads; otherwise lock the new line too
     if locked.is_invoiced:
