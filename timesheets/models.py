@@ -68,8 +68,9 @@ class TimeEntry(models.Model):
         return entry
 
     def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
+        # Read by the post_save receiver, which runs inside super().save().
         self._previous_sale_line_id = getattr(self, "_loaded_sale_line_id", None)
+        super().save(*args, **kwargs)
         self._loaded_sale_line_id = self.sale_line_id
 
     @property

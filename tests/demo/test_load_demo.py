@@ -1,0 +1,86 @@
+"""`load_demo`, what `make run` loads: the seed's flow with hours on Delivered, loaded once."""
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.db.models import Sum
+
+from sales.models import SaleOrder, SaleOrderLine
+from tickets.models import HelpdeskTeam, Ticket
+from timesheets.models import TimeEntry
+
+pytestmark = pytest.mark.django_db
+
+PASSWORDS = {
+    "agent": "agent-demo-2026",
+    "manager": "manager-demo-2026",
+    "accountant": "accountant-demo-2026",
+    "admin": "admin-demo-2026",
+}
+
+
+def load_demo() -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    """Rows of every model of ours and of auth, plus group and team memberships."""
+    labels = ("auth", "sales", "projects", "tickets", "timesheets", "invoicing")
+    rows = {model._meta.label: model.objects.count() for label in labels
+            for model in apps.get_app_config(label).get_models()}
+    rows["user groups"] = get_user_model().groups.through.objects.count()
+    rows["team members"] = HelpdeskTeam.members.through.objects.count()
+    return rows
+
+
+def test_loading_twice_changes_nothing():
+    load_demo()
+    first = counts()
+    output = load_demo()
+
+    assert counts() == first
+    assert get_user_model().objects.count() == 4
+    assert TimeEntry.objects.count() == 3
+    assert SaleOrder.objects.count() == 1
+    assert Ticket.objects.count() == 2
+    assert "Demo users:" in output
+    assert "http://127.0.0.1:8000/admin/" in output
+
+
+def test_demo_line_delivers_the_time_of_its_entries():
+    load_demo()
+    load_demo()
+
+    line = SaleOrderLine.objects.get()
+    assert line.order.is_confirmed
+    assert line.product.name == "Service on Timesheet"
+    entries = TimeEntry.objects.filter(sale_line=line)
+    assert entries.count() == 3  # 1:30 + 2:00 + 0:45
+    assert line.delivered_minutes == entries.aggregate(m=Sum("minutes"))["m"] == 255
+    assert line.delivered == Decimal("4.25")
+    assert line.to_invoice == Decimal("4.25")
+    ticket = Ticket.objects.get(sale_line=line)
+    assert ticket.task is not None
+    assert set(ticket.time_entries.all()) == set(ticket.task.time_entries.all()) == set(entries)
+    call_command("check_billing", stdout=StringIO())
+
+
+def test_demo_users_sign_in_with_the_printed_passwords():
+    load_demo()
+    output = load_demo()
+
+    for username, password in PASSWORDS.items():
+        assert password in output
+        assert authenticate(username=username, password=password) is not None
+    users = get_user_model().objects.in_bulk(list(PASSWORDS), field_name="username")
+    assert [g.name for g in users["agent"].groups.all()] == ["Agents"]
+    assert list(users["agent"].helpdesk_teams.values_list("name", flat=True)) == ["Customer Care"]
+    assert users["manager"].is_staff and [g.name for g in users["manager"].groups.all()] == ["Managers"]
+    assert users["accountant"].is_staff and [g.name for g in users["accountant"].groups.all()] == ["Accountants"]
+    assert users["admin"].is_superuser and users["admin"].is_staff
