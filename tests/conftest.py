@@ -34,3 +34,16 @@ def ticket(line_a):
 requires_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL's row locks (make test starts one)"
 )
+
+
+@pytest.fixture(autouse=True)
+def no_billing_drift(request):
+    """After every test that touched the database, every stored billing figure matches the entries."""
+    uses_db = request.node.get_closest_marker("django_db") or "db" in request.fixturenames
+    if uses_db:
+        request.getfixturevalue("db")  # set up first, torn down after this check
+    yield
+    if uses_db:
+        from invoicing.selectors import billing_drift
+
+        assert [str(d) for d in billing_drift()] == []

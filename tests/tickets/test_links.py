@@ -2,7 +2,7 @@
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from invoicing.services import invoice_create_from_order
 from projects.services import task_set_sale_line
@@ -35,7 +35,7 @@ def test_time_reinvoicing_needs_timesheet_on_ticket_and_a_billable_project(db):
 
 
 def test_database_refuses_reinvoicing_without_timesheets(db):
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError), transaction.atomic():
         HelpdeskTeam.objects.create(name="Broken", time_reinvoicing=True)
 
 
