@@ -90,13 +90,13 @@ def _bill_timesheets(invoice: Invoice, line: SaleOrderLine, period_start, period
         entries = entries.filter(date__gte=period_start)
     if period_end:
         entries = entries.filter(date__lte=period_end)
+    if not entries.exists():
+        return None
     inv_line = InvoiceLine.objects.create(
         invoice=invoice, sale_line=line, name=line.name or line.product.name, quantity=ZERO, uom=line.uom,
         price_unit=line.price_unit, tax_rate=line.tax.rate if line.tax_id else ZERO,
     )
-    if not entries.update(invoice_line=inv_line):
-        inv_line.delete()
-        return None
+    entries.update(invoice_line=inv_line)
     # Summed from what the UPDATE linked, so the line bills exactly its entries.
     inv_line.minutes = inv_line.timesheets.aggregate(m=Sum("billable_minutes"))["m"]
     inv_line.quantity = minutes_to_qty(inv_line.minutes, line.uom)
