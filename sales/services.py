@@ -34,7 +34,9 @@ def sale_order_cancel(*, order: SaleOrder) -> SaleOrder:
     order = SaleOrder.objects.select_for_update().get(pk=order.pk)
     if order.state == SaleOrder.State.CANCEL:
         raise ValidationError(f"{order.name} is already cancelled.")
-    if order.lines.filter(delivered_minutes__gt=0).exists() or order.lines.filter(qty_invoiced__gt=0).exists():
+    # Locking the lines waits for agents logging on them, so their time is seen below.
+    lines = sale_lines_lock(ids=order.lines.values_list("pk", flat=True))
+    if any(line.delivered_minutes or line.qty_invoiced for line in lines):
         raise ValidationError(f"{order.name} has time logged or invoiced on it and cannot be cancelled.")
     order.state = SaleOrder.State.CANCEL
     order.save(update_fields=["state"])
@@ -65,7 +67,10 @@ def sale_lines_lock(*, ids: Iterable[int]) -> list[SaleOrderLine]:
     ids = sorted(set(i for i in ids if i is not None))
     if not ids:
         return []
-    return list(SaleOrderLine.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    return list(
+        SaleOrderLine.objects.select_for_update(of=("self",)).select_related("order", "product")
+        .filter(pk__in=ids).order_by("pk")
+    )
 
 
 def sale_lines_set_totals(*, totals: Mapping[int, Mapping[str, object]]) -> None:

@@ -123,3 +123,9 @@ def days_ago(n: int) -> datetime.date:
     from django.utils import timezone
 
     return timezone.localdate() - datetime.timedelta(days=n)
+
+
+def billable_ticket():
+    """Return (line, ticket billed to it, an agent) on a confirmed order."""
+    line = confirmed_line()
+    return line, TicketFactory(customer=line.order.customer, sale_line=line), UserFactory()

@@ -108,14 +108,19 @@ def _customer(ticket: Ticket | None, task: Task | None):
 
 
 def _line(*, ticket, task, project, sale_line) -> tuple[SaleOrderLine | None, bool]:
-    """Return (line, set by hand) and refuse a line the entry may not bill."""
+    """Lock the line the entry will bill and return (line, set by hand); refuse a line it may not bill.
+
+    Checked on the locked row, so an order cancelled a moment ago is seen as cancelled.
+    """
     manual = sale_line is not None
     line = sale_line if manual else sale_line_for(ticket=ticket, task=task, project=project)
-    if line is not None:
-        try:
-            sale_line_check_billable(line=line, customer=_customer(ticket, task))
-        except ValidationError as e:
-            raise ValidationError({"sale_line": e.messages}) from e
+    if line is None:
+        return None, manual
+    [line] = sale_lines_lock(ids=[line.pk])
+    try:
+        sale_line_check_billable(line=line, customer=_customer(ticket, task))
+    except ValidationError as e:
+        raise ValidationError({"sale_line": e.messages}) from e
     return line, manual
 
 
@@ -155,7 +160,6 @@ def timesheet_log(*, user, date: datetime.date, minutes: int, description: str =
     _check_description(description)
     ticket, task, project = _context(ticket=ticket, task=task)
     line, manual = _line(ticket=ticket, task=task, project=project, sale_line=sale_line)
-    sale_lines_lock(ids=[line.pk] if line else [])
     entry = TimeEntry(
         date=date, user=user, description=description, minutes=minutes,
         billable_minutes=billable_minutes(minutes, line), project=project, task=task, ticket=ticket,
@@ -196,7 +200,6 @@ def timesheet_update(*, entry: TimeEntry, date=_UNSET, minutes=_UNSET, descripti
     if sale_line is not _UNSET:
         line, manual = _line(ticket=entry.ticket, task=entry.task, project=entry.project, sale_line=sale_line)
         entry.sale_line, entry.sale_line_manual = line, manual
-        sale_lines_lock(ids=[line.pk] if line else [])
     entry.billable_minutes = billable_minutes(entry.minutes, entry.sale_line)
     entry.save()
     return entry

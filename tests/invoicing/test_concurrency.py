@@ -1,10 +1,7 @@
 """Two accountants clicking "Create Invoice" at once; agents logging while it runs."""
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connections
 
 from invoicing.models import Invoice
 from invoicing.selectors import billing_drift
@@ -13,37 +10,14 @@ from timesheets.models import TimeEntry
 from timesheets.services import timesheet_log
 
 from ..conftest import requires_postgres
-from ..factories import TicketFactory, UserFactory, confirmed_line, days_ago
-
-
-def run_together(*jobs):
-    """Run the callables in threads released at the same instant; return their results or errors."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def run(i, job):
-        try:
-            barrier.wait()
-            results[i] = job()
-        except Exception as e:
-            results[i] = e
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+from ..threads import run_together
+from ..factories import UserFactory, billable_ticket, days_ago
 
 
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_create_invoice_clicks_make_one_invoice():
-    line = confirmed_line()
-    ticket = TicketFactory(customer=line.order.customer, sale_line=line)
-    agent = UserFactory()
+    line, ticket, agent = billable_ticket()
     for d in range(10):
         timesheet_log(user=agent, date=days_ago(d), minutes=45, ticket=ticket)
 
@@ -62,8 +36,7 @@ def test_two_create_invoice_clicks_make_one_invoice():
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_logging_while_invoicing_bills_each_entry_once():
-    line = confirmed_line()
-    ticket = TicketFactory(customer=line.order.customer, sale_line=line)
+    line, ticket, _ = billable_ticket()
     agents = [UserFactory() for _ in range(6)]
     for agent in agents:
         timesheet_log(user=agent, date=days_ago(1), minutes=30, ticket=ticket)
@@ -87,9 +60,7 @@ def test_logging_while_invoicing_bills_each_entry_once():
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_posting_gives_gapless_unique_numbers():
-    line = confirmed_line()
-    ticket = TicketFactory(customer=line.order.customer, sale_line=line)
-    agent = UserFactory()
+    line, ticket, agent = billable_ticket()
     drafts = []
     for d in range(8):
         timesheet_log(user=agent, date=days_ago(d), minutes=10, ticket=ticket)

@@ -1,16 +1,16 @@
 """Rule 5: Delivered is the sum of billable minutes, kept on every save and delete."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from timesheets.models import TimeEntry
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
 from ..conftest import requires_postgres
-from ..factories import UserFactory, confirmed_line, days_ago
+from ..threads import run_together
+from ..factories import UserFactory, billable_ticket, confirmed_line, days_ago
 
 
 def test_moving_an_entry_by_hand_updates_both_lines(agent, ticket, line_a):
@@ -75,29 +75,11 @@ def test_logging_time_costs_the_same_queries_whatever_the_line_holds(
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_twenty_agents_logging_at_once_lose_nothing():
-    line = confirmed_line()
-    from ..factories import TicketFactory
-
-    ticket = TicketFactory(customer=line.order.customer, sale_line=line)
+    line, ticket, _ = billable_ticket()
     users = [UserFactory() for _ in range(20)]
-    barrier = threading.Barrier(20)
-    errors = []
-
-    def work(user):
-        try:
-            barrier.wait()
-            timesheet_log(user=user, date=days_ago(0), minutes=15, ticket=ticket)
-        except Exception as e:  # pragma: no cover - reported below
-            errors.append(e)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(u,)) for u in users]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    results = run_together(*[
+        lambda u=u: timesheet_log(user=u, date=days_ago(0), minutes=15, ticket=ticket) for u in users])
+    assert [r for r in results if isinstance(r, Exception)] == []
     line.refresh_from_db()
     assert line.delivered_minutes == 300
     assert line.delivered == Decimal("5.00")

@@ -1,0 +1,146 @@
+"""Load the demo: the seed's flow, from a ticket to a sales order line whose Delivered shows hours.
+
+Everything with a service is created through it, so the demo is built by the
+same rules as real data. Loading twice changes nothing: the user `admin` marks
+a loaded demo.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from projects.models import Project
+from projects.services import project_save, task_create
+from sales.models import Customer, Product, SaleOrder, SaleOrderLine, ServicePolicy, Tax
+from sales.services import sale_order_confirm
+from sales.units import HOUR
+from tickets.models import HelpdeskTeam, Ticket
+from tickets.services import team_save, ticket_create, ticket_link_task, ticket_set_sale_line, ticket_set_status
+from timesheets.durations import format_minutes, parse_duration
+from timesheets.services import timesheet_log
+
+URL = "http://127.0.0.1:8000/admin/"
+MARKER = "admin"
+
+# (username, role shown, group, is_staff, is_superuser); password: username + "-demo-2026".
+USERS = [
+    ("agent", "Agents, member of the team Customer Care", "Agents", False, False),
+    ("manager", "Managers, staff", "Managers", True, False),
+    ("accountant", "Accountants, staff", "Accountants", True, False),
+    ("admin", "superuser", None, True, True),
+]
+
+
+def demo_password(username: str) -> str:
+    return f"{username}-demo-2026"
+
+
+def days_ago(n: int) -> datetime.date:
+    return timezone.localdate() - datetime.timedelta(days=n)
+
+
+class Command(BaseCommand):
+    help = "Load demo users and a ticket billed to a confirmed sales order, with time logged. Safe to run twice."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        with transaction.atomic():
+            if User.objects.filter(username=MARKER).exists():
+                self.stdout.write(f"Demo data already present (user {MARKER!r} exists): nothing changed.")
+            else:
+                self.load()
+        self.print_users()
+
+    def load(self):
+        users = {name: self.create_user(name, group, staff, superuser)
+                 for name, _, group, staff, superuser in USERS}
+        agent = users["agent"]
+
+        tax = Tax.objects.create(name="VAT 21%", rate=Decimal("21.00"))
+        product = Product.objects.create(
+            name="Service on Timesheet", list_price=Decimal("90.00"), uom=HOUR,
+            service_policy=ServicePolicy.DELIVERED_TIMESHEET, tax=tax,
+        )
+        acme = Customer.objects.create(
+            name="Acme Corporation", email="billing@acme.example",
+            address="12 Rue de la Loi\n1000 Brussels\nBelgium", vat_number="BE0123456789",
+        )
+        globex = Customer.objects.create(
+            name="Globex Logistics", email="accounts@globex.example",
+            address="Keizersgracht 100\n1015 CV Amsterdam\nNetherlands", vat_number="NL123456789B01",
+        )
+
+        # Configuration: a Billable project, and a team logging and reinvoicing time on it.
+        project = project_save(project=Project(name="Customer Care", billable=True))
+        team = team_save(team=HelpdeskTeam(
+            name="Customer Care", timesheet_on_ticket=True, project=project, time_reinvoicing=True,
+        ))
+        team.members.add(agent)
+
+        # A ticket comes in; the agent works it on the ticket and on its task.
+        task = task_create(project=project, name="Restore printing on the 3rd floor")
+        ticket = ticket_create(
+            team=team, customer=acme, title="Printers on the 3rd floor print blank pages",
+            description="Since Monday's update every job comes out blank.", assignee=agent,
+        )
+        ticket = ticket_link_task(ticket=ticket, task=task)
+        ticket = ticket_set_status(ticket=ticket, status=Ticket.Status.IN_PROGRESS)
+        timesheet_log(user=agent, date=days_ago(3), minutes=parse_duration("1:30"), ticket=ticket,
+                      description="Reproduced the issue, collected printer logs")
+
+        # Sales: a quotation with the Service on Timesheet product, confirmed.
+        order = SaleOrder.objects.create(customer=acme)
+        line = SaleOrderLine(order=order, product=product, name=product.name, quantity=Decimal("50.00"),
+                             uom=product.uom, price_unit=product.list_price, tax=product.tax)
+        line.full_clean()
+        line.save()
+        order = sale_order_confirm(order=order)
+        line.refresh_from_db()  # drops the cached quotation: the line now belongs to a confirmed order
+
+        # Linking the ticket to the Sales Order Item bills the time already logged on it.
+        ticket = ticket_set_sale_line(ticket=ticket, sale_line=line)
+        timesheet_log(user=agent, date=days_ago(2), minutes=parse_duration("2:00"), ticket=ticket,
+                      description="Rolled back the driver, tested every tray")
+        timesheet_log(user=agent, date=days_ago(1), minutes=parse_duration("0:45"), task=task,
+                      description="Checked with the customer, documented the fix")
+
+        # A second ticket, just in: no sales order yet, no time.
+        ticket_create(team=team, customer=globex, title="VPN disconnects every hour",
+                      description="Remote staff lose the VPN about once an hour.")
+
+        line.refresh_from_db()
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data loaded: {order.name} for {acme}, ticket {ticket} with "
+            f"{format_minutes(line.delivered_minutes)} logged; Delivered {line.delivered} h of {line.quantity} h."
+        ))
+
+    def create_user(self, username, group, is_staff, is_superuser):
+        user = get_user_model()(username=username, email=f"{username}@example.com",
+                                is_staff=is_staff, is_superuser=is_superuser)
+        password = demo_password(username)
+        validate_password(password, user)
+        user.set_password(password)
+        user.save()
+        if group:
+            user.groups.add(Group.objects.get(name=group))
+        return user
+
+    def print_users(self):
+        users = get_user_model().objects.in_bulk([name for name, *_ in USERS], field_name="username")
+        self.stdout.write("Demo users:")
+        for username, role, *_ in USERS:
+            user = users.get(username)
+            if user is None:
+                password = "(missing)"
+            elif user.check_password(demo_password(username)):
+                password = demo_password(username)
+            else:
+                password = "(changed since the demo was loaded)"
+            self.stdout.write(f"  {username:<11} {role:<42} {password}")
+        self.stdout.write(f"Open {URL} and sign in.")
