@@ -109,3 +109,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
+
+# The company that issues invoices, printed on every invoice PDF.
+COMPANY = {
+    "name": os.environ.get("COMPANY_NAME", "Helpdesk Services SRL"),
+    "address": os.environ.get("COMPANY_ADDRESS", "12 Rue de la Loi\n1000 Brussels\nBelgium"),
+    "vat": os.environ.get("COMPANY_VAT", "BE0999999999"),
+    "email": os.environ.get("COMPANY_EMAIL", "billing@example.com"),
+}

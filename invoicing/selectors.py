@@ -73,3 +73,29 @@ def billing_drift() -> list[Drift]:
             drifts.append(Drift(inv_line["sale_line_id"], f"invoice line {inv_line['pk']}", "minutes",
                                 inv_line["minutes"], (inv_line["entries"] or 0) + credited))
     return drifts
+
+
+def invoice_entries(*, invoice: Invoice) -> dict[int, list[TimeEntry]]:
+    """Return, per invoice line, the time entries it bills (or, on a credit note, gives back).
+
+    An invoice line keeps listing entries that a posted credit note gave back:
+    a posted document does not change.
+    """
+    credited = InvoiceLine.credited_timesheets.through.objects
+    if invoice.is_credit_note:
+        line_of = dict(credited.filter(invoiceline__invoice=invoice).values_list("timeentry_id", "invoiceline_id"))
+    else:
+        line_of = dict(credited.filter(invoiceline__origin__invoice=invoice,
+                                       invoiceline__invoice__state=Invoice.State.POSTED)
+                       .values_list("timeentry_id", "invoiceline__origin_id"))
+        line_of.update(TimeEntry.objects.filter(invoice_line__invoice=invoice).values_list("pk", "invoice_line_id"))
+    by_line = defaultdict(list)
+    for entry in TimeEntry.objects.filter(pk__in=line_of).select_related("user", "ticket").order_by("date", "pk"):
+        by_line[line_of[entry.pk]].append(entry)
+    return dict(by_line)
+
+
+def taxes_by_rate(*, invoice: Invoice) -> list[dict]:
+    """Return [{"rate", "base", "tax"}] per tax rate, from the rounded lines."""
+    return list(invoice.lines.values("tax_rate").annotate(base=Sum("amount_untaxed"), tax=Sum("amount_tax"))
+                .order_by("tax_rate"))

@@ -44,3 +44,10 @@ def amount(qty: Decimal, price: Decimal) -> Decimal:
 
 def tax_amount(untaxed: Decimal, rate_percent: Decimal) -> Decimal:
     return round_cents(Decimal(untaxed) * Decimal(rate_percent) / 100)
+
+
+def format_minutes(minutes: int) -> str:
+    """Return minutes as H:MM (90 -> "1:30")."""
+    sign = "-" if minutes < 0 else ""
+    hours, rest = divmod(abs(int(minutes)), 60)
+    return f"{sign}{hours}:{rest:02d}"

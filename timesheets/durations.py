@@ -8,6 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 
+from sales.units import format_minutes  # noqa: F401  (durations are read and written here)
+
 MAX_MINUTES = 24 * 60
 HINT = "Enter a duration like 1:30, 1.5, 1h30 or 90m."
 
@@ -57,10 +59,3 @@ def _minutes(value: str) -> int | None:
     if value and (match := _UNITS.match(value)) and (match[1] or match[2]):
         return int(match[1] or 0) * 60 + int(match[2] or 0)
     return None
-
-
-def format_minutes(minutes: int) -> str:
-    """Return minutes as H:MM (90 -> "1:30")."""
-    sign = "-" if minutes < 0 else ""
-    hours, rest = divmod(abs(int(minutes)), 60)
-    return f"{sign}{hours}:{rest:02d}"

@@ -1,0 +1,280 @@
+"""Admin of the sales app, and `ServiceAdmin`, the base of every admin whose saves call services."""
+
+from contextlib import contextmanager
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+
+from .models import TIMESHEET_POLICIES, Customer, Product, SaleOrder, SaleOrderLine, Tax
+from .services import sale_order_confirm
+
+# --- Refusals of services, shown on the form ---------------------------------
+
+_REFUSAL = "_admin_refusal"
+
+
+class Refusal(Exception):
+    """A service's ValidationError raised while saving, and the prefix of the form it belongs to.
+
+    The prefix of the admin's main form is None; an inline row's is e.g. "time_entries-0".
+    """
+
+    def __init__(self, error: ValidationError, prefix: str | None = None):
+        super().__init__(error)
+        self.error = error
+        self.prefix = prefix
+
+
+@contextmanager
+def refused_on(form):
+    """Re-raise a ValidationError of the block as a Refusal shown on `form`."""
+    try:
+        yield
+    except ValidationError as error:
+        raise Refusal(error, form.prefix) from error
+
+
+def add_refusal(form, error: ValidationError) -> None:
+    """Add `error` to `form`: on the visible field it names, else above the fields."""
+    items = error.error_dict.items() if hasattr(error, "error_dict") else [(None, error.error_list)]
+    for field, errors in items:
+        if field not in form.fields or form[field].is_hidden:
+            field = None
+        form.add_error(field, errors)
+
+
+def _formset_with_refusal(formset_class, refusal: Refusal):
+    class RefusedFormSet(formset_class):
+        def clean(self):
+            super().clean()
+            for form in self.forms:
+                if form.prefix != refusal.prefix:
+                    continue
+                if self.can_delete and self._should_delete_form(form):
+                    # Errors of a row marked for deletion are not shown: say it above the rows.
+                    raise ValidationError(refusal.error.messages)
+                add_refusal(form, refusal.error)
+
+    return RefusedFormSet
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose saves call services: what they refuse shows on the form, never as a 500.
+
+    A save that raises ValidationError (or a `Refusal` naming an inline row)
+    leaves the view's transaction, which rolls everything back. The same POST
+    is then processed once more with the refusal added to the form or row it
+    belongs to: that makes the forms invalid, so nothing is saved, and the page
+    comes back with the user's input and the message where it belongs.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except Refusal as error:
+            refusal = error
+        except ValidationError as error:
+            refusal = Refusal(error)
+        setattr(request, _REFUSAL, refusal)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (Refusal, ValidationError) as error:
+            # Refused again although the forms carried the first refusal: say it, keep nothing.
+            error = error.error if isinstance(error, Refusal) else error
+            self.message_user(request, error_message(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        finally:
+            delattr(request, _REFUSAL)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, _REFUSAL, None)
+        if refusal is None or refusal.prefix is not None:
+            return form_class
+
+        class RefusedForm(form_class):
+            def clean(self):
+                cleaned_data = super().clean()
+                add_refusal(self, refusal.error)
+                return cleaned_data
+
+        return RefusedForm
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        refusal = getattr(request, _REFUSAL, None)
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            if refusal is not None and refusal.prefix is not None:
+                formset = _formset_with_refusal(formset, refusal)
+            yield formset, inline
+
+
+def error_message(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+# --- Customers, taxes, products ----------------------------------------------
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "vat_number")
+    search_fields = ("name", "email", "vat_number")
+
+
+@admin.register(Tax)
+class TaxAdmin(admin.ModelAdmin):
+    list_display = ("name", "rate")
+    search_fields = ("name",)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "list_price", "uom", "service_policy", "billing_increment_minutes")
+    list_filter = ("service_policy", "uom")
+    list_select_related = ("tax",)
+    search_fields = ("name",)
+
+
+# --- Sales orders ----------------------------------------------------------------
+
+class SaleOrderLineForm(forms.ModelForm):
+    class Meta:
+        model = SaleOrderLine
+        fields = ("product", "name", "quantity", "uom", "price_unit", "tax")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "price_unit" in self.fields:
+            self.fields["price_unit"].required = False
+            self.fields["price_unit"].help_text = "Empty: the product's price."
+
+    def clean(self):
+        cleaned_data = super().clean()
+        product = cleaned_data.get("product")
+        if "price_unit" in self.fields and cleaned_data.get("price_unit") is None and product is not None:
+            cleaned_data["price_unit"] = product.list_price
+        return cleaned_data
+
+
+class QuantityColumns:
+    """Delivered, invoiced and to invoice of a line, in the line's unit (the model's properties)."""
+
+    @admin.display(description="Delivered")
+    def delivered(self, line):
+        return line.delivered if line.pk else "-"
+
+    @admin.display(description="Invoiced")
+    def invoiced(self, line):
+        return line.invoiced if line.pk else "-"
+
+    @admin.display(description="To invoice")
+    def to_invoice(self, line):
+        return line.to_invoice if line.pk else "-"
+
+
+class SaleOrderLineInline(QuantityColumns, admin.TabularInline):
+    """The "Order Lines": editable while the order is a quotation, read-only once confirmed."""
+
+    model = SaleOrderLine
+    form = SaleOrderLineForm
+    verbose_name = "order line"
+    verbose_name_plural = "Order Lines"
+    fields = ("product", "name", "quantity", "uom", "price_unit", "tax", "delivered", "invoiced", "to_invoice")
+    readonly_fields = ("delivered", "invoiced", "to_invoice")
+    autocomplete_fields = ("product",)
+    extra = 1
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product", "tax")
+
+    @staticmethod
+    def _is_quotation(order) -> bool:
+        # Lines of a confirmed order carry time and invoices: they stay as they were sold.
+        return order is None or order.state == SaleOrder.State.DRAFT
+
+    def has_add_permission(self, request, obj=None):
+        return self._is_quotation(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._is_quotation(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._is_quotation(obj) and super().has_delete_permission(request, obj)
+
+
+BOTH_PAGES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+
+
+@admin.register(SaleOrder)
+class SaleOrderAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "customer", "state", "date_order", "confirmed_at")
+    list_filter = ("state",)
+    list_select_related = ("customer",)
+    search_fields = ("name", "customer__name")
+    autocomplete_fields = ("customer",)
+    fields = ("name", "customer", "state", "date_order", "confirmed_at")
+    inlines = [SaleOrderLineInline]
+    actions = ["confirm"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.state != SaleOrder.State.DRAFT:
+            return ("name", "customer", "state", "date_order", "confirmed_at")
+        return ("name", "state", "date_order", "confirmed_at")
+
+    @admin.action(description="Confirm", permissions=["change"], location=BOTH_PAGES)
+    def confirm(self, request, queryset):
+        for order in queryset.order_by("pk"):
+            try:
+                order = sale_order_confirm(order=order)
+            except ValidationError as error:
+                self.message_user(request, error_message(error), messages.ERROR)
+            else:
+                self.message_user(request, f"{order.name} is confirmed.", messages.SUCCESS)
+
+
+@admin.register(SaleOrderLine)
+class SaleOrderLineAdmin(QuantityColumns, admin.ModelAdmin):
+    """The lines ("Sales Order Items") across orders, read-only: they are changed on their order."""
+
+    list_display = ("__str__", "customer", "product", "quantity", "uom", "price_unit",
+                    "delivered", "invoiced", "to_invoice")
+    list_filter = ("order__state", "product__service_policy")
+    list_select_related = ("order__customer", "product")
+    search_fields = ("order__name", "name", "product__name", "order__customer__name")
+    fields = ("order", "product", "name", "quantity", "uom", "price_unit", "tax", "qty_delivered_manual",
+              "delivered", "invoiced", "to_invoice")
+    readonly_fields = ("delivered", "invoiced", "to_invoice")
+
+    # Fields picking the line time bills: their search lists only lines time may bill.
+    BILLING_FIELDS = {("tickets", "ticket"), ("projects", "project"), ("projects", "task"),
+                      ("timesheets", "timeentry")}
+
+    def get_queryset(self, request):
+        # Each line's label names its order and product, in the autocomplete results too.
+        # (A changelist applies list_select_related only to a queryset without select_related.)
+        return super().get_queryset(request).select_related("order__customer", "product")
+
+    @admin.display(description="customer", ordering="order__customer__name")
+    def customer(self, line):
+        return line.order.customer
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        source = (request.GET.get("app_label"), request.GET.get("model_name"))
+        if request.GET.get("field_name") == "sale_line" and source in self.BILLING_FIELDS:
+            queryset = queryset.filter(order__state=SaleOrder.State.SALE,
+                                       product__service_policy__in=TIMESHEET_POLICIES)
+        return queryset, may_have_duplicates
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,326 @@
+"""Admin of the Timesheets: their own list, and the Timesheets of tickets and tasks.
+
+Every row is written through the services (`timesheet_log`, `timesheet_update`,
+`timesheet_delete`), so Delivered and the lock on invoiced time hold here too.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.forms.formsets import DELETION_FIELD_NAME
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+
+from projects import admin as projects_admin
+from projects.models import Task
+from sales.admin import ServiceAdmin, error_message, refused_on
+from sales.models import SaleOrderLine
+from sales.selectors import sale_lines_billable_for
+from tickets import admin as tickets_admin
+from tickets.models import Ticket
+
+from .durations import HINT, format_minutes, parse_duration
+from .models import TimeEntry
+from .services import INVOICED_MESSAGE, timesheet_delete, timesheet_log, timesheet_update
+
+# What `timesheet_update` can change on an entry.
+EDITABLE = ("date", "minutes", "description", "sale_line")
+
+
+class DurationField(forms.CharField):
+    """Minutes, typed the way people type durations (1:30, 1.5, 1h30, 90m) and shown as H:MM."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Duration")
+        kwargs.setdefault("help_text", HINT)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 6}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return format_minutes(value) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int):
+            return value
+        return parse_duration(value)
+
+
+class TimesheetForm(forms.ModelForm):
+    minutes = DurationField()
+
+    class Meta:
+        model = TimeEntry
+        fields = ("date", "user", "description", "minutes", "sale_line")
+        help_texts = {"sale_line": "Empty: the line the ticket, task or project bills. A line chosen here stays."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refused_changes = False
+        if self.instance.pk is not None and "user" in self.fields:
+            self.fields["user"].disabled = True  # an entry stays its agent's
+
+    def lock(self):
+        """Make the row of an invoiced entry read-only; a change posted to it is refused, not ignored.
+
+        A page opened before the entry was invoiced still sends its fields.
+        """
+        names = [name for name in (*EDITABLE, "user", DELETION_FIELD_NAME) if name in self.fields]
+        if self.is_bound:
+            self.refused_changes = any(self._posted_change(name) for name in names)
+        for name in names:
+            self.fields[name].disabled = True
+
+    def _posted_change(self, name) -> bool:
+        field, html_name = self.fields[name], self.add_prefix(name)
+        if field.disabled or field.widget.value_omitted_from_data(self.data, self.files, html_name):
+            return False
+        value = field.widget.value_from_datadict(self.data, self.files, html_name)
+        return field.has_changed(self.get_initial_for_field(field, name), value)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.refused_changes:
+            raise ValidationError(INVOICED_MESSAGE)
+        return cleaned_data
+
+    def service_changes(self) -> dict:
+        """Return the changed fields as `timesheet_update` takes them."""
+        return {name: self.cleaned_data[name] for name in self.changed_data if name in EDITABLE}
+
+    def service_log(self, **parent) -> TimeEntry:
+        data = self.cleaned_data
+        return timesheet_log(user=data["user"], date=data["date"], minutes=data["minutes"],
+                             description=data.get("description") or "", sale_line=data.get("sale_line"), **parent)
+
+
+# --- The Timesheets of a ticket or a task ------------------------------------
+
+class TimesheetFormSet(BaseInlineFormSet):
+    """Rows saved through the services; a refusal shows on its row (sales.admin.ServiceAdmin)."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if form.instance.pk is not None and form.instance.is_invoiced:
+            form.lock()
+
+    def save_new(self, form, commit=True):
+        with refused_on(form):
+            return form.service_log(**{self.fk.name: self.instance})
+
+    def save_existing(self, form, obj, commit=True):
+        with refused_on(form):
+            return timesheet_update(entry=obj, **form.service_changes())
+
+    def delete_existing(self, obj, commit=True):
+        form = next(form for form in self.deleted_forms if form.instance.pk == obj.pk)
+        with refused_on(form):
+            timesheet_delete(entry=obj)
+
+
+class TimesheetInline(admin.TabularInline):
+    model = TimeEntry
+    form = TimesheetForm
+    formset = TimesheetFormSet
+    fields = ("date", "user", "description", "minutes", "sale_line", "billable", "invoiced")
+    readonly_fields = ("billable", "invoiced")
+    extra = 1
+
+    def get_queryset(self, request):
+        # Each row is titled with its entry (date, agent, duration).
+        return super().get_queryset(request).select_related("user")
+
+    def parent_customer(self, parent):
+        """Return the customer whose lines the rows of `parent` (a ticket or a task) may bill."""
+        raise NotImplementedError
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        fields = formset.form.base_fields  # built for this call: safe to adjust
+        if "user" in fields:
+            fields["user"].initial = request.user.pk
+        if "date" in fields:
+            fields["date"].initial = timezone.localdate
+        if "sale_line" in fields:
+            # The lines this customer's time may bill, and those the rows are on already.
+            used = TimeEntry.objects.filter(**{self.fk_name: obj}).values("sale_line") if obj else []
+            billable = sale_lines_billable_for(customer=self.parent_customer(obj)).values("pk") if obj else []
+            fields["sale_line"].queryset = (
+                SaleOrderLine.objects.filter(Q(pk__in=billable) | Q(pk__in=used))
+                .select_related("order", "product").order_by("order_id", "pk")
+            )
+        for name in ("user", "sale_line"):
+            if name in fields:
+                # Listed once per page rather than once per row.
+                fields[name].choices = list(fields[name].choices)
+        return formset
+
+    @admin.display(description="Billable")
+    def billable(self, entry):
+        return format_minutes(entry.billable_minutes) if entry.pk else "-"
+
+    @admin.display(description="Invoiced", boolean=True)
+    def invoiced(self, entry):
+        return entry.is_invoiced if entry.pk else None
+
+
+class TicketTimesheetInline(TimesheetInline):
+    fk_name = "ticket"
+
+    def parent_customer(self, ticket):
+        return ticket.customer
+
+    def has_add_permission(self, request, obj=None):
+        # "Timesheet on Ticket" turns time logging on for the team's tickets.
+        return (obj is None or obj.team.timesheet_on_ticket) and super().has_add_permission(request, obj)
+
+
+class TaskTimesheetInline(TimesheetInline):
+    fk_name = "task"
+
+    def parent_customer(self, task):
+        return task.billing_customer
+
+
+admin.site.unregister(Ticket)
+admin.site.unregister(Task)
+
+
+@admin.register(Ticket)
+class TicketAdmin(tickets_admin.TicketAdmin):
+    inlines = [TicketTimesheetInline]
+
+
+@admin.register(Task)
+class TaskAdmin(projects_admin.TaskAdmin):
+    inlines = [TaskTimesheetInline]
+
+
+# --- All Timesheets ------------------------------------------------------------
+
+class TimeEntryForm(TimesheetForm):
+    class Meta(TimesheetForm.Meta):
+        fields = ("ticket", "task", "user", "date", "minutes", "description", "sale_line")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "ticket" in self.fields and "task" in self.fields and not (
+            cleaned_data.get("ticket") or cleaned_data.get("task")
+        ):
+            # On the field, so the model's bare "constraint violated" is not added too.
+            self.add_error("ticket", "Log time on a ticket or on a task.")
+        return cleaned_data
+
+
+class InvoicedFilter(admin.SimpleListFilter):
+    title = "invoiced"
+    parameter_name = "invoiced"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Invoiced"), ("no", "Not invoiced")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(invoice_line__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(ServiceAdmin):
+    form = TimeEntryForm
+    list_display = ("date", "user", "ticket", "task", "duration", "sale_line", "invoiced")
+    list_filter = (InvoicedFilter, "date", "user", "project", "ticket__team", "sale_line_manual")
+    list_select_related = ("user", "ticket", "task", "sale_line__order", "sale_line__product")
+    search_fields = ("description", "ticket__title", "task__name", "user__username")
+    date_hierarchy = "date"
+    autocomplete_fields = ("ticket", "task", "sale_line")
+
+    ADD_FIELDS = ("ticket", "task", "user", "date", "minutes", "description", "sale_line")
+    SHOWN = ("ticket", "task", "project", "user", "date", "minutes", "description", "sale_line",
+             "sale_line_manual", "billable", "invoice")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return self.ADD_FIELDS
+        if obj.is_invoiced:
+            return tuple("duration" if name == "minutes" else name for name in self.SHOWN)
+        return self.SHOWN
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        if obj.is_invoiced:
+            return self.get_fields(request, obj)
+        return ("ticket", "task", "project", "user", "sale_line_manual", "billable", "invoice")
+
+    def get_changeform_initial_data(self, request):
+        return {"user": request.user.pk, "date": timezone.localdate(), **super().get_changeform_initial_data(request)}
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        # A bulk delete would bypass `timesheet_delete`: entries are deleted one by one.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_change_permission(self, request, obj=None):
+        return not (obj is not None and obj.is_invoiced) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj is not None and obj.is_invoiced) and super().has_delete_permission(request, obj)
+
+    def _refuse_invoiced(self, request, object_id):
+        """Return a redirect to the entry with the lock's message when it is invoiced, else None."""
+        entry = self.get_object(request, unquote(object_id)) if object_id else None
+        if entry is None or not entry.is_invoiced:
+            return None
+        self.message_user(request, INVOICED_MESSAGE, messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:timesheets_timeentry_change", args=[entry.pk]))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and (refused := self._refuse_invoiced(request, object_id)):
+            return refused
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if refused := self._refuse_invoiced(request, object_id):
+            return refused
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:  # invoiced meanwhile
+            self.message_user(request, error_message(error), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:timesheets_timeentry_change", args=[unquote(object_id)]))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changes = form.service_changes()
+            entry = timesheet_update(entry=obj, **changes) if changes else obj
+        else:
+            data = form.cleaned_data
+            entry = form.service_log(ticket=data.get("ticket"), task=data.get("task"))
+        obj.pk = entry.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        timesheet_delete(entry=obj)
+
+    @admin.display(description="Duration", ordering="minutes")
+    def duration(self, entry):
+        return entry.duration
+
+    @admin.display(description="Billable")
+    def billable(self, entry):
+        return format_minutes(entry.billable_minutes)
+
+    @admin.display(description="Invoiced", boolean=True, ordering="invoice_line")
+    def invoiced(self, entry):
+        return entry.is_invoiced
+
+    @admin.display(description="invoice")
+    def invoice(self, entry):
+        return entry.invoice_line.invoice if entry.invoice_line_id else "-"
