@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("api/v1/", include("helpdesk_billing.api_urls")),
+    path("", include("helpdesk_billing.web_urls")),
 ]

@@ -1,0 +1,8 @@
+"""Browser screens for agents and accountants."""
+
+from django.urls import path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+]
