@@ -21,6 +21,10 @@ class Project(models.Model):
         return self.name
 
     def clean(self):
+        # `teams` is the helpdesk's reverse relation: Rule 1 holds from this side too.
+        if not self.billable and self.pk and self.teams.filter(time_reinvoicing=True).exists():
+            raise ValidationError({"billable": "A team with Time Reinvoicing bills this project's time: "
+                                               "turn Time Reinvoicing off first."})
         if self.sale_line_id:
             if not self.billable:
                 raise ValidationError({"sale_line": "Only a Billable project can have a Sales Order Item."})

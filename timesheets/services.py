@@ -272,5 +272,13 @@ def timesheets_follow_project(*, project: Project) -> int:
     return timesheets_rebill(entries=TimeEntry.objects.filter(project=project))
 
 
+@transaction.atomic
 def timesheets_follow_team(*, team: HelpdeskTeam) -> int:
+    """After a team's project or Time Reinvoicing changed: move and rebill its tickets' unbilled time.
+
+    Time on a ticket without a task belongs to the team's project; time on a task stays with the task's.
+    """
+    if team.project_id:
+        _unbilled(TimeEntry.objects.filter(ticket__team=team, task__isnull=True)).exclude(
+            project_id=team.project_id).update(project_id=team.project_id)
     return timesheets_rebill(entries=TimeEntry.objects.filter(ticket__team=team))

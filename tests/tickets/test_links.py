@@ -119,3 +119,21 @@ def test_turning_reinvoicing_off_moves_time_off_the_ticket_line(agent, ticket, l
     line_a.refresh_from_db()
     assert entry.sale_line is None
     assert line_a.delivered_minutes == 0
+
+
+def test_a_reinvoicing_teams_project_stays_billable(ticket):
+    from projects.services import project_save
+
+    project = ticket.team.project
+    project.billable = False
+    with pytest.raises(ValidationError, match="A team with Time Reinvoicing bills this project's time"):
+        project_save(project=project)
+
+
+def test_changing_a_teams_project_moves_its_unbilled_ticket_time(agent, ticket, line_a):
+    entry = timesheet_log(user=agent, date=days_ago(0), minutes=40, ticket=ticket)
+    team = ticket.team
+    team.project = ProjectFactory(name="Support 2027")
+    team_save(team=team)
+    entry.refresh_from_db()
+    assert (entry.project, entry.sale_line) == (team.project, line_a)

@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from sales.admin import ServiceAdmin
+
+from .models import Project, Task
+from .services import project_save
+
+
+@admin.register(Project)
+class ProjectAdmin(ServiceAdmin):
+    list_display = ("name", "customer", "billable", "sale_line")
+    list_filter = ("billable",)
+    list_select_related = ("customer", "sale_line__order", "sale_line__product")
+    search_fields = ("name", "customer__name")
+    fields = ("name", "customer", "billable", "sale_line")
+    autocomplete_fields = ("customer", "sale_line")
+
+    def save_model(self, request, obj, form, change):
+        project_save(project=obj)
+
+
+@admin.register(Task)
+class TaskAdmin(ServiceAdmin):
+    list_display = ("name", "project", "customer", "sale_line", "ticket")
+    list_filter = ("project",)
+    list_select_related = ("project", "customer", "sale_line__order", "sale_line__product", "ticket")
+    search_fields = ("name", "project__name")
+    fields = ("project", "name", "customer", "sale_line")
+    autocomplete_fields = ("project", "customer", "sale_line")
+
+    def save_model(self, request, obj, form, change):
+        # The form ran Task.clean. A plain save: the timesheets receiver moves the
+        # task's unbilled entries when its Sales Order Item or project changed,
+        # as `task_set_sale_line` would.
+        obj.save()

@@ -1,0 +1,40 @@
+"""Admin of the helpdesk: teams and tickets. The tickets' Timesheets are added by timesheets/admin.py."""
+
+from django.contrib import admin
+
+from sales.admin import ServiceAdmin
+
+from .models import HelpdeskTeam, Ticket
+from .services import team_save
+
+
+@admin.register(HelpdeskTeam)
+class HelpdeskTeamAdmin(ServiceAdmin):
+    list_display = ("name", "timesheet_on_ticket", "project", "time_reinvoicing")
+    list_filter = ("timesheet_on_ticket", "time_reinvoicing")
+    list_select_related = ("project",)
+    search_fields = ("name",)
+    fields = ("name", "timesheet_on_ticket", "project", "time_reinvoicing", "members")
+    autocomplete_fields = ("project",)
+    filter_horizontal = ("members",)
+
+    def save_model(self, request, obj, form, change):
+        team_save(team=obj)
+
+
+@admin.register(Ticket)
+class TicketAdmin(ServiceAdmin):
+    list_display = ("id", "title", "team", "customer", "status", "assignee", "sale_line", "created_at")
+    list_display_links = ("id", "title")
+    list_filter = ("team", "status", ("customer", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("team", "customer", "assignee", "sale_line__order", "sale_line__product")
+    search_fields = ("=id", "title", "description", "customer__name")
+    fields = ("team", "customer", "title", "description", "status", "assignee", "task", "sale_line", "created_at")
+    readonly_fields = ("created_at",)
+    autocomplete_fields = ("customer", "task", "sale_line")
+
+    def save_model(self, request, obj, form, change):
+        # The form ran Ticket.clean and the one-ticket-per-task check. A plain save:
+        # the timesheets receiver moves the ticket's unbilled entries when its task
+        # or Sales Order Item changed, the same as ticket_link_task / ticket_set_sale_line.
+        obj.save()
