@@ -1,0 +1,243 @@
+"""REST API v1 of the invoicing app: invoices and credit notes, and "Create Invoice" on sales orders."""
+
+from collections import defaultdict
+
+from django.db.models import Prefetch, Q
+from django.http import HttpResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import mixins, renderers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from helpdesk_billing.api_errors import VALIDATION_ERROR_SCHEMA, ErrorSerializer
+from helpdesk_billing.roles import can_invoice, sees_everything
+from sales import api as sales_api
+from sales.api import IdFilter, InvoicersWrite
+from sales.models import SaleOrderLine
+from tickets.selectors import tickets_for
+from timesheets.models import TimeEntry
+from timesheets.selectors import time_entries_for
+
+from .models import Invoice, InvoiceLine
+from .pdf import invoice_pdf, invoice_pdf_filename
+from .services import (
+    invoice_cancel,
+    invoice_create_from_order,
+    invoice_credit_note,
+    invoice_post,
+    invoice_remove_timesheets,
+)
+
+MAX_ID = 2**63 - 1
+
+
+def entry_ids_by_line(invoice_ids) -> dict[int, list[int]]:
+    """Return {invoice line id: [time entry ids]} for these invoices, in three queries.
+
+    The same as `invoicing.selectors.invoice_entries`, for a page of invoices at once:
+    a credit note's line lists the entries it gives back; an invoice's line the entries
+    it bills, and keeps listing those a posted credit note gave back.
+    """
+    credited = InvoiceLine.credited_timesheets.through.objects
+    pairs = [
+        *credited.filter(invoiceline__invoice__in=invoice_ids, invoiceline__invoice__kind=Invoice.Kind.CREDIT_NOTE)
+        .values_list("invoiceline_id", "timeentry_id"),
+        *credited.filter(invoiceline__origin__invoice__in=invoice_ids, invoiceline__invoice__state=Invoice.State.POSTED)
+        .values_list("invoiceline__origin_id", "timeentry_id"),
+        *TimeEntry.objects.filter(invoice_line__invoice__in=invoice_ids).values_list("invoice_line_id", "pk"),
+    ]
+    by_line = defaultdict(set)
+    for line_id, entry_id in pairs:
+        by_line[line_id].add(entry_id)
+    return {line_id: sorted(ids) for line_id, ids in by_line.items()}
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    timesheets = serializers.SerializerMethodField(help_text="The time entries this line bills (or gives back).")
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["id", "sale_line", "name", "quantity", "uom", "price_unit", "tax_rate", "amount_untaxed",
+                  "amount_tax", "timesheets"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_timesheets(self, line) -> list[int]:
+        return self.context["entry_ids"].get(line.pk, [])
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    """An invoice or credit note; `number` is null while it is a draft."""
+
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = ["id", "number", "kind", "state", "customer", "sale_order", "invoice_date", "refers", "lines",
+                  "amount_untaxed", "amount_tax", "amount_total"]
+        read_only_fields = fields
+
+
+class TimesheetIdsSerializer(serializers.Serializer):
+    timesheets = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID))
+
+
+class CreditNoteSerializer(serializers.Serializer):
+    timesheets = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, allow_null=True,
+        help_text="The entries to give back; omit for a full credit note.")
+
+
+class CreateInvoiceSerializer(serializers.Serializer):
+    period_start = serializers.DateField(required=False, allow_null=True, help_text="Timesheets from this date.")
+    period_end = serializers.DateField(required=False, allow_null=True, help_text="Timesheets up to this date.")
+
+
+class InvoicesOnly(BasePermission):
+    message = "Only accountants and managers see and change invoices."
+
+    def has_permission(self, request, view):
+        return can_invoice(request.user)
+
+
+class PDFRenderer(renderers.BaseRenderer):
+    """Lets a client ask for `Accept: application/pdf`; an error still answers JSON."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        renderer_context["response"]["Content-Type"] = "application/json"
+        return renderers.JSONRenderer().render(data)
+
+
+class InvoiceFilter(filters.FilterSet):
+    customer = IdFilter()
+    sale_order = IdFilter()
+    refers = IdFilter()
+
+    class Meta:
+        model = Invoice
+        fields = ["customer", "sale_order", "refers", "kind", "state"]
+
+
+def conflict(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+REFUSED = OpenApiResponse(VALIDATION_ERROR_SCHEMA, description="Refused input.")
+
+
+class InvoicesAnswer:
+    """Serialize invoices with the time entry ids of their lines."""
+
+    def invoice_data(self, invoices, *, many=False):
+        items = list(invoices) if many else [invoices]
+        context = {**self.get_serializer_context(), "entry_ids": entry_ids_by_line([i.pk for i in items])}
+        return InvoiceSerializer(invoices, many=many, context=context).data
+
+    def invoice_response(self, invoice, status_code=status.HTTP_200_OK):
+        invoice = invoices_with_lines().get(pk=invoice.pk)
+        return Response(self.invoice_data(invoice), status=status_code)
+
+
+def invoices_with_lines():
+    return Invoice.objects.prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.order_by("pk")))
+
+
+class InvoiceViewSet(InvoicesAnswer, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Invoices and credit notes: accountants and managers see, post, cancel and credit them."""
+
+    serializer_class = InvoiceSerializer
+    permission_classes = [InvoicesOnly]
+    filterset_class = InvoiceFilter
+    ordering_fields = ["id", "number", "invoice_date"]
+
+    def get_queryset(self):
+        return invoices_with_lines()
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.invoice_data(page, many=True))
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.invoice_data(self.get_object()))
+
+    @extend_schema(request=None, responses={200: InvoiceSerializer, 400: REFUSED,
+                                            409: conflict("Only a draft is posted.")})
+    @action(detail=True, methods=["post"], url_path="post", url_name="post")
+    def post_invoice(self, request, pk=None):
+        """Post a draft: it gets the next number of its year and never changes again."""
+        return self.invoice_response(invoice_post(invoice=self.get_object()))
+
+    @extend_schema(request=None, responses={
+        200: InvoiceSerializer, 409: conflict("Only a draft is cancelled; a posted one is credited.")})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a draft; its time entries are to invoice again."""
+        return self.invoice_response(invoice_cancel(invoice=self.get_object()))
+
+    @extend_schema(request=TimesheetIdsSerializer, responses={200: InvoiceSerializer,
+                                                              409: conflict("Only a draft invoice is changed.")})
+    @action(detail=True, methods=["post"], url_path="remove-timesheets")
+    def remove_timesheets(self, request, pk=None):
+        """Take time entries off a draft invoice: they are to invoice again and editable."""
+        invoice = self.get_object()
+        serializer = TimesheetIdsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invoice = invoice_remove_timesheets(invoice=invoice, entry_ids=serializer.validated_data["timesheets"])
+        return self.invoice_response(invoice)
+
+    @extend_schema(request=CreditNoteSerializer, responses={201: InvoiceSerializer,
+                                                            409: conflict("Only a posted invoice is credited.")})
+    @action(detail=True, methods=["post"], url_path="credit-note")
+    def credit_note(self, request, pk=None):
+        """Draft a credit note for a posted invoice, in full or for the named time entries."""
+        invoice = self.get_object()
+        serializer = CreditNoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = invoice_credit_note(invoice=invoice, entry_ids=serializer.validated_data.get("timesheets"),
+                                   user=request.user)
+        return self.invoice_response(note, status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, PDFRenderer])
+    def pdf(self, request, pk=None):
+        """The invoice as a PDF, with its Timesheets appendix."""
+        invoice = self.get_object()
+        response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
+        return response
+
+
+class SaleOrderViewSet(InvoicesAnswer, sales_api.SaleOrderViewSet):
+    """Sales orders: a quotation is created with its lines, confirmed, then invoiced ("Create Invoice").
+
+    Agents see the orders whose lines bill the tickets and time they see.
+    """
+
+    def visible(self, orders, user):
+        if sees_everything(user):
+            return orders
+        if not user.is_authenticated:  # the schema generator's request
+            return orders.none()
+        lines = SaleOrderLine.objects.filter(Q(tickets__in=tickets_for(user=user))
+                                             | Q(time_entries__in=time_entries_for(user=user)))
+        return orders.filter(pk__in=lines.values("order_id"))
+
+    @extend_schema(request=CreateInvoiceSerializer, responses={201: InvoiceSerializer, 400: REFUSED})
+    @action(detail=True, methods=["post"], url_path="create-invoice", permission_classes=[InvoicersWrite])
+    def create_invoice(self, request, pk=None):
+        """Create Invoice: a draft billing what the order has to invoice, timesheets within the optional period."""
+        order = self.get_object()
+        serializer = CreateInvoiceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invoice = invoice_create_from_order(order=order, user=request.user, **serializer.validated_data)
+        return self.invoice_response(invoice, status.HTTP_201_CREATED)

@@ -1,0 +1,116 @@
+"""The OpenAPI schema, the docs, authentication, and unknown paths."""
+
+import io
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+
+from .conftest import API
+
+PATHS = [
+    "/customers/", "/customers/{id}/", "/taxes/", "/taxes/{id}/", "/products/", "/products/{id}/",
+    "/projects/", "/projects/{id}/", "/tasks/", "/tasks/{id}/", "/teams/", "/teams/{id}/",
+    "/tickets/", "/tickets/{id}/", "/sale-orders/", "/sale-orders/{id}/", "/sale-orders/{id}/confirm/",
+    "/sale-orders/{id}/cancel/", "/sale-orders/{id}/create-invoice/", "/sale-orders/{id}/lines/{line_id}/",
+    "/timesheets/", "/timesheets/{id}/", "/invoices/", "/invoices/{id}/", "/invoices/{id}/post/",
+    "/invoices/{id}/cancel/", "/invoices/{id}/remove-timesheets/", "/invoices/{id}/credit-note/",
+    "/invoices/{id}/pdf/",
+]
+
+
+def test_schema_lists_every_path(anonymous_api):
+    response = anonymous_api.get(f"{API}/schema/?format=json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert sorted(schema["paths"]) == sorted(f"{API}{path}" for path in PATHS)
+    assert schema["components"]["securitySchemes"]["tokenAuth"] == {
+        "type": "apiKey", "in": "header", "name": "Authorization",
+        "description": 'Token-based authentication with required prefix "Token"'}
+
+
+def test_schema_describes_fields_and_refusals(anonymous_api):
+    schema = anonymous_api.get(f"{API}/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+
+    assert components["TimeEntry"]["properties"]["hours"] == {
+        "type": "string", "format": "decimal", "pattern": r"^-?\d{0,3}(?:\.\d{0,2})?$", "readOnly": True}
+    assert components["TimeEntryWriteRequest"]["properties"]["duration"]["oneOf"] == [
+        {"type": "string", "example": "1:30"}, {"type": "number", "example": 1.5}]
+    post = schema["paths"][f"{API}/invoices/{{id}}/post/"]["post"]
+    assert sorted(post["responses"]) == ["200", "400", "401", "403", "404", "409"]
+    pdf = schema["paths"][f"{API}/invoices/{{id}}/pdf/"]["get"]["responses"]["200"]
+    assert list(pdf["content"]) == ["application/pdf"]
+    create = schema["paths"][f"{API}/sale-orders/{{id}}/create-invoice/"]["post"]
+    assert sorted(create["responses"]) == ["201", "400", "401", "403", "404"]
+
+
+def test_schema_is_valid_openapi():
+    out = io.StringIO()
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out)
+
+    assert '"openapi": "3.0.3"' in out.getvalue()
+
+
+def test_docs_work_offline(anonymous_api):
+    response = anonymous_api.get(f"{API}/docs/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert anonymous_api.get(f"{API}/redoc/").status_code == 200
+
+
+def test_unknown_api_paths_answer_json(manager_api):
+    response = manager_api.get(f"{API}/nothing/here/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "There is no /api/v1/nothing/here/ in this API."}
+
+
+def test_a_token_from_the_command_works(agent, team_ticket):
+    from rest_framework.test import APIClient
+
+    out = io.StringIO()
+    call_command("drf_create_token", "agent", stdout=out)
+    key = out.getvalue().split()[2]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+
+    response = client.get(f"{API}/tickets/")
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
+def test_the_browser_session_works_too(client, agent, team_ticket):
+    client.force_login(agent)
+
+    response = client.get(f"{API}/tickets/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
+def test_a_missing_slash_is_pointed_out(manager_api):
+    response = manager_api.post(f"{API}/timesheets", {"duration": "1:00"})
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "There is no /api/v1/timesheets in this API: did you mean /api/v1/timesheets/ (with a slash)?"}
+
+
+@pytest.mark.parametrize("path", ["customers", "taxes", "products", "projects", "tasks", "teams", "tickets",
+                                  "sale-orders", "timesheets", "invoices", ""])
+def test_the_browsable_api_renders(client, manager, team_ticket, path):
+    client.force_login(manager)
+
+    response = client.get(f"{API}/{path}/".replace("//", "/"), HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/html; charset=utf-8"

@@ -1,0 +1,139 @@
+"""REST API v1 of the helpdesk app: teams and tickets."""
+
+from django.db import transaction
+from django.db.models import Sum, Value
+from django.db.models.functions import Coalesce
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import mixins, serializers, viewsets
+
+from helpdesk_billing.roles import is_agent, is_manager, sees_everything
+from sales.api import IdFilter, ManagersWrite, model_save, writers
+from sales.units import HOUR, minutes_to_qty
+
+from .models import HelpdeskTeam, Ticket
+from .selectors import tickets_for
+from .services import team_save, ticket_create, ticket_link_task, ticket_set_sale_line, ticket_set_status
+
+TicketsWrite = writers(lambda user: is_agent(user) or is_manager(user), "Only agents and managers change tickets.")
+
+
+def teams_for(user):
+    """Return the teams `user` may see: all for managers and accountants, their own for agents."""
+    if sees_everything(user):
+        return HelpdeskTeam.objects.all()
+    if not user.is_authenticated:
+        return HelpdeskTeam.objects.none()
+    return HelpdeskTeam.objects.filter(members=user)
+
+
+# --- Teams --------------------------------------------------------------------------------
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HelpdeskTeam
+        fields = ["id", "name", "timesheet_on_ticket", "project", "time_reinvoicing"]
+
+    def create(self, validated_data):
+        return team_save(team=HelpdeskTeam(**validated_data))
+
+    def update(self, instance, validated_data):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return team_save(team=instance)
+
+
+class TeamViewSet(viewsets.ModelViewSet):
+    """Helpdesk Teams: "Timesheet on Ticket" (and its project), "Time Reinvoicing". Managers write."""
+
+    serializer_class = TeamSerializer
+    permission_classes = [ManagersWrite]
+    filterset_fields = ["timesheet_on_ticket", "time_reinvoicing"]
+    ordering_fields = ["id", "name"]
+
+    def get_queryset(self):
+        return teams_for(self.request.user)
+
+
+# --- Tickets ------------------------------------------------------------------------------
+
+class TicketSerializer(serializers.ModelSerializer):
+    hours_spent = serializers.SerializerMethodField(help_text="Time logged on the ticket, in hours.")
+
+    class Meta:
+        model = Ticket
+        fields = ["id", "team", "customer", "title", "description", "status", "assignee", "task", "sale_line",
+                  "hours_spent"]
+        # ticket_link_task says it better than the generic uniqueness check.
+        extra_kwargs = {"task": {"validators": []}}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and "team" in fields:
+            # An agent files tickets in the teams they belong to.
+            fields["team"].queryset = teams_for(request.user)
+        return fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_hours_spent(self, ticket) -> str:
+        minutes = getattr(ticket, "minutes_spent", None)
+        if minutes is None:
+            minutes = ticket.time_entries.aggregate(m=Sum("minutes"))["m"] or 0
+        return f"{minutes_to_qty(minutes, HOUR):.2f}"
+
+    @transaction.atomic
+    def create(self, validated_data):
+        data = dict(validated_data)
+        status = data.pop("status", Ticket.Status.NEW)
+        ticket = ticket_create(**data)
+        if status != ticket.status:
+            ticket = ticket_set_status(ticket=ticket, status=status)
+        return ticket
+
+    @transaction.atomic
+    def update(self, ticket, validated_data):
+        """Save the plain fields, then link the task, the Sales Order Item and the status through their services."""
+        plain = {name: value for name, value in validated_data.items()
+                 if name in ("team", "customer", "title", "description", "assignee")
+                 and value != getattr(ticket, name)}
+        if plain:
+            for name, value in plain.items():
+                setattr(ticket, name, value)
+            model_save(ticket)
+        if "task" in validated_data and validated_data["task"] != ticket.task:
+            ticket = ticket_link_task(ticket=ticket, task=validated_data["task"])
+        if "sale_line" in validated_data and validated_data["sale_line"] != ticket.sale_line:
+            ticket = ticket_set_sale_line(ticket=ticket, sale_line=validated_data["sale_line"])
+        if "status" in validated_data and validated_data["status"] != ticket.status:
+            ticket = ticket_set_status(ticket=ticket, status=validated_data["status"])
+        return ticket
+
+
+class TicketFilter(filters.FilterSet):
+    team = IdFilter()
+    customer = IdFilter()
+    assignee = IdFilter()
+    task = IdFilter()
+    sale_line = IdFilter()
+
+    class Meta:
+        model = Ticket
+        fields = ["team", "customer", "status", "assignee", "task", "sale_line"]
+
+
+class TicketViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                    mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Tickets: agents see and work their teams' tickets; `hours_spent` is the time logged on them."""
+
+    serializer_class = TicketSerializer
+    permission_classes = [TicketsWrite]
+    filterset_class = TicketFilter
+    ordering_fields = ["id", "created_at", "title", "status"]
+
+    def get_queryset(self):
+        if not self.request.user.is_authenticated:  # the schema generator's request
+            return Ticket.objects.none()
+        return tickets_for(user=self.request.user).annotate(
+            minutes_spent=Coalesce(Sum("time_entries__minutes"), Value(0))).order_by("-pk")
+
