@@ -16,7 +16,9 @@ run: $(VENV)/.installed
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# The browser tests drive Debian's Chromium: installed with apt-get when /usr/bin/chromium is missing.
 test: $(VENV)/.installed
+	scripts/ensure-chromium.sh
 	scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -1,8 +1,17 @@
-"""Browser screens for agents and accountants."""
+"""Browser screens for agents and accountants; every one needs a login."""
 
-from django.urls import path
-from django.views.generic import RedirectView
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from tickets.views import home
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("tickets.urls")),
+    path("", include("timesheets.urls")),
+    path("", include("projects.urls")),
+    path("", include("sales.urls")),
+    path("", include("invoicing.urls")),
 ]

@@ -5,12 +5,14 @@ the totals and hand them over through `sale_lines_set_totals`.
 """
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import TIMESHEET_POLICIES, Customer, SaleOrder, SaleOrderLine
+from .errors import Conflict
+from .models import TIMESHEET_POLICIES, Customer, SaleOrder, SaleOrderLine, ServicePolicy
 
 
 @transaction.atomic
@@ -80,3 +82,51 @@ def sale_lines_set_totals(*, totals: Mapping[int, Mapping[str, object]]) -> None
     """
     for line_id, fields in sorted(totals.items()):
         SaleOrderLine.objects.filter(pk=line_id).update(**fields)
+
+
+@transaction.atomic
+def sale_line_set_delivered_manual(*, line: SaleOrderLine, qty: Decimal) -> SaleOrderLine:
+    """Type the Delivered quantity of a "Based on Delivered Quantity (Manual)" line."""
+    # Locked so Create Invoice, which bills delivered − invoiced from this row, reads one value.
+    [line] = sale_lines_lock(ids=[line.pk])
+    if line.product.service_policy != ServicePolicy.DELIVERED_MANUAL:
+        raise ValidationError({"delivered": (
+            f"{line.product} is {line.product.get_service_policy_display()}: only lines Based on "
+            "Delivered Quantity (Manual) have their Delivered typed by hand.")})
+    if line.order.state != SaleOrder.State.SALE:
+        raise ValidationError({"delivered": f"{line.order.name} is not a confirmed sales order: confirm it first."})
+    if not isinstance(qty, Decimal) or not qty.is_finite() or qty < 0:
+        raise ValidationError({"delivered": "Enter a delivered quantity of 0 or more."})
+    line.qty_delivered_manual = qty
+    try:
+        line.clean_fields(exclude=[f.name for f in SaleOrderLine._meta.fields if f.name != "qty_delivered_manual"])
+    except ValidationError as e:
+        raise ValidationError({"delivered": e.message_dict["qty_delivered_manual"]}) from e
+    line.save(update_fields=["qty_delivered_manual"])
+    return line
+
+
+@transaction.atomic
+def sale_order_save_quotation(*, order: SaleOrder, lines: Iterable[SaleOrderLine] = (),
+                              deleted: Iterable[SaleOrderLine] = ()) -> SaleOrder:
+    """Save a quotation with its Order Lines: new or changed `lines`, and `deleted` ones.
+
+    Only a quotation's lines change: once confirmed they carry time and invoices
+    and stay as they were sold.
+    """
+    if order.pk is not None:
+        # Locked so a Confirm clicked meanwhile is seen: it waits, or we refuse.
+        stored = SaleOrder.objects.select_for_update().get(pk=order.pk)
+        if stored.state != SaleOrder.State.DRAFT:
+            raise Conflict(f"{stored.name} is no longer a quotation: its Order Lines stay as they were sold.")
+    order.full_clean()
+    order.save()
+    for line in deleted:
+        if line.order_id != order.pk:
+            raise ValidationError(f"{line} is not a line of {order.name}.")
+        line.delete()
+    for line in lines:
+        line.order = order
+        line.full_clean()
+        line.save()
+    return order

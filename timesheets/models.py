@@ -80,3 +80,21 @@ class TimeEntry(models.Model):
     @property
     def duration(self) -> str:
         return format_minutes(self.minutes)
+
+
+class Timer(models.Model):
+    """A running timer: an agent's Start on a ticket, kept on the server until Stop."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="timers",
+                             verbose_name="agent")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timers")
+    started_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # A second Start (another tab, a double click) finds the running timer instead.
+            models.UniqueConstraint(fields=["user", "ticket"], name="timer_one_per_user_ticket"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} on {self.ticket} since {self.started_at:%Y-%m-%d %H:%M}"

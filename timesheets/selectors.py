@@ -12,6 +12,8 @@ def time_entries_for(*, user) -> QuerySet[TimeEntry]:
         "user", "ticket", "task", "project", "sale_line__order", "sale_line__product", "invoice_line__invoice")
     if sees_everything(user):
         return entries
+    if not user.is_authenticated:
+        return entries.none()
     return entries.filter(Q(user=user) | Q(ticket__team__in=user.helpdesk_teams.all()))
 
 

@@ -20,7 +20,7 @@ from sales.services import sale_line_check_billable, sale_lines_lock, sale_lines
 from tickets.models import HelpdeskTeam, Ticket
 
 from .durations import check_minutes
-from .models import TimeEntry
+from .models import TimeEntry, Timer
 
 INVOICED_MESSAGE = "You cannot modify timesheets that are already invoiced."
 _UNSET = object()
@@ -282,3 +282,36 @@ def timesheets_follow_team(*, team: HelpdeskTeam) -> int:
         _unbilled(TimeEntry.objects.filter(ticket__team=team, task__isnull=True)).exclude(
             project_id=team.project_id).update(project_id=team.project_id)
     return timesheets_rebill(entries=TimeEntry.objects.filter(ticket__team=team))
+
+
+# --- The timer on a ticket ----------------------------------------------------
+
+NO_TIMER_MESSAGE = "No timer is running on this ticket: start one first."
+
+
+@transaction.atomic
+def timer_start(*, user, ticket: Ticket) -> Timer:
+    """Start the user's timer on the ticket; a timer already running keeps its start.
+
+    Kept on the server, so closing the tab or changing computer does not lose it.
+    """
+    _context(ticket=ticket, task=None)  # refuses a team without Timesheet on Ticket
+    # get_or_create retries the read when a concurrent Start wins the unique constraint.
+    timer, _ = Timer.objects.get_or_create(user=user, ticket=ticket, defaults={"started_at": timezone.now()})
+    return timer
+
+
+@transaction.atomic
+def timer_stop(*, user, ticket: Ticket) -> int:
+    """Stop the user's timer on the ticket; return the minutes elapsed, rounded up to the minute.
+
+    Nothing is logged: the agent checks the duration, writes a description and saves the entry.
+    """
+    # Locked so two Stops at once cannot both read the timer: the second finds none.
+    timer = Timer.objects.select_for_update().filter(user=user, ticket=ticket).first()
+    if timer is None:
+        raise Conflict(NO_TIMER_MESSAGE)
+    elapsed = timezone.now() - timer.started_at
+    microseconds = max(elapsed // datetime.timedelta(microseconds=1), 1)
+    timer.delete()
+    return -(-microseconds // 60_000_000)

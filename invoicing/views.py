@@ -1,0 +1,202 @@
+"""The sales order page with "Create Invoice", the invoices list and page, their actions, PDF and CSV.
+
+The order page lives here because it shows the order's invoices and tickets:
+sales may not import the apps to its right (DESIGN, Layout). Everyone signed in
+reads orders and invoices; only accountants and managers (roles.can_invoice)
+create, post, cancel and credit invoices: others get the 403 page.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q, Sum
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from helpdesk_billing.roles import can_invoice
+from projects.views import tasks_for
+from sales.forms import add_service_error
+from sales.models import SaleOrder
+from sales.views import act, may_sell, page, paginate, refuse_unless, show_refusal
+from tickets.selectors import tickets_for
+from timesheets.models import TimeEntry
+from timesheets.selectors import time_entries_for
+from timesheets.views import invoice_ids_of, timesheets_csv
+
+from .forms import CreateInvoiceForm
+from .models import Invoice
+from .pdf import invoice_pdf, invoice_pdf_filename
+from .selectors import invoice_entries, taxes_by_rate
+from .services import (invoice_cancel, invoice_create_from_order, invoice_credit_note, invoice_post,
+                       invoice_remove_timesheets)
+
+INVOICERS_ONLY = "Only accountants and managers create, post, cancel and credit invoices."
+
+
+# --- The sales order page -------------------------------------------------------------
+
+def _order_page(request, order: SaleOrder, invoice_form: CreateInvoiceForm):
+    user = request.user
+    return page(request, "invoicing/order_detail.html", {
+        "order": order,
+        "lines": list(order.lines.select_related("product", "tax")),
+        "tickets": list(tickets_for(user=user).filter(sale_line__order=order)
+                        .annotate(minutes_spent=Sum("time_entries__minutes")).order_by("pk")),
+        "tasks": list(tasks_for(user=user).filter(sale_line__order=order)
+                      .annotate(minutes_spent=Sum("time_entries__minutes")).order_by("pk")),
+        "invoices": list(order.invoices.select_related("refers")),
+        "invoice_form": invoice_form,
+        "can_invoice": can_invoice(user),
+        "may_sell": may_sell(user),
+    })
+
+
+@login_required
+def order_detail(request, pk):
+    order = get_object_or_404(SaleOrder.objects.select_related("customer"), pk=pk)
+    return _order_page(request, order, CreateInvoiceForm())
+
+
+@login_required
+@require_POST
+def invoice_create(request, pk):
+    """"Create Invoice": a draft billing what the order has to invoice, Timesheets within the period."""
+    refuse_unless(can_invoice(request.user), INVOICERS_ONLY)
+    order = get_object_or_404(SaleOrder.objects.select_related("customer"), pk=pk)
+    form = CreateInvoiceForm(request.POST)
+    if form.is_valid():
+        try:
+            invoice = invoice_create_from_order(order=order, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"{invoice} created: check it, then post it.")
+            return redirect("invoice_detail", pk=invoice.pk)
+    return _order_page(request, order, form)
+
+
+# --- Invoices --------------------------------------------------------------------------
+
+@login_required
+def invoice_list(request):
+    invoices = Invoice.objects.select_related("sale_order", "refers")
+    filters = {}
+    state = request.GET.get("state", "")
+    if state in Invoice.State.values:
+        invoices, filters["state"] = invoices.filter(state=state), state
+    kind = request.GET.get("kind", "")
+    if kind in Invoice.Kind.values:
+        invoices, filters["kind"] = invoices.filter(kind=kind), kind
+    if request.GET.get("order", "").isdigit():
+        order = get_object_or_404(SaleOrder, pk=request.GET["order"])
+        invoices, filters["order"] = invoices.filter(sale_order=order), order
+    if request.GET.get("ticket", "").isdigit():
+        ticket = get_object_or_404(tickets_for(user=request.user), pk=request.GET["ticket"])
+        ids = invoice_ids_of(TimeEntry.objects.filter(ticket=ticket))
+        invoices, filters["ticket"] = invoices.filter(pk__in=ids), ticket
+    search = request.GET.get("q", "").strip()
+    if search:
+        invoices = invoices.filter(Q(number__icontains=search) | Q(customer_name__icontains=search)
+                                   | Q(sale_order__name__icontains=search))
+    return page(request, "invoicing/invoice_list.html", {
+        "page_obj": paginate(request, invoices), "filters": filters, "search": search,
+        "states": Invoice.State.choices, "kinds": Invoice.Kind.choices,
+    })
+
+
+@login_required
+def invoice_detail(request, pk):
+    invoice = get_object_or_404(Invoice.objects.select_related("sale_order", "refers", "customer"), pk=pk)
+    lines = list(invoice.lines.order_by("pk"))
+    entries = invoice_entries(invoice=invoice)
+    line_ids = {line.pk for line in lines}
+    # Entries a draft credit note already gives back cannot be ticked again.
+    pending = set(TimeEntry.objects.filter(credit_lines__invoice__refers=invoice,
+                                           credit_lines__invoice__state=Invoice.State.DRAFT)
+                  .values_list("pk", flat=True))
+    for rows in entries.values():
+        for entry in rows:
+            entry.billed_here = entry.invoice_line_id in line_ids
+            entry.creditable = entry.billed_here and entry.pk not in pending
+    return page(request, "invoicing/invoice_detail.html", {
+        "invoice": invoice,
+        "lines": [(line, entries.get(line.pk, [])) for line in lines],
+        "taxes": taxes_by_rate(invoice=invoice),
+        "credit_notes": list(invoice.credit_notes.all()),
+        "can_invoice": can_invoice(request.user),
+        "has_entries": any(entries.values()),
+    })
+
+
+def _invoice_to_act_on(request, pk) -> Invoice:
+    refuse_unless(can_invoice(request.user), INVOICERS_ONLY)
+    return get_object_or_404(Invoice, pk=pk)
+
+
+def _entry_ids(request) -> list[int]:
+    return [int(value) for value in request.POST.getlist("entry") if value.isdigit()]
+
+
+@login_required
+@require_POST
+def invoice_post_view(request, pk):
+    invoice = _invoice_to_act_on(request, pk)
+    act(request, lambda: invoice_post(invoice=invoice),
+        lambda posted: f"Posted {posted.number}: it can no longer change.")
+    return redirect("invoice_detail", pk=invoice.pk)
+
+
+@login_required
+@require_POST
+def invoice_cancel_view(request, pk):
+    invoice = _invoice_to_act_on(request, pk)
+    act(request, lambda: invoice_cancel(invoice=invoice),
+        f"{invoice} is cancelled; its Timesheets are to invoice again.")
+    return redirect("invoice_detail", pk=invoice.pk)
+
+
+@login_required
+@require_POST
+def invoice_remove_view(request, pk):
+    """Take an entry off a draft invoice: it is to invoice again, and editable."""
+    invoice = _invoice_to_act_on(request, pk)
+    act(request, lambda: invoice_remove_timesheets(invoice=invoice, entry_ids=_entry_ids(request)),
+        "Removed from the invoice: that time is to invoice again.")
+    return redirect("invoice_detail", pk=invoice.pk)
+
+
+@login_required
+@require_POST
+def invoice_credit_view(request, pk):
+    """"Credit Note": in full, or for the ticked entries only; posting the note gives them back."""
+    invoice = _invoice_to_act_on(request, pk)
+    entry_ids = None
+    if request.POST.get("mode") != "full":
+        entry_ids = _entry_ids(request)
+        if not entry_ids:
+            messages.error(request, "Tick the Timesheets to give back, or make a full credit note.")
+            return redirect("invoice_detail", pk=invoice.pk)
+    try:
+        note = invoice_credit_note(invoice=invoice, entry_ids=entry_ids, user=request.user)
+    except ValidationError as error:
+        show_refusal(request, error)
+        return redirect("invoice_detail", pk=invoice.pk)
+    messages.success(request, f"{note} created for {invoice}: post it to give the time back.")
+    return redirect("invoice_detail", pk=note.pk)
+
+
+@login_required
+def invoice_pdf_view(request, pk):
+    invoice = get_object_or_404(Invoice.objects.select_related("sale_order", "refers"), pk=pk)
+    response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
+    return response
+
+
+@login_required
+def invoice_timesheets_csv(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    ids = [entry.pk for rows in invoice_entries(invoice=invoice).values() for entry in rows]
+    name = (invoice.number or f"draft-{invoice.pk}").replace("/", "-")
+    return timesheets_csv(time_entries_for(user=request.user).filter(pk__in=ids), f"{name}-timesheets.csv")

@@ -1,0 +1,89 @@
+"""Forms of the sales screens, and `add_service_error`, which every screen uses to show a refusal."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Product, SaleOrder, SaleOrderLine
+
+
+def add_service_error(form: forms.Form, error: ValidationError, rename: dict[str, str] | None = None) -> None:
+    """Show a service's ValidationError on `form`: on the field it names, else above the fields.
+
+    `rename` maps the service's names to the form's, e.g. {"minutes": "duration"}.
+    """
+    rename = rename or {}
+    items = error.error_dict.items() if hasattr(error, "error_dict") else [(None, error.error_list)]
+    for field, errors in items:
+        field = rename.get(field, field)
+        if field not in form.fields:
+            field = None
+        for message in ValidationError(errors).messages:
+            form.add_error(field, message)
+
+
+class ProductSelect(forms.Select):
+    """A product dropdown whose options carry the product's price, unit and tax for the form's script."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        product = getattr(value, "instance", None)
+        if isinstance(product, Product):
+            option["attrs"].update({
+                "data-price": str(product.list_price),
+                "data-uom": product.uom,
+                "data-tax": product.tax_id or "",
+            })
+        return option
+
+
+class QuotationForm(forms.ModelForm):
+    class Meta:
+        model = SaleOrder
+        fields = ("customer",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].empty_label = "Choose a customer"
+
+
+class OrderLineForm(forms.ModelForm):
+    """One of the "Order Lines": an empty price takes the product's."""
+
+    class Meta:
+        model = SaleOrderLine
+        fields = ("product", "name", "quantity", "uom", "price_unit", "tax")
+        widgets = {
+            "product": ProductSelect,
+            "name": forms.TextInput(attrs={"placeholder": "The product's name"}),
+            "quantity": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
+            "price_unit": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = Product.objects.select_related("tax")
+        self.fields["product"].empty_label = "Choose a product"
+        self.fields["tax"].empty_label = "No tax"
+        self.fields["price_unit"].required = False
+
+    def clean(self):
+        cleaned_data = super().clean()
+        product = cleaned_data.get("product")
+        if product is not None:
+            if cleaned_data.get("price_unit") is None:
+                cleaned_data["price_unit"] = product.list_price
+            if not cleaned_data.get("name"):
+                cleaned_data["name"] = product.name
+        return cleaned_data
+
+
+OrderLineFormSet = forms.inlineformset_factory(
+    SaleOrder, SaleOrderLine, form=OrderLineForm, extra=1, can_delete=True,
+)
+
+
+class DeliveredForm(forms.Form):
+    """The Delivered quantity typed by hand on a "Based on Delivered Quantity (Manual)" line."""
+
+    delivered = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, label="Delivered",
+                                   widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "size": 6}))

@@ -1,0 +1,101 @@
+"""Every screen needs a login; the top bar offers what the role may use; refusals are pages, not errors."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from ..factories import UserFactory
+
+
+def web_routes():
+    """Return (name, needs a pk) of every browser screen: the routes of web_urls, without the auth views."""
+    resolver = get_resolver("helpdesk_billing.web_urls")
+    routes = []
+
+    def walk(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern) and pattern.name not in ("login", "logout"):
+                routes.append((pattern.name, "<int:pk>" in str(pattern.pattern)))
+
+    walk(resolver.url_patterns)
+    return routes
+
+
+@pytest.mark.parametrize("name, with_pk", web_routes())
+def test_every_screen_sends_a_stranger_to_the_login_page(client, db, name, with_pk):
+    address = reverse(name, args=[1] if with_pk else [])
+    response = client.get(address)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={address}"
+
+
+def test_login_then_the_agent_lands_on_the_tickets(client, member):
+    response = client.post(reverse("login"), {"username": "agent", "password": "secret-pass-123"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("ticket_list")
+    assert "Log out" in response.content.decode()
+
+
+def test_a_wrong_password_is_refused_on_the_form(client, member):
+    response = client.post(reverse("login"), {"username": "agent", "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+
+
+def test_logout_is_a_post_and_ends_the_session(agent_client):
+    response = agent_client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert agent_client.get(reverse("ticket_list")).status_code == 302
+
+
+def nav_links(response) -> list[str]:
+    html = response.content.decode()
+    nav = html[html.index('<nav aria-label="Main">'):html.index("</nav>")]
+    return [label for label in ("Tickets", "Tasks", "Sales Orders", "Invoices", "Admin") if f">{label}</a>" in nav]
+
+
+def test_the_top_bar_offers_what_each_role_may_use(client, member, accountant, manager):
+    for user, links in [(member, ["Tickets", "Tasks"]),
+                        (accountant, ["Tickets", "Tasks", "Sales Orders", "Invoices"]),
+                        (manager, ["Tickets", "Tasks", "Sales Orders", "Invoices", "Admin"])]:
+        client.force_login(user)
+        assert nav_links(client.get(reverse("ticket_list"))) == links, user
+
+
+def test_home_sends_accountants_to_the_sales_orders_and_others_to_the_tickets(client, member, accountant, manager):
+    for user, target in [(member, "ticket_list"), (accountant, "order_list"), (manager, "ticket_list")]:
+        client.force_login(user)
+        assert client.get(reverse("home"))["Location"] == reverse(target)
+
+
+def test_a_refusal_is_the_403_page_with_its_reason(agent_client, line_a):
+    response = agent_client.post(reverse("invoice_create", args=[line_a.order.pk]))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "You may not do this" in html
+    assert "Only accountants and managers create, post, cancel and credit invoices." in html
+
+
+def test_a_user_without_a_role_reads_but_does_not_log_time(client, member, ticket):
+    ticket.team.members.add(nobody := UserFactory(username="nobody"))
+    client.force_login(nobody)
+    response = client.get(reverse("ticket_detail", args=[ticket.pk]))
+    assert response.status_code == 200
+    assert 'id="log-time"' not in response.content.decode()
+    refused = client.post(reverse("ticket_detail", args=[ticket.pk]),
+                          {"action": "log", "log-date": "2026-01-01", "log-duration": "1:00"})
+    assert refused.status_code == 403
+
+
+def test_an_unknown_page_is_the_404_page(agent_client):
+    response = agent_client.get("/tickets/999999/")
+    assert response.status_code == 404
+    assert "Nothing here" in response.content.decode()
+
+
+@pytest.mark.parametrize("address", [
+    "/tickets/99999999999999999999/", "/invoices/?order=99999999999999999999", "/tickets/?page=abc",
+    "/invoices/?ticket=99999999999999999999", "/orders/99999999999999999999/",
+])
+def test_absurd_numbers_in_addresses_are_404_or_ignored_never_an_error(manager_client, address):
+    assert manager_client.get(address).status_code in (200, 404)
