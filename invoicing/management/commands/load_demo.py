@@ -25,7 +25,7 @@ from tickets.services import team_save, ticket_create, ticket_link_task, ticket_
 from timesheets.durations import format_minutes, parse_duration
 from timesheets.services import timesheet_log
 
-URL = "http://127.0.0.1:8000/admin/"
+URL = "http://127.0.0.1:8000/"
 MARKER = "admin"
 
 # (username, role shown, group, is_staff, is_superuser); password: username + "-demo-2026".
@@ -143,4 +143,4 @@ class Command(BaseCommand):
             else:
                 password = "(changed since the demo was loaded)"
             self.stdout.write(f"  {username:<11} {role:<42} {password}")
-        self.stdout.write(f"Open {URL} and sign in.")
+        self.stdout.write(f"Open {URL} and sign in; managers configure teams and products at {URL}admin/.")
