@@ -1,0 +1,110 @@
+"""Who did what: the append-only log of billing events, and the failed logins that throttle password guessing.
+
+The audit app imports nothing of ours, so every app may record into it.
+"""
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+APPEND_ONLY = "Audit events are append-only: they are never changed or deleted."
+# Changes whose value is a list of values, not a [before, after] pair.
+LISTS = {"period", "timesheets", "removed_timesheets", "freed_timesheets"}
+
+
+class AppendOnlyError(Exception):
+    """An attempt to change or delete an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    # QuerySet.update() and delete() skip Model.save() and delete(): they are refused here too.
+    # The database refuses them as well on PostgreSQL (migration 0002, a trigger).
+    def update(self, **kwargs):
+        raise AppendOnlyError(APPEND_ONLY)
+
+    def delete(self):
+        raise AppendOnlyError(APPEND_ONLY)
+
+    def bulk_update(self, *args, **kwargs):
+        raise AppendOnlyError(APPEND_ONLY)
+
+
+class AuditEvent(models.Model):
+    class Action(models.TextChoices):
+        ENTRY_CREATED = "entry.created", "Timesheet logged"
+        ENTRY_EDITED = "entry.edited", "Timesheet edited"
+        ENTRY_DELETED = "entry.deleted", "Timesheet deleted"
+        ORDER_CONFIRMED = "order.confirmed", "Sales order confirmed"
+        ORDER_CANCELLED = "order.cancelled", "Sales order cancelled"
+        INVOICE_CREATED = "invoice.created", "Invoice created"
+        INVOICE_TIMESHEETS_REMOVED = "invoice.timesheets_removed", "Timesheets taken off the invoice"
+        INVOICE_POSTED = "invoice.posted", "Posted"
+        INVOICE_CANCELLED = "invoice.cancelled", "Cancelled"
+        INVOICE_CREDITED = "invoice.credited", "Credit note drafted"
+        CREDIT_NOTE_CREATED = "credit_note.created", "Credit note created"
+
+    # Who: null for a change made outside a request (a command, a migration).
+    # PROTECT: people who billed are deactivated, never deleted, like the agents of time entries.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    # The actor's username as it was, so the event reads the same after a rename.
+    actor_name = models.CharField("by", max_length=150, blank=True)
+    at = models.DateTimeField("when", auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=40, choices=Action.choices)
+    # What: a model label ("invoicing.invoice") and a primary key; no foreign key, so
+    # deleting a draft or a time entry keeps its history.
+    object_type = models.CharField(max_length=60)
+    object_id = models.BigIntegerField()
+    object_repr = models.CharField("object", max_length=200, blank=True)
+    # What changed: {"field": [before, after]} for edits, the figures that matter otherwise.
+    changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "audit event"
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_event_object")]
+
+    def __str__(self):
+        who = self.actor_name or "system"
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {who}: {self.get_action_display()} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(APPEND_ONLY)
+        kwargs.pop("force_update", None)
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(APPEND_ONLY)
+
+    def change_items(self) -> list[tuple[str, str]]:
+        """Return the changes as (name, text) to show: "draft → posted" for [before, after] pairs."""
+        items = []
+        for name, value in self.changes.items():
+            if isinstance(value, list) and len(value) == 2 and name not in LISTS:
+                before, after = ("—" if v in (None, "") else v for v in value)
+                text = f"{before} → {after}"
+            elif isinstance(value, list):
+                text = ", ".join("…" if v is None else str(v) for v in value) or "none"
+            else:
+                text = "—" if value in (None, "") else str(value)
+            items.append((name.replace("_", " "), text))
+        return items
+
+
+class LoginFailure(models.Model):
+    """A failed login: enough of them for one username from one address locks that pair out for a while."""
+
+    username = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["username", "ip", "at"], name="login_failure_lookup")]
+
+    def __str__(self):
+        return f"{self.username} from {self.ip} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,87 @@
+"""Two teams' worlds side by side, and the personas of the permission matrix.
+
+Team A and team B each have a customer, a confirmed order (a timesheet line and a manual
+line), a quotation, a ticket linked to a task, and three entries of their agent: one on a
+posted invoice, one on a draft invoice, one not invoiced yet. Every name a page could leak
+is unique to its side (`Side.markers`).
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from invoicing.models import Invoice
+from invoicing.services import invoice_create_from_order, invoice_post
+from projects.models import Task
+from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
+from tickets.models import HelpdeskTeam, Ticket
+from tickets.services import ticket_link_task
+from timesheets.models import TimeEntry
+from timesheets.services import timesheet_log
+
+from ..factories import (CustomerFactory, ProductFactory, SaleOrderLineFactory, TaskFactory, TeamFactory,
+                         TicketFactory, UserFactory, confirmed_line, days_ago)
+
+
+@dataclass
+class Side:
+    name: str
+    agent: object
+    team: HelpdeskTeam
+    ticket: Ticket
+    task: Task
+    order: SaleOrder
+    line: SaleOrderLine
+    manual_line: SaleOrderLine
+    quotation: SaleOrder
+    posted: Invoice
+    draft: Invoice
+    invoiced_entry: TimeEntry
+    drafted_entry: TimeEntry
+    open_entry: TimeEntry
+    markers: list[str] = field(default_factory=list)
+
+
+def build_side(name: str, agent) -> Side:
+    customer = CustomerFactory(name=f"Customer of team {name}")
+    line = confirmed_line(order__customer=customer)
+    manual_line = confirmed_line(order=line.order, name=f"Setup for {name}",
+                                 product=ProductFactory(name="Setup", service_policy=ServicePolicy.DELIVERED_MANUAL))
+    team = TeamFactory(name=f"Team {name}")
+    team.members.add(agent)
+    ticket = TicketFactory(team=team, customer=customer, sale_line=line, title=f"Printer of team {name} jams")
+    task = TaskFactory(project=team.project, name=f"Task of team {name}")
+    ticket = ticket_link_task(ticket=ticket, task=task)
+    entries = [timesheet_log(user=agent, date=days_ago(3 - n), minutes=30 + 15 * n, ticket=ticket,
+                             description=f"Work of team {name} #{n}") for n in range(3)]
+    # The first entry (3 days ago) on a posted invoice, the second on a draft; the third stays open.
+    posted = invoice_post(invoice=invoice_create_from_order(order=line.order, period_end=days_ago(3)))
+    draft = invoice_create_from_order(order=line.order, period_end=days_ago(2))
+    quotation = SaleOrderLineFactory(order__customer=customer).order
+    side = Side(name=name, agent=agent, team=team, ticket=ticket, task=task, order=line.order, line=line,
+                manual_line=manual_line, quotation=quotation, posted=posted, draft=draft,
+                invoiced_entry=entries[0], drafted_entry=entries[1], open_entry=entries[2])
+    side.markers = [ticket.title, task.name, *(e.description for e in entries), customer.name, line.order.name,
+                    posted.number]
+    return side
+
+
+@dataclass
+class World:
+    a: Side
+    b: Side
+    users: dict
+
+
+@pytest.fixture
+def world(db):
+    users = {
+        "agent_a": UserFactory(username="agent_a", role="Agents"),
+        "agent_b": UserFactory(username="agent_b", role="Agents"),
+        "manager": UserFactory(username="manager", role="Managers", is_staff=True),
+        "accountant": UserFactory(username="accountant", role="Accountants", is_staff=True),
+    }
+    for user in users.values():
+        Token.objects.get_or_create(user=user)
+    return World(a=build_side("A", users["agent_a"]), b=build_side("B", users["agent_b"]), users=users)

@@ -1,0 +1,304 @@
+"""Who may do what: personas × every page and API endpoint × their own team's objects and the other's.
+
+The personas: an agent of team A, an agent of team B, a manager, an accountant, and
+anonymous. Each case names its route, what it sends, and the answer each persona gets
+on its own side's object and on the other side's (for managers and accountants both
+sides are theirs). Each request runs in a savepoint that is rolled back, so every case
+starts from the same world (conftest). Beyond the status codes, an agent's successful
+pages never show a marker of the other team: ticket, task, entry, customer, order, invoice.
+"""
+
+import datetime
+import json
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from audit.models import AuditEvent
+
+from ..web.test_pages import web_routes
+
+LOGIN, ADMIN_LOGIN = "login page", "admin login page"
+PERSONAS = ["agent_a", "agent_b", "manager", "accountant", "anonymous"]
+TODAY = datetime.date.today().isoformat()
+
+
+@dataclass(frozen=True)
+class Case:
+    """A request and the answers: `agent` is (on their team's object, on the other team's)."""
+
+    name: str
+    method: str
+    url: Callable
+    agent: tuple
+    accountant: object
+    manager: object
+    data: Callable | None = None
+    anonymous: object = LOGIN
+
+    def expected(self, persona: str, own: bool):
+        if persona.startswith("agent"):
+            return self.agent[0 if own else 1]
+        return getattr(self, persona)
+
+
+def url(name, attr=None):
+    """Return a function of (side, other) giving the route of the side's object `attr` (a dotted path)."""
+    def build(side, other):
+        if attr is None:
+            return reverse(name)
+        obj = side
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        return reverse(name, args=[obj.pk])
+    return build
+
+
+def log_form(prefix="log"):
+    return lambda side, other: {"action": "log", f"{prefix}-date": TODAY, f"{prefix}-duration": "0:30",
+                                f"{prefix}-description": "More work"}
+
+
+# --- Browser screens ---------------------------------------------------------------------------
+
+WEB = [
+    Case("home", "GET", url("home"), (302, 302), 302, 302),
+    Case("ticket_list", "GET", url("ticket_list"), (200, 200), 200, 200),
+    Case("ticket_detail", "GET", url("ticket_detail", "ticket"), (200, 404), 200, 200),
+    Case("ticket_detail", "POST", url("ticket_detail", "ticket"), (302, 404), 403, 302, data=log_form()),
+    Case("ticket_detail", "POST", url("ticket_detail", "ticket"), (302, 404), 403, 302,
+         data=lambda s, o: {"action": "edit", "entry": s.open_entry.pk, "edit-date": TODAY,
+                            "edit-duration": "1:00", "edit-description": "Edited"}),
+    Case("ticket_detail", "POST", url("ticket_detail", "ticket"), (302, 404), 403, 302,
+         data=lambda s, o: {"action": "delete", "entry": s.open_entry.pk}),
+    # The other team's entry, through one's own ticket page: not among that page's rows.
+    Case("ticket_detail", "POST", lambda s, o: reverse("ticket_detail", args=[o.ticket.pk]), (404, 404), 404, 404,
+         data=lambda s, o: {"action": "delete", "entry": s.open_entry.pk}),
+    Case("ticket_status", "POST", url("ticket_status", "ticket"), (302, 404), 403, 302,
+         data=lambda s, o: {"status": "in_progress"}),
+    Case("ticket_sale_line", "POST", url("ticket_sale_line", "ticket"), (302, 404), 403, 302,
+         data=lambda s, o: {"sale_line": s.line.pk}),
+    Case("ticket_timer_start", "POST", url("ticket_timer_start", "ticket"), (302, 404), 403, 302),
+    Case("ticket_timer_stop", "POST", url("ticket_timer_stop", "ticket"), (302, 404), 403, 302),
+    Case("ticket_timesheets_csv", "GET", url("ticket_timesheets_csv", "ticket"), (200, 404), 200, 200),
+    Case("task_list", "GET", url("task_list"), (200, 200), 200, 200),
+    Case("task_detail", "GET", url("task_detail", "task"), (200, 404), 200, 200),
+    Case("task_detail", "POST", url("task_detail", "task"), (302, 404), 403, 302, data=log_form()),
+    Case("task_timesheets_csv", "GET", url("task_timesheets_csv", "task"), (200, 404), 200, 200),
+    Case("order_list", "GET", url("order_list"), (200, 200), 200, 200),
+    Case("quotation_create", "GET", url("quotation_create"), (403, 403), 200, 200),
+    Case("quotation_edit", "GET", url("quotation_edit", "quotation"), (403, 403), 200, 200),
+    Case("order_confirm", "POST", url("order_confirm", "quotation"), (403, 403), 302, 302),
+    Case("line_set_delivered", "POST", url("line_set_delivered", "manual_line"), (403, 403), 302, 302,
+         data=lambda s, o: {"delivered": "2"}),
+    Case("line_timesheets_csv", "GET", url("line_timesheets_csv", "line"), (200, 404), 200, 200),
+    Case("order_detail", "GET", url("order_detail", "order"), (200, 404), 200, 200),
+    Case("invoice_create", "POST", url("invoice_create", "order"), (403, 403), 302, 302),
+    Case("invoice_list", "GET", url("invoice_list"), (200, 200), 200, 200),
+    Case("invoice_detail", "GET", url("invoice_detail", "posted"), (200, 404), 200, 200),
+    Case("invoice_post", "POST", url("invoice_post", "draft"), (403, 403), 302, 302),
+    Case("invoice_cancel", "POST", url("invoice_cancel", "draft"), (403, 403), 302, 302),
+    Case("invoice_remove", "POST", url("invoice_remove", "draft"), (403, 403), 302, 302,
+         data=lambda s, o: {"entry": s.drafted_entry.pk}),
+    Case("invoice_credit", "POST", url("invoice_credit", "posted"), (403, 403), 302, 302,
+         data=lambda s, o: {"mode": "full"}),
+    # The PDF lists every team's Timesheets: accountants and managers only.
+    Case("invoice_pdf", "GET", url("invoice_pdf", "posted"), (403, 404), 200, 200),
+    Case("invoice_timesheets_csv", "GET", url("invoice_timesheets_csv", "posted"), (200, 404), 200, 200),
+    # The admin: staff only (managers and accountants); agents and strangers get its login page.
+    Case("admin", "GET", lambda s, o: reverse("admin:index"), (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200,
+         anonymous=ADMIN_LOGIN),
+    Case("admin", "GET", lambda s, o: reverse("admin:tickets_ticket_change", args=[s.ticket.pk]),
+         (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200, anonymous=ADMIN_LOGIN),
+    Case("admin", "GET", lambda s, o: reverse("admin:invoicing_invoice_change", args=[s.posted.pk]),
+         (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200, anonymous=ADMIN_LOGIN),
+    Case("admin", "GET", lambda s, o: reverse("admin:audit_auditevent_changelist"),
+         (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200, anonymous=ADMIN_LOGIN),
+    # The audit log is read-only, for everyone.
+    Case("admin", "POST", lambda s, o: reverse("admin:audit_auditevent_change", args=[
+        AuditEvent.objects.filter(object_id=s.posted.pk, object_type="invoicing.invoice").first().pk]),
+         (ADMIN_LOGIN, ADMIN_LOGIN), 403, 403, anonymous=ADMIN_LOGIN, data=lambda s, o: {"action": "x"}),
+    Case("admin", "GET", lambda s, o: reverse("admin:auth_user_changelist"), (ADMIN_LOGIN, ADMIN_LOGIN), 403, 403,
+         anonymous=ADMIN_LOGIN),
+]
+
+
+# --- REST API ----------------------------------------------------------------------------------
+
+API = "/api/v1"
+
+
+def api(path):
+    """Return a function of (side, other) formatting `path` with the side's objects ({ticket}, {line}...)."""
+    return lambda side, other: API + path.format(**{name: getattr(side, name).pk for name in (
+        "ticket", "task", "team", "order", "line", "manual_line", "quotation", "posted", "draft", "open_entry",
+        "drafted_entry")}, customer=side.order.customer_id, project=side.team.project_id)
+
+
+def body(**data):
+    return lambda side, other: {key: (value(side) if callable(value) else value) for key, value in data.items()}
+
+
+API_CASES = [
+    Case("customers", "GET", api("/customers/"), (200, 200), 200, 200, anonymous=401),
+    Case("customers", "GET", api("/customers/{customer}/"), (200, 200), 200, 200, anonymous=401),
+    Case("customers", "POST", api("/customers/"), (403, 403), 403, 201, anonymous=401, data=body(name="Initech")),
+    Case("customers", "PATCH", api("/customers/{customer}/"), (403, 403), 403, 200, anonymous=401,
+         data=body(email="billing@example.org")),
+    Case("customers", "DELETE", api("/customers/{customer}/"), (403, 403), 403, 409, anonymous=401),
+    Case("taxes", "GET", api("/taxes/"), (200, 200), 200, 200, anonymous=401),
+    Case("taxes", "POST", api("/taxes/"), (403, 403), 403, 201, anonymous=401, data=body(name="VAT 6%", rate="6")),
+    Case("products", "GET", api("/products/"), (200, 200), 200, 200, anonymous=401),
+    Case("products", "POST", api("/products/"), (403, 403), 403, 201, anonymous=401,
+         data=body(name="Audit", list_price="100")),
+    Case("projects", "GET", api("/projects/"), (200, 200), 200, 200, anonymous=401),
+    Case("projects", "GET", api("/projects/{project}/"), (200, 404), 200, 200, anonymous=401),
+    Case("projects", "PATCH", api("/projects/{project}/"), (403, 403), 403, 200, anonymous=401,
+         data=body(name="Renamed")),
+    Case("tasks", "GET", api("/tasks/"), (200, 200), 200, 200, anonymous=401),
+    Case("tasks", "GET", api("/tasks/{task}/"), (200, 404), 200, 200, anonymous=401),
+    Case("tasks", "POST", api("/tasks/"), (403, 403), 403, 201, anonymous=401,
+         data=body(project=lambda s: s.team.project_id, name="New task")),
+    Case("tasks", "PATCH", api("/tasks/{task}/"), (403, 403), 403, 200, anonymous=401, data=body(name="Renamed")),
+    Case("teams", "GET", api("/teams/"), (200, 200), 200, 200, anonymous=401),
+    Case("teams", "GET", api("/teams/{team}/"), (200, 404), 200, 200, anonymous=401),
+    Case("teams", "PATCH", api("/teams/{team}/"), (403, 403), 403, 200, anonymous=401, data=body(name="Renamed")),
+    Case("tickets", "GET", api("/tickets/"), (200, 200), 200, 200, anonymous=401),
+    Case("tickets", "GET", api("/tickets/{ticket}/"), (200, 404), 200, 200, anonymous=401),
+    # An agent files tickets in their own teams only: another team is not a choice (400).
+    Case("tickets", "POST", api("/tickets/"), (201, 400), 403, 201, anonymous=401,
+         data=body(team=lambda s: s.team.pk, customer=lambda s: s.order.customer_id, title="New ticket")),
+    Case("tickets", "PATCH", api("/tickets/{ticket}/"), (200, 404), 403, 200, anonymous=401,
+         data=body(status="in_progress")),
+    Case("sale-orders", "GET", api("/sale-orders/"), (200, 200), 200, 200, anonymous=401),
+    Case("sale-orders", "GET", api("/sale-orders/{order}/"), (200, 404), 200, 200, anonymous=401),
+    Case("sale-orders", "POST", api("/sale-orders/"), (403, 403), 201, 201, anonymous=401,
+         data=body(customer=lambda s: s.order.customer_id,
+                   lines=lambda s: [{"product": s.line.product_id, "quantity": "1"}])),
+    Case("sale-orders", "POST", api("/sale-orders/{quotation}/confirm/"), (403, 403), 200, 200, anonymous=401),
+    Case("sale-orders", "POST", api("/sale-orders/{quotation}/cancel/"), (403, 403), 200, 200, anonymous=401),
+    Case("sale-orders", "POST", api("/sale-orders/{order}/create-invoice/"), (403, 403), 201, 201, anonymous=401,
+         data=body()),
+    Case("sale-orders", "PATCH", api("/sale-orders/{order}/lines/{manual_line}/"), (403, 403), 200, 200,
+         anonymous=401, data=body(delivered="2")),
+    Case("timesheets", "GET", api("/timesheets/"), (200, 200), 200, 200, anonymous=401),
+    Case("timesheets", "GET", api("/timesheets/{open_entry}/"), (200, 404), 200, 200, anonymous=401),
+    # Time goes on the tickets one sees: another team's ticket is not a choice (400).
+    Case("timesheets", "POST", api("/timesheets/"), (201, 400), 403, 201, anonymous=401,
+         data=body(ticket=lambda s: s.ticket.pk, duration="0:30")),
+    # Billing one's time to the other team's customer's line, or logging it as another agent: refused.
+    Case("timesheets", "POST", api("/timesheets/"), (400, 400), 403, 400, anonymous=401,
+         data=lambda s, o: {"ticket": s.ticket.pk, "duration": "0:30", "sale_line": o.line.pk}),
+    Case("timesheets", "POST", api("/timesheets/"), (403, 400), 403, 201, anonymous=401,
+         data=lambda s, o: {"ticket": s.ticket.pk, "duration": "0:30", "user": o.agent.pk}),
+    Case("timesheets", "PATCH", api("/timesheets/{open_entry}/"), (200, 404), 403, 200, anonymous=401,
+         data=body(description="Edited")),
+    Case("timesheets", "DELETE", api("/timesheets/{open_entry}/"), (204, 404), 403, 204, anonymous=401),
+    Case("invoices", "GET", api("/invoices/"), (403, 403), 200, 200, anonymous=401),
+    Case("invoices", "GET", api("/invoices/{posted}/"), (403, 403), 200, 200, anonymous=401),
+    Case("invoices", "POST", api("/invoices/{draft}/post/"), (403, 403), 200, 200, anonymous=401),
+    Case("invoices", "POST", api("/invoices/{draft}/cancel/"), (403, 403), 200, 200, anonymous=401),
+    Case("invoices", "POST", api("/invoices/{draft}/remove-timesheets/"), (403, 403), 200, 200, anonymous=401,
+         data=body(timesheets=lambda s: [s.drafted_entry.pk])),
+    Case("invoices", "POST", api("/invoices/{posted}/credit-note/"), (403, 403), 201, 201, anonymous=401,
+         data=body()),
+    Case("invoices", "GET", api("/invoices/{posted}/pdf/"), (403, 403), 200, 200, anonymous=401),
+    Case("schema", "GET", lambda s, o: f"{API}/schema/", (200, 200), 200, 200, anonymous=200),
+]
+
+
+# --- Running the matrix ----------------------------------------------------------------------
+
+def outcome(response):
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith(reverse("admin:login")):
+            return ADMIN_LOGIN
+        if location.startswith(reverse("login")):
+            return LOGIN
+    return response.status_code
+
+
+def sides_of(world, persona):
+    """Return [(side, other, own)]: both sides, and whether the side is the persona's own."""
+    own = {"agent_a": "a", "agent_b": "b"}.get(persona)
+    return [(world.a, world.b, own in (None, "a")), (world.b, world.a, own in (None, "b"))]
+
+
+def run(world, persona, cases, client, send):
+    """Send every case on both sides; return the mismatches and the successful bodies."""
+    mismatches, bodies = [], []
+    for case in cases:
+        for side, other, own in sides_of(world, persona):
+            address = case.url(side, other)
+            with transaction.atomic():
+                response = send(client, case.method, address, case.data(side, other) if case.data else None)
+                transaction.set_rollback(True)  # every case starts from the same world
+            got, expected = outcome(response), case.expected(persona, own)
+            if got != expected:
+                mismatches.append(f"{persona} {case.method} {address} ({case.name}, team {side.name}): "
+                                  f"expected {expected}, got {got}")
+            if response.status_code == 200 and case.method == "GET":
+                bodies.append((address, response.content.decode(errors="replace")))
+    return mismatches, bodies
+
+
+def leaks(world, persona, bodies, markers_of):
+    """Return the other team's markers found on an agent's successful pages."""
+    if not persona.startswith("agent"):
+        return []
+    other = world.b if persona == "agent_a" else world.a
+    return [f"{persona} sees {marker!r} of team {other.name} on {address}"
+            for address, text in bodies for marker in markers_of(other) if marker in text]
+
+
+def send_web(client, method, address, data):
+    return client.get(address) if method == "GET" else client.post(address, data or {})
+
+
+def send_api(client, method, address, data):
+    return client.generic(method, address, data="" if data is None else json.dumps(data),
+                          content_type="application/json")
+
+
+def browser_of(world, persona) -> Client:
+    client = Client()
+    if persona != "anonymous":
+        client.force_login(world.users[persona])
+    return client
+
+
+def api_client_of(world, persona) -> APIClient:
+    client = APIClient()
+    if persona != "anonymous":
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=world.users[persona]).key}")
+    return client
+
+
+def test_the_matrix_covers_every_screen_and_api_resource():
+    screens = {name for name, _ in web_routes()}
+    assert screens - {case.name for case in WEB} == set()
+    from helpdesk_billing.api_urls import router
+    assert {prefix for prefix, _, _ in router.registry} - {case.name for case in API_CASES} == set()
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_who_may_open_and_do_what_on_the_screens(world, persona):
+    mismatches, bodies = run(world, persona, WEB, browser_of(world, persona), send_web)
+    assert "\n".join(mismatches) == ""
+    assert "\n".join(leaks(world, persona, bodies, lambda side: side.markers)) == ""
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_who_may_read_and_call_what_in_the_api(world, persona):
+    mismatches, bodies = run(world, persona, API_CASES, api_client_of(world, persona), send_api)
+    assert "\n".join(mismatches) == ""
+    # Customers are readable by every role (configuration): their names are not a leak in the API.
+    markers = lambda side: [m for m in side.markers if "Customer" not in m]  # noqa: E731
+    assert "\n".join(leaks(world, persona, bodies, markers)) == ""
