@@ -1,9 +1,11 @@
-# Two commands: `make run` (the app with demo data on SQLite) and `make test`
-# (the whole suite on a throwaway PostgreSQL).
+# Three commands: `make run` (the app with demo data on SQLite), `make test`
+# (the whole suite on a throwaway PostgreSQL) and `make loadtest` (the app under
+# load and faults, then its invariants; README, Reliability). `make bench` measures
+# performance at a million time entries (README, Performance).
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test clean
+.PHONY: run test loadtest loadtest-faults bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $$(scripts/find-python.sh) -m venv $(VENV)
@@ -20,6 +22,27 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	scripts/ensure-chromium.sh
 	scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+# 20 API clients for 60 s against gunicorn on a throwaway PostgreSQL, then the invariants.
+# FAULT=kill-worker or FAULT=restart-db adds a fault; loadtest-faults runs both. Loopback only.
+loadtest: $(VENV)/.installed
+	scripts/with-postgres.sh $(PY) scripts/loadtest.py $(if $(FAULT),--fault $(FAULT)) $(LOADTEST_ARGS)
+
+loadtest-faults: $(VENV)/.installed
+	scripts/with-postgres.sh $(PY) scripts/loadtest.py --fault kill-worker $(LOADTEST_ARGS)
+	scripts/with-postgres.sh $(PY) scripts/loadtest.py --fault restart-db $(LOADTEST_ARGS)
+
+# Issue 5's benchmark: two data sets up to a million time entries in a throwaway PostgreSQL,
+# every target measured, docs/performance.md rewritten (README, Performance). Loopback only.
+BENCH_PG_OPTIONS := -c shared_buffers=1GB -c work_mem=32MB -c maintenance_work_mem=512MB -c max_wal_size=4GB
+
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	scripts/ensure-bench-tools.sh
+	PG_OPTIONS="$(BENCH_PG_OPTIONS)" scripts/with-postgres.sh $(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3

@@ -1,7 +1,10 @@
 """REST API v1 routes (/api/v1/), its OpenAPI schema and its interactive docs."""
 
+from django.conf import settings
 from django.urls import Resolver404, path, re_path, resolve
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.decorators import api_view, permission_classes, schema
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -17,6 +20,20 @@ from timesheets.api import TimeEntryViewSet
 class Router(DefaultRouter):
     include_format_suffixes = False
 
+
+# Swagger UI's page has an inline <style>: its page allows inline styles (its scripts stay files).
+SWAGGER_CSP = {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
+# ReDoc starts from an inline script and injects its styles and a worker: its page alone allows them.
+REDOC_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "worker-src": [CSP.SELF, "blob:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+}
 
 router = Router()
 router.register("customers", CustomerViewSet, basename="customer")
@@ -47,8 +64,10 @@ def not_found(request, path=""):
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # The split view serves Swagger UI's start-up script as a file, which the Content Security Policy allows.
+    path("docs/", csp_override(SWAGGER_CSP)(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+         name="api-docs"),
+    path("redoc/", csp_override(REDOC_CSP)(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
     *router.urls,
     re_path(r"^(?P<path>.*)$", not_found),
 ]

@@ -1,8 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from audit.forms import AdminLoginForm
+
+from .health import healthz
+
+# The admin's login is throttled like /login/ (audit.forms).
+admin.site.login_form = AdminLoginForm
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("helpdesk_billing.api_urls")),
     path("", include("helpdesk_billing.web_urls")),
 ]
+
+# A database outage answers 503 with a message, also when it strikes outside a view.
+handler500 = "helpdesk_billing.health.server_error"

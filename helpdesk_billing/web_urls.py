@@ -3,11 +3,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from audit.forms import LoginForm
 from tickets.views import home
 
 urlpatterns = [
     path("", home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+         name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("tickets.urls")),
     path("", include("timesheets.urls")),

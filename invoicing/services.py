@@ -1,7 +1,7 @@
 """Writes of the invoicing app: Create Invoice, post, cancel, credit.
 
 Every service here locks in the project's one order (timesheets/services.py):
-the sales order, then its lines in primary-key order, then entries. Entries
+the invoice, the sales order, then its lines in primary-key order, then entries. Entries
 are linked and freed with set-based UPDATEs; the lines' stored totals are then
 recomputed from the entries, never adjusted by a delta.
 """
@@ -15,6 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from sales.errors import Conflict
 from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
 from sales.services import sale_lines_lock, sale_lines_set_totals
@@ -71,6 +73,18 @@ def sale_lines_recompute_invoiced(*, line_ids: Iterable[int]) -> None:
         sign = -1 if row["invoice__kind"] == Invoice.Kind.CREDIT_NOTE else 1
         signed[row["sale_line_id"]] += sign * row["qty"]
     sale_lines_set_totals(totals={pk: {"qty_invoiced": signed[pk]} for pk in line_ids})
+
+
+def _audited(invoice: Invoice) -> dict:
+    """Return what the audit log keeps of an invoice's content: amounts, minutes and time entries."""
+    if invoice.is_credit_note:
+        entries = TimeEntry.objects.filter(credit_lines__invoice=invoice)
+    else:
+        entries = TimeEntry.objects.filter(invoice_line__invoice=invoice)
+    return {"amount_untaxed": invoice.amount_untaxed, "amount_tax": invoice.amount_tax,
+            "amount_total": invoice.amount_total,
+            "minutes": invoice.lines.aggregate(m=Sum("minutes"))["m"] or 0,
+            "timesheets": sorted(entries.values_list("pk", flat=True))}
 
 
 # --- Create Invoice (DESIGN Rule 7) ------------------------------------------
@@ -149,10 +163,25 @@ def invoice_create_from_order(*, order: SaleOrder, period_start: datetime.date |
         raise ValidationError(f"There is nothing to invoice on {order.name}{period}.")
     _total_invoice(invoice)
     sale_lines_recompute_invoiced(line_ids=billed)
+    audit_record(action=AuditEvent.Action.INVOICE_CREATED, obj=invoice, actor=user, changes={
+        "sale_order": order.name, "period": [period_start, period_end], **_audited(invoice)})
     return invoice
 
 
 # --- Drafts -------------------------------------------------------------------
+
+def _lock_order_and_lines(invoice: Invoice, line_ids: Iterable[int]) -> None:
+    """Lock the invoice's sales order, then these lines, in the project's order.
+
+    PostgreSQL checks foreign keys at COMMIT (Django makes them deferred) by locking the rows
+    they point at (KEY SHARE): a new invoice's sales order, and the order of a line updated
+    twice in one transaction (its minutes, then its quantity). Left to COMMIT, that lock on
+    the order comes after our lines' and deadlocks with a Create Invoice that holds the order
+    and waits for them (found by `make loadtest`). Taken here first, it is held at COMMIT.
+    """
+    SaleOrder.objects.select_for_update().filter(pk=invoice.sale_order_id).exists()
+    sale_lines_lock(ids=line_ids)
+
 
 def _lock_invoice(invoice: Invoice, *, states: Iterable[str], action: str) -> Invoice:
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -166,18 +195,19 @@ def _line_ids(invoice: Invoice) -> list[int]:
 
 
 @transaction.atomic
-def invoice_remove_timesheets(*, invoice: Invoice, entry_ids: Iterable[int]) -> Invoice:
+def invoice_remove_timesheets(*, invoice: Invoice, entry_ids: Iterable[int], actor=None) -> Invoice:
     """Take entries off a draft invoice; they are to invoice again and editable."""
     ids = {int(i) for i in entry_ids}
     invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="changed")
     if invoice.is_credit_note:
         raise Conflict("Timesheets are taken off invoices, not credit notes: cancel the credit note instead.")
-    sale_lines_lock(ids=_line_ids(invoice))
+    _lock_order_and_lines(invoice, _line_ids(invoice))
     entries = TimeEntry.objects.filter(pk__in=ids, invoice_line__invoice=invoice)
     found = set(entries.values_list("pk", flat=True))
     if not ids or found != ids:
         missing = ", ".join(str(i) for i in sorted(ids - found)) or "none given"
         raise ValidationError({"timesheets": f"These timesheets are not on {invoice}: {missing}."})
+    before = _audited(invoice)
     entries.update(invoice_line=None)
     for inv_line in invoice.lines.filter(minutes__gt=0):
         inv_line.minutes = inv_line.timesheets.aggregate(m=Sum("billable_minutes"))["m"] or 0
@@ -190,19 +220,26 @@ def invoice_remove_timesheets(*, invoice: Invoice, entry_ids: Iterable[int]) -> 
     _total_invoice(invoice)
     sale_lines_recompute_invoiced(line_ids=_line_ids(invoice) + list(
         TimeEntry.objects.filter(pk__in=ids).values_list("sale_line_id", flat=True)))
+    audit_record(action=AuditEvent.Action.INVOICE_TIMESHEETS_REMOVED, obj=invoice, actor=actor, changes={
+        "removed_timesheets": sorted(ids),
+        "amount_total": [before["amount_total"], invoice.amount_total],
+        "minutes": [before["minutes"], _audited(invoice)["minutes"]]})
     return invoice
 
 
 @transaction.atomic
-def invoice_cancel(*, invoice: Invoice) -> Invoice:
+def invoice_cancel(*, invoice: Invoice, actor=None) -> Invoice:
     """Cancel a draft; its entries are freed to be invoiced again."""
     invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="cancelled (use a credit note)")
     line_ids = _line_ids(invoice)
-    sale_lines_lock(ids=line_ids)
+    _lock_order_and_lines(invoice, line_ids)
+    freed = sorted(TimeEntry.objects.filter(invoice_line__invoice=invoice).values_list("pk", flat=True))
     TimeEntry.objects.filter(invoice_line__invoice=invoice).update(invoice_line=None)
     invoice.state = Invoice.State.CANCELLED
     invoice.save(update_fields=["state"])
     sale_lines_recompute_invoiced(line_ids=line_ids)
+    audit_record(action=AuditEvent.Action.INVOICE_CANCELLED, obj=invoice, actor=actor, changes={
+        "state": [Invoice.State.DRAFT, Invoice.State.CANCELLED], "freed_timesheets": freed})
     return invoice
 
 
@@ -225,13 +262,13 @@ def _next_number(kind: str, year: int) -> str:
 
 
 @transaction.atomic
-def invoice_post(*, invoice: Invoice) -> Invoice:
+def invoice_post(*, invoice: Invoice, actor=None) -> Invoice:
     """Post a draft: number it, snapshot the customer, freeze it. A credit note frees its entries."""
     invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="posted")
     if not invoice.lines.exists():
         raise ValidationError(f"{invoice} has no lines: cancel it instead.")
     line_ids = _line_ids(invoice)
-    sale_lines_lock(ids=line_ids)
+    _lock_order_and_lines(invoice, line_ids)
     today = timezone.localdate()
     invoice.invoice_date = today
     invoice.number = _next_number(invoice.kind, today.year)
@@ -242,8 +279,14 @@ def invoice_post(*, invoice: Invoice) -> Invoice:
                                 "customer_name", "customer_address", "customer_vat"])
     if invoice.is_credit_note:
         credited = TimeEntry.objects.filter(credit_lines__invoice=invoice, invoice_line__invoice=invoice.refers_id)
+        freed = sorted(credited.values_list("pk", flat=True))
         credited.update(invoice_line=None)
     sale_lines_recompute_invoiced(line_ids=line_ids)
+    changes = {"state": [Invoice.State.DRAFT, Invoice.State.POSTED], "number": [None, invoice.number],
+               "invoice_date": invoice.invoice_date, "amount_total": invoice.amount_total}
+    if invoice.is_credit_note:
+        changes["freed_timesheets"] = freed
+    audit_record(action=AuditEvent.Action.INVOICE_POSTED, obj=invoice, actor=actor, changes=changes)
     return invoice
 
 
@@ -258,6 +301,8 @@ def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = N
     invoice = _lock_invoice(invoice, states=[Invoice.State.POSTED], action="credited")
     if invoice.is_credit_note:
         raise Conflict(f"{invoice} is a credit note: only invoices are credited.")
+    # The note points at the order and its lines: locked now, not at COMMIT (_lock_order_and_lines).
+    _lock_order_and_lines(invoice, _line_ids(invoice))
     pending = TimeEntry.objects.filter(credit_lines__invoice__refers=invoice,
                                        credit_lines__invoice__state=Invoice.State.DRAFT)
     live = TimeEntry.objects.filter(invoice_line__invoice=invoice).exclude(pk__in=pending)
@@ -301,5 +346,9 @@ def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = N
     if not note.lines.exists():
         raise ValidationError(f"There is nothing left to credit on {invoice}.")
     _total_invoice(note)
+    given_back = {"credit_note": note.pk, "full": entry_ids is None, **_audited(note)}
+    audit_record(action=AuditEvent.Action.CREDIT_NOTE_CREATED, obj=note, actor=user,
+                 changes={"refers": invoice.number, **given_back})
+    audit_record(action=AuditEvent.Action.INVOICE_CREDITED, obj=invoice, actor=user, changes=given_back)
     return note
 

@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("orders/", views.order_list, name="order_list"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/create-invoice/", views.invoice_create, name="invoice_create"),
     path("invoices/", views.invoice_list, name="invoice_list"),

@@ -14,24 +14,27 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from helpdesk_billing.roles import can_invoice
+from audit.selectors import audit_events_for
+from helpdesk_billing.roles import can_invoice, sees_everything
 from projects.views import tasks_for
+from sales import views as sales_views
 from sales.forms import add_service_error
 from sales.models import SaleOrder
-from sales.views import act, may_sell, page, paginate, refuse_unless, show_refusal
+from sales.views import act, may_sell, page, paginate, record_id, refuse_unless, search_text, show_refusal
 from tickets.selectors import tickets_for
 from timesheets.models import TimeEntry
-from timesheets.selectors import time_entries_for
+from timesheets.selectors import sale_orders_for, time_entries_for
 from timesheets.views import invoice_ids_of, timesheets_csv
 
 from .forms import CreateInvoiceForm
 from .models import Invoice
 from .pdf import invoice_pdf, invoice_pdf_filename
-from .selectors import invoice_entries, taxes_by_rate
+from .selectors import invoice_entries, invoice_entries_page, invoices_for, taxes_by_rate
 from .services import (invoice_cancel, invoice_create_from_order, invoice_credit_note, invoice_post,
                        invoice_remove_timesheets)
 
 INVOICERS_ONLY = "Only accountants and managers create, post, cancel and credit invoices."
+PDF_INVOICERS_ONLY = "Only accountants and managers download invoices: the PDF lists every team's Timesheets."
 
 
 # --- The sales order page -------------------------------------------------------------
@@ -53,8 +56,17 @@ def _order_page(request, order: SaleOrder, invoice_form: CreateInvoiceForm):
 
 
 @login_required
+def order_list(request):
+    """The Sales Orders list (sales.views.order_list) of the orders the user may see.
+
+    Routed from here because only this app may ask which orders bill an agent's tickets and time.
+    """
+    return sales_views.order_list(request, orders=sale_orders_for(user=request.user))
+
+
+@login_required
 def order_detail(request, pk):
-    order = get_object_or_404(SaleOrder.objects.select_related("customer"), pk=pk)
+    order = get_object_or_404(sale_orders_for(user=request.user).select_related("customer"), pk=pk)
     return _order_page(request, order, CreateInvoiceForm())
 
 
@@ -80,7 +92,7 @@ def invoice_create(request, pk):
 
 @login_required
 def invoice_list(request):
-    invoices = Invoice.objects.select_related("sale_order", "refers")
+    invoices = invoices_for(user=request.user).select_related("sale_order", "refers")
     filters = {}
     state = request.GET.get("state", "")
     if state in Invoice.State.values:
@@ -88,14 +100,14 @@ def invoice_list(request):
     kind = request.GET.get("kind", "")
     if kind in Invoice.Kind.values:
         invoices, filters["kind"] = invoices.filter(kind=kind), kind
-    if request.GET.get("order", "").isdigit():
-        order = get_object_or_404(SaleOrder, pk=request.GET["order"])
+    if (order_id := record_id(request.GET.get("order"))) is not None:
+        order = get_object_or_404(sale_orders_for(user=request.user), pk=order_id)
         invoices, filters["order"] = invoices.filter(sale_order=order), order
-    if request.GET.get("ticket", "").isdigit():
-        ticket = get_object_or_404(tickets_for(user=request.user), pk=request.GET["ticket"])
+    if (ticket_id := record_id(request.GET.get("ticket"))) is not None:
+        ticket = get_object_or_404(tickets_for(user=request.user), pk=ticket_id)
         ids = invoice_ids_of(TimeEntry.objects.filter(ticket=ticket))
         invoices, filters["ticket"] = invoices.filter(pk__in=ids), ticket
-    search = request.GET.get("q", "").strip()
+    search = search_text(request)
     if search:
         invoices = invoices.filter(Q(number__icontains=search) | Q(customer_name__icontains=search)
                                    | Q(sale_order__name__icontains=search))
@@ -107,13 +119,20 @@ def invoice_list(request):
 
 @login_required
 def invoice_detail(request, pk):
-    invoice = get_object_or_404(Invoice.objects.select_related("sale_order", "refers", "customer"), pk=pk)
+    invoice = get_object_or_404(invoices_for(user=request.user).select_related("sale_order", "refers", "customer"),
+                                pk=pk)
     lines = list(invoice.lines.order_by("pk"))
-    entries = invoice_entries(invoice=invoice)
+    # A page of entries at a time: an invoice may bill thousands.
+    entries_page, entries = invoice_entries_page(invoice=invoice, lines=lines, number=request.GET.get("page"))
+    if not sees_everything(request.user):  # an agent reads the rows of the time they see, not other teams'
+        shown = [entry.pk for rows in entries.values() for entry in rows]
+        seen = set(time_entries_for(user=request.user).filter(pk__in=shown).values_list("pk", flat=True))
+        entries = {line_id: [entry for entry in rows if entry.pk in seen] for line_id, rows in entries.items()}
     line_ids = {line.pk for line in lines}
     # Entries a draft credit note already gives back cannot be ticked again.
     pending = set(TimeEntry.objects.filter(credit_lines__invoice__refers=invoice,
-                                           credit_lines__invoice__state=Invoice.State.DRAFT)
+                                           credit_lines__invoice__state=Invoice.State.DRAFT,
+                                           pk__in=[entry.pk for rows in entries.values() for entry in rows])
                   .values_list("pk", flat=True))
     for rows in entries.values():
         for entry in rows:
@@ -125,7 +144,9 @@ def invoice_detail(request, pk):
         "taxes": taxes_by_rate(invoice=invoice),
         "credit_notes": list(invoice.credit_notes.all()),
         "can_invoice": can_invoice(request.user),
-        "has_entries": any(entries.values()),
+        "has_entries": entries_page.paginator.count > 0,
+        "page_obj": entries_page,
+        "events": list(audit_events_for(obj=invoice)),
     })
 
 
@@ -135,14 +156,14 @@ def _invoice_to_act_on(request, pk) -> Invoice:
 
 
 def _entry_ids(request) -> list[int]:
-    return [int(value) for value in request.POST.getlist("entry") if value.isdigit()]
+    return [entry_id for value in request.POST.getlist("entry") if (entry_id := record_id(value)) is not None]
 
 
 @login_required
 @require_POST
 def invoice_post_view(request, pk):
     invoice = _invoice_to_act_on(request, pk)
-    act(request, lambda: invoice_post(invoice=invoice),
+    act(request, lambda: invoice_post(invoice=invoice, actor=request.user),
         lambda posted: f"Posted {posted.number}: it can no longer change.")
     return redirect("invoice_detail", pk=invoice.pk)
 
@@ -151,7 +172,7 @@ def invoice_post_view(request, pk):
 @require_POST
 def invoice_cancel_view(request, pk):
     invoice = _invoice_to_act_on(request, pk)
-    act(request, lambda: invoice_cancel(invoice=invoice),
+    act(request, lambda: invoice_cancel(invoice=invoice, actor=request.user),
         f"{invoice} is cancelled; its Timesheets are to invoice again.")
     return redirect("invoice_detail", pk=invoice.pk)
 
@@ -161,7 +182,7 @@ def invoice_cancel_view(request, pk):
 def invoice_remove_view(request, pk):
     """Take an entry off a draft invoice: it is to invoice again, and editable."""
     invoice = _invoice_to_act_on(request, pk)
-    act(request, lambda: invoice_remove_timesheets(invoice=invoice, entry_ids=_entry_ids(request)),
+    act(request, lambda: invoice_remove_timesheets(invoice=invoice, entry_ids=_entry_ids(request), actor=request.user),
         "Removed from the invoice: that time is to invoice again.")
     return redirect("invoice_detail", pk=invoice.pk)
 
@@ -188,7 +209,8 @@ def invoice_credit_view(request, pk):
 
 @login_required
 def invoice_pdf_view(request, pk):
-    invoice = get_object_or_404(Invoice.objects.select_related("sale_order", "refers"), pk=pk)
+    invoice = get_object_or_404(invoices_for(user=request.user).select_related("sale_order", "refers"), pk=pk)
+    refuse_unless(can_invoice(request.user), PDF_INVOICERS_ONLY)
     response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
     return response
@@ -196,7 +218,7 @@ def invoice_pdf_view(request, pk):
 
 @login_required
 def invoice_timesheets_csv(request, pk):
-    invoice = get_object_or_404(Invoice, pk=pk)
+    invoice = get_object_or_404(invoices_for(user=request.user), pk=pk)
     ids = [entry.pk for rows in invoice_entries(invoice=invoice).values() for entry in rows]
     name = (invoice.number or f"draft-{invoice.pk}").replace("/", "-")
     return timesheets_csv(time_entries_for(user=request.user).filter(pk__in=ids), f"{name}-timesheets.csv")

@@ -229,7 +229,7 @@ class SaleOrderAdmin(admin.ModelAdmin):
     def confirm(self, request, queryset):
         for order in queryset.order_by("pk"):
             try:
-                order = sale_order_confirm(order=order)
+                order = sale_order_confirm(order=order, actor=request.user)
             except ValidationError as error:
                 self.message_user(request, error_message(error), messages.ERROR)
             else:

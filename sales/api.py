@@ -291,13 +291,13 @@ class SaleOrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Re
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Confirm a quotation: it becomes a sales order whose lines time may bill."""
-        return self._answer(sale_order_confirm(order=self.get_object()))
+        return self._answer(sale_order_confirm(order=self.get_object(), actor=request.user))
 
     @extend_schema(request=None, responses={200: SaleOrderSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel an order that has no time logged and nothing invoiced."""
-        return self._answer(sale_order_cancel(order=self.get_object()))
+        return self._answer(sale_order_cancel(order=self.get_object(), actor=request.user))
 
     @extend_schema(parameters=[LINE_ID], request=SaleLineDeliveredSerializer,
                    responses={200: SaleOrderLineSerializer, 404: ErrorSerializer})

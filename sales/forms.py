@@ -77,8 +77,11 @@ class OrderLineForm(forms.ModelForm):
         return cleaned_data
 
 
+# At most MAX_LINES rows: a posted TOTAL_FORMS of a million would otherwise build (and show) 2,000 forms.
+MAX_LINES = 100
 OrderLineFormSet = forms.inlineformset_factory(
     SaleOrder, SaleOrderLine, form=OrderLineForm, extra=1, can_delete=True,
+    max_num=MAX_LINES, absolute_max=MAX_LINES, validate_max=True,
 )
 
 

@@ -11,13 +11,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import audit_record
+
 from .errors import Conflict
 from .models import TIMESHEET_POLICIES, Customer, SaleOrder, SaleOrderLine, ServicePolicy
 
 
 @transaction.atomic
-def sale_order_confirm(*, order: SaleOrder) -> SaleOrder:
-    """Turn a quotation into a sales order ("Confirm")."""
+def sale_order_confirm(*, order: SaleOrder, actor=None) -> SaleOrder:
+    """Turn a quotation into a sales order ("Confirm"); `actor` is who clicked, for the audit log."""
     # Locked so two clicks on Confirm cannot both pass the state check.
     order = SaleOrder.objects.select_for_update().get(pk=order.pk)
     if order.state != SaleOrder.State.DRAFT:
@@ -27,11 +30,13 @@ def sale_order_confirm(*, order: SaleOrder) -> SaleOrder:
     order.state = SaleOrder.State.SALE
     order.confirmed_at = timezone.now()
     order.save(update_fields=["state", "confirmed_at"])
+    audit_record(action=AuditEvent.Action.ORDER_CONFIRMED, obj=order, actor=actor,
+                 changes={"state": [SaleOrder.State.DRAFT, SaleOrder.State.SALE]})
     return order
 
 
 @transaction.atomic
-def sale_order_cancel(*, order: SaleOrder) -> SaleOrder:
+def sale_order_cancel(*, order: SaleOrder, actor=None) -> SaleOrder:
     """Cancel a quotation or a sales order that has nothing invoiced and no time on it."""
     order = SaleOrder.objects.select_for_update().get(pk=order.pk)
     if order.state == SaleOrder.State.CANCEL:
@@ -40,8 +45,11 @@ def sale_order_cancel(*, order: SaleOrder) -> SaleOrder:
     lines = sale_lines_lock(ids=order.lines.values_list("pk", flat=True))
     if any(line.delivered_minutes or line.qty_invoiced for line in lines):
         raise ValidationError(f"{order.name} has time logged or invoiced on it and cannot be cancelled.")
+    before = order.state
     order.state = SaleOrder.State.CANCEL
     order.save(update_fields=["state"])
+    audit_record(action=AuditEvent.Action.ORDER_CANCELLED, obj=order, actor=actor,
+                 changes={"state": [before, SaleOrder.State.CANCEL]})
     return order
 
 

@@ -3,7 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("orders/", views.order_list, name="order_list"),
     path("orders/new/", views.quotation_form, name="quotation_create"),
     path("orders/<int:pk>/edit/", views.quotation_form, name="quotation_edit"),
     path("orders/<int:pk>/confirm/", views.order_confirm, name="order_confirm"),

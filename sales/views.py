@@ -75,6 +75,21 @@ def act(request, call, success):
     return result
 
 
+def record_id(value) -> int | None:
+    """Return `value` as a record id when it is one (1 to 19 ASCII digits), else None.
+
+    str.isdigit() alone also passes "²" and a hundred thousand digits, which int() refuses.
+    """
+    if isinstance(value, str) and 0 < len(value) <= 19 and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
+def search_text(request) -> str:
+    """Return the search box's text, without NUL characters: no database text holds one (PostgreSQL refuses it)."""
+    return request.GET.get("q", "").replace("\x00", "").strip()
+
+
 def paginate(request, queryset, per_page: int = PER_PAGE):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
@@ -85,12 +100,13 @@ STATES = [("", "All"), *SaleOrder.State.choices]
 
 
 @login_required
-def order_list(request):
-    orders = SaleOrder.objects.select_related("customer").annotate(line_count=Count("lines")).order_by("-pk")
+def order_list(request, orders=None):
+    """List the sales orders; `orders` are those the user may see (routed by invoicing.views.order_list)."""
+    orders = (SaleOrder.objects.all() if orders is None else orders).select_related("customer").annotate(line_count=Count("lines")).order_by("-pk")
     state = request.GET.get("state", "")
     if state in SaleOrder.State.values:
         orders = orders.filter(state=state)
-    search = request.GET.get("q", "").strip()
+    search = search_text(request)
     if search:
         orders = orders.filter(Q(name__icontains=search) | Q(customer__name__icontains=search))
     return page(request, "sales/order_list.html", {
@@ -121,7 +137,7 @@ def quotation_form(request, pk=None):
         else:
             if "confirm" in request.POST:
                 try:
-                    order = sale_order_confirm(order=order)
+                    order = sale_order_confirm(order=order, actor=request.user)
                 except ValidationError as error:
                     show_refusal(request, error)
                     return redirect("quotation_edit", pk=order.pk)
@@ -137,7 +153,7 @@ def quotation_form(request, pk=None):
 def order_confirm(request, pk):
     refuse_unless(may_sell(request.user), "Only managers and accountants confirm quotations.")
     order = get_object_or_404(SaleOrder, pk=pk)
-    act(request, lambda: sale_order_confirm(order=order), f"{order.name} is confirmed: it is a sales order now.")
+    act(request, lambda: sale_order_confirm(order=order, actor=request.user), f"{order.name} is confirmed: it is a sales order now.")
     return redirect("order_detail", pk=order.pk)
 
 

@@ -7,7 +7,6 @@ tickets may not import timesheets (DESIGN, Layout).
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
@@ -16,7 +15,7 @@ from sales.views import act, page, paginate, refuse_unless, show_refusal
 
 from .forms import SaleLineForm, TicketFilterForm
 from .models import Ticket
-from .selectors import tickets_for
+from .selectors import tickets_for, with_minutes_spent
 from .services import ticket_set_sale_line, ticket_set_status
 
 S = Ticket.Status
@@ -47,7 +46,7 @@ def home(request):
 def ticket_list(request):
     visible = tickets_for(user=request.user)
     form = TicketFilterForm(request.GET or None, tickets=visible)
-    tickets = visible.annotate(minutes_spent=Sum("time_entries__minutes")).order_by("-pk")
+    tickets = with_minutes_spent(visible).order_by("-pk")
     if form.is_bound and form.is_valid():
         tickets = form.filter(tickets, user=request.user)
     return page(request, "tickets/ticket_list.html", {"form": form, "page_obj": paginate(request, tickets)})

@@ -93,16 +93,19 @@ class TimesheetForm(forms.ModelForm):
         """Return the changed fields as `timesheet_update` takes them."""
         return {name: self.cleaned_data[name] for name in self.changed_data if name in EDITABLE}
 
-    def service_log(self, **parent) -> TimeEntry:
+    def service_log(self, *, actor, **parent) -> TimeEntry:
         data = self.cleaned_data
         return timesheet_log(user=data["user"], date=data["date"], minutes=data["minutes"],
-                             description=data.get("description") or "", sale_line=data.get("sale_line"), **parent)
+                             description=data.get("description") or "", sale_line=data.get("sale_line"),
+                             actor=actor, **parent)
 
 
 # --- The Timesheets of a ticket or a task ------------------------------------
 
 class TimesheetFormSet(BaseInlineFormSet):
     """Rows saved through the services; a refusal shows on its row (sales.admin.ServiceAdmin)."""
+
+    actor = None  # who saves, for the audit log: set per request by TimesheetInline.get_formset
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
@@ -111,16 +114,16 @@ class TimesheetFormSet(BaseInlineFormSet):
 
     def save_new(self, form, commit=True):
         with refused_on(form):
-            return form.service_log(**{self.fk.name: self.instance})
+            return form.service_log(actor=self.actor, **{self.fk.name: self.instance})
 
     def save_existing(self, form, obj, commit=True):
         with refused_on(form):
-            return timesheet_update(entry=obj, **form.service_changes())
+            return timesheet_update(entry=obj, **form.service_changes(), actor=self.actor)
 
     def delete_existing(self, obj, commit=True):
         form = next(form for form in self.deleted_forms if form.instance.pk == obj.pk)
         with refused_on(form):
-            timesheet_delete(entry=obj)
+            timesheet_delete(entry=obj, actor=self.actor)
 
 
 class TimesheetInline(admin.TabularInline):
@@ -141,6 +144,7 @@ class TimesheetInline(admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
+        formset.actor = request.user  # the class is built for this call
         fields = formset.form.base_fields  # built for this call: safe to adjust
         if "user" in fields:
             fields["user"].initial = request.user.pk
@@ -298,16 +302,16 @@ class TimeEntryAdmin(ServiceAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             changes = form.service_changes()
-            entry = timesheet_update(entry=obj, **changes) if changes else obj
+            entry = timesheet_update(entry=obj, **changes, actor=request.user) if changes else obj
         else:
             data = form.cleaned_data
-            entry = form.service_log(ticket=data.get("ticket"), task=data.get("task"))
+            entry = form.service_log(ticket=data.get("ticket"), task=data.get("task"), actor=request.user)
         obj.pk = entry.pk
         obj.refresh_from_db()
         obj._state.adding = False
 
     def delete_model(self, request, obj):
-        timesheet_delete(entry=obj)
+        timesheet_delete(entry=obj, actor=request.user)
 
     @admin.display(description="Duration", ordering="minutes")
     def duration(self, entry):

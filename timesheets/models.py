@@ -24,7 +24,7 @@ class TimeEntry(models.Model):
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries")
     sale_line = models.ForeignKey(
         SaleOrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries",
-        verbose_name="Sales Order Item",
+        verbose_name="Sales Order Item", db_index=False,  # indexed by entry_by_line below
     )
     # Set by hand: the line stays when the ticket's or task's Sales Order Item changes.
     sale_line_manual = models.BooleanField("Sales Order Item set by hand", default=False)
@@ -52,6 +52,10 @@ class TimeEntry(models.Model):
                                    name="entry_invoiced_has_line"),
         ]
         indexes = [
+            # Delivered re-sums a line's entries after an id (services.sale_lines_recompute_after_save):
+            # a range of this index, read without visiting the table (PostgreSQL; SQLite leaves out `include`).
+            models.Index(fields=["sale_line", "id"], include=["billable_minutes", "invoice_line"],
+                         name="entry_by_line"),
             # "Create Invoice" reads the unbilled entries of a line within a period.
             models.Index(fields=["sale_line", "date"], condition=Q(invoice_line__isnull=True),
                          name="entry_unbilled_by_line"),
@@ -98,3 +102,19 @@ class Timer(models.Model):
 
     def __str__(self):
         return f"{self.user} on {self.ticket} since {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class DeliveredCheckpoint(models.Model):
+    """The sums of a line's entries up to `last_entry_id`, so that saving an entry re-sums only those after it.
+
+    Exact, not a running total: written only under the line's lock, from sums of the entries
+    themselves; an entry it sums that changes makes the next recomputation start from zero.
+    """
+
+    sale_line = models.OneToOneField(SaleOrderLine, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    last_entry_id = models.BigIntegerField()
+    delivered_minutes = models.PositiveBigIntegerField()
+    invoiced_minutes = models.PositiveBigIntegerField()
+
+    def __str__(self):
+        return f"line {self.sale_line_id} up to entry {self.last_entry_id}: {self.delivered_minutes} min"

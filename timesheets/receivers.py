@@ -21,12 +21,13 @@ def entry_saved(sender, instance, raw=False, **kwargs):
     """A signal receiver which recomputes Delivered of the lines an entry is and was on."""
     if raw:
         return
-    services.sale_lines_recompute(line_ids={instance.sale_line_id, getattr(instance, "_previous_sale_line_id", None)})
+    services.sale_lines_recompute_after_save(
+        entry_id=instance.pk, line_ids={instance.sale_line_id, getattr(instance, "_previous_sale_line_id", None)})
 
 
 def entry_deleted(sender, instance, **kwargs):
     """A signal receiver which recomputes Delivered of the line a deleted entry was on."""
-    services.sale_lines_recompute(line_ids={instance.sale_line_id})
+    services.sale_lines_recompute_after_save(entry_id=instance.pk, line_ids={instance.sale_line_id})
 
 
 def remember_links(sender, instance, raw=False, **kwargs):

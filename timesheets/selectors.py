@@ -1,6 +1,9 @@
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from helpdesk_billing.roles import is_manager, sees_everything
+from sales.models import SaleOrder, SaleOrderLine
+from tickets.selectors import tickets_for
 
 from .models import TimeEntry
 
@@ -17,6 +20,43 @@ def time_entries_for(*, user) -> QuerySet[TimeEntry]:
     return entries.filter(Q(user=user) | Q(ticket__team__in=user.helpdesk_teams.all()))
 
 
+def sale_orders_for(*, user) -> QuerySet[SaleOrder]:
+    """Return the sales orders `user` may see: all for managers and accountants; for agents, those
+    with a line billing a ticket or a time entry they see (so never another team's customer's)."""
+    if sees_everything(user):
+        return SaleOrder.objects.all()
+    if not user.is_authenticated:
+        return SaleOrder.objects.none()
+    lines = SaleOrderLine.objects.filter(Q(tickets__in=tickets_for(user=user))
+                                         | Q(time_entries__in=time_entries_for(user=user)))
+    return SaleOrder.objects.filter(pk__in=lines.values("order_id"))
+
+
 def can_edit_entry(*, user, entry: TimeEntry) -> bool:
     """Agents edit their own time; managers anyone's. Invoiced time is refused by the services."""
     return is_manager(user) or entry.user_id == user.pk
+
+
+def delivered_checkpoint_drift() -> list[tuple[int, str, str, int, int]]:
+    """Return (line id, order name, field, stored, actual) where a Delivered checkpoint differs from its entries.
+
+    Few lines have a checkpoint (those past a few hundred entries): each one's entries up to it are
+    read once, on the range of the entry_by_line index.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT c.sale_line_id, c.delivered_minutes, c.invoiced_minutes,
+                   COALESCE(SUM(e.billable_minutes), 0),
+                   COALESCE(SUM(CASE WHEN e.invoice_line_id IS NULL THEN 0 ELSE e.billable_minutes END), 0)
+            FROM timesheets_deliveredcheckpoint c
+            LEFT JOIN timesheets_timeentry e ON e.sale_line_id = c.sale_line_id AND e.id <= c.last_entry_id
+            GROUP BY c.sale_line_id, c.delivered_minutes, c.invoiced_minutes ORDER BY c.sale_line_id""")
+        checkpoints = cursor.fetchall()
+    drifts = []
+    for line_id, stored_delivered, stored_invoiced, delivered, invoiced in checkpoints:
+        for field, stored, actual in (("checkpoint delivered_minutes", stored_delivered, int(delivered)),
+                                      ("checkpoint invoiced_minutes", stored_invoiced, int(invoiced))):
+            if stored != actual:
+                drifts.append((line_id, field, stored, actual))
+    names = dict(SaleOrderLine.objects.filter(pk__in={d[0] for d in drifts}).values_list("pk", "order__name"))
+    return [(line_id, names[line_id], field, stored, actual) for line_id, field, stored, actual in drifts]

@@ -25,7 +25,7 @@ from sales.errors import Conflict
 from sales.forms import add_service_error
 from sales.models import SaleOrderLine
 from sales.units import HOUR, minutes_to_qty
-from sales.views import page, refuse_unless, show_refusal
+from sales.views import page, record_id, refuse_unless, show_refusal
 from tickets.forms import SaleLineForm
 from tickets.selectors import tickets_for
 from tickets.views import STATUS_BUTTONS, may_work_tickets
@@ -33,7 +33,7 @@ from tickets.views import STATUS_BUTTONS, may_work_tickets
 from .durations import format_minutes
 from .forms import TimeEntryForm
 from .models import TimeEntry, Timer
-from .selectors import can_edit_entry, time_entries_for
+from .selectors import can_edit_entry, sale_orders_for, time_entries_for
 from .services import timer_start, timer_stop, timesheet_delete, timesheet_log, timesheet_update
 
 # The services name the duration "minutes"; the form calls it "duration".
@@ -76,7 +76,7 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
                 try:
                     entry = timesheet_log(user=user, date=data["date"], minutes=data["duration"],
                                           description=data["description"], ticket=ticket,
-                                          task=None if ticket is not None else task)
+                                          task=None if ticket is not None else task, actor=user)
                 except ValidationError as error:
                     add_service_error(log_form, error, RENAME)
                 else:
@@ -87,7 +87,7 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
             refuse_unless(can_edit_entry(user=user, entry=entry), "You can only change your own time.")
             if action == "delete":
                 try:
-                    timesheet_delete(entry=entry)
+                    timesheet_delete(entry=entry, actor=user)
                 except ValidationError as error:
                     show_refusal(request, error)
                 else:
@@ -98,7 +98,7 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
                 data = edit_form.cleaned_data
                 try:
                     entry = timesheet_update(entry=entry, date=data["date"], minutes=data["duration"],
-                                             description=data["description"])
+                                             description=data["description"], actor=user)
                 except Conflict as error:  # invoiced meanwhile: nothing changes
                     show_refusal(request, error)
                     return redirect(f"{here}#timesheets")
@@ -114,8 +114,8 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
     rows = list(entries)
     for entry in rows:
         entry.editable = not entry.is_invoiced and can_edit_entry(user=user, entry=entry)
-    if edit_form is None and request.GET.get("edit", "").isdigit():
-        editing = next((e for e in rows if e.pk == int(request.GET["edit"]) and e.editable), None)
+    if edit_form is None and (edit := record_id(request.GET.get("edit"))) is not None:
+        editing = next((e for e in rows if e.pk == edit and e.editable), None)
         if editing is not None:
             edit_id = editing.pk
             edit_form = TimeEntryForm(prefix="edit", initial={
@@ -270,6 +270,7 @@ def task_timesheets_csv(request, pk):
 
 @login_required
 def line_timesheets_csv(request, pk):
-    line = get_object_or_404(SaleOrderLine.objects.select_related("order"), pk=pk)
+    lines = SaleOrderLine.objects.filter(order__in=sale_orders_for(user=request.user).values("pk"))
+    line = get_object_or_404(lines.select_related("order"), pk=pk)
     return timesheets_csv(time_entries_for(user=request.user).filter(sale_line=line),
                           f"{line.order.name}-line-{line.pk}-timesheets.csv")

@@ -356,7 +356,7 @@ def test_a_row_invoiced_while_the_page_was_open_is_not_deleted(manager_client, m
     data = form_data(manager_client.get(url(ticket)))
     data["time_entries-0-DELETE"] = "on"
 
-    def invoiced_meanwhile(*, entry):
+    def invoiced_meanwhile(*, entry, actor=None):
         raise Conflict(INVOICED_MESSAGE)
 
     monkeypatch.setattr("timesheets.admin.timesheet_delete", invoiced_meanwhile)

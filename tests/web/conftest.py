@@ -24,12 +24,16 @@ def role_groups(db):
     from django.contrib.auth.models import Group, Permission
 
     roles = importlib.import_module("invoicing.migrations.0003_roles").ROLES
+    audit_readers = importlib.import_module("audit.migrations.0002_append_only_and_roles").READERS
     for role, grants in roles.items():
         group, created = Group.objects.get_or_create(name=role)
         if created:
             for app, models in grants.items():
                 codenames = [f"{action}_{model}" for model, actions in models.items() for action in actions]
                 group.permissions.add(*Permission.objects.filter(content_type__app_label=app, codename__in=codenames))
+            if role in audit_readers:
+                group.permissions.add(*Permission.objects.filter(content_type__app_label="audit",
+                                                                 codename="view_auditevent"))
 
 
 @pytest.fixture

@@ -1,0 +1,188 @@
+"""Fill a migrated, empty database with one data set, set-based: INSERT … SELECT generate_series.
+
+Every row is a closed-form function of its id, so the set needs no lookups while it is written:
+ticket k bills line 2 + (k - big_tickets - 1) mod (lines - 1), line l sits on order
+2 + (l - 2) mod (orders - 1), order o belongs to customer 1 + (o - 1) mod customers, and
+entry i of the others goes to ticket big_tickets + 1 + (i - 1) mod (tickets - big_tickets).
+Line 1, alone on order 1, is the big line: `big_entries` entries of the last 60 days, none
+invoiced. Elsewhere entries older than 60 days are billed by one posted invoice per order
+(one invoice line per sales order line); every ticket's first entry is old, so every line
+with tickets has an invoice line. Stored totals are then computed from the entries, and
+`check_billing` (measured later) confirms them.
+"""
+
+import datetime
+
+from django.db import connections
+from django.utils import timezone
+
+from .progress import Progress
+from .sizes import Size
+
+CUTOFF_DAYS = 60  # entries older than this are invoiced
+ENTRY_CHUNK = 100_000
+DESCRIPTIONS = ("Called the customer back", "Replaced the fuser", "Reset the router and tested the line",
+                "Remote session: cleared the print queue", "Updated the drivers on three workstations")
+
+
+def _entries_sql(size: Size, today: datetime.date, lo: int, hi: int) -> str:
+    """Entries lo..hi (1-based over the data set): first the big line's, then the others'."""
+    teams, per_team = size.teams, size.agents_per_team
+    others = size.tickets - size.big_tickets
+    texts = "ARRAY[" + ", ".join(f"'{text}'" for text in DESCRIPTIONS) + "]"
+    return f"""
+    INSERT INTO timesheets_timeentry (id, date, description, minutes, billable_minutes, sale_line_manual,
+        created_at, updated_at, invoice_line_id, project_id, sale_line_id, task_id, ticket_id, user_id)
+    SELECT i, DATE '{today}' - age::int, ({texts})[1 + i % {len(DESCRIPTIONS)}], minutes, minutes, false, now(), now(),
+        CASE WHEN age > {CUTOFF_DAYS} THEN line - 1 END,
+        team, line, CASE WHEN ticket % 10 = 0 THEN ticket / 10 END, ticket,
+        team + {teams} * (i % {per_team})
+    FROM (
+        SELECT i, 5 + (i * 37) % 116 AS minutes,
+            CASE WHEN big THEN 1 + (i - 1) % {size.big_tickets} ELSE {size.big_tickets} + 1 + k END AS ticket,
+            CASE WHEN big THEN 1 ELSE 2 + k % {size.lines - 1} END AS line,
+            CASE WHEN big THEN 1 ELSE 1 + ({size.big_tickets} + k) % {teams} END AS team,
+            CASE WHEN big THEN (i - 1) % {CUTOFF_DAYS}
+                 WHEN s = 0 THEN {CUTOFF_DAYS + 1} + k % 900
+                 ELSE (i * 7919) % 1095 END AS age
+        FROM (
+            SELECT i, i <= {size.big_entries} AS big,
+                (i - {size.big_entries} - 1) % {others} AS k, (i - {size.big_entries} - 1) / {others} AS s
+            FROM generate_series({lo}::bigint, {hi}::bigint) AS i
+        ) AS numbered
+    ) AS entry
+    """
+
+
+def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
+    """(label, rows, SQL) for everything but the entries."""
+    T, C, O, L = size.teams, size.customers, size.orders, size.lines
+    big_tickets, others = size.big_tickets, size.tickets - size.big_tickets
+    billed_lines = min(L - 1, others)  # lines 2..billed_lines + 1 have tickets, hence old entries
+    invoices = min(O - 1, billed_lines)
+    billed_on = today - datetime.timedelta(days=45)
+
+    def order_of(line: str) -> str:
+        return f"(2 + ({line} - 2) % {O - 1})"
+
+    ticket_line = f"(2 + (k - {big_tickets} - 1) % {L - 1})"
+    ticket_team = f"(CASE WHEN k <= {big_tickets} THEN 1 ELSE 1 + (k - 1) % {T} END)"
+    return [
+        ("users", size.agents, f"""
+            INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, email,
+                is_staff, is_active, date_joined)
+            SELECT a, '!', false, 'agent' || lpad(a::text, 4, '0'), 'Agent', a::text, '', false, true, now()
+            FROM generate_series(1, {size.agents}) AS a;
+            INSERT INTO auth_user_groups (user_id, group_id)
+            SELECT a, (SELECT id FROM auth_group WHERE name = 'Agents') FROM generate_series(1, {size.agents}) AS a;
+            INSERT INTO sales_tax (id, name, rate) VALUES (1, 'VAT 21%', 21);
+            INSERT INTO sales_product (id, name, list_price, uom, service_policy, tax_id, billing_increment_minutes)
+            VALUES (1, 'Service on Timesheet', 90, 'hour', 'delivered_timesheet', 1, 1)"""),
+        ("customers and orders", C + O + L, f"""
+            INSERT INTO sales_customer (id, name, email, address, vat_number)
+            SELECT c, 'Customer ' || lpad(c::text, 5, '0'), 'billing' || c || '@example.com',
+                c || ' Main Street' || chr(10) || '1000 Brussels', 'BE0' || lpad(c::text, 9, '0')
+            FROM generate_series(1, {C}) AS c;
+            INSERT INTO sales_saleorder (id, name, customer_id, state, date_order, confirmed_at)
+            SELECT o, 'S' || lpad(o::text, 5, '0'), 1 + (o - 1) % {C}, 'sale', DATE '{today}' - (o % 700), now()
+            FROM generate_series(1, {O}) AS o;
+            INSERT INTO sales_saleorderline (id, order_id, product_id, name, quantity, uom, price_unit, tax_id,
+                delivered_minutes, invoiced_minutes, qty_delivered_manual, qty_invoiced)
+            SELECT l, CASE WHEN l = 1 THEN 1 ELSE {order_of('l')} END, 1, 'Support hours', 100, 'hour', 90, 1,
+                0, 0, 0, 0
+            FROM generate_series(1, {L}) AS l"""),
+        ("teams and tickets", T * 3 + size.agents + size.tickets * 11 // 10, f"""
+            INSERT INTO projects_project (id, name, billable) SELECT t, 'Support ' || t, true
+            FROM generate_series(1, {T}) AS t;
+            INSERT INTO tickets_helpdeskteam (id, name, timesheet_on_ticket, time_reinvoicing, project_id)
+            SELECT t, 'Team ' || lpad(t::text, 3, '0'), true, true, t FROM generate_series(1, {T}) AS t;
+            INSERT INTO tickets_helpdeskteam_members (helpdeskteam_id, user_id)
+            SELECT 1 + (a - 1) % {T}, a FROM generate_series(1, {size.agents}) AS a;
+            INSERT INTO projects_task (id, name, project_id)
+            SELECT j, 'Follow-up of ticket ' || 10 * j, team
+            FROM (SELECT j, 10 * j AS k FROM generate_series(1, {size.tickets // 10}) AS j) AS t,
+                LATERAL (SELECT {ticket_team} AS team) AS x;
+            INSERT INTO tickets_ticket (id, team_id, customer_id, title, description, status, assignee_id,
+                task_id, sale_line_id, created_at)
+            SELECT k, team, CASE WHEN line = 1 THEN 1 ELSE 1 + ({order_of('line')} - 1) % {C} END,
+                'Printer ' || k || ' jams on page two', 'The customer reports that printer ' || k || ' jams.',
+                (ARRAY['new', 'in_progress', 'on_hold', 'solved', 'closed'])[1 + k % 5],
+                team + {T} * (k % {size.agents_per_team}), CASE WHEN k % 10 = 0 THEN k / 10 END, line,
+                now() - make_interval(days => k % 1000)
+            FROM generate_series(1, {size.tickets}) AS k,
+                LATERAL (SELECT {ticket_team} AS team,
+                                CASE WHEN k <= {big_tickets} THEN 1 ELSE {ticket_line} END AS line) AS x"""),
+        ("invoices", invoices + billed_lines, f"""
+            INSERT INTO invoicing_invoice (id, kind, state, number, customer_id, sale_order_id, invoice_date,
+                customer_name, customer_address, customer_vat, amount_untaxed, amount_tax, amount_total,
+                created_at, posted_at)
+            SELECT o - 1, 'invoice', 'posted', 'INV/{billed_on.year}/' || lpad((o - 1)::text, 5, '0'), c.id, o,
+                DATE '{billed_on}', c.name, c.address, c.vat_number, 0, 0, 0, now(), now()
+            FROM generate_series(2, {invoices + 1}) AS o JOIN sales_customer c ON c.id = 1 + (o - 1) % {C};
+            INSERT INTO invoicing_invoiceline (id, invoice_id, sale_line_id, name, quantity, uom, price_unit,
+                tax_rate, minutes, amount_untaxed, amount_tax)
+            SELECT l - 1, {order_of('l')} - 1, l, 'Support hours', 0, 'hour', 90, 21, 0, 0, 0
+            FROM generate_series(2, {billed_lines + 1}) AS l;
+            INSERT INTO invoicing_invoicesequence (kind, year, last) VALUES ('invoice', {billed_on.year}, {invoices})
+        """),
+    ]
+
+
+TOTALS_SQL = """
+    UPDATE invoicing_invoiceline il
+    SET minutes = s.m, quantity = round(s.m / 60.0, 2), amount_untaxed = round(round(s.m / 60.0, 2) * il.price_unit, 2),
+        amount_tax = round(round(round(s.m / 60.0, 2) * il.price_unit, 2) * il.tax_rate / 100, 2)
+    FROM (SELECT invoice_line_id, SUM(billable_minutes) AS m FROM timesheets_timeentry
+          WHERE invoice_line_id IS NOT NULL GROUP BY 1) AS s
+    WHERE il.id = s.invoice_line_id;
+    UPDATE invoicing_invoice i SET amount_untaxed = s.u, amount_tax = s.t, amount_total = s.u + s.t
+    FROM (SELECT invoice_id, SUM(amount_untaxed) AS u, SUM(amount_tax) AS t FROM invoicing_invoiceline
+          GROUP BY 1) AS s
+    WHERE i.id = s.invoice_id;
+    UPDATE sales_saleorderline l SET delivered_minutes = s.d, invoiced_minutes = s.i
+    FROM (SELECT sale_line_id, SUM(billable_minutes) AS d,
+                 COALESCE(SUM(billable_minutes) FILTER (WHERE invoice_line_id IS NOT NULL), 0) AS i
+          FROM timesheets_timeentry GROUP BY 1) AS s
+    WHERE l.id = s.sale_line_id;
+    UPDATE sales_saleorderline l SET qty_invoiced = s.q
+    FROM (SELECT sale_line_id, SUM(quantity) AS q FROM invoicing_invoiceline GROUP BY 1) AS s
+    WHERE l.id = s.sale_line_id;
+"""
+
+SEQUENCED = ["auth_user", "sales_tax", "sales_product", "sales_customer", "sales_saleorder", "sales_saleorderline",
+             "projects_project", "projects_task", "tickets_helpdeskteam", "tickets_ticket", "invoicing_invoice",
+             "invoicing_invoiceline", "timesheets_timeentry"]
+
+
+def generate(alias: str, size: Size) -> None:
+    """Write the data set `size` into the database of connection `alias` (migrated, empty)."""
+    today = timezone.localdate()
+    setup = _setup_sql(size, today)
+    progress = Progress(f"{size.name:>5}", sum(rows for _, rows, _ in setup) + 2 * size.entries)
+    with connections[alias].cursor() as cursor:
+        # Bulk load: foreign keys are checked by construction (and `check_billing` checks the
+        # figures), so the load skips their triggers; the entries' indexes are built once at the end.
+        cursor.execute("SET session_replication_role = replica")
+        for label, rows, sql in setup:
+            cursor.execute(sql)
+            progress.step(label, rows)
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'timesheets_timeentry' "
+                       "AND indexname <> 'timesheets_timeentry_pkey'")
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        for lo in range(1, size.entries + 1, ENTRY_CHUNK):
+            hi = min(lo + ENTRY_CHUNK - 1, size.entries)
+            cursor.execute(_entries_sql(size, today, lo, hi))
+            progress.step(f"time entries {hi:,}/{size.entries:,}", hi - lo + 1)
+        for name, definition in indexes:
+            cursor.execute(definition)
+            progress.step(f"index {name}", size.entries // (2 * len(indexes)))
+        cursor.execute(TOTALS_SQL)
+        for table in SEQUENCED:
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                           f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
+        cursor.execute("SET session_replication_role = DEFAULT")
+        # Set the visibility map and the planner's statistics, as autovacuum would after a while.
+        cursor.execute("VACUUM ANALYZE")
+        progress.step("stored totals, VACUUM ANALYZE", progress.total - progress.done)

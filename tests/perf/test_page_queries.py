@@ -1,0 +1,114 @@
+"""Issue 5, target 2: the pages people use all day send as many queries for a little data as for a lot.
+
+Each test counts one page's queries, adds data on the page and around it, and counts again:
+the same figure, which is also the one `make bench` reports at a million time entries.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from invoicing.services import invoice_create_from_order, invoice_credit_note, invoice_post
+from timesheets.models import TimeEntry
+from timesheets.services import sale_lines_recompute, timesheet_log
+
+from ..factories import (CustomerFactory, SaleOrderLineFactory, TicketFactory, UserFactory, confirmed_line,
+                         days_ago)
+
+
+def queries(client, address: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(address).status_code == 200
+    return len(captured)
+
+
+def log_many(ticket, user, count: int, *, days: int = 0) -> None:
+    """Add `count` entries on the ticket at once (as an import would), then recompute its line."""
+    TimeEntry.objects.bulk_create(
+        TimeEntry(date=days_ago(days + n % 30), user=user, minutes=15, billable_minutes=15, description=f"Call {n}",
+                  project=ticket.team.project, ticket=ticket, sale_line=ticket.sale_line) for n in range(count))
+    sale_lines_recompute(line_ids=[ticket.sale_line_id])
+
+
+def elsewhere(count: int) -> None:
+    """Tickets, lines and entries of other customers: data the page does not show."""
+    for _ in range(count):
+        line = confirmed_line()
+        other = TicketFactory(customer=line.order.customer, sale_line=line, assignee=UserFactory())
+        log_many(other, UserFactory(), 5)
+
+
+@pytest.fixture
+def member(agent, ticket):
+    ticket.team.members.add(agent)
+    return agent
+
+
+def test_the_ticket_page(client, member, ticket):
+    timesheet_log(user=member, date=days_ago(0), minutes=30, ticket=ticket)
+    client.force_login(member)
+    address = reverse("ticket_detail", args=[ticket.pk])
+    few = queries(client, address)
+
+    log_many(ticket, member, 40, days=1)
+    invoice_post(invoice=invoice_create_from_order(order=ticket.sale_line.order, period_end=days_ago(10)))
+    elsewhere(5)
+    # session, user, groups (roles); the ticket; its entries (with their agent, line, invoice);
+    # the invoices they are on; the agent's timer; the Sales Order Items offered
+    assert queries(client, address) == few == 8
+
+
+def test_the_sales_order_page(client, accountant, line_a, ticket, agent):
+    timesheet_log(user=agent, date=days_ago(0), minutes=30, ticket=ticket)
+    client.force_login(accountant)
+    address = reverse("order_detail", args=[line_a.order.pk])
+    few = queries(client, address)
+
+    for _ in range(19):
+        line = SaleOrderLineFactory(order=line_a.order, product=line_a.product)
+        log_many(TicketFactory(customer=line_a.order.customer, sale_line=line, team=ticket.team), agent, 10)
+    invoice_post(invoice=invoice_create_from_order(order=line_a.order))
+    log_many(ticket, agent, 10)
+    invoice_create_from_order(order=line_a.order)
+    elsewhere(5)
+    # session, user; the order; its lines (product, tax); the tickets and tasks billing it
+    # with their hours; its invoices; groups (roles)
+    assert queries(client, address) == few == 8
+
+
+def test_the_invoice_page_shows_a_page_of_entries(client, accountant, line_a, ticket, agent):
+    timesheet_log(user=agent, date=days_ago(0), minutes=30, ticket=ticket)
+    small = invoice_post(invoice=invoice_create_from_order(order=line_a.order))
+    client.force_login(accountant)
+    few = queries(client, reverse("invoice_detail", args=[small.pk]))
+
+    line = confirmed_line(order__customer=line_a.order.customer)
+    big_ticket = TicketFactory(customer=line.order.customer, sale_line=line, team=ticket.team)
+    log_many(big_ticket, agent, 250)
+    big = invoice_post(invoice=invoice_create_from_order(order=line.order))
+    given_back = TimeEntry.objects.filter(sale_line=line).order_by("pk").values_list("pk", flat=True)[:3]
+    invoice_post(invoice=invoice_credit_note(invoice=big, entry_ids=list(given_back)))
+    elsewhere(5)
+    address = reverse("invoice_detail", args=[big.pk])
+    response = client.get(address, {"page": 3})
+    assert len([entry for _, entries in response.context["lines"] for entry in entries]) == 50  # 250 by 100
+    # session, user; the invoice; its lines; the page's entries: COUNT, their (date, id), the
+    # entries themselves and the lines of those given back; the ones on a draft credit note;
+    # taxes; its credit notes; groups (roles); its history
+    assert queries(client, address) == queries(client, f"{address}?page=3") == few == 13
+
+
+def test_the_ticket_list(client, manager, ticket, agent):
+    timesheet_log(user=agent, date=days_ago(0), minutes=30, ticket=ticket)
+    client.force_login(manager)
+    address = reverse("ticket_list")
+    few = queries(client, address)
+
+    for n in range(30):
+        other = TicketFactory(team=ticket.team, customer=CustomerFactory(), assignee=UserFactory())
+        log_many(other, agent, 3)
+    elsewhere(5)
+    # session, user, groups (roles); the count of tickets; the team, customer and assignee
+    # choices of the filters; the page of tickets with their hours
+    assert queries(client, address) == few == 8
