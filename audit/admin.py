@@ -6,6 +6,8 @@ from .models import AuditEvent, LoginFailure
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin that only shows: documents and logs are never added, changed or deleted here."""
+
     def has_add_permission(self, request):
         return False
 

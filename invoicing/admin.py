@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
+from audit.admin import ReadOnlyAdmin
 from sales import admin as sales_admin
 from sales.admin import BOTH_PAGES, error_message
 from sales.models import SaleOrder
@@ -46,7 +47,7 @@ class InvoiceLineInline(ReadOnlyInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "kind", "state", "customer_name", "sale_order", "invoice_date", "amount_total")
     list_filter = ("kind", "state")
     list_select_related = ("sale_order",)
@@ -56,15 +57,6 @@ class InvoiceAdmin(admin.ModelAdmin):
               "amount_total", "created_by", "created_at", "posted_at")
     readonly_fields = fields
     inlines = [InvoiceLineInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class InvoiceInline(ReadOnlyInline):

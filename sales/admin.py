@@ -8,6 +8,8 @@ from django.contrib.admin import ActionLocation
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 
+from audit.admin import ReadOnlyAdmin
+
 from .models import TIMESHEET_POLICIES, Customer, Product, SaleOrder, SaleOrderLine, Tax
 from .services import sale_order_confirm
 
@@ -237,7 +239,7 @@ class SaleOrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(SaleOrderLine)
-class SaleOrderLineAdmin(QuantityColumns, admin.ModelAdmin):
+class SaleOrderLineAdmin(QuantityColumns, ReadOnlyAdmin):
     """The lines ("Sales Order Items") across orders, read-only: they are changed on their order."""
 
     list_display = ("__str__", "customer", "product", "quantity", "uom", "price_unit",
@@ -269,12 +271,3 @@ class SaleOrderLineAdmin(QuantityColumns, admin.ModelAdmin):
             queryset = queryset.filter(order__state=SaleOrder.State.SALE,
                                        product__service_policy__in=TIMESHEET_POLICIES)
         return queryset, may_have_duplicates
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
