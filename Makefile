@@ -20,7 +20,7 @@ run: $(VENV)/.installed
 
 # The browser tests drive Debian's Chromium: installed with apt-get when /usr/bin/chromium is missing.
 test: $(VENV)/.installed
-	scripts/ensure-chromium.sh
+	scripts/ensure-debian.sh /usr/bin/chromium chromium fonts-dejavu-core
 	scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
 
 # 20 API clients for 60 s against gunicorn on a throwaway PostgreSQL, then the invariants.
@@ -41,7 +41,7 @@ $(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
 	touch $@
 
 bench: $(VENV)/.bench-installed
-	scripts/ensure-bench-tools.sh
+	scripts/ensure-debian.sh hey hey
 	PG_OPTIONS="$(BENCH_PG_OPTIONS)" scripts/with-postgres.sh $(PY) -m bench $(BENCH_ARGS)
 
 clean:

@@ -18,7 +18,7 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     args = parser.parse_args(argv)
     if not shutil.which("hey"):
-        sys.exit("hey is missing: scripts/ensure-bench-tools.sh installs it")
+        sys.exit("hey is missing: scripts/ensure-debian.sh hey hey installs it")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     django.setup()
 

@@ -89,7 +89,7 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def browser():
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is missing: `make test` installs it (scripts/ensure-chromium.sh)")
+        pytest.skip(f"{CHROMIUM} is missing: `make test` installs it (scripts/ensure-debian.sh)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
