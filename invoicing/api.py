@@ -1,7 +1,5 @@
 """REST API v1 of the invoicing app: invoices and credit notes, and "Create Invoice" on sales orders."""
 
-from collections import defaultdict
-
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
@@ -16,11 +14,11 @@ from helpdesk_billing.api_errors import VALIDATION_ERROR_SCHEMA, ErrorSerializer
 from helpdesk_billing.roles import can_invoice, sees_everything
 from sales import api as sales_api
 from sales.api import IdFilter, InvoicersWrite
-from timesheets.models import TimeEntry
 from timesheets.selectors import sale_orders_for
 
 from .models import Invoice, InvoiceLine
 from .pdf import invoice_pdf, invoice_pdf_filename
+from .selectors import invoice_line_entry_ids
 from .services import (
     invoice_cancel,
     invoice_create_from_order,
@@ -30,27 +28,6 @@ from .services import (
 )
 
 MAX_ID = 2**63 - 1
-
-
-def entry_ids_by_line(invoice_ids) -> dict[int, list[int]]:
-    """Return {invoice line id: [time entry ids]} for these invoices, in three queries.
-
-    The same as `invoicing.selectors.invoice_entries`, for a page of invoices at once:
-    a credit note's line lists the entries it gives back; an invoice's line the entries
-    it bills, and keeps listing those a posted credit note gave back.
-    """
-    credited = InvoiceLine.credited_timesheets.through.objects
-    pairs = [
-        *credited.filter(invoiceline__invoice__in=invoice_ids, invoiceline__invoice__kind=Invoice.Kind.CREDIT_NOTE)
-        .values_list("invoiceline_id", "timeentry_id"),
-        *credited.filter(invoiceline__origin__invoice__in=invoice_ids, invoiceline__invoice__state=Invoice.State.POSTED)
-        .values_list("invoiceline__origin_id", "timeentry_id"),
-        *TimeEntry.objects.filter(invoice_line__invoice__in=invoice_ids).values_list("invoice_line_id", "pk"),
-    ]
-    by_line = defaultdict(set)
-    for line_id, entry_id in pairs:
-        by_line[line_id].add(entry_id)
-    return {line_id: sorted(ids) for line_id, ids in by_line.items()}
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
@@ -138,7 +115,7 @@ class InvoicesAnswer:
 
     def invoice_data(self, invoices, *, many=False):
         items = list(invoices) if many else [invoices]
-        context = {**self.get_serializer_context(), "entry_ids": entry_ids_by_line([i.pk for i in items])}
+        context = {**self.get_serializer_context(), "entry_ids": invoice_line_entry_ids(invoice_ids=[i.pk for i in items])}
         return InvoiceSerializer(invoices, many=many, context=context).data
 
     def invoice_response(self, invoice, status_code=status.HTTP_200_OK):

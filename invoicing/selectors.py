@@ -133,20 +133,31 @@ def invoices_for(*, user):
     return Invoice.objects.filter(sale_order__in=sale_orders_for(user=user).values("pk"))
 
 
-def invoice_entries(*, invoice: Invoice) -> dict[int, list[TimeEntry]]:
-    """Return, per invoice line, the time entries it bills (or, on a credit note, gives back).
+def invoice_line_entry_ids(*, invoice_ids) -> dict[int, list[int]]:
+    """Return {invoice line id: [time entry ids]} for these invoices, in three queries.
 
-    An invoice line keeps listing entries that a posted credit note gave back:
-    a posted document does not change.
+    A credit note's line lists the entries it gives back; an invoice's line the entries
+    it bills, and keeps listing those a posted credit note gave back: a posted document
+    does not change.
     """
     credited = InvoiceLine.credited_timesheets.through.objects
-    if invoice.is_credit_note:
-        line_of = dict(credited.filter(invoiceline__invoice=invoice).values_list("timeentry_id", "invoiceline_id"))
-    else:
-        line_of = dict(credited.filter(invoiceline__origin__invoice=invoice,
-                                       invoiceline__invoice__state=Invoice.State.POSTED)
-                       .values_list("timeentry_id", "invoiceline__origin_id"))
-        line_of.update(TimeEntry.objects.filter(invoice_line__invoice=invoice).values_list("pk", "invoice_line_id"))
+    pairs = [
+        *credited.filter(invoiceline__invoice__in=invoice_ids, invoiceline__invoice__kind=Invoice.Kind.CREDIT_NOTE)
+        .values_list("invoiceline_id", "timeentry_id"),
+        *credited.filter(invoiceline__origin__invoice__in=invoice_ids, invoiceline__invoice__state=Invoice.State.POSTED)
+        .values_list("invoiceline__origin_id", "timeentry_id"),
+        *TimeEntry.objects.filter(invoice_line__invoice__in=invoice_ids).values_list("invoice_line_id", "pk"),
+    ]
+    by_line = defaultdict(set)
+    for line_id, entry_id in pairs:
+        by_line[line_id].add(entry_id)
+    return {line_id: sorted(ids) for line_id, ids in by_line.items()}
+
+
+def invoice_entries(*, invoice: Invoice) -> dict[int, list[TimeEntry]]:
+    """Return, per invoice line, the time entries it bills (or, on a credit note, gives back), by date."""
+    line_of = {entry_id: line_id for line_id, ids in invoice_line_entry_ids(invoice_ids=[invoice.pk]).items()
+               for entry_id in ids}
     by_line = defaultdict(list)
     for entry in TimeEntry.objects.filter(pk__in=line_of).select_related("user", "ticket").order_by("date", "pk"):
         by_line[line_of[entry.pk]].append(entry)

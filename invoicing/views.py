@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from audit.selectors import audit_events_for
 from helpdesk_billing.roles import can_invoice, sees_everything
-from projects.views import tasks_for
+from projects.selectors import tasks_for
 from sales import views as sales_views
 from sales.forms import add_service_error
 from sales.models import SaleOrder

@@ -1,24 +1,12 @@
 """The Tasks list. A task's page, with its Timesheets, is in timesheets/views.py."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 
-from helpdesk_billing.roles import sees_everything
 from sales.views import page, paginate, search_text
 
 from .models import Task
-
-
-def tasks_for(*, user) -> QuerySet[Task]:
-    """Return the tasks `user` may open: all for managers and accountants; for agents, those of
-    their teams' projects and those linked to their teams' tickets (as tickets_for does for tickets)."""
-    tasks = Task.objects.select_related("project", "customer", "project__customer", "sale_line__order",
-                                        "sale_line__product", "ticket__customer")
-    if sees_everything(user):
-        return tasks
-    # Filtered by primary key, so sums over the task's entries are not multiplied by the team joins.
-    mine = Task.objects.filter(Q(project__teams__members=user) | Q(ticket__team__members=user)).values("pk")
-    return tasks.filter(pk__in=mine)
+from .selectors import tasks_for
 
 
 @login_required

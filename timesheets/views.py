@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from helpdesk_billing import roles
-from projects.views import tasks_for
+from projects.selectors import tasks_for
 from sales.errors import Conflict
 from sales.forms import add_service_error
 from sales.models import SaleOrderLine

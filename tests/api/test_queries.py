@@ -94,7 +94,7 @@ def queries(client, path) -> tuple[int, int]:
 
 # Every list: the token and its user, the user's groups (roles), COUNT(*), the page.
 # Sales orders add their lines (prefetched with product and tax); invoices add their lines
-# and the three queries of `entry_ids_by_line` (billed, credited, given back).
+# and the three queries of `invoice_line_entry_ids` (billed, credited, given back).
 @pytest.mark.parametrize("path, make, role, expected", [
     ("customers", customer, "manager", 4),
     ("taxes", tax, "manager", 4),
