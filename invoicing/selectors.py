@@ -10,7 +10,7 @@ from django.db.models import Sum
 
 from helpdesk_billing.roles import sees_everything
 from sales.models import SaleOrderLine
-from sales.units import CENT
+from sales.units import CENT, round_cents
 from timesheets.models import TimeEntry
 from timesheets.selectors import delivered_checkpoint_drift, sale_orders_for
 
@@ -184,10 +184,13 @@ def invoice_entries_page(*, invoice: Invoice, lines: list[InvoiceLine], number=N
                                      invoiceline__invoice__state=Invoice.State.POSTED)
         origin = "invoiceline__origin_id"
     # (date, pk) of each entry: a UNION ALL, not an OR, which would make PostgreSQL scan the table.
-    keys = TimeEntry.objects.filter(pk__in=given_back.values("timeentry_id")).values_list("date", "pk")
+    # Its parts drop TimeEntry's default ordering: SQLite refuses an ORDER BY inside a compound
+    # statement, and PostgreSQL has no use for one there; the page orders the whole.
+    keys = TimeEntry.objects.filter(pk__in=given_back.values("timeentry_id")).order_by().values_list("date", "pk")
     billing = {line.pk for line in lines} if not invoice.is_credit_note else set()
     if billing:
-        keys = TimeEntry.objects.filter(invoice_line__in=billing).values_list("date", "pk").union(keys, all=True)
+        billed = TimeEntry.objects.filter(invoice_line__in=billing).order_by().values_list("date", "pk")
+        keys = billed.union(keys, all=True)
     page = Paginator(keys.order_by("date", "pk"), per_page).get_page(number)
     ids = [pk for _, pk in page]
     found = TimeEntry.objects.select_related("user", "ticket").in_bulk(ids)
@@ -201,5 +204,7 @@ def invoice_entries_page(*, invoice: Invoice, lines: list[InvoiceLine], number=N
 
 def taxes_by_rate(*, invoice: Invoice) -> list[dict]:
     """Return [{"rate", "base", "tax"}] per tax rate, from the rounded lines."""
-    return list(invoice.lines.values("tax_rate").annotate(base=Sum("amount_untaxed"), tax=Sum("amount_tax"))
-                .order_by("tax_rate"))
+    rows = (invoice.lines.values("tax_rate").annotate(base=Sum("amount_untaxed"), tax=Sum("amount_tax"))
+            .order_by("tax_rate"))
+    # Rounded although the lines are: SQLite sums decimals as floats and drops their places (Decimal("90")).
+    return [{**row, "base": round_cents(row["base"]), "tax": round_cents(row["tax"])} for row in rows]

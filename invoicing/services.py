@@ -20,7 +20,7 @@ from audit.services import audit_record
 from sales.errors import Conflict
 from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
 from sales.services import sale_lines_lock, sale_lines_set_totals
-from sales.units import amount, minutes_to_qty, tax_amount
+from sales.units import amount, minutes_to_qty, round_cents, tax_amount
 from timesheets.models import TimeEntry
 from timesheets.services import sale_lines_recompute
 
@@ -39,8 +39,9 @@ def _price_line(line: InvoiceLine) -> None:
 def _total_invoice(invoice: Invoice) -> None:
     """Store the invoice totals as sums of its rounded lines."""
     sums = invoice.lines.aggregate(untaxed=Sum("amount_untaxed"), tax=Sum("amount_tax"))
-    invoice.amount_untaxed = sums["untaxed"] or ZERO
-    invoice.amount_tax = sums["tax"] or ZERO
+    # Rounded although the lines are: SQLite sums decimals as floats and drops their places (Decimal("90")).
+    invoice.amount_untaxed = round_cents(sums["untaxed"] or ZERO)
+    invoice.amount_tax = round_cents(sums["tax"] or ZERO)
     invoice.amount_total = invoice.amount_untaxed + invoice.amount_tax
     invoice.save(update_fields=["amount_untaxed", "amount_tax", "amount_total"])
 
@@ -71,7 +72,7 @@ def sale_lines_recompute_invoiced(*, line_ids: Iterable[int]) -> None:
     )
     for row in rows:
         sign = -1 if row["invoice__kind"] == Invoice.Kind.CREDIT_NOTE else 1
-        signed[row["sale_line_id"]] += sign * row["qty"]
+        signed[row["sale_line_id"]] += sign * round_cents(row["qty"])  # a float's sum on SQLite
     sale_lines_set_totals(totals={pk: {"qty_invoiced": signed[pk]} for pk in line_ids})
 
 
@@ -333,6 +334,7 @@ def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = N
                 continue
             credited = InvoiceLine.objects.filter(origin=origin).exclude(
                 invoice__state=Invoice.State.CANCELLED).aggregate(q=Sum("quantity"))["q"] or ZERO
+            credited = round_cents(credited)  # a float's sum on SQLite
             minutes, qty = 0, origin.quantity - credited
             if qty <= 0:
                 continue
