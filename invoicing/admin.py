@@ -1,24 +1,52 @@
 """Admin of invoices, read-only: they are documents, created and posted by the services.
 
-Adds "Create Invoice" and the order's invoices to the sales order admin.
+Adds "Create Invoice" and the order's invoices to the sales order admin, and scopes the
+sales admins (customers, orders, their lines) to what an agent sees: their scopes are
+made of the selectors of the apps above sales.
 """
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
 from audit.admin import ReadOnlyAdmin
+from helpdesk_billing.roles import sees_everything
+from projects.api import projects_of_teams
+from projects.models import Project
+from projects.selectors import tasks_for
 from sales import admin as sales_admin
-from sales.admin import BOTH_PAGES, error_message
-from sales.models import SaleOrder
+from sales.admin import BOTH_PAGES, Scoped, ScopedAdmin, error_message
+from sales.models import Customer, SaleOrder, SaleOrderLine
+from tickets.selectors import tickets_for
 from timesheets.durations import format_minutes
+from timesheets.selectors import sale_orders_for
 
 from .models import Invoice, InvoiceLine
+from .selectors import invoices_for
 from .services import invoice_create_from_order
 
 
-class ReadOnlyInline(admin.TabularInline):
+def sale_lines_for(*, user):
+    """Return the lines of the sales orders `user` sees."""
+    return SaleOrderLine.objects.filter(order__in=sale_orders_for(user=user).values("pk"))
+
+
+def customers_for(*, user):
+    """Return the customers `user` sees: all for managers and accountants; for agents, those of
+    the tickets, tasks, projects and sales orders they see."""
+    if sees_everything(user):
+        return Customer.objects.all()
+    tasks = tasks_for(user=user)
+    projects = Project.objects.filter(pk__in=projects_of_teams(user))
+    return Customer.objects.filter(
+        Q(pk__in=tickets_for(user=user).values("customer")) | Q(pk__in=tasks.values("customer"))
+        | Q(pk__in=tasks.values("project__customer")) | Q(pk__in=projects.values("customer"))
+        | Q(pk__in=sale_orders_for(user=user).values("customer")))
+
+
+class ReadOnlyInline(Scoped, admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -47,7 +75,8 @@ class InvoiceLineInline(ReadOnlyInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
+class InvoiceAdmin(ScopedAdmin, ReadOnlyAdmin):
+    scope = staticmethod(invoices_for)
     list_display = ("__str__", "kind", "state", "customer_name", "sale_order", "invoice_date", "amount_total")
     list_filter = ("kind", "state")
     list_select_related = ("sale_order",)
@@ -69,11 +98,24 @@ class InvoiceInline(ReadOnlyInline):
     show_change_link = True
 
 
+admin.site.unregister(Customer)
 admin.site.unregister(SaleOrder)
+admin.site.unregister(SaleOrderLine)
+
+
+@admin.register(Customer)
+class CustomerAdmin(sales_admin.CustomerAdmin):
+    scope = staticmethod(customers_for)
+
+
+@admin.register(SaleOrderLine)
+class SaleOrderLineAdmin(sales_admin.SaleOrderLineAdmin):
+    scope = staticmethod(sale_lines_for)
 
 
 @admin.register(SaleOrder)
 class SaleOrderAdmin(sales_admin.SaleOrderAdmin):
+    scope = staticmethod(sale_orders_for)
     inlines = [*sales_admin.SaleOrderAdmin.inlines, InvoiceInline]
     actions = [*sales_admin.SaleOrderAdmin.actions, "create_invoice"]
 

@@ -2,12 +2,15 @@ from django.contrib import admin
 
 from sales.admin import ServiceAdmin
 
+from .api import projects_of_teams
 from .models import Project, Task
+from .selectors import tasks_for
 from .services import project_save
 
 
 @admin.register(Project)
 class ProjectAdmin(ServiceAdmin):
+    scope = staticmethod(projects_of_teams)
     list_display = ("name", "customer", "billable", "sale_line")
     list_filter = ("billable",)
     list_select_related = ("customer", "sale_line__order", "sale_line__product")
@@ -21,6 +24,7 @@ class ProjectAdmin(ServiceAdmin):
 
 @admin.register(Task)
 class TaskAdmin(ServiceAdmin):
+    scope = staticmethod(tasks_for)
     list_display = ("name", "project", "customer", "sale_line", "ticket")
     list_filter = ("project",)
     list_select_related = ("project", "customer", "sale_line__order", "sale_line__product", "ticket")

@@ -1,14 +1,22 @@
-"""Admin of the sales app, and `ServiceAdmin`, the base of every admin whose saves call services."""
+"""Admin of the sales app, and the bases of every admin of ours.
+
+`ScopedAdmin` (and the `Scoped` mixin of inlines) shows a user who does not see
+everything only their teams' rows; `ServiceAdmin` adds saves through services.
+"""
 
 from contextlib import contextmanager
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
-from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
+from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.admin.utils import get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import ForeignKey
+from django.http import Http404, HttpResponseRedirect
 
 from audit.admin import ReadOnlyAdmin
+from helpdesk_billing.roles import sees_everything
 
 from .models import TIMESHEET_POLICIES, Customer, Product, SaleOrder, SaleOrderLine, Tax
 from .services import sale_order_confirm
@@ -63,7 +71,107 @@ def _formset_with_refusal(formset_class, refusal: Refusal):
     return RefusedFormSet
 
 
-class ServiceAdmin(admin.ModelAdmin):
+# --- Team scoping: the screens' and the API's visibility selectors, in the admin ---------------
+
+def scope_of(admin_site, model):
+    """Return the visibility selector of `model`'s admin, or None when every row is visible."""
+    try:
+        return getattr(admin_site.get_model_admin(model), "scope", None)
+    except NotRegistered:
+        return None
+
+
+def in_scope(queryset, scope, user):
+    """Return the rows of `queryset` that `scope(user=user)` lets `user` see.
+
+    Managers, accountants and superusers see everything, as the selectors say: their
+    queries stay as they were.
+    """
+    if scope is None or sees_everything(user):
+        return queryset
+    # By primary key, so the selector's joins and select_related stay out of the admin's query.
+    return queryset.filter(pk__in=scope(user=user).values("pk"))
+
+
+class ScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """A list filter by a related object that lists only the objects the user may see.
+
+    Those of the related model's scope; for a model without one (users), those the
+    listed rows refer to.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        if sees_everything(request.user):
+            return super().field_choices(field, request, model_admin)
+        scope = scope_of(model_admin.admin_site, field.related_model)
+        if scope is None:
+            visible = model_admin.get_queryset(request).values(f"{self.field_path}__pk")
+        else:
+            visible = scope(user=request.user).values("pk")
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, limit_choices_to={"pk__in": visible}, ordering=ordering)
+
+
+class Scoped:
+    """Team scoping of a ModelAdmin or an inline, for users who do not see everything (agents).
+
+    `scope` is the model's visibility selector, the one the screens and the API use,
+    called as `scope(user=user)`; an inline without one takes its model's admin's. The
+    rows listed, opened and shown as inline rows are those of the scope. The choices of
+    a relation (forms, inlines, and through the related admin's rows the autocomplete)
+    are those of the related model's admin's scope, or of `field_scopes[field name]`.
+    """
+
+    scope = None
+    field_scopes = {}
+
+    def get_queryset(self, request):
+        return in_scope(super().get_queryset(request), self.scope or scope_of(self.admin_site, self.model),
+                        request.user)
+
+    def get_field_queryset(self, db, db_field, request):
+        queryset = super().get_field_queryset(db, db_field, request)
+        scope = self.field_scopes.get(db_field.name) or scope_of(self.admin_site, db_field.related_model)
+        if scope is None or sees_everything(request.user):
+            return queryset
+        if queryset is None:
+            queryset = db_field.related_model._default_manager.using(db)
+        return in_scope(queryset, scope, request.user)
+
+
+class ScopedAdmin(Scoped, admin.ModelAdmin):
+    """A ModelAdmin whose every list, page, choice and filter keeps to the user's scope (see `Scoped`)."""
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django's answer for a missing object in the change, delete and history views is a
+        # redirect to the index saying it does not exist. A row of another team is missing to
+        # the user; every missing row answers 404, so no answer tells it from an absent one.
+        raise Http404(f"No such {opts.verbose_name}.")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None or sees_everything(request.user):
+            return form
+        # What the object points at stays a choice, even out of the user's scope (a task's
+        # Sales Order Item that no ticket of theirs bills): saving it unchanged keeps it.
+        for name, field in form.base_fields.items():
+            try:
+                db_field = obj._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            current = getattr(obj, db_field.attname, None) if isinstance(db_field, ForeignKey) else None
+            if current is not None and isinstance(field, forms.ModelChoiceField):
+                field.queryset = field.queryset | db_field.related_model._base_manager.filter(pk=current).order_by()
+        return form
+
+    def get_list_filter(self, request):
+        # A filter by a related object lists only those in the user's scope.
+        return [(item, ScopedRelatedFilter) if isinstance(item, str)
+                and get_fields_from_path(self.model, item)[-1].is_relation else item
+                for item in super().get_list_filter(request)]
+
+
+class ServiceAdmin(ScopedAdmin):
     """A ModelAdmin whose saves call services: what they refuse shows on the form, never as a 500.
 
     A save that raises ValidationError (or a `Refusal` naming an inline row)
@@ -122,19 +230,19 @@ def error_message(error: ValidationError) -> str:
 # --- Customers, taxes, products ----------------------------------------------
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ScopedAdmin):
     list_display = ("name", "email", "vat_number")
     search_fields = ("name", "email", "vat_number")
 
 
 @admin.register(Tax)
-class TaxAdmin(admin.ModelAdmin):
+class TaxAdmin(ScopedAdmin):
     list_display = ("name", "rate")
     search_fields = ("name",)
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ScopedAdmin):
     list_display = ("name", "list_price", "uom", "service_policy", "billing_increment_minutes")
     list_filter = ("service_policy", "uom")
     list_select_related = ("tax",)
@@ -178,7 +286,7 @@ class QuantityColumns:
         return line.to_invoice if line.pk else "-"
 
 
-class SaleOrderLineInline(QuantityColumns, admin.TabularInline):
+class SaleOrderLineInline(QuantityColumns, Scoped, admin.TabularInline):
     """The "Order Lines": editable while the order is a quotation, read-only once confirmed."""
 
     model = SaleOrderLine
@@ -212,7 +320,7 @@ BOTH_PAGES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 
 @admin.register(SaleOrder)
-class SaleOrderAdmin(admin.ModelAdmin):
+class SaleOrderAdmin(ScopedAdmin):
     list_display = ("__str__", "customer", "state", "date_order", "confirmed_at")
     list_filter = ("state",)
     list_select_related = ("customer",)
@@ -239,7 +347,7 @@ class SaleOrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(SaleOrderLine)
-class SaleOrderLineAdmin(QuantityColumns, ReadOnlyAdmin):
+class SaleOrderLineAdmin(QuantityColumns, ScopedAdmin, ReadOnlyAdmin):
     """The lines ("Sales Order Items") across orders, read-only: they are changed on their order."""
 
     list_display = ("__str__", "customer", "product", "quantity", "uom", "price_unit",

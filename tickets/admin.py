@@ -1,15 +1,24 @@
 """Admin of the helpdesk: teams and tickets. The tickets' Timesheets are added by timesheets/admin.py."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 
 from sales.admin import ServiceAdmin
 
+from .api import teams_for
 from .models import HelpdeskTeam, Ticket
+from .selectors import tickets_for
 from .services import team_save
+
+
+def teammates(*, user):
+    """Return the members of the teams `user` sees: whom an agent may assign a ticket to."""
+    return get_user_model().objects.filter(helpdesk_teams__in=teams_for(user).values("pk"))
 
 
 @admin.register(HelpdeskTeam)
 class HelpdeskTeamAdmin(ServiceAdmin):
+    scope = staticmethod(teams_for)
     list_display = ("name", "timesheet_on_ticket", "project", "time_reinvoicing")
     list_filter = ("timesheet_on_ticket", "time_reinvoicing")
     list_select_related = ("project",)
@@ -24,6 +33,8 @@ class HelpdeskTeamAdmin(ServiceAdmin):
 
 @admin.register(Ticket)
 class TicketAdmin(ServiceAdmin):
+    scope = staticmethod(tickets_for)
+    field_scopes = {"assignee": teammates}
     list_display = ("id", "title", "team", "customer", "status", "assignee", "sale_line", "created_at")
     list_display_links = ("id", "title")
     list_filter = ("team", "status", ("customer", admin.RelatedOnlyFieldListFilter))

@@ -1,11 +1,14 @@
 """Admin of the Timesheets: their own list, and the Timesheets of tickets and tasks.
 
 Every row is written through the services (`timesheet_log`, `timesheet_update`,
-`timesheet_delete`), so Delivered and the lock on invoiced time hold here too.
+`timesheet_delete`), so Delivered and the lock on invoiced time hold here too. As on
+the screens, agents see their own time and their teams' tickets' time, log time as
+themselves only, and change only their own entries (`can_edit_entry`).
 """
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -16,8 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects import admin as projects_admin
+from helpdesk_billing.roles import is_manager
 from projects.models import Task
-from sales.admin import ServiceAdmin, error_message, refused_on
+from sales.admin import Scoped, ServiceAdmin, error_message, in_scope, refused_on, scope_of
 from sales.models import SaleOrderLine
 from sales.selectors import sale_lines_billable_for
 from tickets import admin as tickets_admin
@@ -25,10 +29,18 @@ from tickets.models import Ticket
 
 from .durations import HINT, format_minutes, parse_duration
 from .models import TimeEntry
+from .selectors import can_edit_entry, time_entries_for
 from .services import INVOICED_MESSAGE, timesheet_delete, timesheet_log, timesheet_update
 
 # What `timesheet_update` can change on an entry.
 EDITABLE = ("date", "minutes", "description", "sale_line")
+NOT_YOURS_MESSAGE = "You can only change your own time."
+
+
+def loggers_for(*, user):
+    """Return whom `user` may log time as: anyone for managers, themselves for agents."""
+    users = get_user_model().objects.all()
+    return users if is_manager(user) else users.filter(pk=user.pk)
 
 
 class DurationField(forms.CharField):
@@ -61,18 +73,18 @@ class TimesheetForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.refused_changes = False
+        self.refusal = None
         if self.instance.pk is not None and "user" in self.fields:
             self.fields["user"].disabled = True  # an entry stays its agent's
 
-    def lock(self):
-        """Make the row of an invoiced entry read-only; a change posted to it is refused, not ignored.
+    def lock(self, message=INVOICED_MESSAGE):
+        """Make the row read-only (an invoiced entry, a teammate's); a change posted to it is refused with `message`.
 
         A page opened before the entry was invoiced still sends its fields.
         """
         names = [name for name in (*EDITABLE, "user", DELETION_FIELD_NAME) if name in self.fields]
-        if self.is_bound:
-            self.refused_changes = any(self._posted_change(name) for name in names)
+        if self.is_bound and any(self._posted_change(name) for name in names):
+            self.refusal = message
         for name in names:
             self.fields[name].disabled = True
 
@@ -85,8 +97,8 @@ class TimesheetForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        if self.refused_changes:
-            raise ValidationError(INVOICED_MESSAGE)
+        if self.refusal:
+            raise ValidationError(self.refusal)
         return cleaned_data
 
     def service_changes(self) -> dict:
@@ -109,8 +121,11 @@ class TimesheetFormSet(BaseInlineFormSet):
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
-        if form.instance.pk is not None and form.instance.is_invoiced:
+        entry = form.instance
+        if entry.pk is not None and entry.is_invoiced:
             form.lock()
+        elif entry.pk is not None and not can_edit_entry(user=self.actor, entry=entry):
+            form.lock(NOT_YOURS_MESSAGE)  # a teammate's time: shown, not changed
 
     def save_new(self, form, commit=True):
         with refused_on(form):
@@ -126,7 +141,9 @@ class TimesheetFormSet(BaseInlineFormSet):
             timesheet_delete(entry=obj, actor=self.actor)
 
 
-class TimesheetInline(admin.TabularInline):
+class TimesheetInline(Scoped, admin.TabularInline):
+    """The Timesheets of a ticket or a task: the rows the user may see (TimeEntryAdmin's scope)."""
+
     model = TimeEntry
     form = TimesheetForm
     formset = TimesheetFormSet
@@ -150,12 +167,19 @@ class TimesheetInline(admin.TabularInline):
             fields["user"].initial = request.user.pk
         if "date" in fields:
             fields["date"].initial = timezone.localdate
+        rows = self.get_queryset(request).filter(**{self.fk_name: obj}) if obj else TimeEntry.objects.none()
+        if "user" in fields and not is_manager(request.user):
+            # New rows are the agent's own; the rows shown keep their agents (disabled, still validated).
+            fields["user"].queryset = get_user_model().objects.filter(
+                Q(pk=request.user.pk) | Q(pk__in=rows.values("user")))
+            fields["user"].disabled = True
         if "sale_line" in fields:
-            # The lines this customer's time may bill, and those the rows are on already.
-            used = TimeEntry.objects.filter(**{self.fk_name: obj}).values("sale_line") if obj else []
-            billable = sale_lines_billable_for(customer=self.parent_customer(obj)).values("pk") if obj else []
+            # The lines this customer's time may bill (those of the user's scope), and those the rows are on.
+            billable = (sale_lines_billable_for(customer=self.parent_customer(obj)) if obj
+                        else SaleOrderLine.objects.none())
+            billable = in_scope(billable, scope_of(self.admin_site, SaleOrderLine), request.user)
             fields["sale_line"].queryset = (
-                SaleOrderLine.objects.filter(Q(pk__in=billable) | Q(pk__in=used))
+                SaleOrderLine.objects.filter(Q(pk__in=billable.values("pk")) | Q(pk__in=rows.values("sale_line")))
                 .select_related("order", "product").order_by("order_id", "pk")
             )
         for name in ("user", "sale_line"):
@@ -236,6 +260,8 @@ class InvoicedFilter(admin.SimpleListFilter):
 
 @admin.register(TimeEntry)
 class TimeEntryAdmin(ServiceAdmin):
+    scope = staticmethod(time_entries_for)
+    field_scopes = {"user": loggers_for}
     form = TimeEntryForm
     list_display = ("date", "user", "ticket", "task", "duration", "sale_line", "invoiced")
     list_filter = (InvoicedFilter, "date", "user", "project", "ticket__team", "sale_line_manual")
@@ -271,11 +297,15 @@ class TimeEntryAdmin(ServiceAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    def _may_change(self, request, obj) -> bool:
+        return obj is None or (not obj.is_invoiced and can_edit_entry(user=request.user, entry=obj))
+
     def has_change_permission(self, request, obj=None):
-        return not (obj is not None and obj.is_invoiced) and super().has_change_permission(request, obj)
+        # A teammate's entry is shown read-only, as on the screens.
+        return self._may_change(request, obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return not (obj is not None and obj.is_invoiced) and super().has_delete_permission(request, obj)
+        return self._may_change(request, obj) and super().has_delete_permission(request, obj)
 
     def _refuse_invoiced(self, request, object_id):
         """Return a redirect to the entry with the lock's message when it is invoiced, else None."""
