@@ -3,12 +3,15 @@ database is away.
 
 A lost database connection raises django.db's OperationalError or InterfaceError. The
 middleware turns those into a 503 with a message (JSON under /api/, a page elsewhere)
-and a Retry-After; `server_error`, the 500 handler, does the same for the few raised
+and a Retry-After, when the driver's error says the database went away (`is_outage`): an
+OperationalError also reports a statement the database refused (SQLite's "LIKE or GLOB
+pattern too complex"), which is a bug to fix, so a 500 with its traceback in the log; `server_error`, the 500 handler, does the same for the few raised
 outside a view (a session saved after the response). Django reconnects by itself on the
 next request (CONN_HEALTH_CHECKS), so nothing needs restarting once the database is back.
 """
 
 import logging
+import sqlite3
 import sys
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
@@ -22,7 +25,27 @@ logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "The database is unavailable, so nothing was saved. Try again in a moment."
 RETRY_AFTER_SECONDS = 5
-DATABASE_DOWN = (OperationalError, InterfaceError)
+# PostgreSQL's SQLSTATE classes of a server that went away: connection exception, insufficient
+# resources (too many connections, disk full), shutdown or restart in progress, system error.
+PG_OUTAGE_STATES = ("08", "53", "57P", "58")
+# SQLite's result codes of a file that cannot be used now: busy or locked by another
+# process, unreadable, full, missing.
+SQLITE_OUTAGE_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR,
+                       sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN}
+
+
+def is_outage(error: BaseException | None) -> bool:
+    """Return whether `error` says the database is unavailable, rather than that it refused a statement."""
+    if isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    cause = error.__cause__  # the driver's error, which Django wraps
+    if isinstance(cause, sqlite3.Error):
+        return cause.sqlite_errorcode & 0xFF in SQLITE_OUTAGE_CODES  # the primary code of an extended one
+    state = getattr(cause, "pgcode", None)
+    # No SQLSTATE: the connection broke or never opened, so the server did not answer at all.
+    return state is None or state.startswith(PG_OUTAGE_STATES)
 
 
 def database_unavailable(request) -> HttpResponse:
@@ -46,7 +69,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, DATABASE_DOWN):
+        if is_outage(exception):
             reason = str(exception).strip().splitlines()[:1] or [""]
             logger.warning("Database unavailable: %s %s answered 503 (%s: %s)", request.method, request.path,
                            type(exception).__name__, reason[0])
@@ -56,7 +79,7 @@ class DatabaseUnavailableMiddleware:
 
 def server_error(request):
     """The 500 handler: a 503 when the error was the database going away, else Django's 500 page."""
-    if isinstance(sys.exc_info()[1], DATABASE_DOWN):
+    if is_outage(sys.exc_info()[1]):
         return database_unavailable(request)
     return defaults.server_error(request)
 

@@ -85,9 +85,15 @@ def record_id(value) -> int | None:
     return None
 
 
+# The longest text a search box looks in (a ticket's title); SQLite refuses a LIKE pattern of more than
+# 50,000 bytes with an OperationalError, and no longer search could match more than its first 300 characters do.
+SEARCH_LENGTH = 300
+
+
 def search_text(request) -> str:
-    """Return the search box's text, without NUL characters: no database text holds one (PostgreSQL refuses it)."""
-    return request.GET.get("q", "").replace("\x00", "").strip()
+    """Return the search box's text, without NUL characters (no database text holds one: PostgreSQL refuses it),
+    cut to SEARCH_LENGTH characters."""
+    return request.GET.get("q", "").replace("\x00", "")[:SEARCH_LENGTH].strip()
 
 
 def paginate(request, queryset, per_page: int = PER_PAGE):

@@ -8,6 +8,7 @@ from django.utils.safestring import mark_safe
 from sales.models import Customer, SaleOrderLine
 from sales.selectors import sale_lines_billable_for
 from sales.units import HOUR, minutes_to_qty
+from sales.views import SEARCH_LENGTH
 
 from .models import HelpdeskTeam, Ticket
 
@@ -32,7 +33,7 @@ class PlainSelect(forms.Select):
 class TicketFilterForm(forms.Form):
     """The filters of the Tickets list; its choices come from the tickets the user may see."""
 
-    q = forms.CharField(required=False, label="Search",
+    q = forms.CharField(required=False, label="Search", max_length=SEARCH_LENGTH,
                         widget=forms.SearchInput(attrs={"placeholder": "Title, customer or #number"}))
     team = forms.ModelChoiceField(queryset=HelpdeskTeam.objects.none(), required=False, empty_label="All teams",
                                   widget=PlainSelect)

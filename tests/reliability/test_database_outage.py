@@ -2,15 +2,16 @@
 
 import json
 import socket
+import sqlite3
 from contextlib import contextmanager
 
 import pytest
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from helpdesk_billing.health import UNAVAILABLE
+from helpdesk_billing.health import UNAVAILABLE, is_outage
 
 from ..conftest import requires_postgres
 from ..factories import UserFactory
@@ -123,3 +124,54 @@ def test_other_errors_stay_500(db, monkeypatch):
     response = client.get(reverse("ticket_list"))
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
+
+
+def refused_statement():
+    """Run a statement the database refuses with an OperationalError although it is up: a bug, not an outage."""
+    # In a savepoint, so that the test's transaction survives the refusal on PostgreSQL.
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT 'a' LIKE %s", ["a" * 60_000])  # over SQLite's 50,000-byte LIKE pattern limit
+        else:
+            cursor.execute("SET LOCAL statement_timeout = 1")
+            cursor.execute("SELECT pg_sleep(1)")  # query_canceled, SQLSTATE 57014
+
+
+def test_a_statement_the_database_refuses_stays_a_500(db, monkeypatch):
+    """A 503 would tell the user to wait for a database that is there, and hide the bug."""
+    client = Client(raise_request_exception=False)
+    client.force_login(UserFactory(username="agent", role="Agents"))
+    monkeypatch.setattr("tickets.views.tickets_for", lambda **kwargs: refused_statement())
+    response = client.get(reverse("ticket_list"))
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()
+
+
+def sqlite_error(work) -> OperationalError:
+    """Return the error Django raises for what the SQLite driver raises doing `work`."""
+    try:
+        work()
+    except sqlite3.OperationalError as error:
+        try:
+            raise OperationalError(*error.args) from error  # as django.db.utils.DatabaseErrorWrapper does
+        except OperationalError as wrapped:
+            return wrapped
+    raise AssertionError("no error")
+
+
+def test_a_sqlite_file_that_is_locked_or_missing_is_an_outage(tmp_path):
+    """`make run`'s database: another process holding the write lock, or a file that cannot be opened."""
+    path = tmp_path / "db.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    other = sqlite3.connect(path, timeout=0)
+    locked = sqlite_error(lambda: other.execute("INSERT INTO t VALUES (1)"))
+    missing = sqlite_error(lambda: sqlite3.connect(tmp_path / "no folder" / "db.sqlite3"))
+    too_complex = sqlite_error(lambda: other.execute("SELECT 'a' LIKE ?", ["a" * 60_000]))
+    holder.close()
+    other.close()
+
+    assert (str(locked), str(missing), str(too_complex)) == (
+        "database is locked", "unable to open database file", "LIKE or GLOB pattern too complex")
+    assert (is_outage(locked), is_outage(missing), is_outage(too_complex)) == (True, True, False)
