@@ -14,6 +14,7 @@ from helpdesk_billing.api_errors import VALIDATION_ERROR_SCHEMA, ErrorSerializer
 from helpdesk_billing.roles import can_invoice, sees_everything
 from sales import api as sales_api
 from sales.api import IdFilter, InvoicersWrite
+from sales.models import MAX_ID
 from timesheets.selectors import sale_orders_for
 
 from .models import Invoice, InvoiceLine
@@ -26,8 +27,6 @@ from .services import (
     invoice_post,
     invoice_remove_timesheets,
 )
-
-MAX_ID = 2**63 - 1
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from helpdesk_billing.api_errors import ErrorSerializer
 from helpdesk_billing.roles import can_invoice, is_accountant, is_agent, is_manager, sees_everything
 
-from .models import Customer, Product, SaleOrder, SaleOrderLine, Tax
+from .models import MAX_ID, Customer, Product, SaleOrder, SaleOrderLine, Tax
 from .services import (
     sale_line_set_delivered_manual,
     sale_order_cancel,
@@ -68,9 +68,12 @@ InvoicersWrite = writers(can_invoice, "Only accountants and managers create, pos
 
 
 class IdFilter(filters.NumberFilter):
-    """Filter on a related record's id (a whole number, not a decimal)."""
+    """Filter on a related record's id (a whole number from 1 to MAX_ID, not a decimal)."""
 
     field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
 @transaction.atomic

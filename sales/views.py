@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from helpdesk_billing import roles
 
 from .forms import DeliveredForm, OrderLineFormSet, QuotationForm, add_service_error
-from .models import SaleOrder, SaleOrderLine
+from .models import MAX_ID, SaleOrder, SaleOrderLine
 from .services import sale_line_set_delivered_manual, sale_order_confirm, sale_order_save_quotation
 
 PER_PAGE = 25
@@ -76,12 +76,12 @@ def act(request, call, success):
 
 
 def record_id(value) -> int | None:
-    """Return `value` as a record id when it is one (1 to 19 ASCII digits), else None.
+    """Return `value` as a record id when it is one (1 to 19 ASCII digits, at most MAX_ID), else None.
 
     str.isdigit() alone also passes "²" and a hundred thousand digits, which int() refuses.
     """
     if isinstance(value, str) and 0 < len(value) <= 19 and value.isascii() and value.isdigit():
-        return int(value)
+        return int(value) if int(value) <= MAX_ID else None
     return None
 
 
