@@ -10,6 +10,7 @@ from .units import HOUR, UOM_CHOICES, minutes_to_qty
 # to bind it to a query (OverflowError) where PostgreSQL finds no row: inputs stop it first.
 MAX_ID = 2**63 - 1
 
+
 class Customer(models.Model):
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
