@@ -38,7 +38,8 @@ requires_postgres = pytest.mark.skipif(
 
 @pytest.fixture(autouse=True)
 def no_billing_drift(request):
-    """After every test that touched the database, every stored billing figure matches the entries."""
+    """After every test that touched the database, every stored billing figure matches the entries,
+    and every entry bills the line Rule 4 gives it, of its own customer (placement.misplaced)."""
     uses_db = request.node.get_closest_marker("django_db") or "db" in request.fixturenames
     if uses_db:
         request.getfixturevalue("db")  # set up first, torn down after this check
@@ -46,4 +47,7 @@ def no_billing_drift(request):
     if uses_db:
         from invoicing.selectors import billing_drift
 
+        from .placement import misplaced
+
         assert [str(d) for d in billing_drift()] == []
+        assert misplaced() == []

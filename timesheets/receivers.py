@@ -30,11 +30,20 @@ def entry_deleted(sender, instance, **kwargs):
     services.sale_lines_recompute_after_save(entry_id=instance.pk, line_ids={instance.sale_line_id})
 
 
-def remember_links(sender, instance, raw=False, **kwargs):
-    """A signal receiver which notes the watched fields as stored, before a save."""
+def remember_links(sender, instance, raw=False, update_fields=None, **kwargs):
+    """A signal receiver which takes the links lock before a save that may change where time bills,
+    then notes the watched fields as stored.
+
+    Taken before the row is written, so the lock order holds: an agent logging on this ticket
+    waits for the lock, not for the row while this save waits for the agent.
+    """
     if raw or instance.pk is None:
         return
     fields = WATCHED[sender][0]
+    if update_fields is not None and not {f.removesuffix("_id") for f in fields} & {
+            f.removesuffix("_id") for f in update_fields}:
+        return  # e.g. a ticket's status: nothing that decides a line
+    services.links_lock(exclusive=True)
     instance._stored_links = sender.objects.filter(pk=instance.pk).values_list(*fields).first()
 
 

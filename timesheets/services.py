@@ -1,12 +1,13 @@
 """Writes of the timesheets app: logging time, and keeping Delivered true.
 
-Lock order, everywhere: sales order, then its lines (primary-key order), then
-time entries. Taking them in one order is what keeps an agent saving time and
-an accountant clicking "Create Invoice" on the same line from deadlocking.
+Lock order, everywhere: the links lock (`links_lock`), then a sales order, then its
+lines (primary-key order), then time entries. Taking them in one order is what keeps
+an agent saving time and an accountant clicking "Create Invoice" on the same line
+from deadlocking.
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -26,6 +27,29 @@ from .models import DeliveredCheckpoint, TimeEntry, Timer
 
 INVOICED_MESSAGE = "You cannot modify timesheets that are already invoiced."
 _UNSET = object()
+
+
+# --- Where time bills: the links lock ---------------------------------------
+
+# Rank 0 of the lock order. Which line an entry bills is decided from rows that other
+# transactions change: the ticket's, task's and project's Sales Order Items, the team's
+# Time Reinvoicing and project. Deciding from a row another transaction is changing,
+# then writing, loses that change: a ticket unlinked while its task changes line left
+# the entries on a line neither pointed at. So whoever changes those links holds this
+# lock alone, from before the change until commit; whoever logs or edits time shares it.
+# Relinks are rare (configuration); logging time never waits for another logger.
+_LINKS_LOCK = 0x68626C6B  # any constant of our own; PostgreSQL advisory locks are keyed by number
+
+
+def links_lock(*, exclusive: bool) -> None:
+    """Take the transaction's links lock: alone to change where time bills, shared to log or edit time.
+
+    Held until the transaction ends. SQLite, the quick look, runs one writer at a time anyway.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_advisory_xact_lock{'' if exclusive else '_shared'}(%s)", [_LINKS_LOCK])
 
 
 # --- Delivered -------------------------------------------------------------
@@ -131,15 +155,42 @@ def sale_lines_recompute_after_save(*, entry_id: int, line_ids: Iterable[int | N
 
 # --- Which line an entry bills (DESIGN Rule 4) ------------------------------
 
+def _candidates(ticket: Ticket | None, task: Task | None, project: Project) -> list[int]:
+    """Return the ids of the lines time on this ticket/task may bill, first choice first (Rule 4)."""
+    ids = []
+    if ticket is not None and ticket.team.time_reinvoicing:
+        ids.append(ticket.sale_line_id)
+    if task is not None:
+        ids.append(task.sale_line_id)
+    if project.billable:
+        ids.append(project.sale_line_id)
+    return [pk for pk in ids if pk]
+
+
+def _customer_id(ticket: Ticket | None, task: Task | None, project: Project) -> int | None:
+    """Return whose time it is: the ticket's customer, else the task's (or its project's)."""
+    if ticket is not None:
+        return ticket.customer_id
+    return task.customer_id or project.customer_id
+
+
+def sale_lines_for(contexts: dict) -> dict:
+    """Return {key: the line time bills by default, or None} for {key: (ticket, task, project)}, in one query.
+
+    The first of the ticket's (when its team reinvoices), the task's and the project's Sales
+    Order Item that sells to the time's customer: a task or project shared by several customers
+    never bills one customer's time to another's order, however they are relinked.
+    """
+    wanted = {key: (_customer_id(*context), _candidates(*context)) for key, context in contexts.items()}
+    ids = {pk for _, candidates in wanted.values() for pk in candidates}
+    lines = SaleOrderLine.objects.select_related("order", "product").in_bulk(ids) if ids else {}
+    return {key: next((lines[pk] for pk in candidates if lines[pk].order.customer_id == customer), None)
+            for key, (customer, candidates) in wanted.items()}
+
+
 def sale_line_for(*, ticket: Ticket | None, task: Task | None, project: Project) -> SaleOrderLine | None:
     """Return the line time on this ticket/task bills by default; None means non-billable."""
-    if ticket is not None and ticket.team.time_reinvoicing and ticket.sale_line_id:
-        return ticket.sale_line
-    if task is not None and task.sale_line_id:
-        return task.sale_line
-    if project.billable and project.sale_line_id:
-        return project.sale_line
-    return None
+    return sale_lines_for({None: (ticket, task, project)})[None]
 
 
 def billable_minutes(minutes: int, line: SaleOrderLine | None) -> int:
@@ -161,10 +212,15 @@ def _billable_expression(line: SaleOrderLine | None):
 
 
 def _context(*, ticket: Ticket | None, task: Task | None) -> tuple[Ticket | None, Task | None, Project]:
-    """Return (ticket, task, project) for time logged on a ticket and/or task: an entry carries both."""
+    """Return (ticket, task, project) for time logged on a ticket and/or task: an entry carries both.
+
+    Read from the database, under the links lock: a ticket or task the caller loaded a moment
+    ago may have changed line since.
+    """
     if ticket is None and task is None:
         raise ValidationError("Log time on a ticket or on a task.")
     if ticket is not None:
+        ticket = Ticket.objects.select_related("team__project", "task__project", "customer").get(pk=ticket.pk)
         if not ticket.team.timesheet_on_ticket:
             raise ValidationError(
                 {"ticket": f"Timesheet on Ticket is off for the team {ticket.team}: time cannot be logged on its tickets."}
@@ -173,6 +229,7 @@ def _context(*, ticket: Ticket | None, task: Task | None) -> tuple[Ticket | None
             raise ValidationError({"task": f"{task} is not the task linked to ticket {ticket}."})
         task = ticket.task
     else:
+        task = Task.objects.select_related("project").get(pk=task.pk)
         ticket = Ticket.objects.filter(task=task).select_related("team").first()
     project = task.project if task is not None else ticket.team.project
     return ticket, task, project
@@ -243,6 +300,7 @@ def timesheet_log(*, user, date: datetime.date, minutes: int, description: str =
     _check_date(date)
     _check_minutes(minutes)
     _check_description(description)
+    links_lock(exclusive=False)
     ticket, task, project = _context(ticket=ticket, task=task)
     line, manual = _line(ticket=ticket, task=task, project=project, sale_line=sale_line)
     entry = TimeEntry(
@@ -268,12 +326,22 @@ def _lock_entry(entry: TimeEntry, *, also_lines: Iterable[int | None] = ()) -> T
     return locked
 
 
+def _lines_to(entry: TimeEntry, sale_line) -> list[int]:
+    """Return the line an edit moves the entry to, so it is locked with its current one, in order."""
+    if sale_line is _UNSET:
+        return []
+    if sale_line is None:  # back to the default line
+        stored = TimeEntry.objects.select_related("ticket__team", "task", "project").get(pk=entry.pk)
+        sale_line = sale_line_for(ticket=stored.ticket, task=stored.task, project=stored.project)
+    return [sale_line.pk] if sale_line is not None else []
+
+
 @transaction.atomic
 def timesheet_update(*, entry: TimeEntry, date=_UNSET, minutes=_UNSET, description=_UNSET,
                      sale_line=_UNSET, actor=None) -> TimeEntry:
     """Edit an unbilled entry. `sale_line` sets its line by hand; None returns it to the default."""
-    new_line_ids = [sale_line.pk] if isinstance(sale_line, SaleOrderLine) else []
-    entry = _lock_entry(entry, also_lines=new_line_ids)
+    links_lock(exclusive=False)
+    entry = _lock_entry(entry, also_lines=_lines_to(entry, sale_line))
     before = _audited(entry)
     if date is not _UNSET:
         _check_date(date)
@@ -308,50 +376,82 @@ def _unbilled(qs: QuerySet[TimeEntry]) -> QuerySet[TimeEntry]:
     return qs.filter(invoice_line__isnull=True)
 
 
-@transaction.atomic
-def timesheets_rebill(*, entries: QuerySet[TimeEntry]) -> int:
-    """Move unbilled, not hand-set entries to the line their ticket/task/project now bills.
+class _MoreLines(Exception):
+    """What a relink moves needs lines that are not locked yet."""
 
-    Set-based: one UPDATE per distinct (ticket, task, project), then the
-    affected lines are recomputed, since `update()` sends no signals.
-    """
-    movable = _unbilled(entries).filter(sale_line_manual=False)
+    def __init__(self, ids: set[int]):
+        super().__init__(ids)
+        self.ids = ids
+
+
+def _lines_of(entries: QuerySet[TimeEntry]) -> set[int]:
+    return set(entries.exclude(sale_line=None).values_list("sale_line_id", flat=True).distinct().order_by())
+
+
+def _targets(movable: QuerySet[TimeEntry]) -> dict[tuple, SaleOrderLine | None]:
+    """Return {(ticket id, task id, project id): the line} for the groups of `movable` entries."""
     groups = list(movable.values_list("ticket_id", "task_id", "project_id").distinct().order_by())
-    if not groups:
-        return 0
-    tickets = Ticket.objects.select_related("team", "sale_line__product").in_bulk({g[0] for g in groups if g[0]})
-    tasks = Task.objects.select_related("sale_line__product").in_bulk({g[1] for g in groups if g[1]})
-    projects = Project.objects.select_related("sale_line__product").in_bulk({g[2] for g in groups})
-    targets = {g: sale_line_for(ticket=tickets.get(g[0]), task=tasks.get(g[1]), project=projects[g[2]]) for g in groups}
-    old_ids = set(movable.values_list("sale_line_id", flat=True).distinct().order_by())
-    sale_lines_lock(ids=old_ids | {line.pk for line in targets.values() if line})
-    moved = 0
-    for (ticket_id, task_id, project_id), line in targets.items():
-        moved += (
-            movable.filter(ticket_id=ticket_id, task_id=task_id, project_id=project_id)
-            .update(sale_line=line, billable_minutes=_billable_expression(line))
-        )
-    sale_lines_recompute(line_ids=old_ids | {line.pk for line in targets.values() if line})
-    return moved
+    tickets = Ticket.objects.select_related("team").in_bulk({g[0] for g in groups if g[0]})
+    tasks = Task.objects.in_bulk({g[1] for g in groups if g[1]})
+    projects = Project.objects.in_bulk({g[2] for g in groups})
+    return sale_lines_for({g: (tickets.get(g[0]), tasks.get(g[1]), projects[g[2]]) for g in groups})
 
 
 @transaction.atomic
+def timesheets_rebill(*, entries: QuerySet[TimeEntry], relink: Callable[[], None] | None = None) -> int:
+    """Move unbilled, not hand-set entries of `entries` to the line their ticket/task/project now bills.
+
+    Decided under the locks: with the links lock held alone, the lines every one of `entries`
+    is on (the invoiced too, which a draft cancelled meanwhile would free onto theirs) and the
+    lines they go to are locked; then `relink` (set-based changes of the entries' task or
+    project) runs, and what moves where is read. When that needs a line not locked yet,
+    everything since the locks is undone and done again with it, so lines are always locked
+    in primary-key order. Set-based: one UPDATE per (ticket, task, project), then the lines are
+    recomputed, since `update()` sends no signals.
+    """
+    links_lock(exclusive=True)
+    movable = _unbilled(entries).filter(sale_line_manual=False)
+    ids = _lines_of(entries) | {line.pk for line in _targets(movable).values() if line}  # a first guess
+    while True:
+        try:
+            with transaction.atomic():  # a savepoint: undoing it also releases the locks taken in it
+                sale_lines_lock(ids=ids)
+                if relink is not None:
+                    relink()
+                targets = _targets(movable)
+                wanted = _lines_of(entries) | {line.pk for line in targets.values() if line}
+                if not wanted <= ids:
+                    raise _MoreLines(wanted)
+                moved = 0
+                for (ticket_id, task_id, project_id), line in targets.items():
+                    moved += (
+                        movable.filter(ticket_id=ticket_id, task_id=task_id, project_id=project_id)
+                        .update(sale_line=line, billable_minutes=_billable_expression(line))
+                    )
+                sale_lines_recompute(line_ids=ids)
+                return moved
+        except _MoreLines as more:
+            ids |= more.ids
+
+
 def timesheets_follow_ticket(*, ticket: Ticket) -> int:
     """After a ticket's task or Sales Order Item changed: relink and rebill its unbilled entries.
 
-    Entries logged on the ticket move to its new task (or to the team's project
-    when unlinked); entries logged on the new task before it was linked gain the ticket.
+    Entries logged on the ticket move to its new task (or to the team's project when
+    unlinked); entries logged on the new task before it was linked gain the ticket.
     """
     project = ticket.task.project if ticket.task_id else ticket.team.project
-    _unbilled(TimeEntry.objects.filter(ticket=ticket)).exclude(task_id=ticket.task_id, project=project).update(
-        task=ticket.task, project=project
-    )
-    if ticket.task_id:
-        _unbilled(TimeEntry.objects.filter(task_id=ticket.task_id, ticket__isnull=True)).update(ticket=ticket)
+
+    def relink():
+        _unbilled(TimeEntry.objects.filter(ticket=ticket)).exclude(task_id=ticket.task_id, project=project).update(
+            task=ticket.task, project=project)
+        if ticket.task_id:
+            _unbilled(TimeEntry.objects.filter(task_id=ticket.task_id, ticket__isnull=True)).update(ticket=ticket)
+
     on_ticket = Q(ticket=ticket)
     if ticket.task_id:
         on_ticket |= Q(task_id=ticket.task_id)
-    return timesheets_rebill(entries=TimeEntry.objects.filter(on_ticket))
+    return timesheets_rebill(entries=TimeEntry.objects.filter(on_ticket), relink=relink)
 
 
 def timesheets_follow_task(*, task: Task) -> int:
@@ -362,16 +462,17 @@ def timesheets_follow_project(*, project: Project) -> int:
     return timesheets_rebill(entries=TimeEntry.objects.filter(project=project))
 
 
-@transaction.atomic
 def timesheets_follow_team(*, team: HelpdeskTeam) -> int:
     """After a team's project or Time Reinvoicing changed: move and rebill its tickets' unbilled time.
 
     Time on a ticket without a task belongs to the team's project; time on a task stays with the task's.
     """
-    if team.project_id:
-        _unbilled(TimeEntry.objects.filter(ticket__team=team, task__isnull=True)).exclude(
-            project_id=team.project_id).update(project_id=team.project_id)
-    return timesheets_rebill(entries=TimeEntry.objects.filter(ticket__team=team))
+    def relink():
+        if team.project_id:
+            _unbilled(TimeEntry.objects.filter(ticket__team=team, task__isnull=True)).exclude(
+                project_id=team.project_id).update(project_id=team.project_id)
+
+    return timesheets_rebill(entries=TimeEntry.objects.filter(ticket__team=team), relink=relink)
 
 
 # --- The timer on a ticket ----------------------------------------------------
