@@ -237,7 +237,8 @@ class TimeEntryForm(TimesheetForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        if "ticket" in self.fields and "task" in self.fields and not (
+        named = "ticket" in self.errors or "task" in self.errors  # given, but not a choice: said already
+        if "ticket" in self.fields and "task" in self.fields and not named and not (
             cleaned_data.get("ticket") or cleaned_data.get("task")
         ):
             # On the field, so the model's bare "constraint violated" is not added too.

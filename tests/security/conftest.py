@@ -3,7 +3,8 @@
 Team A and team B each have a customer, a confirmed order (a timesheet line and a manual
 line), a quotation, a ticket linked to a task, and three entries of their agent: one on a
 posted invoice, one on a draft invoice, one not invoiced yet. Every name a page could leak
-is unique to its side (`Side.markers`).
+is unique to its side (`Side.markers`). Team A also has a lead: an agent who is staff, so
+the admin is theirs too, with no entry of their own (team A's are a teammate's to them).
 """
 
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ def build_side(name: str, agent) -> Side:
     line = confirmed_line(order__customer=customer)
     manual_line = confirmed_line(order=line.order, name=f"Setup for {name}",
                                  product=ProductFactory(name="Setup", service_policy=ServicePolicy.DELIVERED_MANUAL))
-    team = TeamFactory(name=f"Team {name}")
+    team = TeamFactory(name=f"Team {name}", project__name=f"Project of team {name}")
     team.members.add(agent)
     ticket = TicketFactory(team=team, customer=customer, sale_line=line, title=f"Printer of team {name} jams")
     task = TaskFactory(project=team.project, name=f"Task of team {name}")
@@ -63,7 +64,7 @@ def build_side(name: str, agent) -> Side:
                 manual_line=manual_line, quotation=quotation, posted=posted, draft=draft,
                 invoiced_entry=entries[0], drafted_entry=entries[1], open_entry=entries[2])
     side.markers = [ticket.title, task.name, *(e.description for e in entries), customer.name, line.order.name,
-                    posted.number]
+                    posted.number, team.name, team.project.name, agent.username]
     return side
 
 
@@ -81,7 +82,10 @@ def world(db):
         "agent_b": UserFactory(username="agent_b", role="Agents"),
         "manager": UserFactory(username="manager", role="Managers", is_staff=True),
         "accountant": UserFactory(username="accountant", role="Accountants", is_staff=True),
+        "lead_a": UserFactory(username="lead_a", role="Agents", is_staff=True),
     }
     for user in users.values():
         Token.objects.get_or_create(user=user)
-    return World(a=build_side("A", users["agent_a"]), b=build_side("B", users["agent_b"]), users=users)
+    world = World(a=build_side("A", users["agent_a"]), b=build_side("B", users["agent_b"]), users=users)
+    world.a.team.members.add(users["lead_a"])
+    return world

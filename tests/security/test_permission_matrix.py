@@ -1,11 +1,13 @@
 """Who may do what: personas × every page and API endpoint × their own team's objects and the other's.
 
-The personas: an agent of team A, an agent of team B, a manager, an accountant, and
-anonymous. Each case names its route, what it sends, and the answer each persona gets
-on its own side's object and on the other side's (for managers and accountants both
-sides are theirs). Each request runs in a savepoint that is rolled back, so every case
-starts from the same world (conftest). Beyond the status codes, an agent's successful
-pages never show a marker of the other team: ticket, task, entry, customer, order, invoice.
+The personas: an agent of team A, an agent of team B, team A's lead (an agent who is
+staff, so the admin is open to them), a manager, an accountant, and anonymous. Each case
+names its route, what it sends, and the answer each persona gets on its own side's object
+and on the other side's (for managers and accountants both sides are theirs); the lead
+gets the agents' answers unless the case says otherwise (`lead`). Each request runs in a
+savepoint that is rolled back, so every case starts from the same world (conftest).
+Beyond the status codes, an agent's successful pages never show a marker of the other
+team: ticket, task, entry, customer, order, invoice, team, project, agent.
 """
 
 import datetime
@@ -25,13 +27,16 @@ from audit.models import AuditEvent
 from ..web.test_pages import web_routes
 
 LOGIN, ADMIN_LOGIN = "login page", "admin login page"
-PERSONAS = ["agent_a", "agent_b", "manager", "accountant", "anonymous"]
+PERSONAS = ["agent_a", "agent_b", "lead_a", "manager", "accountant", "anonymous"]
+AGENTS = {"agent_a": "a", "agent_b": "b", "lead_a": "a"}  # each agent's side
 TODAY = datetime.date.today().isoformat()
+ME = object()  # in a case's data: the persona's own user id
 
 
 @dataclass(frozen=True)
 class Case:
-    """A request and the answers: `agent` is (on their team's object, on the other team's)."""
+    """A request and the answers: `agent` is (on their team's object, on the other team's); `lead`,
+    the same for team A's lead when it differs from the agents'."""
 
     name: str
     method: str
@@ -41,9 +46,12 @@ class Case:
     manager: object
     data: Callable | None = None
     anonymous: object = LOGIN
+    lead: tuple | None = None
 
     def expected(self, persona: str, own: bool):
-        if persona.startswith("agent"):
+        if persona == "lead_a" and self.lead is not None:
+            return self.lead[0 if own else 1]
+        if persona in AGENTS:
             return self.agent[0 if own else 1]
         return getattr(self, persona)
 
@@ -72,11 +80,12 @@ WEB = [
     Case("ticket_list", "GET", url("ticket_list"), (200, 200), 200, 200),
     Case("ticket_detail", "GET", url("ticket_detail", "ticket"), (200, 404), 200, 200),
     Case("ticket_detail", "POST", url("ticket_detail", "ticket"), (302, 404), 403, 302, data=log_form()),
+    # The entry is agent A's: their lead, a teammate, may not change it (403).
     Case("ticket_detail", "POST", url("ticket_detail", "ticket"), (302, 404), 403, 302,
          data=lambda s, o: {"action": "edit", "entry": s.open_entry.pk, "edit-date": TODAY,
-                            "edit-duration": "1:00", "edit-description": "Edited"}),
+                            "edit-duration": "1:00", "edit-description": "Edited"}, lead=(403, 404)),
     Case("ticket_detail", "POST", url("ticket_detail", "ticket"), (302, 404), 403, 302,
-         data=lambda s, o: {"action": "delete", "entry": s.open_entry.pk}),
+         data=lambda s, o: {"action": "delete", "entry": s.open_entry.pk}, lead=(403, 404)),
     # The other team's entry, through one's own ticket page: not among that page's rows.
     Case("ticket_detail", "POST", lambda s, o: reverse("ticket_detail", args=[o.ticket.pk]), (404, 404), 404, 404,
          data=lambda s, o: {"action": "delete", "entry": s.open_entry.pk}),
@@ -111,21 +120,93 @@ WEB = [
     # The PDF lists every team's Timesheets: accountants and managers only.
     Case("invoice_pdf", "GET", url("invoice_pdf", "posted"), (403, 404), 200, 200),
     Case("invoice_timesheets_csv", "GET", url("invoice_timesheets_csv", "posted"), (200, 404), 200, 200),
-    # The admin: staff only (managers and accountants); agents and strangers get its login page.
+    # The admin: staff only (managers, accountants, team leads); agents and strangers get its login
+    # page. The lead's admin is scoped to their team (ADMIN below); the audit log and the users are not theirs.
     Case("admin", "GET", lambda s, o: reverse("admin:index"), (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200,
-         anonymous=ADMIN_LOGIN),
+         anonymous=ADMIN_LOGIN, lead=(200, 200)),
     Case("admin", "GET", lambda s, o: reverse("admin:tickets_ticket_change", args=[s.ticket.pk]),
-         (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200, anonymous=ADMIN_LOGIN),
+         (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200, anonymous=ADMIN_LOGIN, lead=(200, 404)),
     Case("admin", "GET", lambda s, o: reverse("admin:invoicing_invoice_change", args=[s.posted.pk]),
-         (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200, anonymous=ADMIN_LOGIN),
+         (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200, anonymous=ADMIN_LOGIN, lead=(200, 404)),
     Case("admin", "GET", lambda s, o: reverse("admin:audit_auditevent_changelist"),
-         (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200, anonymous=ADMIN_LOGIN),
+         (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200, anonymous=ADMIN_LOGIN, lead=(403, 403)),
     # The audit log is read-only, for everyone.
     Case("admin", "POST", lambda s, o: reverse("admin:audit_auditevent_change", args=[
         AuditEvent.objects.filter(object_id=s.posted.pk, object_type="invoicing.invoice").first().pk]),
-         (ADMIN_LOGIN, ADMIN_LOGIN), 403, 403, anonymous=ADMIN_LOGIN, data=lambda s, o: {"action": "x"}),
+         (ADMIN_LOGIN, ADMIN_LOGIN), 403, 403, anonymous=ADMIN_LOGIN, data=lambda s, o: {"action": "x"},
+         lead=(403, 403)),
     Case("admin", "GET", lambda s, o: reverse("admin:auth_user_changelist"), (ADMIN_LOGIN, ADMIN_LOGIN), 403, 403,
-         anonymous=ADMIN_LOGIN),
+         anonymous=ADMIN_LOGIN, lead=(403, 403)),
+]
+
+
+# --- The admin ---------------------------------------------------------------------------------
+
+def admin_url(model, view="change", attr=None):
+    """Return a function of (side, other) giving the admin page `view` of `model` ("app.model"), of the
+    side's object `attr` for a change, delete or history view."""
+    app, name = model.split(".")
+    return lambda side, other: reverse(f"admin:{app}_{name}_{view}",
+                                       args=[getattr(side, attr).pk] if attr else [])
+
+
+def autocomplete(source, field):
+    """Return a function of (side, other) giving the admin's autocomplete of `field` on `source` ("app.model")."""
+    app, name = source.split(".")
+    return lambda side, other: (f"{reverse('admin:autocomplete')}?app_label={app}&model_name={name}"
+                                f"&field_name={field}&term=")
+
+
+def admin_case(name, method, address, manager, accountant, lead, data=None):
+    """A case of the admin: agents who are not staff, and strangers, get its login page."""
+    return Case(name, method, address, (ADMIN_LOGIN, ADMIN_LOGIN), accountant, manager, data=data,
+                anonymous=ADMIN_LOGIN, lead=lead)
+
+
+CHANGELISTS = ["tickets.ticket", "tickets.helpdeskteam", "timesheets.timeentry", "projects.task",
+               "projects.project", "sales.saleorder", "sales.saleorderline", "sales.customer", "sales.product",
+               "invoicing.invoice"]
+CHANGE_VIEWS = {"tickets.ticket": "ticket", "tickets.helpdeskteam": "team", "timesheets.timeentry": "open_entry",
+                "projects.task": "task", "sales.saleorder": "order", "sales.saleorderline": "line",
+                "invoicing.invoice": "posted"}
+
+
+def entry_change(side, other):
+    """A change of the side's open entry (agent A's, for the lead a teammate's), as the change form posts it."""
+    return {"date": TODAY, "minutes": "1:00", "description": "Edited", "sale_line": side.open_entry.sale_line_id,
+            "_save": "Save"}
+
+
+ADMIN = [
+    # Every list the Agents group may open shows the lead only team A's rows (the markers are checked).
+    *[admin_case(model, "GET", admin_url(model, "changelist"), 200, 200, (200, 200)) for model in CHANGELISTS],
+    # Agents do not read taxes (the API lists them to everyone: they are configuration).
+    admin_case("sales.tax", "GET", admin_url("sales.tax", "changelist"), 200, 200, (403, 403)),
+    # Another team's row is missing to the lead: 404, as on the screens.
+    *[admin_case(model, "GET", admin_url(model, "change", attr), 200, 200, (200, 404))
+      for model, attr in CHANGE_VIEWS.items()],
+    admin_case("projects.project", "GET", lambda s, o: reverse("admin:projects_project_change",
+                                                                args=[s.team.project_id]), 200, 200, (200, 404)),
+    admin_case("sales.customer", "GET", lambda s, o: reverse("admin:sales_customer_change",
+                                                              args=[s.order.customer_id]), 200, 200, (200, 404)),
+    admin_case("tickets.ticket", "GET", admin_url("tickets.ticket", "history", "ticket"), 200, 200, (200, 404)),
+    admin_case("timesheets.timeentry", "GET", admin_url("timesheets.timeentry", "history", "open_entry"),
+               200, 200, (200, 404)),
+    # Agent A's entry: their lead sees it read-only and may not delete it; team B's is missing.
+    admin_case("timesheets.timeentry", "GET", admin_url("timesheets.timeentry", "delete", "open_entry"),
+               200, 403, (403, 404)),
+    admin_case("timesheets.timeentry", "POST", admin_url("timesheets.timeentry", "change", "open_entry"),
+               302, 403, (403, 404), data=entry_change),
+    admin_case("timesheets.timeentry", "POST", admin_url("timesheets.timeentry", "delete", "open_entry"),
+               302, 403, (403, 404), data=lambda s, o: {"post": "yes"}),
+    # Time logged on the side's ticket: team B's ticket is not among the lead's choices (the form comes back).
+    admin_case("timesheets.timeentry", "POST", admin_url("timesheets.timeentry", "add"), 302, 403, (302, 200),
+               data=lambda s, o: {"ticket": s.ticket.pk, "task": "", "user": ME, "date": TODAY, "minutes": "0:30",
+                                  "description": "Admin work", "sale_line": "", "_save": "Save"}),
+    # The search behind the ticket, task, Sales Order Item and customer fields lists team A's only.
+    *[admin_case("autocomplete", "GET", autocomplete(source, field), 200, 200, (200, 200))
+      for source, field in [("timesheets.timeentry", "ticket"), ("timesheets.timeentry", "task"),
+                            ("timesheets.timeentry", "sale_line"), ("tickets.ticket", "customer")]],
 ]
 
 
@@ -197,9 +278,11 @@ API_CASES = [
          data=lambda s, o: {"ticket": s.ticket.pk, "duration": "0:30", "sale_line": o.line.pk}),
     Case("timesheets", "POST", api("/timesheets/"), (403, 400), 403, 201, anonymous=401,
          data=lambda s, o: {"ticket": s.ticket.pk, "duration": "0:30", "user": o.agent.pk}),
+    # Agent A's entry: their lead, a teammate, may read it but not change it.
     Case("timesheets", "PATCH", api("/timesheets/{open_entry}/"), (200, 404), 403, 200, anonymous=401,
-         data=body(description="Edited")),
-    Case("timesheets", "DELETE", api("/timesheets/{open_entry}/"), (204, 404), 403, 204, anonymous=401),
+         data=body(description="Edited"), lead=(403, 404)),
+    Case("timesheets", "DELETE", api("/timesheets/{open_entry}/"), (204, 404), 403, 204, anonymous=401,
+         lead=(403, 404)),
     Case("invoices", "GET", api("/invoices/"), (403, 403), 200, 200, anonymous=401),
     Case("invoices", "GET", api("/invoices/{posted}/"), (403, 403), 200, 200, anonymous=401),
     Case("invoices", "POST", api("/invoices/{draft}/post/"), (403, 403), 200, 200, anonymous=401),
@@ -227,18 +310,22 @@ def outcome(response):
 
 def sides_of(world, persona):
     """Return [(side, other, own)]: both sides, and whether the side is the persona's own."""
-    own = {"agent_a": "a", "agent_b": "b"}.get(persona)
+    own = AGENTS.get(persona)
     return [(world.a, world.b, own in (None, "a")), (world.b, world.a, own in (None, "b"))]
 
 
 def run(world, persona, cases, client, send):
     """Send every case on both sides; return the mismatches and the successful bodies."""
     mismatches, bodies = [], []
+    me = world.users[persona].pk if persona in world.users else ""
     for case in cases:
         for side, other, own in sides_of(world, persona):
             address = case.url(side, other)
+            data = case.data(side, other) if case.data else None
+            if data is not None:
+                data = {key: me if value is ME else value for key, value in data.items()}
             with transaction.atomic():
-                response = send(client, case.method, address, case.data(side, other) if case.data else None)
+                response = send(client, case.method, address, data)
                 transaction.set_rollback(True)  # every case starts from the same world
             got, expected = outcome(response), case.expected(persona, own)
             if got != expected:
@@ -251,9 +338,9 @@ def run(world, persona, cases, client, send):
 
 def leaks(world, persona, bodies, markers_of):
     """Return the other team's markers found on an agent's successful pages."""
-    if not persona.startswith("agent"):
+    if persona not in AGENTS:
         return []
-    other = world.b if persona == "agent_a" else world.a
+    other = world.b if AGENTS[persona] == "a" else world.a
     return [f"{persona} sees {marker!r} of team {other.name} on {address}"
             for address, text in bodies for marker in markers_of(other) if marker in text]
 
@@ -291,6 +378,13 @@ def test_the_matrix_covers_every_screen_and_api_resource():
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_who_may_open_and_do_what_on_the_screens(world, persona):
     mismatches, bodies = run(world, persona, WEB, browser_of(world, persona), send_web)
+    assert "\n".join(mismatches) == ""
+    assert "\n".join(leaks(world, persona, bodies, lambda side: side.markers)) == ""
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_who_may_open_and_do_what_in_the_admin(world, persona):
+    mismatches, bodies = run(world, persona, ADMIN, browser_of(world, persona), send_web)
     assert "\n".join(mismatches) == ""
     assert "\n".join(leaks(world, persona, bodies, lambda side: side.markers)) == ""
 
