@@ -1,5 +1,5 @@
 # Three commands: `make run` (the app with demo data on SQLite), `make test`
-# (the whole suite on a throwaway PostgreSQL) and `make loadtest` (the app under
+# (the whole suite on a throwaway PostgreSQL, then on SQLite) and `make loadtest` (the app under
 # load and faults, then its invariants; README, Reliability). `make bench` measures
 # performance at a million time entries (README, Performance).
 VENV := .venv
@@ -13,15 +13,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# Migrate db.sqlite3, load the demo, serve; tests/demo/ walks through the same script in Chromium.
 run: $(VENV)/.installed
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py load_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	scripts/demo.sh $(PY) 127.0.0.1:8000
 
+# The suite on a throwaway PostgreSQL, production's database, then again on SQLite, the embedded
+# default `make run` uses (DATABASE_URL unset); tests/demo/ serves the demo with scripts/demo.sh.
 # The browser tests drive Debian's Chromium: installed with apt-get when /usr/bin/chromium is missing.
 test: $(VENV)/.installed
 	scripts/ensure-debian.sh /usr/bin/chromium chromium fonts-dejavu-core
 	scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 
 # 20 API clients for 60 s against gunicorn on a throwaway PostgreSQL, then the invariants.
 # FAULT=kill-worker or FAULT=restart-db adds a fault; loadtest-faults runs both. Loopback only.

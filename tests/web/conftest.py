@@ -110,17 +110,22 @@ def artifacts(request, tmp_path_factory) -> Path:
 @pytest.fixture
 def open_browser(request, browser, live_server, artifacts):
     """Return `open(user)`: a signed-in page of its own browser context; a failed test screenshots them all."""
+    yield from signed_in_pages(request, browser, live_server.url, artifacts)
+
+
+def signed_in_pages(request, browser, base_url, artifacts):
+    """Yield `open(user)` for the server at `base_url`, then close its contexts (the body of `open_browser`)."""
     contexts = []
 
     def open_as(user, password=PASSWORD):
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900},
-                                      accept_downloads=True)
+        username = getattr(user, "username", user)  # a user, or the name of one on a server of its own
+        context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}, accept_downloads=True)
         context.set_default_timeout(10_000)
-        contexts.append((user.username, context))
+        contexts.append((username, context))
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())  # data-confirm asks before destructive actions
         page.goto("/login/")
-        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(lambda url: "/login/" not in url)

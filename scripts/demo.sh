@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The demo `make run` serves, and tests/demo/test_walk_through.py walks through in Chromium.
+#
+#   scripts/demo.sh PYTHON [ADDRESS]     e.g. scripts/demo.sh .venv/bin/python 127.0.0.1:8000
+#
+# Migrates the database DATABASE_URL points at (db.sqlite3 when unset), loads the demo
+# data (once: running it again changes nothing) and prints its users, then serves the app
+# with Django's development server until stopped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${1:?usage: scripts/demo.sh PYTHON [ADDRESS]}
+address=${2:-127.0.0.1:8000}
+
+"$python" manage.py migrate --no-input
+"$python" manage.py load_demo
+exec "$python" manage.py runserver "$address"

@@ -1,0 +1,99 @@
+"""What a newcomer does first: `make run`, then the demo's flow in Chromium, on SQLite.
+
+The server is the one `make run` starts (scripts/demo.sh: migrate, load_demo, runserver) on a
+fresh SQLite file, not the test database, so the test sees the app only as a browser does. The
+figures are load_demo's (README, Quick start): 4:15 logged on a 50 h line of Service on Timesheet
+at 90.00, VAT 21%. A failed test leaves screenshots (tests/web/conftest.py).
+"""
+
+import csv
+import datetime
+import io
+import re
+from pathlib import Path
+
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from timesheets.views import CSV_HEADER
+
+TICKET = "Printers on the 3rd floor print blank pages"
+TASK = "Restore printing on the 3rd floor"
+
+
+def log_time(page, duration, description):
+    form = page.locator("#log-time")
+    form.get_by_label("Duration").fill(duration)
+    form.get_by_label("Description").fill(description)
+    form.get_by_role("button", name="Log time").click()
+    expect(page.locator(".msg.success")).to_contain_text("Logged")
+
+
+def download(page, link):
+    """Click the link and return the download's name and bytes."""
+    with page.expect_download() as started:
+        page.get_by_role("link", name=link).click()
+    return started.value.suggested_filename, Path(started.value.path()).read_bytes()
+
+
+def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
+    today = datetime.datetime.now(datetime.UTC).date()  # the server's TIME_ZONE is UTC by default
+    number = f"INV/{today.year}/00001"
+
+    # The agent logs 0:45 on the demo ticket: 5:00 on it, and Delivered on the order goes from 4.25 to 5.00 h.
+    desk = open_browser("agent", "agent-demo-2026")
+    desk.get_by_role("link", name=TICKET).click()
+    desk.get_by_role("tab", name="Timesheets").click()
+    expect(desk.locator("#timesheets-total")).to_have_text("4:15")
+    log_time(desk, "0:45", "Replaced the fuser unit")
+    expect(desk.locator("#timesheets-total")).to_have_text("5:00")
+    desk.locator("#smart-sales-order").click()
+    expect(desk.locator("h1")).to_contain_text("Sales Order S00001")
+    expect(desk.locator("[data-col=delivered]")).to_have_text("5.00")
+
+    # The accountant clicks Create Invoice on the order and lands on the draft (a 500 on SQLite, once).
+    books = open_browser("accountant", "accountant-demo-2026")
+    books.get_by_role("link", name="Sales Orders").click()
+    books.get_by_role("link", name="S00001").click()
+    expect(books.locator("[data-col=to-invoice]")).to_have_text("5.00")
+    books.get_by_role("button", name="Create Invoice").click()
+    expect(books.locator("#invoice-state")).to_have_text("Draft")
+    expect(books.locator("#invoice-lines .invoice-line")).to_contain_text("5:00 of Timesheets")
+    expect(books.locator("#invoice-lines tr[id^=entry-]")).to_have_count(4)
+    expect(books.locator("#invoice-total")).to_have_text("544.50")  # 5.00 h × 90.00 = 450.00, VAT 21% 94.50
+
+    books.get_by_role("button", name="Post").click()
+    expect(books.locator("#invoice-state")).to_have_text("Posted")
+    expect(books.locator("h1")).to_contain_text(f"Invoice {number}")
+
+    name, pdf = download(books, "Download PDF")
+    assert name == f"INV-{today.year}-00001.pdf"
+    assert pdf.startswith(b"%PDF-")
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert f"Invoice {number}" in text
+    assert "Untaxed amount 450.00 Tax 21% on 450.00 94.50 Total due 544.50" in text
+
+    name, data = download(books, "Export CSV")
+    assert name == f"INV-{today.year}-00001-timesheets.csv"
+    line = "S00001 - Service on Timesheet"
+    assert list(csv.reader(io.StringIO(data.decode("utf-8-sig")))) == [
+        CSV_HEADER,
+        [str(today - datetime.timedelta(days=3)), "agent", f"#1 {TICKET}", TASK,
+         "Reproduced the issue, collected printer logs", "1.50", "1.50", line, number],
+        [str(today - datetime.timedelta(days=2)), "agent", f"#1 {TICKET}", TASK,
+         "Rolled back the driver, tested every tray", "2.00", "2.00", line, number],
+        [str(today - datetime.timedelta(days=1)), "agent", f"#1 {TICKET}", TASK,
+         "Checked with the customer, documented the fix", "0.75", "0.75", line, number],
+        [str(today), "agent", f"#1 {TICKET}", TASK, "Replaced the fuser unit", "0.75", "0.75", line, number],
+    ]
+
+    # All of the order's time is now invoiced, and every stored figure agrees with the entries.
+    books.get_by_role("link", name="S00001").click()
+    expect(books.locator("[data-col=invoiced]")).to_have_text("5.00")
+    expect(books.locator("[data-col=to-invoice]")).to_have_text("0.00")
+    assert "Billing is consistent" in demo.manage("check_billing")
+
+    # Nothing went wrong on the server's side, even where the browser saw no sign of it.
+    log = demo.log.read_text()
+    assert "Traceback" not in log
+    assert re.findall(r'"[A-Z]+ \S+ HTTP/[\d.]+" 5\d\d ', log) == []
