@@ -4,6 +4,7 @@ import argparse
 import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +21,19 @@ def main(argv=None) -> int:
     if not shutil.which("hey"):
         sys.exit("hey is missing: scripts/ensure-debian.sh hey hey installs it")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    # DEBUG is off here and under gunicorn, as in production: pages link the hashed names of the static
+    # files, so they are collected first (README, Deploy), into a folder removed at the end.
+    static_root = tempfile.mkdtemp(prefix="hb-bench-static.")
+    os.environ["STATIC_ROOT"] = static_root
+    try:
+        return measure_all(args)
+    finally:
+        shutil.rmtree(static_root, ignore_errors=True)
+
+
+def measure_all(args) -> int:
     django.setup()
+    from django.core.management import call_command
 
     from . import db, generate, measures, probes, report
     from .notes import notes
@@ -32,6 +45,8 @@ def main(argv=None) -> int:
         print(f"[{time.perf_counter() - started:6.1f}s] {name}", file=sys.stderr, flush=True)
 
     aliases = list(SIZES)
+    step("collecting static files")
+    call_command("collectstatic", "--no-input", verbosity=0)
     step("migrating a template database")
     db.create_databases(aliases)
     made = {}

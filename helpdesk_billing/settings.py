@@ -3,11 +3,13 @@
 DATABASE_URL absent means the embedded SQLite database in the project folder.
 """
 
+import logging
 import os
 from pathlib import Path
 
 import dj_database_url
 from django.utils.csp import CSP
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver leaves static files to WhiteNoise too, so development serves them as production does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
@@ -50,6 +54,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files, before everything else (WhiteNoise's documented place): no session, no database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "helpdesk_billing.health.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -138,9 +144,27 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# --- Static files ---------------------------------------------------------------------
+# The app serves its own static files through WhiteNoise (README, Deploy): no web server needed for them.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` gathers them, and where WhiteNoise serves them from with DEBUG off.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# With DEBUG off, `collectstatic` writes each file under a name holding its hash (admin/css/base.<hash>.css)
+# with gzip and brotli copies, and WhiteNoise tells browsers to keep those for ever. That storage needs
+# the manifest collectstatic writes, so only production has it: with DEBUG on (`make run`, and the test
+# suite, which imports these settings before turning DEBUG off) files keep their names and WhiteNoise
+# finds them in the apps' folders, no collectstatic needed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+# Source maps (14 MB of the API docs' and the admin's 25 MB) are for browsers' developer tools only:
+# compressing them would double collectstatic's time for files nobody downloads.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -150,6 +174,41 @@ LOGOUT_REDIRECT_URL = "login"
 # within the window lock that pair out until the oldest failure leaves it.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+
+# --- Logging ----------------------------------------------------------------------------
+# To stderr, where gunicorn (and any process manager) collects it. A request that fails with a 5xx
+# is one record of django.request, at ERROR, with its traceback; 4xx answers are the client's doing
+# and are not logged, but for the suspicious ones (a bad Host, a body too large), one WARNING line
+# each. LOG_LEVEL sets the level of everything else (ours and Django's). Django's own handlers (the
+# console with DEBUG on, mail_admins) are replaced, so nothing is written twice; gunicorn's loggers
+# do not propagate to the root, so its own messages stay as they were.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
+
+
+def suspicious_request_in_one_line(record) -> bool:
+    """Keep a django.security record as a one-line warning: its traceback says nothing about our code."""
+    if record.name.startswith("django.security."):
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info = record.exc_text = None
+    return True
+
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        # gunicorn's format, with the logger's name.
+        "plain": {"format": "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+                  "datefmt": "%Y-%m-%d %H:%M:%S %z"},
+    },
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "plain",
+                            "filters": [suspicious_request_in_one_line]}},
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.request": {"handlers": [], "level": "ERROR", "propagate": True},
+    },
+}
 
 # Billing: one day of work is this many hours (the "day" unit of products and lines).
 HOURS_PER_DAY = int(os.environ.get("HOURS_PER_DAY", "8"))
@@ -161,7 +220,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing bodies nested too deep with a 400 as it does every other unreadable body.
+    "DEFAULT_PARSER_CLASSES": ["helpdesk_billing.api_parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

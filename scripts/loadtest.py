@@ -7,8 +7,9 @@
 PostgreSQL and gunicorn listen on 127.0.0.1 only, the clients stop after --duration seconds
 (and --max-requests each), the whole run is killed after a hard deadline.
 
-1. Migrates the throwaway database and seeds a shared world: 4 confirmed orders of 2
-   timesheet lines, 16 tickets billed to them, 20 agents and 5 accountants with API tokens.
+1. Migrates the throwaway database, collects the static files (README, Deploy), and seeds a shared
+   world: 4 confirmed orders of 2 timesheet lines, 16 tickets billed to them, 20 agents and 5
+   accountants with API tokens.
 2. Starts gunicorn (gthread workers) with production settings behind a pretend TLS proxy.
 3. Runs the clients, each an agent paired with an accountant, on the shared orders so they
    collide: log time 70 %, edit 10 %, delete 5 %, Create Invoice 5 %, post 5 %, credit note 5 %.
@@ -22,6 +23,9 @@ PostgreSQL and gunicorn listen on 127.0.0.1 only, the clients stop after --durat
    - invoice and credit note numbers unique and gapless per year and kind;
    - no half-made invoice, every billing write has its audit event;
    - zero 5xx (with restart-db: 503 with a JSON message during the outage only), refusals counted;
+   - no traceback in the server's log: gunicorn's, and the app's on its stderr (a 5xx is logged there
+     with its traceback); a request with a Host the app does not serve, sent first, must leave its
+     line there, or the check could never fire;
    - requests, rate, p50/p99 latency.
 """
 
@@ -275,6 +279,7 @@ class Server:
         self.port, self.workers, self.threads, self.folder = port, workers, threads, folder
         self.process = None
         self.log = folder / "gunicorn.log"
+        self.logged_before_load = False
 
     def start(self):
         command = [sys.executable, "-m", "gunicorn", "helpdesk_billing.wsgi:application", "--bind",
@@ -330,9 +335,32 @@ class Server:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
 
+    def logs(self) -> str:
+        """Return what gunicorn and the app wrote: gunicorn's error log, and the process's stdout and stderr
+        (where the app logs, README Configuration)."""
+        return "".join(path.read_text(errors="replace") for path in (self.log, self.folder / "gunicorn.out")
+                       if path.exists())
+
     def tracebacks(self) -> int:
-        return sum(path.read_text(errors="replace").count("Traceback")
-                   for path in (self.log, self.folder / "gunicorn.out") if path.exists())
+        return self.logs().count("Traceback (most recent call last)")
+
+    def log_is_read(self) -> bool:
+        """Send a request the app logs, one with a Host it does not serve, and return whether its line reached
+        the logs read here: else the traceback check could never fire."""
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=5)
+        try:
+            connection.request("GET", "/healthz", headers={"Host": "not-served.invalid"})
+            status = connection.getresponse().status
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            connection.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if status == 400 and "django.security.DisallowedHost" in self.logs():
+                return True
+            time.sleep(0.1)
+        return False
 
     def errors_logged(self) -> list[str]:
         """Return the error lines gunicorn and the app wrote (tracebacks, 503s)."""
@@ -680,7 +708,9 @@ def check_answers(checks: Checks, answers: list[Answer], fault: str | None, faul
     if faults.failed:
         checks.check(False, "fault injection", faults.failed)
     tracebacks = server.tracebacks()
-    checks.check(tracebacks == 0, f"no traceback in the server's logs ({tracebacks})")
+    checks.check(server.logged_before_load and tracebacks == 0,
+                 f"no traceback in the server's logs ({tracebacks}); the app's log reaches them (a request with a "
+                 f"Host it does not serve, sent before the load, left its line: {server.logged_before_load})")
     if fault == "kill-worker":
         checks.check(faults.kills_during_invoice_writes >= 1,
                      f"{faults.kills} workers SIGKILLed in {KILLS} rounds, {faults.kills_during_invoice_writes} of "
@@ -737,20 +767,23 @@ def main():
     args = parser.parse_args()
     if "DATABASE_URL" not in os.environ or "HB_PGDATA" not in os.environ:
         raise SystemExit("Run through scripts/with-postgres.sh (make loadtest): it starts the database.")
-    os.environ.update(app_env())
-    subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, check=True,
-                   env=app_env())
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    world = seed(clients=args.clients, accountants=max(1, args.clients // 4))
-    connections.close_all()
-    print(f"seeded: {len(world['orders'])} orders, {len(world['tickets'])} tickets, {args.clients} agents, "
-          f"{len(world['accountants'])} accountants", flush=True)
-
     with tempfile.TemporaryDirectory(prefix="hb-loadtest.") as folder:
+        # As a deployment does (README, Deploy): migrate, and collect the static files (DEBUG is off: pages
+        # link their hashed names) into the folder the server serves them from.
+        os.environ["STATIC_ROOT"] = str(Path(folder) / "static")
+        os.environ.update(app_env())
+        for command in (["migrate", "--no-input"], ["collectstatic", "--no-input"]):
+            subprocess.run([sys.executable, "manage.py", *command, "-v", "0"], cwd=ROOT, check=True, env=app_env())
+        import django
+
+        django.setup()
+        from django.db import connections
+
+        world = seed(clients=args.clients, accountants=max(1, args.clients // 4))
+        connections.close_all()
+        print(f"seeded: {len(world['orders'])} orders, {len(world['tickets'])} tickets, {args.clients} agents, "
+              f"{len(world['accountants'])} accountants", flush=True)
+
         server = Server(port=free_port(), workers=args.workers, threads=args.threads, folder=Path(folder))
 
         def give_up(*_):
@@ -774,6 +807,7 @@ def run(args, world, server) -> bool:
     from django.db import connections
 
     server.start()
+    server.logged_before_load = server.log_is_read()
     print(f"gunicorn on {HOST}:{server.port}, {args.workers} workers x {args.threads} threads; "
           f"{args.duration:.0f} s of load...", flush=True)
     shared, started = Shared(), time.monotonic()
