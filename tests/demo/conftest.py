@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ..web.conftest import artifacts, browser, pytest_runtest_makereport, signed_in_pages  # noqa: F401
+from ..conftest import signed_in_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 120  # migrate and load_demo on 2 busy cores take a few seconds; a hung start fails the test

@@ -3,7 +3,7 @@
 The server is the one `make run` starts (scripts/demo.sh: migrate, load_demo, runserver) on a
 fresh SQLite file, not the test database, so the test sees the app only as a browser does. The
 figures are load_demo's (README, Quick start): 4:15 logged on a 50 h line of Service on Timesheet
-at 90.00, VAT 21%. A failed test leaves screenshots (tests/web/conftest.py).
+at 90.00, VAT 21%. A failed test leaves screenshots (tests/conftest.py).
 """
 
 import csv
