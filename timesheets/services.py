@@ -26,6 +26,7 @@ from .durations import check_minutes
 from .models import DeliveredCheckpoint, TimeEntry, Timer
 
 INVOICED_MESSAGE = "You cannot modify timesheets that are already invoiced."
+GONE_MESSAGE = "This timesheet was deleted meanwhile."
 _UNSET = object()
 
 
@@ -314,12 +315,16 @@ def timesheet_log(*, user, date: datetime.date, minutes: int, description: str =
 
 
 def _lock_entry(entry: TimeEntry, *, also_lines: Iterable[int | None] = ()) -> TimeEntry:
-    """Lock the entry's lines, then the entry; refuse it when it is invoiced."""
+    """Lock the entry's lines, then the entry; refuse it when it is invoiced, or deleted meanwhile."""
+    entries = TimeEntry.objects.filter(pk=entry.pk)
     while True:
-        current = TimeEntry.objects.only("sale_line_id").get(pk=entry.pk)
-        sale_lines_lock(ids=[current.sale_line_id, *also_lines])
-        locked = TimeEntry.objects.select_for_update(of=("self",)).select_related("ticket__team", "task__project", "project").get(pk=entry.pk)
-        if locked.sale_line_id == current.sale_line_id:
+        current = entries.values_list("sale_line_id", flat=True).first()
+        sale_lines_lock(ids=[current, *also_lines])
+        locked = (entries.select_for_update(of=("self",)).select_related("ticket__team", "task__project", "project")
+                  .first())
+        if locked is None:
+            raise Conflict(GONE_MESSAGE)
+        if locked.sale_line_id == current:
             break  # nobody moved it between the two reads; otherwise lock the new line too
     if locked.is_invoiced:
         raise Conflict(INVOICED_MESSAGE)
@@ -331,7 +336,9 @@ def _lines_to(entry: TimeEntry, sale_line) -> list[int]:
     if sale_line is _UNSET:
         return []
     if sale_line is None:  # back to the default line
-        stored = TimeEntry.objects.select_related("ticket__team", "task", "project").get(pk=entry.pk)
+        stored = TimeEntry.objects.select_related("ticket__team", "task", "project").filter(pk=entry.pk).first()
+        if stored is None:
+            raise Conflict(GONE_MESSAGE)
         sale_line = sale_line_for(ticket=stored.ticket, task=stored.task, project=stored.project)
     return [sale_line.pk] if sale_line is not None else []
 
@@ -398,20 +405,24 @@ def _targets(movable: QuerySet[TimeEntry]) -> dict[tuple, SaleOrderLine | None]:
 
 
 @transaction.atomic
-def timesheets_rebill(*, entries: QuerySet[TimeEntry], relink: Callable[[], None] | None = None) -> int:
+def timesheets_rebill(*, entries: QuerySet[TimeEntry], relink: Callable[[], None] | None = None,
+                      pointed: Iterable[int | None] = ()) -> int:
     """Move unbilled, not hand-set entries of `entries` to the line their ticket/task/project now bills.
 
     Decided under the locks: with the links lock held alone, the lines every one of `entries`
-    is on (the invoiced too, which a draft cancelled meanwhile would free onto theirs) and the
-    lines they go to are locked; then `relink` (set-based changes of the entries' task or
-    project) runs, and what moves where is read. When that needs a line not locked yet,
-    everything since the locks is undone and done again with it, so lines are always locked
-    in primary-key order. Set-based: one UPDATE per (ticket, task, project), then the lines are
-    recomputed, since `update()` sends no signals.
+    is on (the invoiced too, which a draft cancelled meanwhile would free onto theirs), the
+    lines they go to, and the `pointed` lines (the Sales Order Item the changed ticket, task or
+    project now has: PostgreSQL checks that foreign key at COMMIT by locking the line, which
+    must not come last, after the others) are locked; then `relink` (set-based changes of the
+    entries' task or project) runs, and what moves where is read. When that needs a line not
+    locked yet, everything since the locks is undone and done again with it, so lines are
+    always locked in primary-key order. Set-based: one UPDATE per (ticket, task, project),
+    then the lines are recomputed, since `update()` sends no signals.
     """
     links_lock(exclusive=True)
     movable = _unbilled(entries).filter(sale_line_manual=False)
-    ids = _lines_of(entries) | {line.pk for line in _targets(movable).values() if line}  # a first guess
+    pointed = {pk for pk in pointed if pk}
+    ids = pointed | _lines_of(entries) | {line.pk for line in _targets(movable).values() if line}  # a first guess
     while True:
         try:
             with transaction.atomic():  # a savepoint: undoing it also releases the locks taken in it
@@ -419,7 +430,7 @@ def timesheets_rebill(*, entries: QuerySet[TimeEntry], relink: Callable[[], None
                 if relink is not None:
                     relink()
                 targets = _targets(movable)
-                wanted = _lines_of(entries) | {line.pk for line in targets.values() if line}
+                wanted = pointed | _lines_of(entries) | {line.pk for line in targets.values() if line}
                 if not wanted <= ids:
                     raise _MoreLines(wanted)
                 moved = 0
@@ -451,15 +462,15 @@ def timesheets_follow_ticket(*, ticket: Ticket) -> int:
     on_ticket = Q(ticket=ticket)
     if ticket.task_id:
         on_ticket |= Q(task_id=ticket.task_id)
-    return timesheets_rebill(entries=TimeEntry.objects.filter(on_ticket), relink=relink)
+    return timesheets_rebill(entries=TimeEntry.objects.filter(on_ticket), relink=relink, pointed=[ticket.sale_line_id])
 
 
 def timesheets_follow_task(*, task: Task) -> int:
-    return timesheets_rebill(entries=TimeEntry.objects.filter(task=task))
+    return timesheets_rebill(entries=TimeEntry.objects.filter(task=task), pointed=[task.sale_line_id])
 
 
 def timesheets_follow_project(*, project: Project) -> int:
-    return timesheets_rebill(entries=TimeEntry.objects.filter(project=project))
+    return timesheets_rebill(entries=TimeEntry.objects.filter(project=project), pointed=[project.sale_line_id])
 
 
 def timesheets_follow_team(*, team: HelpdeskTeam) -> int:

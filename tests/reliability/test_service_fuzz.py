@@ -1,0 +1,207 @@
+"""Every billing service at once from several threads, in seeded random rounds.
+
+Each round, four workers (each with its own database connection) run one random service call
+at the same instant: log, edit, delete, set a line by hand, relink a ticket's or a task's
+Sales Order Item, link or unlink a task, toggle a team's Time Reinvoicing, Create Invoice
+with or without a period, remove entries from a draft, cancel, post, credit. Refusals
+(ValidationError, Conflict) are answers; anything else (a deadlock, an integrity error) fails.
+After every round the stored figures match the entries (`billing_drift`, what check_billing
+runs) and every entry bills the line Rule 4 gives it (`misplaced`).
+"""
+
+import datetime
+import os
+import random
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connections
+
+from invoicing.models import Invoice
+from invoicing.selectors import billing_drift
+from invoicing.services import (invoice_cancel, invoice_create_from_order, invoice_credit_note, invoice_post,
+                                invoice_remove_timesheets)
+from projects.models import Task
+from projects.services import task_set_sale_line
+from sales.models import SaleOrderLine
+from tickets.models import HelpdeskTeam, Ticket
+from tickets.services import team_save, ticket_link_task, ticket_set_sale_line
+from timesheets.models import TimeEntry
+from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
+
+from ..conftest import requires_postgres
+from ..factories import TaskFactory, TicketFactory, UserFactory, confirmed_line, days_ago
+from ..placement import misplaced
+
+# Another seed explores other interleavings: FUZZ_SEED=7 make test PYTEST_ARGS=tests/reliability/test_service_fuzz.py
+SEED = int(os.environ.get("FUZZ_SEED", "20261201"))
+ROUNDS = 300
+WORKERS = 4
+
+
+def pick(rng, queryset):
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    return queryset.model.objects.get(pk=rng.choice(ids)) if ids else None
+
+
+def some_line(rng, lines):
+    return rng.choice([*lines, None])
+
+
+def log(rng, world):
+    on_task = rng.random() < 0.3
+    target = {"task": rng.choice(world["tasks"])} if on_task else {"ticket": pick(rng, Ticket.objects.all())}
+    by_hand = rng.choice(world["lines"]) if rng.random() < 0.15 else None
+    timesheet_log(user=rng.choice(world["agents"]), date=days_ago(rng.randrange(10)),
+                  minutes=rng.randrange(1, 181), sale_line=by_hand, **target)
+
+
+def edit(rng, world):
+    if entry := pick(rng, TimeEntry.objects.all()):
+        timesheet_update(entry=entry, minutes=rng.randrange(1, 181), date=days_ago(rng.randrange(10)))
+
+
+def set_line_by_hand(rng, world):
+    if entry := pick(rng, TimeEntry.objects.all()):
+        timesheet_update(entry=entry, sale_line=some_line(rng, world["lines"]))
+
+
+def delete(rng, world):
+    if entry := pick(rng, TimeEntry.objects.all()):
+        timesheet_delete(entry=entry)
+
+
+def relink_ticket_line(rng, world):
+    ticket_set_sale_line(ticket=pick(rng, Ticket.objects.all()), sale_line=some_line(rng, world["lines"]))
+
+
+def relink_task_line(rng, world):
+    task_set_sale_line(task=pick(rng, Task.objects.all()), sale_line=some_line(rng, world["lines"]))
+
+
+def link_task(rng, world):
+    ticket_link_task(ticket=pick(rng, Ticket.objects.all()), task=rng.choice([*world["tasks"], None]))
+
+
+def toggle_reinvoicing(rng, world):
+    team = HelpdeskTeam.objects.get(pk=world["team"].pk)
+    team.time_reinvoicing = not team.time_reinvoicing
+    team_save(team=team)
+
+
+def create_invoice(rng, world):
+    start = days_ago(rng.randrange(10)) if rng.random() < 0.5 else None
+    end = start + datetime.timedelta(days=rng.randrange(5)) if start and rng.random() < 0.5 else None
+    invoice_create_from_order(order=world["order"], period_start=start, period_end=end)
+
+
+def remove_from_draft(rng, world):
+    if draft := pick(rng, Invoice.objects.filter(state=Invoice.State.DRAFT, kind=Invoice.Kind.INVOICE)):
+        ids = list(TimeEntry.objects.filter(invoice_line__invoice=draft).values_list("pk", flat=True))
+        invoice_remove_timesheets(invoice=draft, entry_ids=rng.sample(ids, min(len(ids), rng.randrange(1, 3))))
+
+
+def cancel(rng, world):
+    if draft := pick(rng, Invoice.objects.filter(state=Invoice.State.DRAFT)):
+        invoice_cancel(invoice=draft)
+
+
+def post(rng, world):
+    if draft := pick(rng, Invoice.objects.filter(state=Invoice.State.DRAFT)):
+        invoice_post(invoice=draft)
+
+
+def credit(rng, world):
+    if posted := pick(rng, Invoice.objects.filter(state=Invoice.State.POSTED, kind=Invoice.Kind.INVOICE)):
+        ids = list(TimeEntry.objects.filter(invoice_line__invoice=posted).values_list("pk", flat=True))
+        some = rng.sample(ids, min(len(ids), 2)) if ids and rng.random() < 0.5 else None
+        invoice_credit_note(invoice=posted, entry_ids=some)
+
+
+# Weighted like a support company's day: mostly logging and editing, now and then the rest.
+OPERATIONS = [(log, 6), (edit, 2), (set_line_by_hand, 1), (delete, 1), (relink_ticket_line, 2),
+              (relink_task_line, 1), (link_task, 1), (toggle_reinvoicing, 1), (create_invoice, 2),
+              (remove_from_draft, 1), (cancel, 1), (post, 2), (credit, 1)]
+
+
+class Workers:
+    """Threads that each run one call per round, released together, on connections they keep."""
+
+    def __init__(self, count, world):
+        self.world, self.jobs, self.errors = world, [None] * count, []
+        self.start, self.done = threading.Barrier(count + 1), threading.Barrier(count + 1)
+        self.threads = [threading.Thread(target=self.work, args=(i,), daemon=True) for i in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def work(self, i):
+        try:
+            while True:
+                self.start.wait()
+                job = self.jobs[i]
+                if job is None:
+                    return
+                operation, rng = job
+                try:
+                    operation(rng, self.world)
+                except ValidationError:  # a refusal (Conflict too): an answer, not a failure
+                    pass
+                except Exception as error:
+                    self.errors.append(f"{operation.__name__}: {error!r}")
+                self.done.wait()
+        finally:
+            connections.close_all()
+
+    def round(self, jobs):
+        self.jobs = jobs
+        self.start.wait()
+        self.done.wait()
+
+    def stop(self):
+        self.jobs = [None] * len(self.threads)
+        self.start.wait()
+        for thread in self.threads:
+            thread.join()
+
+
+def build_world():
+    first = confirmed_line()
+    lines = [first, *(confirmed_line(order=first.order) for _ in range(3))]
+    customer = first.order.customer
+    team_ticket = TicketFactory(customer=customer, sale_line=first)
+    team = team_ticket.team
+    tickets = [team_ticket, *(TicketFactory(team=team, customer=customer, sale_line=rng_line)
+                              for rng_line in lines[1:3])]
+    tasks = [TaskFactory(project=team.project, customer=customer) for _ in range(3)]
+    agents = [UserFactory() for _ in range(4)]
+    for ticket in tickets:
+        timesheet_log(user=agents[0], date=days_ago(5), minutes=30, ticket=ticket)
+    return {"order": first.order, "lines": lines, "team": team, "tasks": tasks, "agents": agents,
+            "tickets": tickets}
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_random_services_from_four_threads_keep_every_figure_and_placement():
+    world = build_world()
+    operations, weights = zip(*OPERATIONS)
+    workers = Workers(WORKERS, world)
+    problems = []
+    try:
+        for n in range(ROUNDS):
+            rng = random.Random(SEED + n)
+            chosen = rng.choices(operations, weights, k=WORKERS)
+            workers.round([(op, random.Random(rng.random())) for op in chosen])
+            drift = [str(d) for d in billing_drift()] + misplaced()
+            if workers.errors or drift:
+                problems = [f"round {n} ({', '.join(op.__name__ for op in chosen)})", *workers.errors, *drift]
+                break
+    finally:
+        workers.stop()
+    assert "\n".join(problems) == ""
+    # The rounds did what they are for: time was logged, billed, posted, credited and relinked.
+    assert TimeEntry.objects.count() > 100
+    assert Invoice.objects.filter(state=Invoice.State.POSTED, kind=Invoice.Kind.INVOICE).exists()
+    assert Invoice.objects.filter(kind=Invoice.Kind.CREDIT_NOTE).exists()
+    assert SaleOrderLine.objects.filter(pk__in=[line.pk for line in world["lines"]], delivered_minutes__gt=0).count() > 1
