@@ -42,6 +42,7 @@ class AuditEvent(models.Model):
         INVOICE_CANCELLED = "invoice.cancelled", "Cancelled"
         INVOICE_CREDITED = "invoice.credited", "Credit note drafted"
         CREDIT_NOTE_CREATED = "credit_note.created", "Credit note created"
+        TICKET_CUSTOMER_CHANGED = "ticket.customer_changed", "Ticket moved to another customer"
 
     # Who: null for a change made outside a request (a command, a migration).
     # PROTECT: people who billed are deactivated, never deleted, like the agents of time entries.

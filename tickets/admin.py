@@ -7,8 +7,8 @@ from sales.admin import ServiceAdmin
 
 from .api import teams_for
 from .models import HelpdeskTeam, Ticket
-from .selectors import tickets_for
-from .services import team_save
+from .selectors import may_change_customer, tickets_for
+from .services import team_save, ticket_set_customer
 
 
 def teammates(*, user):
@@ -44,8 +44,15 @@ class TicketAdmin(ServiceAdmin):
     readonly_fields = ("created_at",)
     autocomplete_fields = ("customer", "task", "sale_line")
 
+    def get_readonly_fields(self, request, obj=None):
+        fixed = obj is not None and not may_change_customer(user=request.user, ticket=obj)
+        return (*self.readonly_fields, "customer") if fixed else self.readonly_fields
+
     def save_model(self, request, obj, form, change):
-        # The form ran Ticket.clean and the one-ticket-per-task check. A plain save:
-        # the timesheets receiver moves the ticket's unbilled entries when its task
-        # or Sales Order Item changed, the same as ticket_link_task / ticket_set_sale_line.
+        # The form ran Ticket.clean and the one-ticket-per-task check. A new customer goes
+        # through its service (its time moves, or it is refused, and the log says so); then
+        # a plain save: the timesheets receiver moves the ticket's unbilled entries when its
+        # task or Sales Order Item changed, the same as ticket_link_task / ticket_set_sale_line.
+        if change and "customer" in form.changed_data:
+            ticket_set_customer(ticket=obj, customer=obj.customer, sale_line=obj.sale_line, actor=request.user)
         obj.save()

@@ -12,8 +12,12 @@ from sales.api import IdFilter, ManagersWrite, model_save, writers
 from sales.units import HOUR, minutes_to_qty
 
 from .models import HelpdeskTeam, Ticket
-from .selectors import tickets_for
-from .services import team_save, ticket_create, ticket_link_task, ticket_set_sale_line, ticket_set_status
+from .selectors import may_change_customer, tickets_for
+from .services import (team_save, ticket_create, ticket_link_task, ticket_set_customer, ticket_set_sale_line,
+                       ticket_set_status)
+
+CUSTOMER_FIXED = ("Time is logged on this ticket, so its customer is fixed: a manager can move the ticket "
+                  "and its time to another customer.")
 
 TicketsWrite = writers(lambda user: is_agent(user) or is_manager(user), "Only agents and managers change tickets.")
 
@@ -75,6 +79,13 @@ class TicketSerializer(serializers.ModelSerializer):
             fields["team"].queryset = teams_for(request.user)
         return fields
 
+    def validate_customer(self, customer):
+        ticket = self.instance
+        if ticket is not None and customer != ticket.customer and not may_change_customer(
+                user=self.context["request"].user, ticket=ticket):
+            raise serializers.ValidationError(CUSTOMER_FIXED)
+        return customer
+
     @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
     def get_hours_spent(self, ticket) -> str:
         minutes = getattr(ticket, "minutes_spent", None)
@@ -93,9 +104,14 @@ class TicketSerializer(serializers.ModelSerializer):
 
     @transaction.atomic
     def update(self, ticket, validated_data):
-        """Save the plain fields, then link the task, the Sales Order Item and the status through their services."""
+        """Move the ticket to its new customer, save the plain fields, then link the task, the
+        Sales Order Item and the status through their services."""
+        if "customer" in validated_data and validated_data["customer"] != ticket.customer:
+            line = {"sale_line": validated_data["sale_line"]} if "sale_line" in validated_data else {}
+            ticket = ticket_set_customer(ticket=ticket, customer=validated_data["customer"], **line,
+                                         actor=self.context["request"].user)
         plain = {name: value for name, value in validated_data.items()
-                 if name in ("team", "customer", "title", "description", "assignee")
+                 if name in ("team", "title", "description", "assignee")
                  and value != getattr(ticket, name)}
         if plain:
             for name, value in plain.items():

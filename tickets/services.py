@@ -7,10 +7,14 @@ timesheets app's job: its receiver reacts to the saved ticket.
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from projects.models import Task
-from sales.models import SaleOrderLine
+from sales.models import Customer, SaleOrderLine
 
 from .models import HelpdeskTeam, Ticket
+
+_KEEP = object()
 
 
 @transaction.atomic
@@ -50,6 +54,34 @@ def ticket_set_sale_line(*, ticket: Ticket, sale_line: SaleOrderLine | None) -> 
     ticket.sale_line = sale_line
     ticket.full_clean()
     ticket.save(update_fields=["sale_line"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_set_customer(*, ticket: Ticket, customer: Customer, sale_line=_KEEP, actor=None) -> Ticket:
+    """Move the ticket to another customer, with its time: a manager's correction once time is logged.
+
+    Its Sales Order Item becomes `sale_line` (a line of the new customer's), or none when it sold to
+    the old one. The timesheets app's receiver moves the ticket's entries, lines set by hand too
+    (they sold to the old customer), and refuses while any of them is invoiced: time billed to one
+    customer never moves to another. Who may call this is the interfaces' question
+    (selectors.may_change_customer).
+    """
+    if not isinstance(customer, Customer):
+        raise ValidationError({"customer": "Choose a customer."})
+    stored = Ticket.objects.select_related("customer").get(pk=ticket.pk)
+    ticket.customer = customer
+    if sale_line is not _KEEP:
+        ticket.sale_line = sale_line
+    elif ticket.sale_line_id and ticket.sale_line.order.customer_id != customer.pk:
+        ticket.sale_line = None
+    ticket.full_clean()
+    ticket.save(update_fields=["customer", "sale_line"])
+    if stored.customer_id != customer.pk:
+        audit_record(action=AuditEvent.Action.TICKET_CUSTOMER_CHANGED, obj=ticket, actor=actor, changes={
+            "customer": [str(stored.customer), str(customer)], "sale_line": [stored.sale_line_id, ticket.sale_line_id],
+            # timesheets' reverse relation: the entries that moved with the ticket
+            "timesheets": sorted(ticket.time_entries.values_list("pk", flat=True))})
     return ticket
 
 

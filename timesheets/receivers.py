@@ -8,12 +8,16 @@ from tickets.models import HelpdeskTeam, Ticket
 from . import services
 from .models import TimeEntry
 
-# Fields whose change moves a record's unbilled time to another line or task.
+# Fields whose change moves a record's unbilled time to another line or task, and what moves it,
+# given the record and the names of the fields that changed.
 WATCHED = {
-    Ticket: (("team_id", "task_id", "sale_line_id", "customer_id"), services.timesheets_follow_ticket, "ticket"),
-    Task: (("sale_line_id", "project_id"), services.timesheets_follow_task, "task"),
-    Project: (("sale_line_id", "billable"), services.timesheets_follow_project, "project"),
-    HelpdeskTeam: (("time_reinvoicing", "project_id"), services.timesheets_follow_team, "team"),
+    Ticket: (("team_id", "task_id", "sale_line_id", "customer_id"),
+             lambda ticket, changed: services.timesheets_follow_ticket(
+                 ticket=ticket, new_customer="customer_id" in changed)),
+    Task: (("sale_line_id", "project_id"), lambda task, changed: services.timesheets_follow_task(task=task)),
+    Project: (("sale_line_id", "billable"),
+              lambda project, changed: services.timesheets_follow_project(project=project)),
+    HelpdeskTeam: (("time_reinvoicing", "project_id"), lambda team, changed: services.timesheets_follow_team(team=team)),
 }
 
 
@@ -32,7 +36,7 @@ def entry_deleted(sender, instance, **kwargs):
 
 def remember_links(sender, instance, raw=False, update_fields=None, **kwargs):
     """A signal receiver which takes the links lock before a save that may change where time bills,
-    then notes the watched fields as stored.
+    notes the watched fields as stored, and refuses a new customer for a ticket with invoiced time.
 
     Taken before the row is written, so the lock order holds: an agent logging on this ticket
     waits for the lock, not for the row while this save waits for the agent.
@@ -45,16 +49,20 @@ def remember_links(sender, instance, raw=False, update_fields=None, **kwargs):
         return  # e.g. a ticket's status: nothing that decides a line
     services.links_lock(exclusive=True)
     instance._stored_links = sender.objects.filter(pk=instance.pk).values_list(*fields).first()
+    stored = dict(zip(fields, instance._stored_links or ()))
+    if sender is Ticket and stored and stored["customer_id"] != instance.customer_id:
+        services.ticket_customer_check(ticket=instance)  # before the write: a refusal leaves the row as it was
 
 
 def follow_links(sender, instance, created=False, raw=False, **kwargs):
     """A signal receiver which moves unbilled time after a ticket/task/project/team changed its links."""
     if raw or created:
         return
-    fields, follow, name = WATCHED[sender]
+    fields, follow = WATCHED[sender]
     stored = getattr(instance, "_stored_links", None)
-    if stored is not None and stored != tuple(getattr(instance, f) for f in fields):
-        follow(**{name: instance})
+    current = tuple(getattr(instance, f) for f in fields)
+    if stored is not None and stored != current:
+        follow(instance, {f for f, before, after in zip(fields, stored, current) if before != after})
 
 
 def connect():

@@ -445,11 +445,13 @@ def timesheets_rebill(*, entries: QuerySet[TimeEntry], relink: Callable[[], None
             ids |= more.ids
 
 
-def timesheets_follow_ticket(*, ticket: Ticket) -> int:
-    """After a ticket's task or Sales Order Item changed: relink and rebill its unbilled entries.
+def timesheets_follow_ticket(*, ticket: Ticket, new_customer: bool = False) -> int:
+    """After a ticket's task, Sales Order Item or customer changed: relink and rebill its unbilled entries.
 
     Entries logged on the ticket move to its new task (or to the team's project when
-    unlinked); entries logged on the new task before it was linked gain the ticket.
+    unlinked); entries logged on the new task before it was linked gain the ticket. With a
+    new customer (`ticket_customer_check` let it through), they also lose the lines set by
+    hand, which sold to the old one.
     """
     project = ticket.task.project if ticket.task_id else ticket.team.project
 
@@ -458,11 +460,27 @@ def timesheets_follow_ticket(*, ticket: Ticket) -> int:
             task=ticket.task, project=project)
         if ticket.task_id:
             _unbilled(TimeEntry.objects.filter(task_id=ticket.task_id, ticket__isnull=True)).update(ticket=ticket)
+        if new_customer:
+            TimeEntry.objects.filter(ticket=ticket, sale_line_manual=True).update(sale_line_manual=False)
 
     on_ticket = Q(ticket=ticket)
     if ticket.task_id:
         on_ticket |= Q(task_id=ticket.task_id)
     return timesheets_rebill(entries=TimeEntry.objects.filter(on_ticket), relink=relink, pointed=[ticket.sale_line_id])
+
+
+def ticket_customer_check(*, ticket: Ticket) -> None:
+    """Refuse moving a ticket to another customer while some of its time is on a live invoice.
+
+    Called before the ticket is written, with the links lock held; read under the locks of the
+    lines its entries are on, so a Create Invoice running now is waited for and seen.
+    """
+    sale_lines_lock(ids=_lines_of(TimeEntry.objects.filter(ticket=ticket)))
+    billed = TimeEntry.objects.filter(ticket=ticket, invoice_line__isnull=False)
+    numbers = sorted({number or "a draft" for number in billed.values_list("invoice_line__invoice__number", flat=True)})
+    if numbers:
+        raise Conflict(f"Time on {ticket} is invoiced ({', '.join(numbers)}): it stays with its customer. "
+                       "Cancel the draft or credit the invoice first, or open a new ticket for the other customer.")
 
 
 def timesheets_follow_task(*, task: Task) -> int:
