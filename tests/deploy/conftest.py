@@ -2,9 +2,9 @@
 block, in order, then gunicorn serving on a free loopback port, stopped at the end.
 
 What the test changes, and why: `python` and `gunicorn` are this virtualenv's; `SECRET_KEY` is the
-key the block's first command printed; `DATABASE_URL` is a database created for the deployment (on
-the suite's PostgreSQL server when `make test` provides one, which it drops afterwards; a SQLite
-file otherwise), never the suite's own test database; `STATIC_ROOT` is a temporary folder;
+key the block's first command printed; `DATABASE_URL` is a database created for the deployment on
+the suite's PostgreSQL server, and dropped afterwards (never the suite's own test database; the
+instructions are PostgreSQL's, so `make test`'s SQLite pass skips them); `STATIC_ROOT` is a temporary folder;
 `createsuperuser` gets `--no-input` and its password in `DJANGO_SUPERUSER_PASSWORD` (Django's way
 for scripts); gunicorn binds 127.0.0.1 on a free port. Everything else runs as written.
 """
@@ -45,13 +45,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def fresh_database(folder: Path):
-    """Yield the URL of an empty database for the deployment; remove it afterwards."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield f"sqlite:///{folder / 'deploy.sqlite3'}"
-        return
+def fresh_database():
+    """Yield the URL of an empty database on the suite's PostgreSQL server; drop it afterwards."""
     import psycopg2
+
+    url = os.environ["DATABASE_URL"]
 
     name = f"hb_deploy_{secrets.token_hex(4)}"
     server = psycopg2.connect(url)
@@ -117,6 +115,8 @@ def run(line: str, env: dict, **kwargs) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="session")
 def deployment(tmp_path_factory):
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        pytest.skip("the Deploy instructions are for PostgreSQL: make test's first pass runs them")
     folder = tmp_path_factory.mktemp("deploy")
     static_root = folder / "static"
     log = folder / "gunicorn.err"
@@ -125,7 +125,7 @@ def deployment(tmp_path_factory):
            if not key.startswith(("DJANGO_", "SECURE_", "CSRF_", "DEBUG", "DATABASE_URL", "SECRET_KEY",
                                   "ALLOWED_HOSTS", "STATIC_ROOT", "LOG_LEVEL", "CONN_MAX_AGE"))}
     ran, exported, key, process = [], {}, None, None
-    with fresh_database(folder) as database_url:
+    with fresh_database() as database_url:
         ours = {"DATABASE_URL": database_url, "STATIC_ROOT": str(static_root)}
         try:
             for readme_line in deploy_commands():
