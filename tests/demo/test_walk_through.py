@@ -17,10 +17,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from timesheets.views import CSV_HEADER
+
+# The demo serves a SQLite file of its own, whatever the suite's database: once per `make test` is enough.
+pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="walked through in make test's SQLite pass")
 
 TICKET = "Printers on the 3rd floor print blank pages"
 TASK = "Restore printing on the 3rd floor"
