@@ -1,4 +1,7 @@
-"""Writes of the sales app: orders, and the stored totals of their lines.
+"""Writes of the sales app: orders, the stored totals of their lines, and the lock order.
+
+The lock order, everywhere: the links lock (`links_lock`), then an invoice, then a sales order,
+then its lines (primary-key order, `sale_lines_lock`), then time entries.
 
 Sales knows nothing of time entries: the timesheets and invoicing apps compute
 the totals and hand them over through `sale_lines_set_totals`.
@@ -8,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -65,6 +68,27 @@ def sale_line_check_billable(*, line: SaleOrderLine, customer: Customer | None) 
         )
     if line.product.service_policy not in TIMESHEET_POLICIES:
         raise ValidationError(f"{line.product} is not billed on timesheets: choose a service line.")
+
+
+# Rank 0 of the lock order: the links lock. Which line a time entry bills is decided from rows
+# that other transactions change: a ticket's, task's and project's Sales Order Items, the ticket's
+# customer, the team's Time Reinvoicing and project. Deciding from a row another transaction is
+# changing, then writing, loses that change: a ticket unlinked while its task changed line left
+# the entries on a line neither pointed at. So whoever changes those links holds this lock alone,
+# from before the change until commit; whoever logs or edits time shares it. Relinks are rare
+# (configuration); logging time never waits for another agent's logging.
+_LINKS_LOCK = 0x68626C6B  # any constant of our own: PostgreSQL keys advisory locks by number
+
+
+def links_lock(*, exclusive: bool) -> None:
+    """Take the transaction's links lock: alone to change where time bills, shared to log or edit time.
+
+    Held until the transaction ends. SQLite, the quick look, runs one writer at a time anyway.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_advisory_xact_lock{'' if exclusive else '_shared'}(%s)", [_LINKS_LOCK])
 
 
 def sale_lines_lock(*, ids: Iterable[int]) -> list[SaleOrderLine]:

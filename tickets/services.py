@@ -11,10 +11,21 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from projects.models import Task
 from sales.models import Customer, SaleOrderLine
+from sales.services import links_lock
 
 from .models import HelpdeskTeam, Ticket
 
 _KEEP = object()
+
+
+def _stored(ticket: Ticket) -> Ticket:
+    """Return the ticket as stored, read with the links lock held.
+
+    A change of one link is validated and written against what others committed (a customer
+    moved a moment ago), not against the caller's copy, which may be older.
+    """
+    links_lock(exclusive=True)
+    return Ticket.objects.select_related("team", "customer", "sale_line__order").get(pk=ticket.pk)
 
 
 @transaction.atomic
@@ -42,19 +53,22 @@ def ticket_link_task(*, ticket: Ticket, task: Task | None) -> Ticket:
     """
     if task is not None and Ticket.objects.filter(task=task).exclude(pk=ticket.pk).exists():
         raise ValidationError({"task": f"{task} is already linked to another ticket."})
-    ticket.task = task
-    ticket.full_clean()
-    ticket.save(update_fields=["task"])
-    return ticket
+    stored = _stored(ticket)
+    stored.task = ticket.task = task
+    stored.full_clean()
+    stored.save(update_fields=["task"])
+    return stored
 
 
 @transaction.atomic
 def ticket_set_sale_line(*, ticket: Ticket, sale_line: SaleOrderLine | None) -> Ticket:
     """Set the ticket's Sales Order Item; its unbilled, not hand-set entries move with it."""
+    stored = _stored(ticket)
+    stored.sale_line = sale_line
+    stored.full_clean()
+    stored.save(update_fields=["sale_line"])
     ticket.sale_line = sale_line
-    ticket.full_clean()
-    ticket.save(update_fields=["sale_line"])
-    return ticket
+    return stored
 
 
 @transaction.atomic
@@ -62,27 +76,29 @@ def ticket_set_customer(*, ticket: Ticket, customer: Customer, sale_line=_KEEP, 
     """Move the ticket to another customer, with its time: a manager's correction once time is logged.
 
     Its Sales Order Item becomes `sale_line` (a line of the new customer's), or none when it sold to
-    the old one. The timesheets app's receiver moves the ticket's entries, lines set by hand too
-    (they sold to the old customer), and refuses while any of them is invoiced: time billed to one
+    the old one. The timesheets app's receivers move the ticket's entries, lines set by hand too
+    (they sold to the old customer), and refuse while any of them is invoiced: time billed to one
     customer never moves to another. Who may call this is the interfaces' question
     (selectors.may_change_customer).
     """
     if not isinstance(customer, Customer):
         raise ValidationError({"customer": "Choose a customer."})
-    stored = Ticket.objects.select_related("customer").get(pk=ticket.pk)
-    ticket.customer = customer
+    stored = _stored(ticket)
+    before = (stored.customer, stored.sale_line_id)
+    stored.customer = customer
     if sale_line is not _KEEP:
-        ticket.sale_line = sale_line
-    elif ticket.sale_line_id and ticket.sale_line.order.customer_id != customer.pk:
-        ticket.sale_line = None
-    ticket.full_clean()
-    ticket.save(update_fields=["customer", "sale_line"])
-    if stored.customer_id != customer.pk:
-        audit_record(action=AuditEvent.Action.TICKET_CUSTOMER_CHANGED, obj=ticket, actor=actor, changes={
-            "customer": [str(stored.customer), str(customer)], "sale_line": [stored.sale_line_id, ticket.sale_line_id],
+        stored.sale_line = sale_line
+    elif stored.sale_line_id and stored.sale_line.order.customer_id != customer.pk:
+        stored.sale_line = None
+    stored.full_clean()
+    stored.save(update_fields=["customer", "sale_line"])
+    ticket.customer, ticket.sale_line = stored.customer, stored.sale_line
+    if before[0] != customer:
+        audit_record(action=AuditEvent.Action.TICKET_CUSTOMER_CHANGED, obj=stored, actor=actor, changes={
+            "customer": [str(before[0]), str(customer)], "sale_line": [before[1], stored.sale_line_id],
             # timesheets' reverse relation: the entries that moved with the ticket
-            "timesheets": sorted(ticket.time_entries.values_list("pk", flat=True))})
-    return ticket
+            "timesheets": sorted(stored.time_entries.values_list("pk", flat=True))})
+    return stored
 
 
 @transaction.atomic

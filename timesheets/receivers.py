@@ -8,16 +8,12 @@ from tickets.models import HelpdeskTeam, Ticket
 from . import services
 from .models import TimeEntry
 
-# Fields whose change moves a record's unbilled time to another line or task, and what moves it,
-# given the record and the names of the fields that changed.
+# Fields whose change moves a record's unbilled time to another line or task.
 WATCHED = {
-    Ticket: (("team_id", "task_id", "sale_line_id", "customer_id"),
-             lambda ticket, changed: services.timesheets_follow_ticket(
-                 ticket=ticket, new_customer="customer_id" in changed)),
-    Task: (("sale_line_id", "project_id"), lambda task, changed: services.timesheets_follow_task(task=task)),
-    Project: (("sale_line_id", "billable"),
-              lambda project, changed: services.timesheets_follow_project(project=project)),
-    HelpdeskTeam: (("time_reinvoicing", "project_id"), lambda team, changed: services.timesheets_follow_team(team=team)),
+    Ticket: (("team_id", "task_id", "sale_line_id", "customer_id"), services.timesheets_follow_ticket, "ticket"),
+    Task: (("sale_line_id", "project_id"), services.timesheets_follow_task, "task"),
+    Project: (("sale_line_id", "billable"), services.timesheets_follow_project, "project"),
+    HelpdeskTeam: (("time_reinvoicing", "project_id"), services.timesheets_follow_team, "team"),
 }
 
 
@@ -58,11 +54,10 @@ def follow_links(sender, instance, created=False, raw=False, **kwargs):
     """A signal receiver which moves unbilled time after a ticket/task/project/team changed its links."""
     if raw or created:
         return
-    fields, follow = WATCHED[sender]
+    fields, follow, name = WATCHED[sender]
     stored = getattr(instance, "_stored_links", None)
-    current = tuple(getattr(instance, f) for f in fields)
-    if stored is not None and stored != current:
-        follow(instance, {f for f, before, after in zip(fields, stored, current) if before != after})
+    if stored is not None and stored != tuple(getattr(instance, f) for f in fields):
+        follow(**{name: instance})
 
 
 def connect():

@@ -19,7 +19,7 @@ from audit.services import audit_record, field_changes
 from projects.models import Project, Task
 from sales.errors import Conflict
 from sales.models import SaleOrderLine
-from sales.services import sale_line_check_billable, sale_lines_lock, sale_lines_set_totals
+from sales.services import links_lock, sale_line_check_billable, sale_lines_lock, sale_lines_set_totals
 from tickets.models import HelpdeskTeam, Ticket
 
 from .durations import check_minutes
@@ -28,29 +28,6 @@ from .models import DeliveredCheckpoint, TimeEntry, Timer
 INVOICED_MESSAGE = "You cannot modify timesheets that are already invoiced."
 GONE_MESSAGE = "This timesheet was deleted meanwhile."
 _UNSET = object()
-
-
-# --- Where time bills: the links lock ---------------------------------------
-
-# Rank 0 of the lock order. Which line an entry bills is decided from rows that other
-# transactions change: the ticket's, task's and project's Sales Order Items, the team's
-# Time Reinvoicing and project. Deciding from a row another transaction is changing,
-# then writing, loses that change: a ticket unlinked while its task changes line left
-# the entries on a line neither pointed at. So whoever changes those links holds this
-# lock alone, from before the change until commit; whoever logs or edits time shares it.
-# Relinks are rare (configuration); logging time never waits for another logger.
-_LINKS_LOCK = 0x68626C6B  # any constant of our own; PostgreSQL advisory locks are keyed by number
-
-
-def links_lock(*, exclusive: bool) -> None:
-    """Take the transaction's links lock: alone to change where time bills, shared to log or edit time.
-
-    Held until the transaction ends. SQLite, the quick look, runs one writer at a time anyway.
-    """
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT pg_advisory_xact_lock{'' if exclusive else '_shared'}(%s)", [_LINKS_LOCK])
 
 
 # --- Delivered -------------------------------------------------------------
@@ -404,6 +381,19 @@ def _targets(movable: QuerySet[TimeEntry]) -> dict[tuple, SaleOrderLine | None]:
     return sale_lines_for({g: (tickets.get(g[0]), tasks.get(g[1]), projects[g[2]]) for g in groups})
 
 
+def _unpin_foreign(entries: QuerySet[TimeEntry]) -> None:
+    """Free unbilled entries from a line set by hand that sells to another customer than theirs now.
+
+    An entry's customer is its ticket's, else its task's (or the project's): moving a ticket to
+    another customer, or giving a task's entries a ticket, changes it, and a line chosen by hand
+    for the old customer may not bill the new one's time (Rule 4). They go to their default line.
+    """
+    same_customer = (Q(ticket__isnull=False, sale_line__order__customer=F("ticket__customer"))
+                     | Q(ticket__isnull=True, task__customer__isnull=False, sale_line__order__customer=F("task__customer"))
+                     | Q(ticket__isnull=True, task__customer__isnull=True, sale_line__order__customer=F("project__customer")))
+    _unbilled(entries).filter(sale_line_manual=True).exclude(same_customer).update(sale_line_manual=False)
+
+
 @transaction.atomic
 def timesheets_rebill(*, entries: QuerySet[TimeEntry], relink: Callable[[], None] | None = None,
                       pointed: Iterable[int | None] = ()) -> int:
@@ -414,7 +404,8 @@ def timesheets_rebill(*, entries: QuerySet[TimeEntry], relink: Callable[[], None
     lines they go to, and the `pointed` lines (the Sales Order Item the changed ticket, task or
     project now has: PostgreSQL checks that foreign key at COMMIT by locking the line, which
     must not come last, after the others) are locked; then `relink` (set-based changes of the
-    entries' task or project) runs, and what moves where is read. When that needs a line not
+    entries' task or project) runs, entries whose customer changed leave the lines set by hand
+    for the old one (`_unpin_foreign`), and what moves where is read. When that needs a line not
     locked yet, everything since the locks is undone and done again with it, so lines are
     always locked in primary-key order. Set-based: one UPDATE per (ticket, task, project),
     then the lines are recomputed, since `update()` sends no signals.
@@ -429,6 +420,7 @@ def timesheets_rebill(*, entries: QuerySet[TimeEntry], relink: Callable[[], None
                 sale_lines_lock(ids=ids)
                 if relink is not None:
                     relink()
+                _unpin_foreign(entries)
                 targets = _targets(movable)
                 wanted = pointed | _lines_of(entries) | {line.pk for line in targets.values() if line}
                 if not wanted <= ids:
@@ -445,14 +437,13 @@ def timesheets_rebill(*, entries: QuerySet[TimeEntry], relink: Callable[[], None
             ids |= more.ids
 
 
-def timesheets_follow_ticket(*, ticket: Ticket, new_customer: bool = False) -> int:
+def timesheets_follow_ticket(*, ticket: Ticket) -> int:
     """After a ticket's task, Sales Order Item or customer changed: relink and rebill its unbilled entries.
 
     Entries logged on the ticket move to its new task (or to the team's project when
-    unlinked); entries logged on the new task before it was linked gain the ticket. With a
-    new customer (`ticket_customer_check` let it through), they also lose the lines set by
-    hand, which sold to the old one.
+    unlinked); entries logged on the new task before it was linked gain the ticket.
     """
+    ticket = Ticket.objects.select_related("team__project", "task__project").get(pk=ticket.pk)  # as now written
     project = ticket.task.project if ticket.task_id else ticket.team.project
 
     def relink():
@@ -460,8 +451,6 @@ def timesheets_follow_ticket(*, ticket: Ticket, new_customer: bool = False) -> i
             task=ticket.task, project=project)
         if ticket.task_id:
             _unbilled(TimeEntry.objects.filter(task_id=ticket.task_id, ticket__isnull=True)).update(ticket=ticket)
-        if new_customer:
-            TimeEntry.objects.filter(ticket=ticket, sale_line_manual=True).update(sale_line_manual=False)
 
     on_ticket = Q(ticket=ticket)
     if ticket.task_id:

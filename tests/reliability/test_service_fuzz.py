@@ -2,8 +2,9 @@
 
 Each round, four workers (each with its own database connection) run one random service call
 at the same instant: log, edit, delete, set a line by hand, relink a ticket's or a task's
-Sales Order Item, link or unlink a task, toggle a team's Time Reinvoicing, Create Invoice
-with or without a period, remove entries from a draft, cancel, post, credit. Refusals
+Sales Order Item, link or unlink a task, move a ticket to the other customer, toggle a team's
+Time Reinvoicing, Create Invoice with or without a period, remove entries from a draft, cancel,
+post, credit. Refusals
 (ValidationError, Conflict) are answers; anything else (a deadlock, an integrity error) fails.
 After every round the stored figures match the entries (`billing_drift`, what check_billing
 runs) and every entry bills the line Rule 4 gives it (`misplaced`).
@@ -26,12 +27,12 @@ from projects.models import Task
 from projects.services import task_set_sale_line
 from sales.models import SaleOrderLine
 from tickets.models import HelpdeskTeam, Ticket
-from tickets.services import team_save, ticket_link_task, ticket_set_sale_line
+from tickets.services import team_save, ticket_link_task, ticket_set_customer, ticket_set_sale_line
 from timesheets.models import TimeEntry
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
 from ..conftest import requires_postgres
-from ..factories import TaskFactory, TicketFactory, UserFactory, confirmed_line, days_ago
+from ..factories import CustomerFactory, TaskFactory, TicketFactory, UserFactory, confirmed_line, days_ago
 from ..placement import misplaced
 
 # Another seed explores other interleavings: FUZZ_SEED=7 make test PYTEST_ARGS=tests/reliability/test_service_fuzz.py
@@ -84,6 +85,13 @@ def link_task(rng, world):
     ticket_link_task(ticket=pick(rng, Ticket.objects.all()), task=rng.choice([*world["tasks"], None]))
 
 
+def move_customer(rng, world):
+    ticket = pick(rng, Ticket.objects.all())
+    customer = rng.choice([c for c in world["customers"] if c.pk != ticket.customer_id])
+    ticket_set_customer(ticket=ticket, customer=customer,
+                        sale_line=rng.choice([line for line in world["lines"] if line.order.customer_id == customer.pk]))
+
+
 def toggle_reinvoicing(rng, world):
     team = HelpdeskTeam.objects.get(pk=world["team"].pk)
     team.time_reinvoicing = not team.time_reinvoicing
@@ -93,7 +101,7 @@ def toggle_reinvoicing(rng, world):
 def create_invoice(rng, world):
     start = days_ago(rng.randrange(10)) if rng.random() < 0.5 else None
     end = start + datetime.timedelta(days=rng.randrange(5)) if start and rng.random() < 0.5 else None
-    invoice_create_from_order(order=world["order"], period_start=start, period_end=end)
+    invoice_create_from_order(order=rng.choice(world["orders"]), period_start=start, period_end=end)
 
 
 def remove_from_draft(rng, world):
@@ -121,8 +129,8 @@ def credit(rng, world):
 
 # Weighted like a support company's day: mostly logging and editing, now and then the rest.
 OPERATIONS = [(log, 6), (edit, 2), (set_line_by_hand, 1), (delete, 1), (relink_ticket_line, 2),
-              (relink_task_line, 1), (link_task, 1), (toggle_reinvoicing, 1), (create_invoice, 2),
-              (remove_from_draft, 1), (cancel, 1), (post, 2), (credit, 1)]
+              (relink_task_line, 1), (link_task, 1), (move_customer, 1), (toggle_reinvoicing, 1),
+              (create_invoice, 2), (remove_from_draft, 1), (cancel, 1), (post, 2), (credit, 1)]
 
 
 class Workers:
@@ -166,19 +174,21 @@ class Workers:
 
 
 def build_world():
+    """Two customers, each with a confirmed order of two timesheet lines; three tickets of one team."""
     first = confirmed_line()
-    lines = [first, *(confirmed_line(order=first.order) for _ in range(3))]
-    customer = first.order.customer
-    team_ticket = TicketFactory(customer=customer, sale_line=first)
+    other = confirmed_line(order__customer=CustomerFactory())
+    lines = [first, confirmed_line(order=first.order), other, confirmed_line(order=other.order)]
+    customers = [first.order.customer, other.order.customer]
+    team_ticket = TicketFactory(customer=customers[0], sale_line=first)
     team = team_ticket.team
-    tickets = [team_ticket, *(TicketFactory(team=team, customer=customer, sale_line=rng_line)
-                              for rng_line in lines[1:3])]
-    tasks = [TaskFactory(project=team.project, customer=customer) for _ in range(3)]
+    tickets = [team_ticket, TicketFactory(team=team, customer=customers[0], sale_line=lines[1]),
+               TicketFactory(team=team, customer=customers[1], sale_line=other)]
+    tasks = [TaskFactory(project=team.project, customer=customer) for customer in (*customers, customers[0])]
     agents = [UserFactory() for _ in range(4)]
     for ticket in tickets:
         timesheet_log(user=agents[0], date=days_ago(5), minutes=30, ticket=ticket)
-    return {"order": first.order, "lines": lines, "team": team, "tasks": tasks, "agents": agents,
-            "tickets": tickets}
+    return {"orders": [first.order, other.order], "lines": lines, "customers": customers, "team": team,
+            "tasks": tasks, "agents": agents}
 
 
 @requires_postgres

@@ -124,6 +124,18 @@ def test_a_task_of_another_customer_never_bills_the_tickets_time(agent, ticket, 
     assert list(TimeEntry.objects.values_list("sale_line", flat=True)) == [None]
 
 
+def test_a_tasks_time_joining_another_customers_ticket_leaves_its_hand_set_line(agent, ticket, line_a, other_line):
+    """Time logged on a task sold to Globex, billed by hand to Globex's line; the task is then
+    linked to our customer's ticket: that time is now our customer's, and bills our line."""
+    task = TaskFactory(project=ticket.team.project, customer=other_line.order.customer)
+    entry = timesheet_log(user=agent, date=days_ago(0), minutes=30, task=task, sale_line=other_line)
+    assert minutes(line_a, other_line) == [0, 30]
+    ticket_link_task(ticket=ticket, task=task)
+    entry.refresh_from_db()
+    assert (entry.ticket, entry.sale_line, entry.sale_line_manual) == (ticket, line_a, False)
+    assert minutes(line_a, other_line) == [30, 0]
+
+
 def test_the_projects_line_bills_only_its_customers_time(agent, line_a, other_line):
     team = TeamFactory(time_reinvoicing=False, project__customer=other_line.order.customer,
                        project__sale_line=other_line)
