@@ -11,6 +11,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from helpdesk_billing.api_errors import VALIDATION_ERROR_SCHEMA, ErrorSerializer
+from helpdesk_billing.api_parsers import ReadsItsBody
 from helpdesk_billing.roles import can_invoice, sees_everything
 from sales import api as sales_api
 from sales.api import IdFilter, InvoicersWrite
@@ -126,7 +127,7 @@ def invoices_with_lines():
     return Invoice.objects.prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.order_by("pk")))
 
 
-class InvoiceViewSet(InvoicesAnswer, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Invoices and credit notes: accountants and managers see, post, cancel and credit them."""
 
     serializer_class = InvoiceSerializer

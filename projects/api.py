@@ -4,6 +4,7 @@ from django.db import transaction
 from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 
+from helpdesk_billing.api_parsers import ReadsItsBody
 from helpdesk_billing.roles import sees_everything
 from sales.api import IdFilter, ManagersWrite, model_save
 
@@ -41,7 +42,7 @@ class ProjectFilter(filters.FilterSet):
         fields = ["customer", "billable", "sale_line"]
 
 
-class ProjectViewSet(viewsets.ModelViewSet):
+class ProjectViewSet(ReadsItsBody, viewsets.ModelViewSet):
     """Projects: managers write; agents see their teams' projects."""
 
     serializer_class = ProjectSerializer
@@ -92,7 +93,7 @@ class TaskFilter(filters.FilterSet):
         fields = ["project", "sale_line"]
 
 
-class TaskViewSet(viewsets.ModelViewSet):
+class TaskViewSet(ReadsItsBody, viewsets.ModelViewSet):
     """Tasks: managers write; agents see the tasks of their teams' projects."""
 
     serializer_class = TaskSerializer

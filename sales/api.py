@@ -19,6 +19,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from helpdesk_billing.api_errors import ErrorSerializer
+from helpdesk_billing.api_parsers import ReadsItsBody
 from helpdesk_billing.roles import can_invoice, is_accountant, is_agent, is_manager, sees_everything
 
 from .models import MAX_ID, Customer, Product, SaleOrder, SaleOrderLine, Tax
@@ -107,7 +108,7 @@ class CustomerSerializer(ModelSaveSerializer):
         fields = ["id", "name", "email", "address", "vat_number"]
 
 
-class CustomerViewSet(viewsets.ModelViewSet):
+class CustomerViewSet(ReadsItsBody, viewsets.ModelViewSet):
     """Customers: every role reads, managers write."""
 
     queryset = Customer.objects.all()
@@ -125,7 +126,7 @@ class TaxSerializer(ModelSaveSerializer):
         extra_kwargs = {"rate": {"max_value": 100}}
 
 
-class TaxViewSet(viewsets.ModelViewSet):
+class TaxViewSet(ReadsItsBody, viewsets.ModelViewSet):
     """Taxes; `rate` is a percentage (21.00 for 21 %)."""
 
     queryset = Tax.objects.all()
@@ -140,7 +141,7 @@ class ProductSerializer(ModelSaveSerializer):
         fields = ["id", "name", "list_price", "uom", "service_policy", "tax", "billing_increment_minutes"]
 
 
-class ProductViewSet(viewsets.ModelViewSet):
+class ProductViewSet(ReadsItsBody, viewsets.ModelViewSet):
     """Products; "Service on Timesheet" is `service_policy` = `delivered_timesheet`."""
 
     queryset = Product.objects.all()
@@ -258,7 +259,7 @@ class SaleOrderFilter(filters.FilterSet):
 LINE_ID = OpenApiParameter("line_id", int, OpenApiParameter.PATH, description="The order line's id.")
 
 
-class SaleOrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class SaleOrderViewSet(ReadsItsBody, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        viewsets.GenericViewSet):
     """Sales orders: a quotation is created with its lines, then confirmed into a sales order."""
 

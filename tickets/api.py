@@ -7,6 +7,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 
+from helpdesk_billing.api_parsers import ReadsItsBody
 from helpdesk_billing.roles import is_agent, is_manager, sees_everything
 from sales.api import IdFilter, ManagersWrite, model_save, writers
 from sales.units import HOUR, minutes_to_qty
@@ -47,7 +48,7 @@ class TeamSerializer(serializers.ModelSerializer):
         return team_save(team=instance)
 
 
-class TeamViewSet(viewsets.ModelViewSet):
+class TeamViewSet(ReadsItsBody, viewsets.ModelViewSet):
     """Helpdesk Teams: "Timesheet on Ticket" (and its project), "Time Reinvoicing". Managers write."""
 
     serializer_class = TeamSerializer
@@ -138,7 +139,7 @@ class TicketFilter(filters.FilterSet):
         fields = ["team", "customer", "status", "assignee", "task", "sale_line"]
 
 
-class TicketViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class TicketViewSet(ReadsItsBody, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Tickets: agents see and work their teams' tickets; `hours_spent` is the time logged on them."""
 

@@ -12,6 +12,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from helpdesk_billing.api_errors import ErrorSerializer, renamed
+from helpdesk_billing.api_parsers import ReadsItsBody
 from helpdesk_billing.roles import is_agent, is_manager, sees_everything
 from projects.api import projects_of_teams
 from projects.models import Task
@@ -134,7 +135,7 @@ class TimeEntryFilter(filters.FilterSet):
 INVOICED = OpenApiResponse(ErrorSerializer, description="You cannot modify timesheets that are already invoiced.")
 
 
-class TimeEntryViewSet(viewsets.ModelViewSet):
+class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
     """Timesheets: agents log their time on their teams' tickets and tasks; Delivered follows."""
 
     serializer_class = TimeEntrySerializer
