@@ -1,0 +1,155 @@
+"""Sequences of edits, each allowed alone, that must never reach a state a single edit is refused.
+
+The permission matrix sends one request per case from the same world; here a persona sends
+several in a row and the world keeps each answer. The rule they test (README, Roles): a
+ticket's customer is fixed once time is logged on it, and time never bills another
+customer's order, however its ticket and task are unlinked and relinked.
+"""
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from projects.services import task_create
+from tickets.api import CUSTOMER_FIXED
+from timesheets.models import TimeEntry
+
+from ..factories import TicketFactory, days_ago
+from .test_permission_matrix import api_client_of, browser_of
+
+API = "/api/v1"
+
+
+def patch(client, ticket, **data):
+    return client.patch(f"{API}/tickets/{ticket.pk}/", data, format="json")
+
+
+def delivered(line) -> int:
+    line.refresh_from_db()
+    return line.delivered_minutes
+
+
+def b_stays_hidden_and_unbilled(world, persona, minutes_on_b):
+    """Team B's order still bills only team B's time, and an agent of team A still cannot read it."""
+    b = world.b
+    assert delivered(b.line) == minutes_on_b
+    assert api_client_of(world, persona).get(f"{API}/sale-orders/{b.order.pk}/").status_code == 404
+    assert browser_of(world, persona).get(reverse("order_detail", args=[b.order.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["agent_a", "lead_a"])
+def test_unlink_then_change_customer_then_relink_is_refused_at_the_change(world, persona):
+    a, b = world.a, world.b
+    client = api_client_of(world, persona)
+    on_b = delivered(b.line)
+
+    # In one step: refused.
+    response = patch(client, a.ticket, customer=b.order.customer_id, sale_line=b.line.pk)
+    assert (response.status_code, response.json()["customer"]) == (400, [CUSTOMER_FIXED])
+    # In three: the first is allowed, the second refused the same way, the third refused too.
+    assert patch(client, a.ticket, sale_line=None).status_code == 200
+    response = patch(client, a.ticket, customer=b.order.customer_id)
+    assert (response.status_code, response.json()) == (400, {"customer": [CUSTOMER_FIXED]})
+    response = patch(client, a.ticket, sale_line=b.line.pk)
+    assert response.status_code == 400
+    assert response.json()["sale_line"] == [
+        f"{b.order.name} belongs to {b.order.customer}, not to {a.order.customer}: "
+        "choose a line of this customer's order."]
+
+    a.ticket.refresh_from_db()
+    assert (a.ticket.customer, a.ticket.sale_line) == (a.order.customer, None)
+    assert TimeEntry.objects.get(pk=a.open_entry.pk).sale_line is None  # unlinked: not billed
+    b_stays_hidden_and_unbilled(world, persona, on_b)
+
+
+def test_a_manager_moving_a_ticket_with_invoiced_time_is_refused(world):
+    a, b = world.a, world.b
+    response = patch(api_client_of(world, "manager"), a.ticket, customer=b.order.customer_id, sale_line=b.line.pk)
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith(f"Time on {a.ticket} is invoiced ({a.posted.number}, a draft)")
+    a.ticket.refresh_from_db()
+    assert a.ticket.customer == a.order.customer
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.TICKET_CUSTOMER_CHANGED).exists()
+
+
+def test_a_manager_moves_a_ticket_with_unbilled_time_and_the_log_says_so(world):
+    a, b = world.a, world.b
+    ticket = TicketFactory(team=a.team, customer=a.order.customer, sale_line=a.line, title="Filed for the wrong one")
+    logged = api_client_of(world, "agent_a").post(f"{API}/timesheets/", {"ticket": ticket.pk, "duration": "0:45"},
+                                                  format="json")
+    assert logged.status_code == 201
+    on_a, on_b = delivered(a.line), delivered(b.line)
+
+    response = patch(api_client_of(world, "manager"), ticket, customer=b.order.customer_id, sale_line=b.line.pk)
+
+    assert response.status_code == 200
+    assert (delivered(a.line), delivered(b.line)) == (on_a - 45, on_b + 45)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.TICKET_CUSTOMER_CHANGED)
+    assert (event.actor, event.changes["customer"]) == (world.users["manager"],
+                                                        [a.order.customer.name, b.order.customer.name])
+    assert event.changes["timesheets"] == [logged.json()["id"]]
+
+
+def test_before_any_time_is_logged_an_agent_may_still_correct_the_customer(world):
+    """Triage: a ticket filed for the wrong customer, with no time yet, is the agent's to correct."""
+    a, b = world.a, world.b
+    client = api_client_of(world, "agent_a")
+    created = client.post(f"{API}/tickets/", {"team": a.team.pk, "customer": a.order.customer_id,
+                                              "title": "Wrong customer"}, format="json")
+    ticket = TicketFactory._meta.model.objects.get(pk=created.json()["id"])
+    assert patch(client, ticket, customer=b.order.customer_id).status_code == 200
+    assert patch(client, ticket, sale_line=b.line.pk).status_code == 200
+    assert client.post(f"{API}/timesheets/", {"ticket": ticket.pk, "duration": "0:20"}, format="json").status_code == 201
+    # Now fixed: back to customer A is refused.
+    response = patch(client, ticket, customer=a.order.customer_id, sale_line=None)
+    assert (response.status_code, response.json()) == (400, {"customer": [CUSTOMER_FIXED]})
+
+
+def test_relinking_the_task_never_bills_another_customers_order(world):
+    """A task of team A's project sold to customer B (a manager's set-up): the agent links their
+    ticket to it after dropping the ticket's line; the ticket's time does not follow to B's order."""
+    a, b = world.a, world.b
+    task = task_create(project=a.team.project, name="Sold to B", sale_line=None)
+    task.customer = b.order.customer
+    task.save()
+    task_line = api_client_of(world, "manager").patch(f"{API}/tasks/{task.pk}/", {"sale_line": b.line.pk},
+                                                      format="json")
+    assert task_line.status_code == 200
+    client = api_client_of(world, "agent_a")
+    on_b = delivered(b.line)
+
+    assert patch(client, a.ticket, sale_line=None).status_code == 200
+    assert patch(client, a.ticket, task=task.pk).status_code == 200
+    assert client.post(f"{API}/timesheets/", {"ticket": a.ticket.pk, "duration": "1:00"},
+                       format="json").status_code == 201
+
+    assert set(TimeEntry.objects.filter(ticket=a.ticket, invoice_line=None).values_list("sale_line", flat=True)) == {
+        None}
+    b_stays_hidden_and_unbilled(world, "agent_a", on_b)
+
+
+def test_the_ticket_page_offers_and_takes_only_the_tickets_customers_lines(world):
+    a, b = world.a, world.b
+    browser = browser_of(world, "agent_a")
+    page = browser.get(reverse("ticket_detail", args=[a.ticket.pk])).content.decode()
+    assert a.order.name in page and b.order.name not in page
+    response = browser.post(reverse("ticket_sale_line", args=[a.ticket.pk]), {"sale_line": b.line.pk}, follow=True)
+    assert "Choose one of the Sales Order Items in the list." in response.content.decode()
+    a.ticket.refresh_from_db()
+    assert a.ticket.sale_line == a.line
+
+
+def test_in_the_admin_a_lead_sees_the_customer_read_only_and_cannot_post_it(world):
+    a, b = world.a, world.b
+    browser = browser_of(world, "lead_a")
+    address = reverse("admin:tickets_ticket_change", args=[a.ticket.pk])
+    page = browser.get(address).content.decode()
+    assert 'name="customer"' not in page  # shown, not editable: time is logged on it
+    response = browser.post(address, {
+        "team": a.team.pk, "customer": b.order.customer_id, "title": a.ticket.title, "status": "new",
+        "task": a.task.pk, "sale_line": a.line.pk, "time_entries-TOTAL_FORMS": "0",
+        "time_entries-INITIAL_FORMS": "0", "_save": "Save"})
+    assert response.status_code == 302  # saved, without the customer it may not change
+    a.ticket.refresh_from_db()
+    assert a.ticket.customer == a.order.customer
+    b_stays_hidden_and_unbilled(world, "lead_a", delivered(b.line))
