@@ -56,6 +56,8 @@ def database_unavailable(request) -> HttpResponse:
         # A page of its own: base.html would ask the database who the user is.
         response = HttpResponse(render_to_string("503.html", {"message": UNAVAILABLE}), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    # Said once, by the caller's warning: Django would log every 5xx again as an ERROR.
+    response._has_been_logged = True
     return response
 
 

@@ -1,12 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from audit.forms import AdminLoginForm
-
 from .health import healthz
-
-# The admin's login is throttled like /login/ (audit.forms).
-admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

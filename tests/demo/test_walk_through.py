@@ -108,7 +108,6 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
     assert re.findall(r'"[A-Z]+ \S+ HTTP/[\d.]+" 5\d\d ', log) == []
 
 
-@pytest.mark.xfail(strict=True, reason="needs SQLite's IMMEDIATE transactions in helpdesk_billing/settings.py")
 def test_agents_logging_at_the_same_moment_all_get_their_time(demo):
     """runserver answers each request in a thread of its own, and SQLite lets one write at a time:
     a transaction that read first and then writes must wait for the lock, not fail "database is locked"."""

@@ -99,6 +99,21 @@ def test_a_view_losing_the_database_answers_503(client, db, monkeypatch, error):
     assert UNAVAILABLE in response.content.decode()
 
 
+def test_an_outage_is_logged_once_as_a_warning(client, db, monkeypatch, caplog):
+    """The operator reads one line per request cut, not the same 503 again as a request error."""
+    client.force_login(UserFactory(username="agent", role="Agents"))
+
+    def lost(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("tickets.views.tickets_for", lost)
+    with caplog.at_level("WARNING"):
+        assert client.get(reverse("ticket_list")).status_code == 503
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", "Database unavailable: GET /tickets/ answered 503 "
+                    "(OperationalError: server closed the connection unexpectedly)")]
+
+
 def test_an_outage_outside_a_view_answers_503_too(db, monkeypatch):
     """A session saved after the view (in a middleware) goes through the 500 handler: 503 as well."""
     from django.contrib.sessions.middleware import SessionMiddleware

@@ -169,9 +169,6 @@ def test_the_login_form_with_broken_values(world):
     assert_refused_unchanged(Client(), reverse("login"), variants)
 
 
-@pytest.mark.xfail(connection.vendor == "sqlite", strict=True,
-                   reason="the admins (*/admin.py) pass SQLite the whole search term (it refuses a LIKE pattern "
-                          "of more than 50,000 bytes) and ids past 2**63 - 1 (it cannot bind them)")
 def test_admin_lists_with_broken_values(world):
     root = UserFactory(username="root", is_staff=True, is_superuser=True)
     client = Client(raise_request_exception=False)
