@@ -12,9 +12,8 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 
 from audit.forms import AdminLoginForm
-
-MAX_ID = 2**63 - 1  # the largest primary key; sales.models.MAX_ID for the screens and the API
-SEARCH_LENGTH = 300  # the longest text a search looks in (a ticket's title), as on the screens
+from sales.models import MAX_ID
+from sales.views import SEARCH_LENGTH
 
 
 def out_of_range(value: str) -> bool:
