@@ -14,7 +14,6 @@ import re
 import threading
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -23,26 +22,13 @@ from pypdf import PdfReader
 
 from timesheets.views import CSV_HEADER
 
+from ..browser import download, log_time
+
 # The demo serves a SQLite file of its own, whatever the suite's database: once per `make test` is enough.
 pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="walked through in make test's SQLite pass")
 
 TICKET = "Printers on the 3rd floor print blank pages"
 TASK = "Restore printing on the 3rd floor"
-
-
-def log_time(page, duration, description):
-    form = page.locator("#log-time")
-    form.get_by_label("Duration").fill(duration)
-    form.get_by_label("Description").fill(description)
-    form.get_by_role("button", name="Log time").click()
-    expect(page.locator(".msg.success")).to_contain_text("Logged")
-
-
-def download(page, link):
-    """Click the link and return the download's name and bytes."""
-    with page.expect_download() as started:
-        page.get_by_role("link", name=link).click()
-    return started.value.suggested_filename, Path(started.value.path()).read_bytes()
 
 
 def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):

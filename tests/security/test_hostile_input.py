@@ -8,7 +8,6 @@ that the screens write, is compared before and after.
 
 import pytest
 from django.contrib import admin
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 

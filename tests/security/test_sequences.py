@@ -14,7 +14,7 @@ from projects.services import task_create
 from tickets.api import CUSTOMER_FIXED
 from timesheets.models import TimeEntry
 
-from ..factories import TicketFactory, days_ago
+from ..factories import TicketFactory
 from .test_permission_matrix import api_client_of, browser_of
 
 API = "/api/v1"

@@ -16,16 +16,9 @@ from tickets.models import Ticket
 from timesheets.models import TimeEntry, Timer
 from timesheets.services import INVOICED_MESSAGE, timesheet_log
 
+from ..browser import download, log_time
 from ..factories import (CustomerFactory, ProductFactory, ProjectFactory, TaskFactory, TeamFactory, TicketFactory,
                          TaxFactory, days_ago)
-
-
-def log_time(page, duration, description):
-    form = page.locator("#log-time")
-    form.get_by_label("Duration").fill(duration)
-    form.get_by_label("Description").fill(description)
-    form.get_by_role("button", name="Log time").click()
-    expect(page.locator(".msg.success")).to_contain_text("Logged")
 
 
 def row(page, description):
@@ -103,9 +96,7 @@ def test_the_seeds_walk_through(open_browser, agent, manager, accountant):
     books.get_by_role("button", name="Post").click()
     expect(books.locator("#invoice-state")).to_have_text("Posted")
     expect(books.locator("#invoice-total")).to_have_text("245.03")  # 2.25 h × 90 = 202.50, VAT 21% 42.53
-    with books.expect_download() as download:
-        books.get_by_role("link", name="Download PDF").click()
-    pdf = open(download.value.path(), "rb").read()
+    _, pdf = download(books, "Download PDF")
     assert pdf.startswith(b"%PDF")
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "Reproduced the issue, collected the logs" in text and "Rolled back the driver" in text
