@@ -172,7 +172,7 @@ def create_invoice(probes: dict[str, Probes], runs: int) -> list[Figure]:
             accountant = get_user_model().objects.get(pk=p.accountant)
             with transaction.atomic():
                 started = time.perf_counter()
-                invoice = invoice_create_from_order(order=order, user=accountant)
+                invoice = invoice_create_from_order(order=order, actor=accountant)
                 elapsed = time.perf_counter() - started
                 assert invoice.lines.get().minutes > 0
                 transaction.set_rollback(True)  # the next run finds the same unbilled entries

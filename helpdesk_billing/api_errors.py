@@ -2,7 +2,7 @@
 
 - Django's `ValidationError` -> 400 `{"field": ["message"]}`, or `{"detail": "message"}`
   when it names no field;
-- `sales.errors.Conflict` (a document's state forbids it) -> 409 `{"detail": "message"}`;
+- `core.errors.Conflict` (a document's state forbids it) -> 409 `{"detail": "message"}`;
 - deleting a record that others still point at -> 409 `{"detail": "message"}`;
 - everything else as Django REST framework answers it.
 """
@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from sales.errors import Conflict
+from core.errors import Conflict
 
 
 def validation_error_data(error: ValidationError) -> dict:

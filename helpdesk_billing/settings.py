@@ -44,7 +44,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "audit",  # first of ours: every app may record into it
+    "core",  # the kernel: roles and rules, imports none of our apps
+    "audit",  # first of the domain apps: every app may record into it
     "sales",
     "projects",
     "tickets",
@@ -136,6 +137,13 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+
+# Who may do what: core.permissions' rules ("may this agent change this entry?"), then the
+# groups' model permissions for what no rule names (core.roles.GROUPS).
+AUTHENTICATION_BACKENDS = [
+    "rules.permissions.ObjectPermissionBackend",
+    "core.permissions.GroupsBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from audit.admin import ReadOnlyAdmin
-from helpdesk_billing.roles import sees_everything
+from core.roles import sees_everything
 from projects.api import projects_of_teams
 from projects.models import Project
 from projects.selectors import tasks_for
@@ -123,7 +123,7 @@ class SaleOrderAdmin(sales_admin.SaleOrderAdmin):
     def create_invoice(self, request, queryset):
         for order in queryset.order_by("pk"):
             try:
-                invoice = invoice_create_from_order(order=order, user=request.user)
+                invoice = invoice_create_from_order(order=order, actor=request.user)
             except ValidationError as error:
                 self.message_user(request, error_message(error), messages.ERROR)
             else:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from helpdesk_billing.api_errors import VALIDATION_ERROR_SCHEMA, ErrorSerializer
 from helpdesk_billing.api_parsers import ReadsItsBody
-from helpdesk_billing.roles import can_invoice, sees_everything
+from core.roles import sees_everything
 from sales import api as sales_api
 from sales.api import IdFilter, InvoicersWrite
 from sales.models import MAX_ID
@@ -75,7 +75,7 @@ class InvoicesOnly(BasePermission):
     message = "Only accountants and managers see and change invoices."
 
     def has_permission(self, request, view):
-        return can_invoice(request.user)
+        return request.user.has_perm("invoicing.bill")
 
 
 class PDFRenderer(renderers.BaseRenderer):
@@ -180,7 +180,7 @@ class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, mixins.ListModelMixin, mixins
         serializer = CreditNoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         note = invoice_credit_note(invoice=invoice, entry_ids=serializer.validated_data.get("timesheets"),
-                                   user=request.user)
+                                   actor=request.user)
         return self.invoice_response(note, status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
@@ -211,5 +211,5 @@ class SaleOrderViewSet(InvoicesAnswer, sales_api.SaleOrderViewSet):
         order = self.get_object()
         serializer = CreateInvoiceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        invoice = invoice_create_from_order(order=order, user=request.user, **serializer.validated_data)
+        invoice = invoice_create_from_order(order=order, actor=request.user, **serializer.validated_data)
         return self.invoice_response(invoice, status.HTTP_201_CREATED)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from sales.errors import Conflict
+from core.errors import Conflict
 from sales.models import Customer, SaleOrder, SaleOrderLine
 from sales.units import UOM_CHOICES
 from timesheets.models import TimeEntry

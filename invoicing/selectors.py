@@ -8,7 +8,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
 from django.db.models import Sum
 
-from helpdesk_billing.roles import sees_everything
+from core.roles import sees_everything
 from sales.models import SaleOrderLine
 from sales.units import CENT, round_cents
 from timesheets.models import TimeEntry

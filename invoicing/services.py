@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from sales.errors import Conflict
+from core.errors import Conflict
 from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
 from sales.services import sale_lines_lock, sale_lines_set_totals
 from sales.units import amount, minutes_to_qty, round_cents, tax_amount
@@ -136,7 +136,7 @@ def _bill_quantity(invoice: Invoice, line: SaleOrderLine) -> InvoiceLine | None:
 
 @transaction.atomic
 def invoice_create_from_order(*, order: SaleOrder, period_start: datetime.date | None = None,
-                              period_end: datetime.date | None = None, user=None) -> Invoice:
+                              period_end: datetime.date | None = None, actor=None) -> Invoice:
     """Create Invoice: a draft billing everything the order has to invoice (timesheets within the period)."""
     _check_period(period_start, period_end)
     # The order's row lock makes two clicks at once queue: the second finds nothing left.
@@ -145,7 +145,7 @@ def invoice_create_from_order(*, order: SaleOrder, period_start: datetime.date |
         raise ValidationError(f"{order.name} is not a confirmed sales order: confirm it before invoicing.")
     lines = sale_lines_lock(ids=order.lines.values_list("pk", flat=True))
     lines = SaleOrderLine.objects.filter(pk__in=[line.pk for line in lines]).select_related("product", "tax").order_by("pk")
-    invoice = Invoice(kind=Invoice.Kind.INVOICE, customer=order.customer, sale_order=order, created_by=user,
+    invoice = Invoice(kind=Invoice.Kind.INVOICE, customer=order.customer, sale_order=order, created_by=actor,
                       period_start=period_start, period_end=period_end)
     _snapshot_customer(invoice)
     invoice.save()
@@ -164,7 +164,7 @@ def invoice_create_from_order(*, order: SaleOrder, period_start: datetime.date |
         raise ValidationError(f"There is nothing to invoice on {order.name}{period}.")
     _total_invoice(invoice)
     sale_lines_recompute_invoiced(line_ids=billed)
-    audit_record(action=AuditEvent.Action.INVOICE_CREATED, obj=invoice, actor=user, changes={
+    audit_record(action=AuditEvent.Action.INVOICE_CREATED, obj=invoice, actor=actor, changes={
         "sale_order": order.name, "period": [period_start, period_end], **_audited(invoice)})
     return invoice
 
@@ -294,7 +294,7 @@ def invoice_post(*, invoice: Invoice, actor=None) -> Invoice:
 # --- Credit notes -------------------------------------------------------------
 
 @transaction.atomic
-def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = None, user=None) -> Invoice:
+def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = None, actor=None) -> Invoice:
     """Draft a credit note for a posted invoice: in full, or for the named entries only.
 
     Posting it gives the entries back: they are to invoice again.
@@ -316,7 +316,7 @@ def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = N
                                                  f"or are already on a credit note: {missing}."})
         live = live.filter(pk__in=ids)
     note = Invoice(kind=Invoice.Kind.CREDIT_NOTE, customer=invoice.customer, sale_order=invoice.sale_order,
-                   refers=invoice, created_by=user)
+                   refers=invoice, created_by=actor)
     _snapshot_customer(note)
     note.save()
     by_line = defaultdict(list)
@@ -349,8 +349,8 @@ def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = N
         raise ValidationError(f"There is nothing left to credit on {invoice}.")
     _total_invoice(note)
     given_back = {"credit_note": note.pk, "full": entry_ids is None, **_audited(note)}
-    audit_record(action=AuditEvent.Action.CREDIT_NOTE_CREATED, obj=note, actor=user,
+    audit_record(action=AuditEvent.Action.CREDIT_NOTE_CREATED, obj=note, actor=actor,
                  changes={"refers": invoice.number, **given_back})
-    audit_record(action=AuditEvent.Action.INVOICE_CREDITED, obj=invoice, actor=user, changes=given_back)
+    audit_record(action=AuditEvent.Action.INVOICE_CREDITED, obj=invoice, actor=actor, changes=given_back)
     return note
 

@@ -2,7 +2,7 @@
 
 The order page lives here because it shows the order's invoices and tickets:
 sales may not import the apps to its right (DESIGN, Layout). Everyone signed in
-reads orders and invoices; only accountants and managers (roles.can_invoice)
+reads orders and invoices; only accountants and managers (the rule invoicing.bill)
 create, post, cancel and credit invoices: others get the 403 page.
 """
 
@@ -15,12 +15,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from audit.selectors import audit_events_for
-from helpdesk_billing.roles import can_invoice, sees_everything
+from core.roles import sees_everything
 from projects.selectors import tasks_for
 from sales import views as sales_views
 from sales.forms import add_service_error
 from sales.models import SaleOrder
-from sales.views import act, may_sell, page, paginate, record_id, refuse_unless, search_text, show_refusal
+from sales.views import act, page, paginate, record_id, refuse_unless, search_text, show_refusal
 from tickets.selectors import tickets_for
 from timesheets.models import TimeEntry
 from timesheets.selectors import sale_orders_for, time_entries_for
@@ -50,8 +50,8 @@ def _order_page(request, order: SaleOrder, invoice_form: CreateInvoiceForm):
                       .annotate(minutes_spent=Sum("time_entries__minutes")).order_by("pk")),
         "invoices": list(order.invoices.select_related("refers")),
         "invoice_form": invoice_form,
-        "can_invoice": can_invoice(user),
-        "may_sell": may_sell(user),
+        "can_invoice": user.has_perm("invoicing.bill"),
+        "may_sell": user.has_perm("sales.sell"),
     })
 
 
@@ -74,12 +74,12 @@ def order_detail(request, pk):
 @require_POST
 def invoice_create(request, pk):
     """"Create Invoice": a draft billing what the order has to invoice, Timesheets within the period."""
-    refuse_unless(can_invoice(request.user), INVOICERS_ONLY)
+    refuse_unless(request.user.has_perm("invoicing.bill"), INVOICERS_ONLY)
     order = get_object_or_404(SaleOrder.objects.select_related("customer"), pk=pk)
     form = CreateInvoiceForm(request.POST)
     if form.is_valid():
         try:
-            invoice = invoice_create_from_order(order=order, user=request.user, **form.cleaned_data)
+            invoice = invoice_create_from_order(order=order, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -143,7 +143,7 @@ def invoice_detail(request, pk):
         "lines": [(line, entries.get(line.pk, [])) for line in lines],
         "taxes": taxes_by_rate(invoice=invoice),
         "credit_notes": list(invoice.credit_notes.all()),
-        "can_invoice": can_invoice(request.user),
+        "can_invoice": request.user.has_perm("invoicing.bill"),
         "has_entries": entries_page.paginator.count > 0,
         "page_obj": entries_page,
         "events": list(audit_events_for(obj=invoice)),
@@ -151,7 +151,7 @@ def invoice_detail(request, pk):
 
 
 def _invoice_to_act_on(request, pk) -> Invoice:
-    refuse_unless(can_invoice(request.user), INVOICERS_ONLY)
+    refuse_unless(request.user.has_perm("invoicing.bill"), INVOICERS_ONLY)
     return get_object_or_404(Invoice, pk=pk)
 
 
@@ -199,7 +199,7 @@ def invoice_credit_view(request, pk):
             messages.error(request, "Tick the Timesheets to give back, or make a full credit note.")
             return redirect("invoice_detail", pk=invoice.pk)
     try:
-        note = invoice_credit_note(invoice=invoice, entry_ids=entry_ids, user=request.user)
+        note = invoice_credit_note(invoice=invoice, entry_ids=entry_ids, actor=request.user)
     except ValidationError as error:
         show_refusal(request, error)
         return redirect("invoice_detail", pk=invoice.pk)
@@ -210,7 +210,7 @@ def invoice_credit_view(request, pk):
 @login_required
 def invoice_pdf_view(request, pk):
     invoice = get_object_or_404(invoices_for(user=request.user).select_related("sale_order", "refers"), pk=pk)
-    refuse_unless(can_invoice(request.user), PDF_INVOICERS_ONLY)
+    refuse_unless(request.user.has_perm("invoicing.download_invoice_pdf"), PDF_INVOICERS_ONLY)
     response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
     return response

@@ -5,7 +5,7 @@ from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 
 from helpdesk_billing.api_parsers import ReadsItsBody
-from helpdesk_billing.roles import sees_everything
+from core.roles import sees_everything
 from sales.api import IdFilter, ManagersWrite, model_save
 
 from .models import Project, Task

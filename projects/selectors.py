@@ -1,6 +1,6 @@
 from django.db.models import Q, QuerySet
 
-from helpdesk_billing.roles import sees_everything
+from core.roles import sees_everything
 
 from .models import Task
 

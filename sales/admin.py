@@ -16,7 +16,7 @@ from django.db.models import ForeignKey
 from django.http import Http404, HttpResponseRedirect
 
 from audit.admin import ReadOnlyAdmin
-from helpdesk_billing.roles import sees_everything
+from core.roles import sees_everything
 
 from .models import TIMESHEET_POLICIES, Customer, Product, SaleOrder, SaleOrderLine, Tax
 from .services import sale_order_confirm

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from helpdesk_billing.api_errors import ErrorSerializer
 from helpdesk_billing.api_parsers import ReadsItsBody
-from helpdesk_billing.roles import can_invoice, is_accountant, is_agent, is_manager, sees_everything
+from core.roles import has_role, sees_everything
 
 from .models import MAX_ID, Customer, Product, SaleOrder, SaleOrderLine, Tax
 from .services import (
@@ -34,38 +34,30 @@ from .units import amount, tax_amount
 # --- Shared by every app's api.py ------------------------------------------------------
 
 
-def has_role(user) -> bool:
-    return is_agent(user) or is_manager(user) or is_accountant(user)
-
-
 class RolePermission(BasePermission):
-    """Every role reads; writes (any unsafe method) need `may_write`."""
+    """Every role reads; writes (any unsafe method) need the rule `perm` (core.permissions)."""
 
     message = "Your account has no role: ask a manager to add you to Agents, Managers or Accountants."
     write_message = "Your role does not allow this."
-
-    @staticmethod
-    def may_write(user) -> bool:
-        return False
+    perm = None
 
     def has_permission(self, request, view):
         if not has_role(request.user):
             return False
-        if request.method in SAFE_METHODS or self.may_write(request.user):
+        if request.method in SAFE_METHODS or request.user.has_perm(self.perm):
             return True
         self.message = self.write_message
         return False
 
 
-def writers(may_write, message: str) -> type[RolePermission]:
-    """Return a permission: every role reads, users for whom `may_write(user)` is true write."""
-    return type("WritersPermission", (RolePermission,), {"may_write": staticmethod(may_write),
-                                                         "write_message": message})
+def writers(perm: str, message: str) -> type[RolePermission]:
+    """Return a permission: every role reads, users with the rule `perm` write."""
+    return type("WritersPermission", (RolePermission,), {"perm": perm, "write_message": message})
 
 
-ManagersWrite = writers(is_manager, "Only managers change the configuration.")
-SalesWrite = writers(can_invoice, "Only accountants and managers change sales orders.")
-InvoicersWrite = writers(can_invoice, "Only accountants and managers create, post, cancel and credit invoices.")
+ManagersWrite = writers("core.configure", "Only managers change the configuration.")
+SalesWrite = writers("sales.sell", "Only accountants and managers change sales orders.")
+InvoicersWrite = writers("invoicing.bill", "Only accountants and managers create, post, cancel and credit invoices.")
 
 
 class IdFilter(filters.NumberFilter):

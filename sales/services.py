@@ -17,7 +17,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 
-from .errors import Conflict
+from core.errors import Conflict
 from .models import TIMESHEET_POLICIES, Customer, SaleOrder, SaleOrderLine, ServicePolicy
 
 

@@ -3,7 +3,7 @@
 Also the few helpers every app's screens share (sales is the app all others may import):
 `page` renders with the top bar of the user's role, `refuse_unless` answers 403,
 `show_refusal` turns a service's refusal into a message. Views call services and
-selectors only; what is allowed is decided there and in helpdesk_billing.roles.
+selectors only; what is allowed is decided there and in core.permissions' rules.
 """
 
 from django.contrib import messages
@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from helpdesk_billing import roles
+from core.roles import is_accountant, is_agent, is_manager
 
 from .forms import DeliveredForm, OrderLineFormSet, QuotationForm, add_service_error
 from .models import MAX_ID, SaleOrder, SaleOrderLine
@@ -25,23 +25,18 @@ PER_PAGE = 25
 
 # --- Shared by the screens of every app ---------------------------------------------
 
-def may_sell(user) -> bool:
-    """Quotations and confirmations: managers and accountants."""
-    return roles.is_manager(user) or roles.is_accountant(user)
-
-
 def nav(user) -> dict:
     """What the top bar offers the user's role."""
-    if roles.is_manager(user):
+    if is_manager(user):
         role = "Manager"
-    elif roles.is_accountant(user):
+    elif is_accountant(user):
         role = "Accountant"
-    elif roles.is_agent(user):
+    elif is_agent(user):
         role = "Agent"
     else:
         role = ""
-    return {"role": role, "orders": may_sell(user), "invoices": roles.can_invoice(user),
-            "admin": roles.is_manager(user) and user.is_staff}
+    return {"role": role, "orders": user.has_perm("sales.sell"), "invoices": user.has_perm("invoicing.bill"),
+            "admin": is_manager(user) and user.is_staff}
 
 
 def page(request, template: str, context: dict | None = None, status: int = 200):
@@ -117,14 +112,14 @@ def order_list(request, orders=None):
         orders = orders.filter(Q(name__icontains=search) | Q(customer__name__icontains=search))
     return page(request, "sales/order_list.html", {
         "page_obj": paginate(request, orders), "state": state, "states": STATES, "search": search,
-        "may_sell": may_sell(request.user),
+        "may_sell": request.user.has_perm("sales.sell"),
     })
 
 
 @login_required
 def quotation_form(request, pk=None):
     """Create a quotation, or change one that is not confirmed yet; "Confirm" saves and confirms."""
-    refuse_unless(may_sell(request.user), "Only managers and accountants make quotations.")
+    refuse_unless(request.user.has_perm("sales.sell"), "Only managers and accountants make quotations.")
     order = SaleOrder() if pk is None else get_object_or_404(SaleOrder, pk=pk)
     if order.pk and order.state != SaleOrder.State.DRAFT:
         messages.info(request, f"{order.name} is {order.get_state_display().lower()}: its Order Lines stay as sold.")
@@ -157,7 +152,7 @@ def quotation_form(request, pk=None):
 @login_required
 @require_POST
 def order_confirm(request, pk):
-    refuse_unless(may_sell(request.user), "Only managers and accountants confirm quotations.")
+    refuse_unless(request.user.has_perm("sales.sell"), "Only managers and accountants confirm quotations.")
     order = get_object_or_404(SaleOrder, pk=pk)
     act(request, lambda: sale_order_confirm(order=order, actor=request.user), f"{order.name} is confirmed: it is a sales order now.")
     return redirect("order_detail", pk=order.pk)
@@ -167,7 +162,7 @@ def order_confirm(request, pk):
 @require_POST
 def line_set_delivered(request, pk):
     """Type the Delivered quantity of a "Based on Delivered Quantity (Manual)" line."""
-    refuse_unless(may_sell(request.user), "Only managers and accountants set what was delivered.")
+    refuse_unless(request.user.has_perm("sales.sell"), "Only managers and accountants set what was delivered.")
     line = get_object_or_404(SaleOrderLine.objects.select_related("order", "product"), pk=pk)
     form = DeliveredForm(request.POST)
     if not form.is_valid():

@@ -7,7 +7,7 @@ from sales.admin import ServiceAdmin
 
 from .api import teams_for
 from .models import HelpdeskTeam, Ticket
-from .selectors import may_change_customer, tickets_for
+from .selectors import tickets_for
 from .services import team_save, ticket_set_customer
 
 
@@ -45,7 +45,7 @@ class TicketAdmin(ServiceAdmin):
     autocomplete_fields = ("customer", "task", "sale_line")
 
     def get_readonly_fields(self, request, obj=None):
-        fixed = obj is not None and not may_change_customer(user=request.user, ticket=obj)
+        fixed = obj is not None and not request.user.has_perm("tickets.change_ticket_customer", obj)
         return (*self.readonly_fields, "customer") if fixed else self.readonly_fields
 
     def save_model(self, request, obj, form, change):

@@ -8,19 +8,19 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 
 from helpdesk_billing.api_parsers import ReadsItsBody
-from helpdesk_billing.roles import is_agent, is_manager, sees_everything
+from core.roles import sees_everything
 from sales.api import IdFilter, ManagersWrite, model_save, writers
 from sales.units import HOUR, minutes_to_qty
 
 from .models import HelpdeskTeam, Ticket
-from .selectors import may_change_customer, tickets_for
+from .selectors import tickets_for
 from .services import (team_save, ticket_create, ticket_link_task, ticket_set_customer, ticket_set_sale_line,
                        ticket_set_status)
 
 CUSTOMER_FIXED = ("Time is logged on this ticket, so its customer is fixed: a manager can move the ticket "
                   "and its time to another customer.")
 
-TicketsWrite = writers(lambda user: is_agent(user) or is_manager(user), "Only agents and managers change tickets.")
+TicketsWrite = writers("tickets.work_ticket", "Only agents and managers change tickets.")
 
 
 def teams_for(user):
@@ -82,8 +82,9 @@ class TicketSerializer(serializers.ModelSerializer):
 
     def validate_customer(self, customer):
         ticket = self.instance
-        if ticket is not None and customer != ticket.customer and not may_change_customer(
-                user=self.context["request"].user, ticket=ticket):
+        user = self.context["request"].user
+        if ticket is not None and customer != ticket.customer and not user.has_perm(
+                "tickets.change_ticket_customer", ticket):
             raise serializers.ValidationError(CUSTOMER_FIXED)
         return customer
 

@@ -1,6 +1,6 @@
 from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
-from helpdesk_billing.roles import is_manager, sees_everything
+from core.roles import sees_everything
 
 from .models import Ticket
 
@@ -24,14 +24,3 @@ def with_minutes_spent(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     spent = Ticket.objects.filter(pk=OuterRef("pk")).annotate(minutes=Sum("time_entries__minutes")).values("minutes")
     return tickets.annotate(minutes_spent=Subquery(spent))
 
-
-def customer_is_fixed(ticket: Ticket) -> bool:
-    """Whether time is logged on the ticket (timesheets' reverse relation): its customer is then fixed."""
-    return ticket.pk is not None and ticket.time_entries.exists()
-
-
-def may_change_customer(*, user, ticket: Ticket) -> bool:
-    """Agents choose a ticket's customer until time is logged on it; then only a manager moves it
-    (tickets.services.ticket_set_customer), so a sequence of edits cannot carry billed-for time to
-    another customer when a single edit is refused."""
-    return is_manager(user) or not customer_is_fixed(ticket)

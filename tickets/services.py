@@ -79,7 +79,7 @@ def ticket_set_customer(*, ticket: Ticket, customer: Customer, sale_line=_KEEP, 
     the old one. The timesheets app's receivers move the ticket's entries, lines set by hand too
     (they sold to the old customer), and refuse while any of them is invoiced: time billed to one
     customer never moves to another. Who may call this is the interfaces' question
-    (selectors.may_change_customer).
+    (the rule tickets.change_ticket_customer, core.permissions).
     """
     if not isinstance(customer, Customer):
         raise ValidationError({"customer": "Choose a customer."})

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from helpdesk_billing import roles
+from core.roles import is_accountant
 from sales.views import act, page, paginate, refuse_unless, show_refusal
 
 from .forms import SaleLineForm, TicketFilterForm
@@ -29,15 +29,10 @@ STATUS_BUTTONS = {
 }
 
 
-def may_work_tickets(user) -> bool:
-    """Move tickets and set their Sales Order Item: agents and managers (accountants read)."""
-    return roles.is_agent(user) or roles.is_manager(user)
-
-
 @login_required
 def home(request):
     user = request.user
-    if roles.is_accountant(user) and not (roles.is_agent(user) or roles.is_manager(user)):
+    if is_accountant(user) and not user.has_perm("tickets.work_ticket"):
         return redirect("order_list")
     return redirect("ticket_list")
 
@@ -55,7 +50,7 @@ def ticket_list(request):
 def _ticket(request, pk) -> Ticket:
     """The ticket, if the user may see and work it: 404 for another team's, 403 for a reader."""
     ticket = get_object_or_404(tickets_for(user=request.user), pk=pk)
-    refuse_unless(may_work_tickets(request.user), "Only agents and managers change tickets.")
+    refuse_unless(request.user.has_perm("tickets.work_ticket"), "Only agents and managers change tickets.")
     return ticket
 
 

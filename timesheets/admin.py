@@ -3,7 +3,7 @@
 Every row is written through the services (`timesheet_log`, `timesheet_update`,
 `timesheet_delete`), so Delivered and the lock on invoiced time hold here too. As on
 the screens, agents see their own time and their teams' tickets' time, log time as
-themselves only, and change only their own entries (`can_edit_entry`).
+themselves only, and change only their own entries (the rule timesheets.change_timeentry).
 """
 
 from django import forms
@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects import admin as projects_admin
-from helpdesk_billing.roles import is_manager
+from core.roles import is_manager
 from projects.models import Task
 from sales.admin import Scoped, ServiceAdmin, error_message, in_scope, refused_on, scope_of
 from sales.models import SaleOrderLine
@@ -29,7 +29,7 @@ from tickets.models import Ticket
 
 from .durations import HINT, format_minutes, parse_duration
 from .models import TimeEntry
-from .selectors import can_edit_entry, time_entries_for
+from .selectors import time_entries_for
 from .services import INVOICED_MESSAGE, timesheet_delete, timesheet_log, timesheet_update
 
 # What `timesheet_update` can change on an entry.
@@ -124,7 +124,7 @@ class TimesheetFormSet(BaseInlineFormSet):
         entry = form.instance
         if entry.pk is not None and entry.is_invoiced:
             form.lock()
-        elif entry.pk is not None and not can_edit_entry(user=self.actor, entry=entry):
+        elif entry.pk is not None and not self.actor.has_perm("timesheets.change_timeentry", entry):
             form.lock(NOT_YOURS_MESSAGE)  # a teammate's time: shown, not changed
 
     def save_new(self, form, commit=True):
@@ -299,7 +299,7 @@ class TimeEntryAdmin(ServiceAdmin):
         return actions
 
     def _may_change(self, request, obj) -> bool:
-        return obj is None or (not obj.is_invoiced and can_edit_entry(user=request.user, entry=obj))
+        return obj is None or (not obj.is_invoiced and request.user.has_perm("timesheets.change_timeentry", obj))
 
     def has_change_permission(self, request, obj=None):
         # A teammate's entry is shown read-only, as on the screens.

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from helpdesk_billing.api_errors import ErrorSerializer, renamed
 from helpdesk_billing.api_parsers import ReadsItsBody
-from helpdesk_billing.roles import is_agent, is_manager, sees_everything
+from core.roles import sees_everything
 from projects.api import projects_of_teams
 from projects.models import Task
 from sales.api import IdFilter, writers
@@ -24,10 +24,10 @@ from tickets.selectors import tickets_for
 
 from .durations import HINT, check_minutes, parse_duration
 from .models import TimeEntry
-from .selectors import can_edit_entry, time_entries_for
+from .selectors import time_entries_for
 from .services import timesheet_delete, timesheet_log, timesheet_update
 
-TimesheetsWrite = writers(lambda user: is_agent(user) or is_manager(user), "Only agents and managers log time.")
+TimesheetsWrite = writers("timesheets.log_time", "Only agents and managers log time.")
 
 # The services name the duration `minutes`; the API calls it `duration`.
 API_FIELDS = {"minutes": "duration"}
@@ -154,7 +154,7 @@ class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
         return Response(TimeEntrySerializer(entry, context=self.get_serializer_context()).data, status=status_code)
 
     def _editable(self, entry):
-        if not can_edit_entry(user=self.request.user, entry=entry):
+        if not self.request.user.has_perm("timesheets.change_timeentry", entry):
             raise PermissionDenied("You can only change your own time.")
         return entry
 
@@ -165,7 +165,7 @@ class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = data.get("user", request.user)
-        if user != request.user and not is_manager(request.user):
+        if not request.user.has_perm("timesheets.log_time_for", user):
             raise PermissionDenied("You can only log your own time.")
         try:
             entry = timesheet_log(

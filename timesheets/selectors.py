@@ -1,7 +1,7 @@
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from helpdesk_billing.roles import is_manager, sees_everything
+from core.roles import sees_everything
 from sales.models import SaleOrder, SaleOrderLine
 from tickets.selectors import tickets_for
 
@@ -30,11 +30,6 @@ def sale_orders_for(*, user) -> QuerySet[SaleOrder]:
     lines = SaleOrderLine.objects.filter(Q(tickets__in=tickets_for(user=user))
                                          | Q(time_entries__in=time_entries_for(user=user)))
     return SaleOrder.objects.filter(pk__in=lines.values("order_id"))
-
-
-def can_edit_entry(*, user, entry: TimeEntry) -> bool:
-    """Agents edit their own time; managers anyone's. Invoiced time is refused by the services."""
-    return is_manager(user) or entry.user_id == user.pk
 
 
 def delivered_checkpoint_drift() -> list[tuple[int, str, str, int, int]]:

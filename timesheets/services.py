@@ -17,7 +17,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record, field_changes
 from projects.models import Project, Task
-from sales.errors import Conflict
+from core.errors import Conflict
 from sales.models import SaleOrderLine
 from sales.services import links_lock, sale_line_check_billable, sale_lines_lock, sale_lines_set_totals
 from tickets.models import HelpdeskTeam, Ticket

@@ -19,30 +19,24 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from helpdesk_billing import roles
 from projects.selectors import tasks_for
-from sales.errors import Conflict
+from core.errors import Conflict
 from sales.forms import add_service_error
 from sales.models import SaleOrderLine
 from sales.units import HOUR, minutes_to_qty
 from sales.views import page, record_id, refuse_unless, show_refusal
 from tickets.forms import SaleLineForm
 from tickets.selectors import tickets_for
-from tickets.views import STATUS_BUTTONS, may_work_tickets
+from tickets.views import STATUS_BUTTONS
 
 from .durations import format_minutes
 from .forms import TimeEntryForm
 from .models import TimeEntry, Timer
-from .selectors import can_edit_entry, sale_orders_for, time_entries_for
+from .selectors import sale_orders_for, time_entries_for
 from .services import timer_start, timer_stop, timesheet_delete, timesheet_log, timesheet_update
 
 # The services name the duration "minutes"; the form calls it "duration".
 RENAME = {"minutes": "duration"}
-
-
-def may_log(user) -> bool:
-    """Log time: agents and managers (accountants read Timesheets)."""
-    return roles.is_agent(user) or roles.is_manager(user)
 
 
 def _entry_id(value) -> int:
@@ -69,7 +63,7 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "log":
-            refuse_unless(may_log(user), "Only agents and managers log time.")
+            refuse_unless(user.has_perm("timesheets.log_time"), "Only agents and managers log time.")
             log_form = TimeEntryForm(request.POST, prefix="log")
             if log_form.is_valid():
                 data = log_form.cleaned_data
@@ -84,7 +78,7 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
                     return redirect(f"{here}#timesheets")
         elif action in ("edit", "delete"):
             entry = get_object_or_404(entries, pk=_entry_id(request.POST.get("entry")))
-            refuse_unless(can_edit_entry(user=user, entry=entry), "You can only change your own time.")
+            refuse_unless(user.has_perm("timesheets.change_timeentry", entry), "You can only change your own time.")
             if action == "delete":
                 try:
                     timesheet_delete(entry=entry, actor=user)
@@ -113,7 +107,7 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
 
     rows = list(entries)
     for entry in rows:
-        entry.editable = not entry.is_invoiced and can_edit_entry(user=user, entry=entry)
+        entry.editable = not entry.is_invoiced and user.has_perm("timesheets.change_timeentry", entry)
     if edit_form is None and (edit := record_id(request.GET.get("edit"))) is not None:
         editing = next((e for e in rows if e.pk == edit and e.editable), None)
         if editing is not None:
@@ -126,7 +120,7 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
         "log_form": log_form,
         "edit_form": edit_form,
         "edit_id": edit_id,
-        "can_log": may_log(user),
+        "can_log": user.has_perm("timesheets.log_time"),
     }
 
 
@@ -156,7 +150,7 @@ def ticket_detail(request, pk):
     if isinstance(tab, HttpResponse):
         return tab
     invoice_ids = invoice_ids_of(TimeEntry.objects.filter(ticket=ticket))
-    can_work = may_work_tickets(request.user)
+    can_work = request.user.has_perm("tickets.work_ticket")
     timer = Timer.objects.filter(user=request.user, ticket=ticket).first() if tab["can_log"] else None
     return page(request, "tickets/ticket_detail.html", {
         "ticket": ticket,
@@ -187,7 +181,7 @@ def task_detail(request, pk):
 
 def _ticket_to_log_on(request, pk):
     ticket = get_object_or_404(tickets_for(user=request.user), pk=pk)
-    refuse_unless(may_log(request.user), "Only agents and managers log time.")
+    refuse_unless(request.user.has_perm("timesheets.log_time"), "Only agents and managers log time.")
     return ticket
 
 

@@ -1,63 +1,22 @@
-"""Create the groups Agents, Managers and Accountants with their model permissions."""
+"""Create the groups Agents, Managers and Accountants with their model permissions (core.roles.GROUPS)."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-ALL = ("add", "change", "delete", "view")
-
-ROLES = {
-    "Agents": {
-        "sales": {"customer": ["view"], "product": ["view"], "saleorder": ["view"], "saleorderline": ["view"]},
-        "projects": {"project": ["view"], "task": ["view", "change"]},
-        "tickets": {"helpdeskteam": ["view"], "ticket": ["view", "add", "change"]},
-        "timesheets": {"timeentry": list(ALL)},
-        "invoicing": {"invoice": ["view"]},
-    },
-    "Managers": {
-        "sales": {m: list(ALL) for m in ("customer", "tax", "product", "saleorder", "saleorderline")},
-        "projects": {m: list(ALL) for m in ("project", "task")},
-        "tickets": {m: list(ALL) for m in ("helpdeskteam", "ticket")},
-        "timesheets": {"timeentry": list(ALL)},
-        "invoicing": {"invoice": ["view", "add", "change"], "invoiceline": ["view"]},
-    },
-    "Accountants": {
-        "sales": {"customer": ["view", "add", "change"], "tax": ["view"], "product": ["view"],
-                  "saleorder": ["view", "add", "change"], "saleorderline": ["view", "add", "change", "delete"]},
-        "projects": {"project": ["view"], "task": ["view"]},
-        "tickets": {"helpdeskteam": ["view"], "ticket": ["view"]},
-        "timesheets": {"timeentry": ["view"]},
-        "invoicing": {"invoice": ["view", "add", "change"], "invoiceline": ["view"]},
-    },
-}
+from core.roles import GROUPS, sync_groups
 
 
 def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations; the groups need them now.
-    for config in apps.get_app_configs():
-        config.models_module = True
-        create_permissions(config, apps=apps, verbosity=0)
-        config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, grants in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        codenames = [
-            (app, f"{action}_{model}")
-            for app, models in grants.items()
-            for model, actions in models.items()
-            for action in actions
-        ]
-        perms = [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in codenames]
-        group.permissions.set(perms)
+    sync_groups(apps)
 
 
 def drop_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=GROUPS).delete()
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("invoicing", "0002_initial"),
+        ("audit", "0001_initial"),  # managers and accountants read the audit log
         ("timesheets", "0001_initial"),
         ("tickets", "0001_initial"),
         ("projects", "0001_initial"),

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from invoicing.models import Invoice
 from invoicing.services import invoice_create_from_order, invoice_post
-from sales.errors import Conflict
+from core.errors import Conflict
 from sales.models import SaleOrder, SaleOrderLine
 from tickets.models import HelpdeskTeam, Ticket
 from timesheets.durations import HINT

@@ -51,10 +51,10 @@ def test_logging_editing_and_deleting_time_is_recorded_with_who_and_what(agent, 
 def test_the_invoice_lifecycle_is_recorded(agent, accountant, ticket, line_a):
     first = timesheet_log(user=agent, date=days_ago(2), minutes=60, ticket=ticket)
     second = timesheet_log(user=agent, date=days_ago(1), minutes=30, ticket=ticket)
-    invoice = invoice_create_from_order(order=line_a.order, user=accountant)
+    invoice = invoice_create_from_order(order=line_a.order, actor=accountant)
     invoice_remove_timesheets(invoice=invoice, entry_ids=[second.pk], actor=accountant)
     invoice_post(invoice=invoice, actor=accountant)
-    note = invoice_credit_note(invoice=invoice, user=accountant)
+    note = invoice_credit_note(invoice=invoice, actor=accountant)
     invoice_post(invoice=note, actor=accountant)
 
     year = timezone.localdate().year
@@ -77,7 +77,7 @@ def test_confirming_and_cancelling_orders_and_drafts_are_recorded(agent, manager
     sale_order_confirm(order=quotation, actor=manager)
     sale_order_cancel(order=quotation, actor=manager)
     entry = timesheet_log(user=agent, date=days_ago(1), minutes=60, ticket=ticket)
-    draft = invoice_create_from_order(order=line_a.order, user=accountant)
+    draft = invoice_create_from_order(order=line_a.order, actor=accountant)
     invoice_cancel(invoice=draft, actor=accountant)
     assert events(quotation) == [(A.ORDER_CONFIRMED, "manager", {"state": ["draft", "sale"]}),
                                  (A.ORDER_CANCELLED, "manager", {"state": ["sale", "cancel"]})]
@@ -87,12 +87,12 @@ def test_confirming_and_cancelling_orders_and_drafts_are_recorded(agent, manager
 
 def test_a_refused_change_records_nothing(agent, accountant, ticket, line_a):
     entry = timesheet_log(user=agent, date=days_ago(1), minutes=60, ticket=ticket)
-    invoice_post(invoice=invoice_create_from_order(order=line_a.order, user=accountant), actor=accountant)
+    invoice_post(invoice=invoice_create_from_order(order=line_a.order, actor=accountant), actor=accountant)
     before = AuditEvent.objects.count()
     with pytest.raises(Exception):
         timesheet_update(entry=entry, minutes=30, actor=agent)
     with pytest.raises(Exception):
-        invoice_create_from_order(order=line_a.order, user=accountant)  # nothing left to invoice
+        invoice_create_from_order(order=line_a.order, actor=accountant)  # nothing left to invoice
     assert AuditEvent.objects.count() == before
 
 
@@ -153,7 +153,7 @@ def test_the_admin_shows_the_log_read_only(client, manager, event):
 
 def test_the_invoice_page_lists_its_history(client, agent, accountant, ticket, line_a):
     timesheet_log(user=agent, date=days_ago(1), minutes=60, ticket=ticket)
-    invoice = invoice_post(invoice=invoice_create_from_order(order=line_a.order, user=accountant), actor=accountant)
+    invoice = invoice_post(invoice=invoice_create_from_order(order=line_a.order, actor=accountant), actor=accountant)
     client.force_login(accountant)
     response = client.get(reverse("invoice_detail", args=[invoice.pk]))
     assert [event.action for event in response.context["events"]] == [A.INVOICE_CREATED, A.INVOICE_POSTED]

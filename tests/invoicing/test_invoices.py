@@ -11,7 +11,7 @@ from invoicing.models import Invoice
 from invoicing.selectors import billing_drift
 from invoicing.services import (invoice_cancel, invoice_create_from_order, invoice_credit_note, invoice_post,
                                 invoice_remove_timesheets)
-from sales.errors import Conflict
+from core.errors import Conflict
 from sales.models import ServicePolicy
 from timesheets.models import TimeEntry
 from timesheets.services import timesheet_log, timesheet_update

@@ -1,8 +1,8 @@
 """Personas signed in to the browser screens against the live server (Chromium: tests/conftest.py)."""
 
-import importlib
-
 import pytest
+
+from core.roles import sync_groups
 
 from ..conftest import signed_in_pages
 from ..factories import TeamFactory, TicketFactory, UserFactory
@@ -12,20 +12,8 @@ PASSWORD = "secret-pass-123"  # UserFactory's
 
 @pytest.fixture(autouse=True)
 def role_groups(db):
-    """The groups of migration invoicing 0003_roles, put back after a transactional test flushed them."""
-    from django.contrib.auth.models import Group, Permission
-
-    roles = importlib.import_module("invoicing.migrations.0003_roles").ROLES
-    audit_readers = importlib.import_module("audit.migrations.0002_append_only_and_roles").READERS
-    for role, grants in roles.items():
-        group, created = Group.objects.get_or_create(name=role)
-        if created:
-            for app, models in grants.items():
-                codenames = [f"{action}_{model}" for model, actions in models.items() for action in actions]
-                group.permissions.add(*Permission.objects.filter(content_type__app_label=app, codename__in=codenames))
-            if role in audit_readers:
-                group.permissions.add(*Permission.objects.filter(content_type__app_label="audit",
-                                                                 codename="view_auditevent"))
+    """The role groups, put back after a transactional test flushed them (core.roles.GROUPS)."""
+    sync_groups()
 
 
 @pytest.fixture

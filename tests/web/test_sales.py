@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from sales.errors import Conflict
+from core.errors import Conflict
 from sales.models import SaleOrder, SaleOrderLine
 from sales.services import sale_order_save_quotation
 

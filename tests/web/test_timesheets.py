@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from invoicing.services import invoice_create_from_order
-from sales.errors import Conflict
+from core.errors import Conflict
 from timesheets.models import TimeEntry, Timer
 from timesheets.services import INVOICED_MESSAGE, timer_start, timer_stop, timesheet_log
 

@@ -1,0 +1,67 @@
+"""Who may do what, written once: the screens, the API and the admin all ask `user.has_perm(...)`.
+
+Each rule is a `rules` predicate over the user and, for an object permission, the object;
+a permission with a rule is answered by its rule alone (`GroupsBackend`), the other model
+permissions by the groups (core.roles.GROUPS). The visibility of rows (which tickets, entries,
+orders an agent sees) is the selectors' job (`tickets_for`, `time_entries_for`...): a row out
+of sight is a 404 before any rule is asked.
+"""
+
+import rules
+from django.contrib.auth.backends import ModelBackend
+
+from .roles import is_accountant, is_agent, is_manager, sees_everything
+
+
+class GroupsBackend(ModelBackend):
+    """The groups' model permissions, for the permissions no rule names.
+
+    Asked after the rules' backend, and only when it said no: without this, every "no" of a
+    rule would also read the user's group permissions (two queries) to say no again.
+    """
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return not rules.perm_exists(perm) and super().has_perm(user_obj, perm, obj)
+
+
+@rules.predicate
+def is_own_entry(user, entry) -> bool:
+    """Whether the entry is the user's; with no entry (may they change entries at all?), yes: their own."""
+    return entry is None or entry.user_id == user.pk
+
+
+@rules.predicate
+def is_self(user, agent) -> bool:
+    return agent is not None and agent.pk == user.pk
+
+
+@rules.predicate
+def has_logged_time(user, ticket) -> bool:
+    """Whether time is logged on the ticket (timesheets' reverse relation)."""
+    return ticket is not None and ticket.pk is not None and ticket.time_entries.exists()
+
+
+# Configuration through the API: customers, taxes, products, projects, tasks, teams.
+rules.add_perm("core.configure", is_manager)
+# Every team's tickets, tasks, time, orders and invoices (the selectors narrow the others').
+rules.add_perm("core.see_all_teams", sees_everything)
+
+# Tickets: file one, move its status, set its task, Sales Order Item and timer.
+rules.add_perm("tickets.work_ticket", is_agent | is_manager)
+# A ticket's customer is fixed once time is logged on it; a manager moves it with its time
+# (tickets.services.ticket_set_customer), so no sequence of edits carries billed-for time away.
+rules.add_perm("tickets.change_ticket_customer", is_manager | (is_agent & ~has_logged_time))
+
+# Time: log it; for someone else (a manager for an agent); change or delete an entry (one's own,
+# or anyone's for a manager). Invoiced time is refused by the services, with their message.
+rules.add_perm("timesheets.log_time", is_agent | is_manager)
+rules.add_perm("timesheets.log_time_for", is_manager | (is_agent & is_self))
+rules.add_perm("timesheets.change_timeentry", is_manager | (is_agent & is_own_entry))
+rules.add_perm("timesheets.delete_timeentry", is_manager | (is_agent & is_own_entry))
+
+# Quotations and sales orders: create, edit, confirm, cancel, a manual line's Delivered.
+rules.add_perm("sales.sell", is_accountant | is_manager)
+# Invoices: Create Invoice, take entries off a draft, cancel, post, credit.
+rules.add_perm("invoicing.bill", is_accountant | is_manager)
+# The PDF lists every team's Timesheets: for those who see every team.
+rules.add_perm("invoicing.download_invoice_pdf", sees_everything)

@@ -1,0 +1,104 @@
+"""The three roles: the groups, their model permissions, and the predicates that name them.
+
+Agents log time and see their teams' tickets; managers configure and see all; accountants
+create, post and credit invoices. A superuser is all three. The groups and their permissions
+are defined here and applied by a migration (invoicing 0003), and again by `sync_groups`
+wherever they must be put back (a test that flushed the database).
+"""
+
+import rules
+from django.apps import apps as django_apps
+from django.contrib.auth.management import create_permissions
+
+AGENTS, MANAGERS, ACCOUNTANTS = "Agents", "Managers", "Accountants"
+
+ALL = ("add", "change", "delete", "view")
+
+# {group: {app label: {model: [actions]}}}: the model permissions the admin asks for.
+GROUPS = {
+    AGENTS: {
+        "sales": {"customer": ["view"], "product": ["view"], "saleorder": ["view"], "saleorderline": ["view"]},
+        "projects": {"project": ["view"], "task": ["view", "change"]},
+        "tickets": {"helpdeskteam": ["view"], "ticket": ["view", "add", "change"]},
+        "timesheets": {"timeentry": list(ALL)},
+        "invoicing": {"invoice": ["view"]},
+    },
+    MANAGERS: {
+        "audit": {"auditevent": ["view"]},
+        "sales": {m: list(ALL) for m in ("customer", "tax", "product", "saleorder", "saleorderline")},
+        "projects": {m: list(ALL) for m in ("project", "task")},
+        "tickets": {m: list(ALL) for m in ("helpdeskteam", "ticket")},
+        "timesheets": {"timeentry": list(ALL)},
+        "invoicing": {"invoice": ["view", "add", "change"], "invoiceline": ["view"]},
+    },
+    ACCOUNTANTS: {
+        "audit": {"auditevent": ["view"]},
+        "sales": {"customer": ["view", "add", "change"], "tax": ["view"], "product": ["view"],
+                  "saleorder": ["view", "add", "change"], "saleorderline": ["view", "add", "change", "delete"]},
+        "projects": {"project": ["view"], "task": ["view"]},
+        "tickets": {"helpdeskteam": ["view"], "ticket": ["view"]},
+        "timesheets": {"timeentry": ["view"]},
+        "invoicing": {"invoice": ["view", "add", "change"], "invoiceline": ["view"]},
+    },
+}
+
+
+def sync_groups(apps=django_apps) -> None:
+    """Create the three groups, or put them back, with exactly the permissions of GROUPS.
+
+    `apps` is a migration's historical registry, or the project's.
+    """
+    # Permissions are normally created after all migrations; the groups need them now.
+    for config in apps.get_app_configs():
+        models_module = getattr(config, "models_module", None)
+        config.models_module = models_module or True  # a migration's apps have none: create them all the same
+        create_permissions(config, apps=apps, verbosity=0)
+        config.models_module = models_module
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, grants in GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = [(app, f"{action}_{model}") for app, models in grants.items()
+                  for model, actions in models.items() for action in actions]
+        group.permissions.set([Permission.objects.get(content_type__app_label=app, codename=codename)
+                               for app, codename in wanted])
+
+
+def _groups(user) -> set[str]:
+    """The names of the user's groups, read once per user object."""
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_role_names", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._role_names = cached
+    return cached
+
+
+@rules.predicate
+def is_superuser(user) -> bool:
+    return user.is_authenticated and user.is_superuser
+
+
+@rules.predicate
+def _in_agents(user) -> bool:
+    return AGENTS in _groups(user)
+
+
+@rules.predicate
+def _in_managers(user) -> bool:
+    return MANAGERS in _groups(user)
+
+
+@rules.predicate
+def _in_accountants(user) -> bool:
+    return ACCOUNTANTS in _groups(user)
+
+
+is_agent = is_superuser | _in_agents
+is_manager = is_superuser | _in_managers
+is_accountant = is_superuser | _in_accountants
+# Managers and accountants see every team's tickets and time; agents their teams' only.
+sees_everything = is_manager | is_accountant
+# Anyone with a role: what every screen and the API's reads ask.
+has_role = is_agent | is_manager | is_accountant
