@@ -13,7 +13,7 @@ from django.utils.html import format_html
 
 from audit.admin import ReadOnlyAdmin
 from core.roles import sees_everything
-from projects.api import projects_of_teams
+from projects.selectors import projects_for
 from projects.models import Project
 from projects.selectors import tasks_for
 from sales import admin as sales_admin
@@ -39,7 +39,7 @@ def customers_for(*, user):
     if sees_everything(user):
         return Customer.objects.all()
     tasks = tasks_for(user=user)
-    projects = Project.objects.filter(pk__in=projects_of_teams(user))
+    projects = projects_for(user=user)
     return Customer.objects.filter(
         Q(pk__in=tickets_for(user=user).values("customer")) | Q(pk__in=tasks.values("customer"))
         | Q(pk__in=tasks.values("project__customer")) | Q(pk__in=projects.values("customer"))

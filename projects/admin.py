@@ -2,15 +2,14 @@ from django.contrib import admin
 
 from sales.admin import ServiceAdmin
 
-from .api import projects_of_teams
 from .models import Project, Task
-from .selectors import tasks_for
+from .selectors import projects_for, tasks_for
 from .services import project_save
 
 
 @admin.register(Project)
 class ProjectAdmin(ServiceAdmin):
-    scope = staticmethod(projects_of_teams)
+    scope = staticmethod(projects_for)
     list_display = ("name", "customer", "billable", "sale_line")
     list_filter = ("billable",)
     list_select_related = ("customer", "sale_line__order", "sale_line__product")

@@ -9,14 +9,8 @@ from core.roles import sees_everything
 from sales.api import IdFilter, ManagersWrite, model_save
 
 from .models import Project, Task
+from .selectors import projects_for
 from .services import project_save, task_create, task_set_sale_line
-
-
-def projects_of_teams(user):
-    """Return the projects of the helpdesk teams `user` is a member of."""
-    if not user.is_authenticated:
-        return Project.objects.none().values("pk")
-    return Project.objects.filter(teams__members=user).values("pk")
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -51,10 +45,7 @@ class ProjectViewSet(ReadsItsBody, viewsets.ModelViewSet):
     ordering_fields = ["id", "name"]
 
     def get_queryset(self):
-        user = self.request.user
-        if sees_everything(user):
-            return Project.objects.all()
-        return Project.objects.filter(pk__in=projects_of_teams(user))
+        return projects_for(user=self.request.user)
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -106,4 +97,4 @@ class TaskViewSet(ReadsItsBody, viewsets.ModelViewSet):
         user = self.request.user
         if sees_everything(user):
             return tasks
-        return tasks.filter(project__in=projects_of_teams(user))
+        return tasks.filter(project__in=projects_for(user=user))

@@ -2,7 +2,7 @@ from django.db.models import Q, QuerySet
 
 from core.roles import sees_everything
 
-from .models import Task
+from .models import Project, Task
 
 
 def tasks_for(*, user) -> QuerySet[Task]:
@@ -15,3 +15,13 @@ def tasks_for(*, user) -> QuerySet[Task]:
     # Filtered by primary key, so sums over the task's entries are not multiplied by the team joins.
     mine = Task.objects.filter(Q(project__teams__members=user) | Q(ticket__team__members=user)).values("pk")
     return tasks.filter(pk__in=mine)
+
+
+def projects_for(*, user) -> QuerySet[Project]:
+    """Return the projects `user` may see: all for managers and accountants, their teams' for agents."""
+    if sees_everything(user):
+        return Project.objects.all()
+    if not user.is_authenticated:
+        return Project.objects.none()
+    # By primary key, so a project of two of the agent's teams is listed once.
+    return Project.objects.filter(pk__in=Project.objects.filter(teams__members=user).values("pk"))

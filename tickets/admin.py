@@ -5,15 +5,14 @@ from django.contrib.auth import get_user_model
 
 from sales.admin import ServiceAdmin
 
-from .api import teams_for
 from .models import HelpdeskTeam, Ticket
-from .selectors import tickets_for
+from .selectors import teams_for, tickets_for
 from .services import team_save, ticket_set_customer
 
 
 def teammates(*, user):
     """Return the members of the teams `user` sees: whom an agent may assign a ticket to."""
-    return get_user_model().objects.filter(helpdesk_teams__in=teams_for(user).values("pk"))
+    return get_user_model().objects.filter(helpdesk_teams__in=teams_for(user=user).values("pk"))
 
 
 @admin.register(HelpdeskTeam)

@@ -13,7 +13,7 @@ from sales.api import IdFilter, ManagersWrite, model_save, writers
 from sales.units import HOUR, minutes_to_qty
 
 from .models import HelpdeskTeam, Ticket
-from .selectors import tickets_for
+from .selectors import teams_for, tickets_for
 from .services import (team_save, ticket_create, ticket_link_task, ticket_set_customer, ticket_set_sale_line,
                        ticket_set_status)
 
@@ -21,15 +21,6 @@ CUSTOMER_FIXED = ("Time is logged on this ticket, so its customer is fixed: a ma
                   "and its time to another customer.")
 
 TicketsWrite = writers("tickets.work_ticket", "Only agents and managers change tickets.")
-
-
-def teams_for(user):
-    """Return the teams `user` may see: all for managers and accountants, their own for agents."""
-    if sees_everything(user):
-        return HelpdeskTeam.objects.all()
-    if not user.is_authenticated:
-        return HelpdeskTeam.objects.none()
-    return HelpdeskTeam.objects.filter(members=user)
 
 
 # --- Teams --------------------------------------------------------------------------------
@@ -57,7 +48,7 @@ class TeamViewSet(ReadsItsBody, viewsets.ModelViewSet):
     ordering_fields = ["id", "name"]
 
     def get_queryset(self):
-        return teams_for(self.request.user)
+        return teams_for(user=self.request.user)
 
 
 # --- Tickets ------------------------------------------------------------------------------
@@ -77,7 +68,7 @@ class TicketSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None and "team" in fields:
             # An agent files tickets in the teams they belong to.
-            fields["team"].queryset = teams_for(request.user)
+            fields["team"].queryset = teams_for(user=request.user)
         return fields
 
     def validate_customer(self, customer):

@@ -2,7 +2,7 @@ from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
 from core.roles import sees_everything
 
-from .models import Ticket
+from .models import HelpdeskTeam, Ticket
 
 
 def tickets_for(*, user) -> QuerySet[Ticket]:
@@ -24,3 +24,11 @@ def with_minutes_spent(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     spent = Ticket.objects.filter(pk=OuterRef("pk")).annotate(minutes=Sum("time_entries__minutes")).values("minutes")
     return tickets.annotate(minutes_spent=Subquery(spent))
 
+
+def teams_for(*, user) -> QuerySet[HelpdeskTeam]:
+    """Return the teams `user` may see: all for managers and accountants, their own for agents."""
+    if sees_everything(user):
+        return HelpdeskTeam.objects.all()
+    if not user.is_authenticated:
+        return HelpdeskTeam.objects.none()
+    return HelpdeskTeam.objects.filter(members=user)

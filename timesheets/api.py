@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from helpdesk_billing.api_errors import ErrorSerializer, renamed
 from helpdesk_billing.api_parsers import ReadsItsBody
 from core.roles import sees_everything
-from projects.api import projects_of_teams
+from projects.selectors import projects_for
 from projects.models import Task
 from sales.api import IdFilter, writers
 from sales.models import SaleOrderLine
@@ -113,7 +113,7 @@ class TimeEntryWriteSerializer(serializers.Serializer):
         fields["ticket"].queryset = (tickets_for(user=user).select_related(None)
                                      .select_related("team__project", "customer", "sale_line"))
         tasks = Task.objects.select_related("project")
-        fields["task"].queryset = tasks if sees_everything(user) else tasks.filter(project__in=projects_of_teams(user))
+        fields["task"].queryset = tasks if sees_everything(user) else tasks.filter(project__in=projects_for(user=user))
         return fields
 
 
