@@ -7,43 +7,19 @@ made of the selectors of the apps above sales.
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
 from audit.admin import ReadOnlyAdmin
-from core.roles import sees_everything
-from projects.selectors import projects_for
-from projects.models import Project
-from projects.selectors import tasks_for
 from sales import admin as sales_admin
 from sales.admin import BOTH_PAGES, Scoped, ScopedAdmin, error_message
 from sales.models import Customer, SaleOrder, SaleOrderLine
-from tickets.selectors import tickets_for
 from timesheets.durations import format_minutes
-from timesheets.selectors import sale_orders_for
+from timesheets.selectors import customers_for, order_lines_for, sale_orders_for
 
 from .models import Invoice, InvoiceLine
 from .selectors import invoices_for
 from .services import invoice_create_from_order
-
-
-def sale_lines_for(*, user):
-    """Return the lines of the sales orders `user` sees."""
-    return SaleOrderLine.objects.filter(order__in=sale_orders_for(user=user).values("pk"))
-
-
-def customers_for(*, user):
-    """Return the customers `user` sees: all for managers and accountants; for agents, those of
-    the tickets, tasks, projects and sales orders they see."""
-    if sees_everything(user):
-        return Customer.objects.all()
-    tasks = tasks_for(user=user)
-    projects = projects_for(user=user)
-    return Customer.objects.filter(
-        Q(pk__in=tickets_for(user=user).values("customer")) | Q(pk__in=tasks.values("customer"))
-        | Q(pk__in=tasks.values("project__customer")) | Q(pk__in=projects.values("customer"))
-        | Q(pk__in=sale_orders_for(user=user).values("customer")))
 
 
 class ReadOnlyInline(Scoped, admin.TabularInline):
@@ -110,7 +86,7 @@ class CustomerAdmin(sales_admin.CustomerAdmin):
 
 @admin.register(SaleOrderLine)
 class SaleOrderLineAdmin(sales_admin.SaleOrderLineAdmin):
-    scope = staticmethod(sale_lines_for)
+    scope = staticmethod(order_lines_for)
 
 
 @admin.register(SaleOrder)

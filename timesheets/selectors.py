@@ -2,7 +2,8 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from core.roles import sees_everything
-from sales.models import SaleOrder, SaleOrderLine
+from projects.selectors import projects_for, tasks_for
+from sales.models import Customer, SaleOrder, SaleOrderLine
 from tickets.selectors import tickets_for
 
 from .models import TimeEntry
@@ -30,6 +31,23 @@ def sale_orders_for(*, user) -> QuerySet[SaleOrder]:
     lines = SaleOrderLine.objects.filter(Q(tickets__in=tickets_for(user=user))
                                          | Q(time_entries__in=time_entries_for(user=user)))
     return SaleOrder.objects.filter(pk__in=lines.values("order_id"))
+
+
+def order_lines_for(*, user) -> QuerySet[SaleOrderLine]:
+    """Return the lines of the sales orders `user` sees."""
+    return SaleOrderLine.objects.filter(order__in=sale_orders_for(user=user).values("pk"))
+
+
+def customers_for(*, user) -> QuerySet[Customer]:
+    """Return the customers `user` sees: all for managers and accountants; for agents, those of
+    the tickets, tasks, projects and sales orders they see."""
+    if sees_everything(user):
+        return Customer.objects.all()
+    tasks = tasks_for(user=user)
+    return Customer.objects.filter(
+        Q(pk__in=tickets_for(user=user).values("customer")) | Q(pk__in=tasks.values("customer"))
+        | Q(pk__in=tasks.values("project__customer")) | Q(pk__in=projects_for(user=user).values("customer"))
+        | Q(pk__in=sale_orders_for(user=user).values("customer")))
 
 
 def delivered_checkpoint_drift() -> list[tuple[int, str, str, int, int]]:
