@@ -12,8 +12,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 
 from audit.forms import AdminLoginForm
-from sales.models import MAX_ID
-from sales.views import SEARCH_LENGTH
+from core.limits import MAX_ID, SEARCH_LENGTH
 
 
 def out_of_range(value: str) -> bool:

@@ -15,7 +15,7 @@ from helpdesk_billing.api_parsers import ReadsItsBody
 from core.roles import sees_everything
 from sales import api as sales_api
 from sales.api import IdFilter, InvoicersWrite
-from sales.models import MAX_ID
+from core.limits import MAX_ID
 from timesheets.selectors import sale_orders_for
 
 from .models import Invoice, InvoiceLine

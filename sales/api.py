@@ -20,9 +20,10 @@ from rest_framework.response import Response
 
 from helpdesk_billing.api_errors import ErrorSerializer
 from helpdesk_billing.api_parsers import ReadsItsBody
+from core.limits import MAX_ID
 from core.roles import has_role, sees_everything
 
-from .models import MAX_ID, Customer, Product, SaleOrder, SaleOrderLine, Tax
+from .models import Customer, Product, SaleOrder, SaleOrderLine, Tax
 from .services import (
     sale_line_set_delivered_manual,
     sale_order_cancel,

@@ -6,10 +6,6 @@ from django.db.models import Q
 
 from .units import HOUR, UOM_CHOICES, minutes_to_qty
 
-# The largest id (DEFAULT_AUTO_FIELD is a BigAutoField). A bigger number is no id, and SQLite refuses
-# to bind it to a query (OverflowError) where PostgreSQL finds no row: inputs stop it first.
-MAX_ID = 2**63 - 1
-
 
 class Customer(models.Model):
     name = models.CharField(max_length=200)

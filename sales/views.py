@@ -14,10 +14,11 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from core.limits import MAX_ID, SEARCH_LENGTH
 from core.roles import is_accountant, is_agent, is_manager
 
 from .forms import DeliveredForm, OrderLineFormSet, QuotationForm, add_service_error
-from .models import MAX_ID, SaleOrder, SaleOrderLine
+from .models import SaleOrder, SaleOrderLine
 from .services import sale_line_set_delivered_manual, sale_order_confirm, sale_order_save_quotation
 
 PER_PAGE = 25
@@ -79,10 +80,6 @@ def record_id(value) -> int | None:
         return int(value) if int(value) <= MAX_ID else None
     return None
 
-
-# The longest text a search box looks in (a ticket's title); SQLite refuses a LIKE pattern of more than
-# 50,000 bytes with an OperationalError, and no longer search could match more than its first 300 characters do.
-SEARCH_LENGTH = 300
 
 
 def search_text(request) -> str:

@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 from sales.models import Customer, SaleOrderLine
 from sales.selectors import sale_lines_billable_for
 from sales.units import HOUR, minutes_to_qty
-from sales.views import SEARCH_LENGTH
+from core.limits import SEARCH_LENGTH
 
 from .models import HelpdeskTeam, Ticket
 
