@@ -8,17 +8,24 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.errors import Conflict
 from invoicing.models import Invoice
 from invoicing.services import invoice_create_from_order, invoice_post
-from core.errors import Conflict
 from sales.models import SaleOrder, SaleOrderLine
 from tickets.models import HelpdeskTeam, Ticket
 from timesheets.durations import HINT
 from timesheets.models import TimeEntry
 from timesheets.services import INVOICED_MESSAGE, timesheet_log
 
-from ..factories import (ProjectFactory, SaleOrderLineFactory, TaskFactory, TaxFactory, TicketFactory,
-                         confirmed_line, days_ago)
+from ..factories import (
+    ProjectFactory,
+    SaleOrderLineFactory,
+    TaskFactory,
+    TaxFactory,
+    TicketFactory,
+    confirmed_line,
+    days_ago,
+)
 
 OUR_APPS = {"sales", "projects", "tickets", "timesheets", "invoicing"}
 
@@ -359,7 +366,7 @@ def test_a_row_invoiced_while_the_page_was_open_is_not_deleted(manager_client, m
     def invoiced_meanwhile(*, entry, actor=None):
         raise Conflict(INVOICED_MESSAGE)
 
-    monkeypatch.setattr("timesheets.admin.timesheet_delete", invoiced_meanwhile)
+    monkeypatch.setattr("backoffice.timesheets.timesheet_delete", invoiced_meanwhile)
     response = manager_client.post(url(ticket), data)
 
     assert response.status_code == 200

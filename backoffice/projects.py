@@ -1,13 +1,12 @@
-from django.contrib import admin
+"""Projects, and tasks with their Timesheets."""
 
-from sales.admin import ServiceAdmin
+from core.admin import ServiceAdmin
+from projects.selectors import projects_for, tasks_for
+from projects.services import project_save
 
-from .models import Project, Task
-from .selectors import projects_for, tasks_for
-from .services import project_save
+from .timesheets import TaskTimesheetInline
 
 
-@admin.register(Project)
 class ProjectAdmin(ServiceAdmin):
     scope = staticmethod(projects_for)
     list_display = ("name", "customer", "billable", "sale_line")
@@ -21,7 +20,6 @@ class ProjectAdmin(ServiceAdmin):
         project_save(project=obj)
 
 
-@admin.register(Task)
 class TaskAdmin(ServiceAdmin):
     scope = staticmethod(tasks_for)
     list_display = ("name", "project", "customer", "sale_line", "ticket")
@@ -30,6 +28,7 @@ class TaskAdmin(ServiceAdmin):
     search_fields = ("name", "project__name")
     fields = ("project", "name", "customer", "sale_line")
     autocomplete_fields = ("project", "customer", "sale_line")
+    inlines = [TaskTimesheetInline]
 
     def save_model(self, request, obj, form, change):
         # The form ran Task.clean. A plain save: the timesheets receiver moves the

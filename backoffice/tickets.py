@@ -1,13 +1,13 @@
-"""Admin of the helpdesk: teams and tickets. The tickets' Timesheets are added by timesheets/admin.py."""
+"""Helpdesk teams, and tickets with their Timesheets."""
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 
-from sales.admin import ServiceAdmin
+from core.admin import ServiceAdmin
+from tickets.selectors import teams_for, tickets_for
+from tickets.services import team_save, ticket_set_customer
 
-from .models import HelpdeskTeam, Ticket
-from .selectors import teams_for, tickets_for
-from .services import team_save, ticket_set_customer
+from .timesheets import TicketTimesheetInline
 
 
 def teammates(*, user):
@@ -15,7 +15,6 @@ def teammates(*, user):
     return get_user_model().objects.filter(helpdesk_teams__in=teams_for(user=user).values("pk"))
 
 
-@admin.register(HelpdeskTeam)
 class HelpdeskTeamAdmin(ServiceAdmin):
     scope = staticmethod(teams_for)
     list_display = ("name", "timesheet_on_ticket", "project", "time_reinvoicing")
@@ -30,7 +29,6 @@ class HelpdeskTeamAdmin(ServiceAdmin):
         team_save(team=obj)
 
 
-@admin.register(Ticket)
 class TicketAdmin(ServiceAdmin):
     scope = staticmethod(tickets_for)
     field_scopes = {"assignee": teammates}
@@ -42,6 +40,7 @@ class TicketAdmin(ServiceAdmin):
     fields = ("team", "customer", "title", "description", "status", "assignee", "task", "sale_line", "created_at")
     readonly_fields = ("created_at",)
     autocomplete_fields = ("customer", "task", "sale_line")
+    inlines = [TicketTimesheetInline]
 
     def get_readonly_fields(self, request, obj=None):
         fixed = obj is not None and not request.user.has_perm("tickets.change_ticket_customer", obj)

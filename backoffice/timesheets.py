@@ -1,4 +1,4 @@
-"""Admin of the Timesheets: their own list, and the Timesheets of tickets and tasks.
+"""Time entries: their own list, and the Timesheets of tickets and tasks (their inlines).
 
 Every row is written through the services (`timesheet_log`, `timesheet_update`,
 `timesheet_delete`), so Delivered and the lock on invoiced time hold here too. As on
@@ -8,8 +8,8 @@ themselves only, and change only their own entries (the rule timesheets.change_t
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms.formsets import DELETION_FIELD_NAME
@@ -18,19 +18,14 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
-from projects import admin as projects_admin
+from core.admin import Scoped, ServiceAdmin, error_message, in_scope, refused_on, scope_of
 from core.roles import is_manager
-from projects.models import Task
-from sales.admin import Scoped, ServiceAdmin, error_message, in_scope, refused_on, scope_of
 from sales.models import SaleOrderLine
 from sales.selectors import sale_lines_billable_for
-from tickets import admin as tickets_admin
-from tickets.models import Ticket
-
-from .durations import HINT, format_minutes, parse_duration
-from .models import TimeEntry
-from .selectors import time_entries_for
-from .services import INVOICED_MESSAGE, timesheet_delete, timesheet_log, timesheet_update
+from timesheets.durations import HINT, format_minutes, parse_duration
+from timesheets.models import TimeEntry
+from timesheets.selectors import time_entries_for
+from timesheets.services import INVOICED_MESSAGE, timesheet_delete, timesheet_log, timesheet_update
 
 # What `timesheet_update` can change on an entry.
 EDITABLE = ("date", "minutes", "description", "sale_line")
@@ -115,7 +110,7 @@ class TimesheetForm(forms.ModelForm):
 # --- The Timesheets of a ticket or a task ------------------------------------
 
 class TimesheetFormSet(BaseInlineFormSet):
-    """Rows saved through the services; a refusal shows on its row (sales.admin.ServiceAdmin)."""
+    """Rows saved through the services; a refusal shows on its row (core.admin.ServiceAdmin)."""
 
     actor = None  # who saves, for the audit log: set per request by TimesheetInline.get_formset
 
@@ -215,20 +210,6 @@ class TaskTimesheetInline(TimesheetInline):
         return task.billing_customer
 
 
-admin.site.unregister(Ticket)
-admin.site.unregister(Task)
-
-
-@admin.register(Ticket)
-class TicketAdmin(tickets_admin.TicketAdmin):
-    inlines = [TicketTimesheetInline]
-
-
-@admin.register(Task)
-class TaskAdmin(projects_admin.TaskAdmin):
-    inlines = [TaskTimesheetInline]
-
-
 # --- All Timesheets ------------------------------------------------------------
 
 class TimeEntryForm(TimesheetForm):
@@ -259,7 +240,6 @@ class InvoicedFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(TimeEntry)
 class TimeEntryAdmin(ServiceAdmin):
     scope = staticmethod(time_entries_for)
     field_scopes = {"user": loggers_for}

@@ -1,7 +1,9 @@
-"""Admin of the sales app, and the bases of every admin of ours.
+"""The admin's bases, for any model: refusals of services shown on the form, team scoping, read-only
+admins, and change lists that refuse what SQLite cannot run.
 
-`ScopedAdmin` (and the `Scoped` mixin of inlines) shows a user who does not see
-everything only their teams' rows; `ServiceAdmin` adds saves through services.
+`ScopedAdmin` (and the `Scoped` mixin of inlines) shows a user who does not see everything only
+the rows of the model's visibility selector; `ServiceAdmin` adds saves through services, whose
+refusals show on the form or inline row they belong to.
 """
 
 from contextlib import contextmanager
@@ -10,16 +12,23 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import ForeignKey
 from django.http import Http404, HttpResponseRedirect
 
-from audit.admin import ReadOnlyAdmin
-from core.roles import sees_everything
+from .limits import MAX_ID, SEARCH_LENGTH
+from .roles import sees_everything
 
-from .models import TIMESHEET_POLICIES, Customer, Product, SaleOrder, SaleOrderLine, Tax
-from .services import sale_order_confirm
+# An action offered both above the change list and on the object's page.
+BOTH_PAGES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+
+
+def error_message(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
 
 # --- Refusals of services, shown on the form ---------------------------------
 
@@ -223,159 +232,62 @@ class ServiceAdmin(ScopedAdmin):
             yield formset, inline
 
 
-def error_message(error: ValidationError) -> str:
-    return " ".join(error.messages)
+# --- Read-only: documents and logs --------------------------------------------
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin that only shows: documents and logs are never added, changed or deleted here."""
 
-# --- Customers, taxes, products ----------------------------------------------
-
-@admin.register(Customer)
-class CustomerAdmin(ScopedAdmin):
-    list_display = ("name", "email", "vat_number")
-    search_fields = ("name", "email", "vat_number")
-
-
-@admin.register(Tax)
-class TaxAdmin(ScopedAdmin):
-    list_display = ("name", "rate")
-    search_fields = ("name",)
-
-
-@admin.register(Product)
-class ProductAdmin(ScopedAdmin):
-    list_display = ("name", "list_price", "uom", "service_policy", "billing_increment_minutes")
-    list_filter = ("service_policy", "uom")
-    list_select_related = ("tax",)
-    search_fields = ("name",)
-
-
-# --- Sales orders ----------------------------------------------------------------
-
-class SaleOrderLineForm(forms.ModelForm):
-    class Meta:
-        model = SaleOrderLine
-        fields = ("product", "name", "quantity", "uom", "price_unit", "tax")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "price_unit" in self.fields:
-            self.fields["price_unit"].required = False
-            self.fields["price_unit"].help_text = "Empty: the product's price."
-
-    def clean(self):
-        cleaned_data = super().clean()
-        product = cleaned_data.get("product")
-        if "price_unit" in self.fields and cleaned_data.get("price_unit") is None and product is not None:
-            cleaned_data["price_unit"] = product.list_price
-        return cleaned_data
-
-
-class QuantityColumns:
-    """Delivered, invoiced and to invoice of a line, in the line's unit (the model's properties)."""
-
-    @admin.display(description="Delivered")
-    def delivered(self, line):
-        return line.delivered if line.pk else "-"
-
-    @admin.display(description="Invoiced")
-    def invoiced(self, line):
-        return line.invoiced if line.pk else "-"
-
-    @admin.display(description="To invoice")
-    def to_invoice(self, line):
-        return line.to_invoice if line.pk else "-"
-
-
-class SaleOrderLineInline(QuantityColumns, Scoped, admin.TabularInline):
-    """The "Order Lines": editable while the order is a quotation, read-only once confirmed."""
-
-    model = SaleOrderLine
-    form = SaleOrderLineForm
-    verbose_name = "order line"
-    verbose_name_plural = "Order Lines"
-    fields = ("product", "name", "quantity", "uom", "price_unit", "tax", "delivered", "invoiced", "to_invoice")
-    readonly_fields = ("delivered", "invoiced", "to_invoice")
-    autocomplete_fields = ("product",)
-    extra = 1
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("product", "tax")
-
-    @staticmethod
-    def _is_quotation(order) -> bool:
-        # Lines of a confirmed order carry time and invoices: they stay as they were sold.
-        return order is None or order.state == SaleOrder.State.DRAFT
-
-    def has_add_permission(self, request, obj=None):
-        return self._is_quotation(obj) and super().has_add_permission(request, obj)
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
-        return self._is_quotation(obj) and super().has_change_permission(request, obj)
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        return self._is_quotation(obj) and super().has_delete_permission(request, obj)
+        return False
 
 
-BOTH_PAGES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+class ReadOnlyInline(Scoped, admin.TabularInline):
+    """Rows of a document shown on another's page, in the user's scope, never edited there."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
-@admin.register(SaleOrder)
-class SaleOrderAdmin(ScopedAdmin):
-    list_display = ("__str__", "customer", "state", "date_order", "confirmed_at")
-    list_filter = ("state",)
-    list_select_related = ("customer",)
-    search_fields = ("name", "customer__name")
-    autocomplete_fields = ("customer",)
-    fields = ("name", "customer", "state", "date_order", "confirmed_at")
-    inlines = [SaleOrderLineInline]
-    actions = ["confirm"]
+# --- Change lists that SQLite can run -------------------------------------------
+# SQLite cannot bind an integer past 2**63 - 1 (PostgreSQL finds no row) and refuses a LIKE
+# pattern of more than 50,000 bytes. A filter value out of range is Django's own answer to a
+# bad filter (the list again, with ?e=1); a search is cut to the longest text it could match.
 
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.state != SaleOrder.State.DRAFT:
-            return ("name", "customer", "state", "date_order", "confirmed_at")
-        return ("name", "state", "date_order", "confirmed_at")
-
-    @admin.action(description="Confirm", permissions=["change"], location=BOTH_PAGES)
-    def confirm(self, request, queryset):
-        for order in queryset.order_by("pk"):
-            try:
-                order = sale_order_confirm(order=order, actor=request.user)
-            except ValidationError as error:
-                self.message_user(request, error_message(error), messages.ERROR)
-            else:
-                self.message_user(request, f"{order.name} is confirmed.", messages.SUCCESS)
+def out_of_range(value: str) -> bool:
+    """Whether `value` is written as an integer that no 64-bit column holds."""
+    digits = value[1:] if value[:1] in "+-" else value
+    return digits.isascii() and digits.isdigit() and (len(digits) > 19 or int(digits) > MAX_ID)
 
 
-@admin.register(SaleOrderLine)
-class SaleOrderLineAdmin(QuantityColumns, ScopedAdmin, ReadOnlyAdmin):
-    """The lines ("Sales Order Items") across orders, read-only: they are changed on their order."""
+class SafeChangeList(ChangeList):
+    def get_filters_params(self, params=None):
+        params = super().get_filters_params(params)
+        if any(out_of_range(value) for values in params.values() for value in values):
+            raise IncorrectLookupParameters("An id out of range.")
+        return params
 
-    list_display = ("__str__", "customer", "product", "quantity", "uom", "price_unit",
-                    "delivered", "invoiced", "to_invoice")
-    list_filter = ("order__state", "product__service_policy")
-    list_select_related = ("order__customer", "product")
-    search_fields = ("order__name", "name", "product__name", "order__customer__name")
-    fields = ("order", "product", "name", "quantity", "uom", "price_unit", "tax", "qty_delivered_manual",
-              "delivered", "invoiced", "to_invoice")
-    readonly_fields = ("delivered", "invoiced", "to_invoice")
+    def get_queryset(self, request, exclude_parameters=None):
+        self.query = self.query.replace("\x00", "")[:SEARCH_LENGTH]
+        return super().get_queryset(request, exclude_parameters)
 
-    # Fields picking the line time bills: their search lists only lines time may bill.
-    BILLING_FIELDS = {("tickets", "ticket"), ("projects", "project"), ("projects", "task"),
-                      ("timesheets", "timeentry")}
 
-    def get_queryset(self, request):
-        # Each line's label names its order and product, in the autocomplete results too.
-        # (A changelist applies list_select_related only to a queryset without select_related.)
-        return super().get_queryset(request).select_related("order__customer", "product")
+class SafeLists:
+    """A ModelAdmin mixin: its change list refuses ids out of range and cuts the search text."""
 
-    @admin.display(description="customer", ordering="order__customer__name")
-    def customer(self, line):
-        return line.order.customer
-
-    def get_search_results(self, request, queryset, search_term):
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        source = (request.GET.get("app_label"), request.GET.get("model_name"))
-        if request.GET.get("field_name") == "sale_line" and source in self.BILLING_FIELDS:
-            queryset = queryset.filter(order__state=SaleOrder.State.SALE,
-                                       product__service_policy__in=TIMESHEET_POLICIES)
-        return queryset, may_have_duplicates
+    def get_changelist(self, request, **kwargs):
+        return SafeChangeList

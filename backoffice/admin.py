@@ -1,0 +1,31 @@
+"""Every model of ours in the admin, and the class that shows it. Django imports this module (autodiscovery)."""
+
+from django.contrib import admin
+
+from audit.models import AuditEvent, LoginFailure
+from invoicing.models import Invoice
+from projects.models import Project, Task
+from sales.models import Customer, Product, SaleOrder, SaleOrderLine, Tax
+from tickets.models import HelpdeskTeam, Ticket
+from timesheets.models import TimeEntry
+
+from .audit import AuditEventAdmin, LoginFailureAdmin
+from .invoicing import InvoiceAdmin
+from .projects import ProjectAdmin, TaskAdmin
+from .sales import CustomerAdmin, ProductAdmin, SaleOrderAdmin, SaleOrderLineAdmin, TaxAdmin
+from .tickets import HelpdeskTeamAdmin, TicketAdmin
+from .timesheets import TimeEntryAdmin
+
+admin.site.register(AuditEvent, AuditEventAdmin)
+admin.site.register(LoginFailure, LoginFailureAdmin)
+admin.site.register(Customer, CustomerAdmin)
+admin.site.register(Tax, TaxAdmin)
+admin.site.register(Product, ProductAdmin)
+admin.site.register(SaleOrder, SaleOrderAdmin)
+admin.site.register(SaleOrderLine, SaleOrderLineAdmin)
+admin.site.register(Project, ProjectAdmin)
+admin.site.register(Task, TaskAdmin)
+admin.site.register(HelpdeskTeam, HelpdeskTeamAdmin)
+admin.site.register(Ticket, TicketAdmin)
+admin.site.register(TimeEntry, TimeEntryAdmin)
+admin.site.register(Invoice, InvoiceAdmin)

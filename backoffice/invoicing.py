@@ -1,0 +1,48 @@
+"""Invoices and credit notes, read-only: they are documents, created and posted by the services.
+
+A sales order's invoices are shown on its page (`InvoiceInline`, used by sales.SaleOrderAdmin).
+"""
+
+from django.contrib import admin
+
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, ScopedAdmin
+from invoicing.models import Invoice, InvoiceLine
+from invoicing.selectors import invoices_for
+from timesheets.durations import format_minutes
+
+
+class InvoiceLineInline(ReadOnlyInline):
+    model = InvoiceLine
+    fields = ("name", "sale_line", "quantity", "uom", "price_unit", "tax_rate", "time", "amount_untaxed",
+              "amount_tax")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sale_line__order", "sale_line__product")
+
+    @admin.display(description="time")
+    def time(self, line):
+        return format_minutes(line.minutes) if line.minutes else "-"
+
+
+class InvoiceAdmin(ScopedAdmin, ReadOnlyAdmin):
+    scope = staticmethod(invoices_for)
+    list_display = ("__str__", "kind", "state", "customer_name", "sale_order", "invoice_date", "amount_total")
+    list_filter = ("kind", "state")
+    list_select_related = ("sale_order",)
+    search_fields = ("number", "customer_name", "sale_order__name")
+    fields = ("number", "kind", "state", "refers", "sale_order", "customer", "customer_name", "customer_address",
+              "customer_vat", "invoice_date", "period_start", "period_end", "amount_untaxed", "amount_tax",
+              "amount_total", "created_by", "created_at", "posted_at")
+    readonly_fields = fields
+    inlines = [InvoiceLineInline]
+
+
+class InvoiceInline(ReadOnlyInline):
+    """The invoices and credit notes of a sales order."""
+
+    model = Invoice
+    fk_name = "sale_order"
+    fields = ("number", "kind", "state", "invoice_date", "amount_total")
+    readonly_fields = fields
+    show_change_link = True
