@@ -31,7 +31,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 
 INSTALLED_APPS = [
-    "helpdesk_billing.apps.AdminConfig",  # django.contrib.admin, with our site
+    "backoffice.apps.AdminConfig",  # django.contrib.admin, with our site (backoffice.site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "tickets",
     "timesheets",
     "invoicing",
+    "backoffice",  # the admin, on top of the domain apps
 ]
 
 MIDDLEWARE = [
