@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "tickets",
     "timesheets",
     "invoicing",
+    "api",  # the REST API v1, on top of the domain apps
     "backoffice",  # the admin, on top of the domain apps
 ]
 
@@ -235,15 +236,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # DRF's JSON parser, refusing bodies nested too deep with a 400 as it does every other unreadable body.
-    "DEFAULT_PARSER_CLASSES": ["helpdesk_billing.api_parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "helpdesk_billing.api_errors.AutoSchema",
-    "EXCEPTION_HANDLER": "helpdesk_billing.api_errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

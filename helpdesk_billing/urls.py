@@ -6,7 +6,7 @@ from .health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("helpdesk_billing.api_urls")),
+    path("api/v1/", include("api.urls")),
     path("", include("helpdesk_billing.web_urls")),
 ]
 

@@ -371,7 +371,7 @@ def api_client_of(world, persona) -> APIClient:
 def test_the_matrix_covers_every_screen_and_api_resource():
     screens = {name for name, _ in web_routes()}
     assert screens - {case.name for case in WEB} == set()
-    from helpdesk_billing.api_urls import router
+    from api.urls import router
     assert {prefix for prefix, _, _ in router.registry} - {case.name for case in API_CASES} == set()
 
 

@@ -9,9 +9,9 @@ customer's order, however its ticket and task are unlinked and relinked.
 import pytest
 from django.urls import reverse
 
+from api.tickets import CUSTOMER_FIXED
 from audit.models import AuditEvent
 from projects.services import task_create
-from tickets.api import CUSTOMER_FIXED
 from timesheets.models import TimeEntry
 
 from ..factories import TicketFactory

@@ -16,7 +16,7 @@ from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 
-from helpdesk_billing.api_parsers import MAX_DEPTH
+from api.parsers import MAX_DEPTH
 
 from ..factories import TaxFactory, UserFactory
 
@@ -98,7 +98,7 @@ def send(client, method: str, address: str, content_type: str, body: bytes):
 
 
 # An operation that takes no body (post, cancel, confirm, delete) reads one all the same: DRF parses
-# lazily, so its view would act on a garbage body as on none (api_parsers.ReadsItsBody).
+# lazily, so its view would act on a garbage body as on none (api.parsers.ReadsItsBody).
 @pytest.mark.parametrize("method, path", [
     pytest.param(method, path, id=f"{method} {path}") for method, path, _ in OPERATIONS])
 def test_a_body_that_cannot_be_read_is_refused_and_changes_nothing(world, root_api, method, path):

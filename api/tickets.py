@@ -1,56 +1,26 @@
-"""REST API v1 of the helpdesk app: teams and tickets."""
+"""Tickets: agents see and work their teams' tickets (file, correct, link a task and a Sales Order
+Item, move the status); a manager moves a ticket with its time to another customer."""
 
 from django.db import transaction
 from django.db.models import Sum, Value
 from django.db.models.functions import Coalesce
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 
-from helpdesk_billing.api_parsers import ReadsItsBody
-from sales.api import IdFilter, ManagersWrite, model_save, writers
 from sales.units import HOUR, minutes_to_qty
+from tickets.models import Ticket
+from tickets.selectors import teams_for, tickets_for
+from tickets.services import (ticket_create, ticket_link_task, ticket_set_customer, ticket_set_sale_line,
+                              ticket_set_status)
 
-from .models import HelpdeskTeam, Ticket
-from .selectors import teams_for, tickets_for
-from .services import (team_save, ticket_create, ticket_link_task, ticket_set_customer, ticket_set_sale_line,
-                       ticket_set_status)
+from .filters import TicketFilter
+from .parsers import ReadsItsBody
+from .permissions import TicketsWrite
+from .saving import model_save
 
 CUSTOMER_FIXED = ("Time is logged on this ticket, so its customer is fixed: a manager can move the ticket "
                   "and its time to another customer.")
 
-TicketsWrite = writers("tickets.work_ticket", "Only agents and managers change tickets.")
-
-
-# --- Teams --------------------------------------------------------------------------------
-
-class TeamSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = HelpdeskTeam
-        fields = ["id", "name", "timesheet_on_ticket", "project", "time_reinvoicing"]
-
-    def create(self, validated_data):
-        return team_save(team=HelpdeskTeam(**validated_data))
-
-    def update(self, instance, validated_data):
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        return team_save(team=instance)
-
-
-class TeamViewSet(ReadsItsBody, viewsets.ModelViewSet):
-    """Helpdesk Teams: "Timesheet on Ticket" (and its project), "Time Reinvoicing". Managers write."""
-
-    serializer_class = TeamSerializer
-    permission_classes = [ManagersWrite]
-    filterset_fields = ["timesheet_on_ticket", "time_reinvoicing"]
-    ordering_fields = ["id", "name"]
-
-    def get_queryset(self):
-        return teams_for(user=self.request.user)
-
-
-# --- Tickets ------------------------------------------------------------------------------
 
 class TicketSerializer(serializers.ModelSerializer):
     hours_spent = serializers.SerializerMethodField(help_text="Time logged on the ticket, in hours.")
@@ -118,18 +88,6 @@ class TicketSerializer(serializers.ModelSerializer):
         return ticket
 
 
-class TicketFilter(filters.FilterSet):
-    team = IdFilter()
-    customer = IdFilter()
-    assignee = IdFilter()
-    task = IdFilter()
-    sale_line = IdFilter()
-
-    class Meta:
-        model = Ticket
-        fields = ["team", "customer", "status", "assignee", "task", "sale_line"]
-
-
 class TicketViewSet(ReadsItsBody, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Tickets: agents see and work their teams' tickets; `hours_spent` is the time logged on them."""
@@ -144,4 +102,3 @@ class TicketViewSet(ReadsItsBody, mixins.CreateModelMixin, mixins.ListModelMixin
             return Ticket.objects.none()
         return tickets_for(user=self.request.user).annotate(
             minutes_spent=Coalesce(Sum("time_entries__minutes"), Value(0))).order_by("-pk")
-

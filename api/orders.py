@@ -1,150 +1,30 @@
-"""REST API v1 of the sales app: customers, taxes, products, sales orders and their lines.
+"""Sales orders: a quotation is created with its lines, confirmed into a sales order, then
+invoiced ("Create Invoice"); a manual line's Delivered is typed. Accountants and managers write."""
 
-Also the pieces every app's api.py shares (sales is the app all others may import):
-the role permissions and the id filter.
-
-`SaleOrderViewSet` here is completed by `invoicing.api.SaleOrderViewSet`, which adds
-"Create Invoice" and what agents see: both need apps to the right of sales.
-"""
-
-from django import forms
-from django.db import transaction
 from django.db.models import Prefetch
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from helpdesk_billing.api_errors import ErrorSerializer
-from helpdesk_billing.api_parsers import ReadsItsBody
-from core.limits import MAX_ID
-from core.roles import has_role, sees_everything
-
-from .models import Customer, Product, SaleOrder, SaleOrderLine, Tax
-from .services import (
+from core.roles import sees_everything
+from invoicing.services import invoice_create_from_order
+from sales.models import Customer, SaleOrder, SaleOrderLine
+from sales.services import (
     sale_line_set_delivered_manual,
     sale_order_cancel,
     sale_order_confirm,
     sale_order_save_quotation,
 )
-from .units import amount, tax_amount
+from sales.units import amount, tax_amount
+from timesheets.selectors import sale_orders_for
 
-# --- Shared by every app's api.py ------------------------------------------------------
-
-
-class RolePermission(BasePermission):
-    """Every role reads; writes (any unsafe method) need the rule `perm` (core.permissions)."""
-
-    message = "Your account has no role: ask a manager to add you to Agents, Managers or Accountants."
-    write_message = "Your role does not allow this."
-    perm = None
-
-    def has_permission(self, request, view):
-        if not has_role(request.user):
-            return False
-        if request.method in SAFE_METHODS or request.user.has_perm(self.perm):
-            return True
-        self.message = self.write_message
-        return False
-
-
-def writers(perm: str, message: str) -> type[RolePermission]:
-    """Return a permission: every role reads, users with the rule `perm` write."""
-    return type("WritersPermission", (RolePermission,), {"perm": perm, "write_message": message})
-
-
-ManagersWrite = writers("core.configure", "Only managers change the configuration.")
-SalesWrite = writers("sales.sell", "Only accountants and managers change sales orders.")
-InvoicersWrite = writers("invoicing.bill", "Only accountants and managers create, post, cancel and credit invoices.")
-
-
-class IdFilter(filters.NumberFilter):
-    """Filter on a related record's id (a whole number from 1 to MAX_ID, not a decimal)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
-
-
-@transaction.atomic
-def model_save(instance):
-    """Validate with the model's own rules (fields, clean, constraints), then save.
-
-    For the configuration records that have no service of their own.
-    """
-    instance.full_clean()
-    instance.save()
-    return instance
-
-
-class ModelSaveSerializer(serializers.ModelSerializer):
-    """A ModelSerializer that saves through `model_save`, so the model's constraints answer 400."""
-
-    def create(self, validated_data):
-        return model_save(self.Meta.model(**validated_data))
-
-    def update(self, instance, validated_data):
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        return model_save(instance)
-
-
-# --- Customers, taxes, products ---------------------------------------------------------
-
-class CustomerSerializer(ModelSaveSerializer):
-    class Meta:
-        model = Customer
-        fields = ["id", "name", "email", "address", "vat_number"]
-
-
-class CustomerViewSet(ReadsItsBody, viewsets.ModelViewSet):
-    """Customers: every role reads, managers write."""
-
-    queryset = Customer.objects.all()
-    serializer_class = CustomerSerializer
-    permission_classes = [ManagersWrite]
-    filterset_fields = ["name", "vat_number"]
-    ordering_fields = ["id", "name"]
-
-
-class TaxSerializer(ModelSaveSerializer):
-    class Meta:
-        model = Tax
-        fields = ["id", "name", "rate"]
-        # The database refuses more than 100 %; say so on the field.
-        extra_kwargs = {"rate": {"max_value": 100}}
-
-
-class TaxViewSet(ReadsItsBody, viewsets.ModelViewSet):
-    """Taxes; `rate` is a percentage (21.00 for 21 %)."""
-
-    queryset = Tax.objects.all()
-    serializer_class = TaxSerializer
-    permission_classes = [ManagersWrite]
-    ordering_fields = ["id", "name", "rate"]
-
-
-class ProductSerializer(ModelSaveSerializer):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "list_price", "uom", "service_policy", "tax", "billing_increment_minutes"]
-
-
-class ProductViewSet(ReadsItsBody, viewsets.ModelViewSet):
-    """Products; "Service on Timesheet" is `service_policy` = `delivered_timesheet`."""
-
-    queryset = Product.objects.all()
-    serializer_class = ProductSerializer
-    permission_classes = [ManagersWrite]
-    filterset_fields = ["service_policy", "uom", "tax"]
-    ordering_fields = ["id", "name", "list_price"]
-
-
-# --- Sales orders ------------------------------------------------------------------------
+from .filters import SaleOrderFilter
+from .invoices import InvoicesAnswer, InvoiceSerializer
+from .parsers import ReadsItsBody
+from .permissions import InvoicersWrite, SalesWrite
+from .schema import REFUSED, ErrorSerializer
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "read_only": True}
 QUANTITY = {"max_digits": 12, "decimal_places": 2, "read_only": True}
@@ -230,6 +110,11 @@ class SaleLineDeliveredSerializer(serializers.Serializer):
     delivered = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
+class CreateInvoiceSerializer(serializers.Serializer):
+    period_start = serializers.DateField(required=False, allow_null=True, help_text="Timesheets from this date.")
+    period_end = serializers.DateField(required=False, allow_null=True, help_text="Timesheets up to this date.")
+
+
 def quotation_lines(lines: list[dict]) -> list[SaleOrderLine]:
     """Return the new lines of a quotation; unit, price, tax and description default to the product's."""
     return [
@@ -241,20 +126,15 @@ def quotation_lines(lines: list[dict]) -> list[SaleOrderLine]:
     ]
 
 
-class SaleOrderFilter(filters.FilterSet):
-    customer = IdFilter()
-
-    class Meta:
-        model = SaleOrder
-        fields = ["customer", "state"]
-
-
 LINE_ID = OpenApiParameter("line_id", int, OpenApiParameter.PATH, description="The order line's id.")
 
 
-class SaleOrderViewSet(ReadsItsBody, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                       viewsets.GenericViewSet):
-    """Sales orders: a quotation is created with its lines, then confirmed into a sales order."""
+class SaleOrderViewSet(ReadsItsBody, InvoicesAnswer, mixins.CreateModelMixin, mixins.ListModelMixin,
+                       mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Sales orders: a quotation is created with its lines, confirmed, then invoiced ("Create Invoice").
+
+    Agents see the orders whose lines bill the tickets and time they see.
+    """
 
     serializer_class = SaleOrderSerializer
     permission_classes = [SalesWrite]
@@ -264,11 +144,10 @@ class SaleOrderViewSet(ReadsItsBody, mixins.CreateModelMixin, mixins.ListModelMi
     def get_queryset(self):
         orders = SaleOrder.objects.prefetch_related(
             Prefetch("lines", queryset=SaleOrderLine.objects.select_related("product", "tax").order_by("pk")))
-        return self.visible(orders, self.request.user)
-
-    def visible(self, orders, user):
-        """Managers and accountants see every order (agents: see invoicing.api)."""
-        return orders if sees_everything(user) else orders.none()
+        user = self.request.user
+        if sees_everything(user):
+            return orders
+        return orders.filter(pk__in=sale_orders_for(user=user).values("pk"))
 
     def _answer(self, order, status_code=status.HTTP_200_OK):
         order = self.get_queryset().get(pk=order.pk)
@@ -308,3 +187,13 @@ class SaleOrderViewSet(ReadsItsBody, mixins.CreateModelMixin, mixins.ListModelMi
         line = sale_line_set_delivered_manual(line=line, qty=serializer.validated_data["delivered"])
         line = SaleOrderLine.objects.select_related("product").get(pk=line.pk)
         return Response(SaleOrderLineSerializer(line).data)
+
+    @extend_schema(request=CreateInvoiceSerializer, responses={201: InvoiceSerializer, 400: REFUSED})
+    @action(detail=True, methods=["post"], url_path="create-invoice", permission_classes=[InvoicersWrite])
+    def create_invoice(self, request, pk=None):
+        """Create Invoice: a draft billing what the order has to invoice, timesheets within the optional period."""
+        order = self.get_object()
+        serializer = CreateInvoiceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invoice = invoice_create_from_order(order=order, actor=request.user, **serializer.validated_data)
+        return self.invoice_response(invoice, status.HTTP_201_CREATED)

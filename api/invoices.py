@@ -1,33 +1,24 @@
-"""REST API v1 of the invoicing app: invoices and credit notes, and "Create Invoice" on sales orders."""
+"""Invoices and credit notes: accountants and managers see, post, cancel and credit them, and
+download their PDF. ("Create Invoice" is an action of the sales order: api.orders.)"""
 
 from django.db.models import Prefetch
 from django.http import HttpResponse
-from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from helpdesk_billing.api_errors import VALIDATION_ERROR_SCHEMA, ErrorSerializer
-from helpdesk_billing.api_parsers import ReadsItsBody
-from core.roles import sees_everything
-from sales import api as sales_api
-from sales.api import IdFilter, InvoicersWrite
 from core.limits import MAX_ID
-from timesheets.selectors import sale_orders_for
+from invoicing.models import Invoice, InvoiceLine
+from invoicing.pdf import invoice_pdf, invoice_pdf_filename
+from invoicing.selectors import invoice_line_entry_ids
+from invoicing.services import invoice_cancel, invoice_credit_note, invoice_post, invoice_remove_timesheets
 
-from .models import Invoice, InvoiceLine
-from .pdf import invoice_pdf, invoice_pdf_filename
-from .selectors import invoice_line_entry_ids
-from .services import (
-    invoice_cancel,
-    invoice_create_from_order,
-    invoice_credit_note,
-    invoice_post,
-    invoice_remove_timesheets,
-)
+from .filters import InvoiceFilter
+from .parsers import ReadsItsBody
+from .permissions import InvoicesOnly
+from .schema import REFUSED, conflict
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
@@ -66,18 +57,6 @@ class CreditNoteSerializer(serializers.Serializer):
         help_text="The entries to give back; omit for a full credit note.")
 
 
-class CreateInvoiceSerializer(serializers.Serializer):
-    period_start = serializers.DateField(required=False, allow_null=True, help_text="Timesheets from this date.")
-    period_end = serializers.DateField(required=False, allow_null=True, help_text="Timesheets up to this date.")
-
-
-class InvoicesOnly(BasePermission):
-    message = "Only accountants and managers see and change invoices."
-
-    def has_permission(self, request, view):
-        return request.user.has_perm("invoicing.bill")
-
-
 class PDFRenderer(renderers.BaseRenderer):
     """Lets a client ask for `Accept: application/pdf`; an error still answers JSON."""
 
@@ -93,29 +72,13 @@ class PDFRenderer(renderers.BaseRenderer):
         return renderers.JSONRenderer().render(data)
 
 
-class InvoiceFilter(filters.FilterSet):
-    customer = IdFilter()
-    sale_order = IdFilter()
-    refers = IdFilter()
-
-    class Meta:
-        model = Invoice
-        fields = ["customer", "sale_order", "refers", "kind", "state"]
-
-
-def conflict(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
-
-
-REFUSED = OpenApiResponse(VALIDATION_ERROR_SCHEMA, description="Refused input.")
-
-
 class InvoicesAnswer:
     """Serialize invoices with the time entry ids of their lines."""
 
     def invoice_data(self, invoices, *, many=False):
         items = list(invoices) if many else [invoices]
-        context = {**self.get_serializer_context(), "entry_ids": invoice_line_entry_ids(invoice_ids=[i.pk for i in items])}
+        entry_ids = invoice_line_entry_ids(invoice_ids=[invoice.pk for invoice in items])
+        context = {**self.get_serializer_context(), "entry_ids": entry_ids}
         return InvoiceSerializer(invoices, many=many, context=context).data
 
     def invoice_response(self, invoice, status_code=status.HTTP_200_OK):
@@ -127,7 +90,8 @@ def invoices_with_lines():
     return Invoice.objects.prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.order_by("pk")))
 
 
-class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     viewsets.GenericViewSet):
     """Invoices and credit notes: accountants and managers see, post, cancel and credit them."""
 
     serializer_class = InvoiceSerializer
@@ -191,25 +155,3 @@ class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, mixins.ListModelMixin, mixins
         response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
         return response
-
-
-class SaleOrderViewSet(InvoicesAnswer, sales_api.SaleOrderViewSet):
-    """Sales orders: a quotation is created with its lines, confirmed, then invoiced ("Create Invoice").
-
-    Agents see the orders whose lines bill the tickets and time they see.
-    """
-
-    def visible(self, orders, user):
-        if sees_everything(user):
-            return orders
-        return orders.filter(pk__in=sale_orders_for(user=user).values("pk"))
-
-    @extend_schema(request=CreateInvoiceSerializer, responses={201: InvoiceSerializer, 400: REFUSED})
-    @action(detail=True, methods=["post"], url_path="create-invoice", permission_classes=[InvoicersWrite])
-    def create_invoice(self, request, pk=None):
-        """Create Invoice: a draft billing what the order has to invoice, timesheets within the optional period."""
-        order = self.get_object()
-        serializer = CreateInvoiceSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        invoice = invoice_create_from_order(order=order, actor=request.user, **serializer.validated_data)
-        return self.invoice_response(invoice, status.HTTP_201_CREATED)

@@ -1,36 +1,42 @@
-"""REST API v1 of the timesheets app: time entries, logged on a ticket and/or its task."""
+"""Timesheets: time entries, logged on a ticket and/or its task; the lines' Delivered follows."""
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from helpdesk_billing.api_errors import ErrorSerializer, renamed
-from helpdesk_billing.api_parsers import ReadsItsBody
+from core.errors import Conflict
 from core.roles import sees_everything
-from projects.selectors import projects_for
 from projects.models import Task
-from sales.api import IdFilter, writers
+from projects.selectors import projects_for
 from sales.models import SaleOrderLine
 from sales.units import HOUR, minutes_to_qty
 from tickets.models import Ticket
 from tickets.selectors import tickets_for
+from timesheets.durations import HINT, check_minutes, parse_duration
+from timesheets.models import TimeEntry
+from timesheets.selectors import time_entries_for
+from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
-from .durations import HINT, check_minutes, parse_duration
-from .models import TimeEntry
-from .selectors import time_entries_for
-from .services import timesheet_delete, timesheet_log, timesheet_update
-
-TimesheetsWrite = writers("timesheets.log_time", "Only agents and managers log time.")
+from .filters import TimeEntryFilter
+from .parsers import ReadsItsBody
+from .permissions import TimesheetsWrite
+from .schema import conflict
 
 # The services name the duration `minutes`; the API calls it `duration`.
 API_FIELDS = {"minutes": "duration"}
+
+
+def renamed(error: ValidationError, rename: dict[str, str]) -> ValidationError:
+    """Return `error` with its fields renamed (a service's `minutes` is the API's `duration`)."""
+    if isinstance(error, Conflict) or not hasattr(error, "error_dict"):
+        return error
+    return ValidationError({rename.get(field, field): messages for field, messages in error.message_dict.items()})
 
 
 @extend_schema_field({
@@ -117,22 +123,7 @@ class TimeEntryWriteSerializer(serializers.Serializer):
         return fields
 
 
-class TimeEntryFilter(filters.FilterSet):
-    ticket = IdFilter()
-    task = IdFilter()
-    sale_line = IdFilter()
-    user = IdFilter()
-    date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
-    invoiced = filters.BooleanFilter(field_name="invoice_line", lookup_expr="isnull", exclude=True,
-                                     help_text="true: on a live invoice; false: not invoiced.")
-
-    class Meta:
-        model = TimeEntry
-        fields = ["ticket", "task", "sale_line", "user", "date_from", "date_to", "invoiced"]
-
-
-INVOICED = OpenApiResponse(ErrorSerializer, description="You cannot modify timesheets that are already invoiced.")
+INVOICED = conflict("You cannot modify timesheets that are already invoiced.")
 
 
 class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):

@@ -10,11 +10,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from invoicing.api import InvoiceViewSet, SaleOrderViewSet
-from projects.api import ProjectViewSet, TaskViewSet
-from sales.api import CustomerViewSet, ProductViewSet, TaxViewSet
-from tickets.api import TeamViewSet, TicketViewSet
-from timesheets.api import TimeEntryViewSet
+from .configuration import CustomerViewSet, ProductViewSet, ProjectViewSet, TaskViewSet, TaxViewSet, TeamViewSet
+from .invoices import InvoiceViewSet
+from .orders import SaleOrderViewSet
+from .tickets import TicketViewSet
+from .timesheets import TimeEntryViewSet
 
 
 class Router(DefaultRouter):
