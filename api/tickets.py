@@ -10,8 +10,13 @@ from rest_framework import mixins, serializers, viewsets
 from sales.units import HOUR, minutes_to_qty
 from tickets.models import Ticket
 from tickets.selectors import teams_for, tickets_for
-from tickets.services import (ticket_create, ticket_link_task, ticket_set_customer, ticket_set_sale_line,
-                              ticket_set_status)
+from tickets.services import (
+    ticket_create,
+    ticket_link_task,
+    ticket_set_customer,
+    ticket_set_sale_line,
+    ticket_set_status,
+)
 
 from .filters import TicketFilter
 from .parsers import ReadsItsBody
