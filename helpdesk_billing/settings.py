@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "tickets",
     "timesheets",
     "invoicing",
+    "web",  # the browser screens, on top of the domain apps
     "api",  # the REST API v1, on top of the domain apps
     "backoffice",  # the admin, on top of the domain apps
 ]

@@ -7,7 +7,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
-    path("", include("helpdesk_billing.web_urls")),
+    path("", include("web.urls")),
 ]
 
 # A database outage answers 503 with a message, also when it strikes outside a view.

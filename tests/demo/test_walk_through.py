@@ -20,7 +20,7 @@ from django.db import connection
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from timesheets.views import CSV_HEADER
+from web.views.timesheets import CSV_HEADER
 
 from ..browser import download, log_time
 

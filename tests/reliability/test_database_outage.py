@@ -93,7 +93,7 @@ def test_a_view_losing_the_database_answers_503(client, db, monkeypatch, error):
     def lost(**kwargs):
         raise error
 
-    monkeypatch.setattr("tickets.views.tickets_for", lost)
+    monkeypatch.setattr("web.views.tickets.tickets_for", lost)
     response = client.get(reverse("ticket_list"))
     assert response.status_code == 503
     assert UNAVAILABLE in response.content.decode()
@@ -106,7 +106,7 @@ def test_an_outage_is_logged_once_as_a_warning(client, db, monkeypatch, caplog):
     def lost(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("tickets.views.tickets_for", lost)
+    monkeypatch.setattr("web.views.tickets.tickets_for", lost)
     with caplog.at_level("WARNING"):
         assert client.get(reverse("ticket_list")).status_code == 503
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
@@ -135,7 +135,7 @@ def test_other_errors_stay_500(db, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("tickets.views.tickets_for", broken)
+    monkeypatch.setattr("web.views.tickets.tickets_for", broken)
     response = client.get(reverse("ticket_list"))
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
@@ -156,7 +156,7 @@ def test_a_statement_the_database_refuses_stays_a_500(db, monkeypatch):
     """A 503 would tell the user to wait for a database that is there, and hide the bug."""
     client = Client(raise_request_exception=False)
     client.force_login(UserFactory(username="agent", role="Agents"))
-    monkeypatch.setattr("tickets.views.tickets_for", lambda **kwargs: refused_statement())
+    monkeypatch.setattr("web.views.tickets.tickets_for", lambda **kwargs: refused_statement())
     response = client.get(reverse("ticket_list"))
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()

@@ -7,8 +7,8 @@ from ..factories import UserFactory
 
 
 def web_routes():
-    """Return (name, needs a pk) of every browser screen: the routes of web_urls, without the auth views."""
-    resolver = get_resolver("helpdesk_billing.web_urls")
+    """Return (name, needs a pk) of every browser screen: the routes of web.urls, without the auth views."""
+    resolver = get_resolver("web.urls")
     routes = []
 
     def walk(patterns):

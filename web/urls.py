@@ -1,0 +1,45 @@
+"""Browser screens for agents, managers and accountants; every one needs a login."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from .forms.login import LoginForm
+from .views import home, invoices, orders, tasks, tickets
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True,
+                                                authentication_form=LoginForm),
+         name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+
+    path("tickets/", tickets.ticket_list, name="ticket_list"),
+    path("tickets/<int:pk>/", tickets.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:pk>/status/", tickets.ticket_status, name="ticket_status"),
+    path("tickets/<int:pk>/sales-order-item/", tickets.ticket_sale_line, name="ticket_sale_line"),
+    path("tickets/<int:pk>/timer/start/", tickets.ticket_timer_start, name="ticket_timer_start"),
+    path("tickets/<int:pk>/timer/stop/", tickets.ticket_timer_stop, name="ticket_timer_stop"),
+    path("tickets/<int:pk>/timesheets.csv", tickets.ticket_timesheets_csv, name="ticket_timesheets_csv"),
+
+    path("tasks/", tasks.task_list, name="task_list"),
+    path("tasks/<int:pk>/", tasks.task_detail, name="task_detail"),
+    path("tasks/<int:pk>/timesheets.csv", tasks.task_timesheets_csv, name="task_timesheets_csv"),
+
+    path("orders/", orders.order_list, name="order_list"),
+    path("orders/new/", orders.quotation_form, name="quotation_create"),
+    path("orders/<int:pk>/", orders.order_detail, name="order_detail"),
+    path("orders/<int:pk>/edit/", orders.quotation_form, name="quotation_edit"),
+    path("orders/<int:pk>/confirm/", orders.order_confirm, name="order_confirm"),
+    path("orders/<int:pk>/create-invoice/", orders.invoice_create, name="invoice_create"),
+    path("order-lines/<int:pk>/delivered/", orders.line_set_delivered, name="line_set_delivered"),
+    path("order-lines/<int:pk>/timesheets.csv", orders.line_timesheets_csv, name="line_timesheets_csv"),
+
+    path("invoices/", invoices.invoice_list, name="invoice_list"),
+    path("invoices/<int:pk>/", invoices.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/post/", invoices.invoice_post_view, name="invoice_post"),
+    path("invoices/<int:pk>/cancel/", invoices.invoice_cancel_view, name="invoice_cancel"),
+    path("invoices/<int:pk>/remove/", invoices.invoice_remove_view, name="invoice_remove"),
+    path("invoices/<int:pk>/credit-note/", invoices.invoice_credit_view, name="invoice_credit"),
+    path("invoices/<int:pk>/pdf/", invoices.invoice_pdf_view, name="invoice_pdf"),
+    path("invoices/<int:pk>/timesheets.csv", invoices.invoice_timesheets_csv, name="invoice_timesheets_csv"),
+]

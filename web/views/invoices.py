@@ -1,0 +1,181 @@
+"""Invoices and credit notes: the list, the page, its actions (post, cancel, remove entries, credit note),
+the PDF and the Timesheets as CSV.
+
+Everyone signed in reads the invoices they may see; only accountants and managers (the rule
+invoicing.bill) post, cancel and credit them: others get the 403 page.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from audit.selectors import audit_events_for
+from core.roles import sees_everything
+from invoicing.models import Invoice
+from invoicing.pdf import invoice_pdf, invoice_pdf_filename
+from invoicing.selectors import invoice_entries, invoice_entries_page, invoices_for, taxes_by_rate
+from invoicing.services import invoice_cancel, invoice_credit_note, invoice_post, invoice_remove_timesheets
+from tickets.selectors import tickets_for
+from timesheets.models import TimeEntry
+from timesheets.selectors import sale_orders_for, time_entries_for
+
+from .base import act, page, paginate, record_id, refuse_unless, search_text
+from .timesheets import timesheets_csv
+
+INVOICERS_ONLY = "Only accountants and managers create, post, cancel and credit invoices."
+PDF_INVOICERS_ONLY = "Only accountants and managers download invoices: the PDF lists every team's Timesheets."
+
+
+def invoice_ids_of(entries) -> list[int]:
+    """Return the invoices and credit notes that bill these entries or gave them back, cancelled ones aside.
+
+    The ticket page's "Invoices" smart button counts them; the invoice list filters by them.
+    """
+    ids = set()
+    rows = entries.order_by().values_list("invoice_line__invoice_id", "credit_lines__invoice_id",
+                                          "credit_lines__invoice__refers_id", "credit_lines__invoice__state")
+    for billed, note, credited, note_state in rows.distinct():
+        ids.add(billed)
+        if note_state not in (None, "cancelled"):  # a posted credit note freed the entries it gives back
+            ids.update((note, credited))
+    ids.discard(None)
+    return sorted(ids)
+
+
+@login_required
+def invoice_list(request):
+    invoices = invoices_for(user=request.user).select_related("sale_order", "refers")
+    filters = {}
+    state = request.GET.get("state", "")
+    if state in Invoice.State.values:
+        invoices, filters["state"] = invoices.filter(state=state), state
+    kind = request.GET.get("kind", "")
+    if kind in Invoice.Kind.values:
+        invoices, filters["kind"] = invoices.filter(kind=kind), kind
+    if (order_id := record_id(request.GET.get("order"))) is not None:
+        order = get_object_or_404(sale_orders_for(user=request.user), pk=order_id)
+        invoices, filters["order"] = invoices.filter(sale_order=order), order
+    if (ticket_id := record_id(request.GET.get("ticket"))) is not None:
+        ticket = get_object_or_404(tickets_for(user=request.user), pk=ticket_id)
+        ids = invoice_ids_of(TimeEntry.objects.filter(ticket=ticket))
+        invoices, filters["ticket"] = invoices.filter(pk__in=ids), ticket
+    search = search_text(request)
+    if search:
+        invoices = invoices.filter(Q(number__icontains=search) | Q(customer_name__icontains=search)
+                                   | Q(sale_order__name__icontains=search))
+    return page(request, "web/invoices/invoice_list.html", {
+        "page_obj": paginate(request, invoices), "filters": filters, "search": search,
+        "states": Invoice.State.choices, "kinds": Invoice.Kind.choices,
+    })
+
+
+@login_required
+def invoice_detail(request, pk):
+    invoice = get_object_or_404(invoices_for(user=request.user).select_related("sale_order", "refers", "customer"),
+                                pk=pk)
+    lines = list(invoice.lines.order_by("pk"))
+    # A page of entries at a time: an invoice may bill thousands.
+    entries_page, entries = invoice_entries_page(invoice=invoice, lines=lines, number=request.GET.get("page"))
+    entries = _entries_shown(request.user, invoice, lines, entries)
+    return page(request, "web/invoices/invoice_detail.html", {
+        "invoice": invoice,
+        "lines": [(line, entries.get(line.pk, [])) for line in lines],
+        "taxes": taxes_by_rate(invoice=invoice),
+        "credit_notes": list(invoice.credit_notes.all()),
+        "can_invoice": request.user.has_perm("invoicing.bill"),
+        "has_entries": entries_page.paginator.count > 0,
+        "page_obj": entries_page,
+        "events": list(audit_events_for(obj=invoice)),
+    })
+
+
+def _entries_shown(user, invoice: Invoice, lines, entries: dict) -> dict:
+    """Return the entries of each line the user may read, each marked billed here or not, and creditable or not."""
+    if not sees_everything(user):  # an agent reads the rows of the time they see, not other teams'
+        shown = [entry.pk for rows in entries.values() for entry in rows]
+        seen = set(time_entries_for(user=user).filter(pk__in=shown).values_list("pk", flat=True))
+        entries = {line_id: [entry for entry in rows if entry.pk in seen] for line_id, rows in entries.items()}
+    line_ids = {line.pk for line in lines}
+    # Entries a draft credit note already gives back cannot be ticked again.
+    pending = set(TimeEntry.objects.filter(credit_lines__invoice__refers=invoice,
+                                           credit_lines__invoice__state=Invoice.State.DRAFT,
+                                           pk__in=[entry.pk for rows in entries.values() for entry in rows])
+                  .values_list("pk", flat=True))
+    for rows in entries.values():
+        for entry in rows:
+            entry.billed_here = entry.invoice_line_id in line_ids
+            entry.creditable = entry.billed_here and entry.pk not in pending
+    return entries
+
+
+def _invoice_to_act_on(request, pk) -> Invoice:
+    refuse_unless(request.user.has_perm("invoicing.bill"), INVOICERS_ONLY)
+    return get_object_or_404(Invoice, pk=pk)
+
+
+def _entry_ids(request) -> list[int]:
+    return [entry_id for value in request.POST.getlist("entry") if (entry_id := record_id(value)) is not None]
+
+
+@login_required
+@require_POST
+def invoice_post_view(request, pk):
+    invoice = _invoice_to_act_on(request, pk)
+    act(request, lambda: invoice_post(invoice=invoice, actor=request.user),
+        lambda posted: f"Posted {posted.number}: it can no longer change.")
+    return redirect("invoice_detail", pk=invoice.pk)
+
+
+@login_required
+@require_POST
+def invoice_cancel_view(request, pk):
+    invoice = _invoice_to_act_on(request, pk)
+    act(request, lambda: invoice_cancel(invoice=invoice, actor=request.user),
+        f"{invoice} is cancelled; its Timesheets are to invoice again.")
+    return redirect("invoice_detail", pk=invoice.pk)
+
+
+@login_required
+@require_POST
+def invoice_remove_view(request, pk):
+    """Take an entry off a draft invoice: it is to invoice again, and editable."""
+    invoice = _invoice_to_act_on(request, pk)
+    act(request, lambda: invoice_remove_timesheets(invoice=invoice, entry_ids=_entry_ids(request), actor=request.user),
+        "Removed from the invoice: that time is to invoice again.")
+    return redirect("invoice_detail", pk=invoice.pk)
+
+
+@login_required
+@require_POST
+def invoice_credit_view(request, pk):
+    """"Credit Note": in full, or for the ticked entries only; posting the note gives them back."""
+    invoice = _invoice_to_act_on(request, pk)
+    entry_ids = None
+    if request.POST.get("mode") != "full":
+        entry_ids = _entry_ids(request)
+        if not entry_ids:
+            messages.error(request, "Tick the Timesheets to give back, or make a full credit note.")
+            return redirect("invoice_detail", pk=invoice.pk)
+    note = act(request, lambda: invoice_credit_note(invoice=invoice, entry_ids=entry_ids, actor=request.user),
+               lambda note: f"{note} created for {invoice}: post it to give the time back.")
+    return redirect("invoice_detail", pk=note.pk if note else invoice.pk)
+
+
+@login_required
+def invoice_pdf_view(request, pk):
+    invoice = get_object_or_404(invoices_for(user=request.user).select_related("sale_order", "refers"), pk=pk)
+    refuse_unless(request.user.has_perm("invoicing.download_invoice_pdf"), PDF_INVOICERS_ONLY)
+    response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
+    return response
+
+
+@login_required
+def invoice_timesheets_csv(request, pk):
+    invoice = get_object_or_404(invoices_for(user=request.user), pk=pk)
+    ids = [entry.pk for rows in invoice_entries(invoice=invoice).values() for entry in rows]
+    name = (invoice.number or f"draft-{invoice.pk}").replace("/", "-")
+    return timesheets_csv(time_entries_for(user=request.user).filter(pk__in=ids), f"{name}-timesheets.csv")

@@ -1,0 +1,165 @@
+"""Sales orders: the list, the quotation form and Confirm, a manual Delivered, the order page with
+"Create Invoice", and an order line's Timesheets as CSV.
+
+Everyone signed in reads the orders they may see; quotations, Confirm and Delivered need the rule
+sales.sell, Create Invoice the rule invoicing.bill: others get the 403 page.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, Sum
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from invoicing.services import invoice_create_from_order
+from projects.selectors import tasks_for
+from sales.models import SaleOrder, SaleOrderLine
+from sales.services import sale_line_set_delivered_manual, sale_order_confirm, sale_order_save_quotation
+from tickets.selectors import tickets_for
+from timesheets.selectors import sale_orders_for, time_entries_for
+
+from ..forms.orders import CreateInvoiceForm, DeliveredForm, OrderLineFormSet, QuotationForm
+from .base import act, add_service_error, page, paginate, refuse_unless, search_text
+from .invoices import INVOICERS_ONLY
+from .timesheets import timesheets_csv
+
+STATES = [("", "All"), *SaleOrder.State.choices]
+
+
+def confirmed(order: SaleOrder) -> str:
+    """Return the message that says `order` is confirmed."""
+    return f"{order.name} is confirmed: it is a sales order now."
+
+
+# --- The list and the quotation form -------------------------------------------------
+
+@login_required
+def order_list(request):
+    """List the sales orders the user may see."""
+    orders = (sale_orders_for(user=request.user).select_related("customer").annotate(line_count=Count("lines"))
+              .order_by("-pk"))
+    state = request.GET.get("state", "")
+    if state in SaleOrder.State.values:
+        orders = orders.filter(state=state)
+    search = search_text(request)
+    if search:
+        orders = orders.filter(Q(name__icontains=search) | Q(customer__name__icontains=search))
+    return page(request, "web/orders/order_list.html", {
+        "page_obj": paginate(request, orders), "state": state, "states": STATES, "search": search,
+        "may_sell": request.user.has_perm("sales.sell"),
+    })
+
+
+@login_required
+def quotation_form(request, pk=None):
+    """Create a quotation, or change one that is not confirmed yet; "Confirm" saves and confirms."""
+    refuse_unless(request.user.has_perm("sales.sell"), "Only managers and accountants make quotations.")
+    order = SaleOrder() if pk is None else get_object_or_404(SaleOrder, pk=pk)
+    if order.pk and order.state != SaleOrder.State.DRAFT:
+        messages.info(request, f"{order.name} is {order.get_state_display().lower()}: its Order Lines stay as sold.")
+        return redirect("order_detail", pk=order.pk)
+    form = QuotationForm(request.POST or None, instance=order)
+    lines = OrderLineFormSet(request.POST or None, instance=order, prefix="lines")
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        saved = _save_quotation(form, lines)
+        if saved is not None:
+            return _after_save(request, saved)
+    return page(request, "web/orders/quotation_form.html", {"order": order, "form": form, "lines": lines})
+
+
+def _save_quotation(form, lines) -> SaleOrder | None:
+    """Save the quotation and its lines; return it, or None with the refusal shown on the form."""
+    changed = lines.save(commit=False)
+    new = form.instance.pk is None
+    try:
+        return sale_order_save_quotation(order=form.instance, lines=changed, deleted=lines.deleted_objects)
+    except ValidationError as error:
+        if new:  # rolled back: the page goes on showing a new quotation
+            form.instance.pk = form.instance.name = None
+        add_service_error(form, error)
+        return None
+
+
+def _after_save(request, order: SaleOrder):
+    """Confirm the saved quotation when "Confirm" was clicked, and say so; a refused Confirm goes back to the form."""
+    if "confirm" not in request.POST:
+        messages.success(request, f"Quotation {order.name} saved.")
+    elif act(request, lambda: sale_order_confirm(order=order, actor=request.user), confirmed) is None:
+        return redirect("quotation_edit", pk=order.pk)
+    return redirect("order_detail", pk=order.pk)
+
+
+@login_required
+@require_POST
+def order_confirm(request, pk):
+    refuse_unless(request.user.has_perm("sales.sell"), "Only managers and accountants confirm quotations.")
+    order = get_object_or_404(SaleOrder, pk=pk)
+    act(request, lambda: sale_order_confirm(order=order, actor=request.user), confirmed(order))
+    return redirect("order_detail", pk=order.pk)
+
+
+@login_required
+@require_POST
+def line_set_delivered(request, pk):
+    """Type the Delivered quantity of a "Based on Delivered Quantity (Manual)" line."""
+    refuse_unless(request.user.has_perm("sales.sell"), "Only managers and accountants set what was delivered.")
+    line = get_object_or_404(SaleOrderLine.objects.select_related("order", "product"), pk=pk)
+    form = DeliveredForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter a delivered quantity of 0 or more, like 3 or 2.50.")
+    else:
+        act(request, lambda: sale_line_set_delivered_manual(line=line, qty=form.cleaned_data["delivered"]),
+            lambda line: f"Delivered set to {line.qty_delivered_manual:.2f} {line.get_uom_display().lower()} "
+                         f"on {line.order.name} · {line.name or line.product}.")
+    return redirect("order_detail", pk=line.order_id)
+
+
+# --- The order page and Create Invoice -----------------------------------------------
+
+def _order_page(request, order: SaleOrder, invoice_form: CreateInvoiceForm):
+    user = request.user
+    return page(request, "web/orders/order_detail.html", {
+        "order": order,
+        "lines": list(order.lines.select_related("product", "tax")),
+        "tickets": list(tickets_for(user=user).filter(sale_line__order=order)
+                        .annotate(minutes_spent=Sum("time_entries__minutes")).order_by("pk")),
+        "tasks": list(tasks_for(user=user).filter(sale_line__order=order)
+                      .annotate(minutes_spent=Sum("time_entries__minutes")).order_by("pk")),
+        "invoices": list(order.invoices.select_related("refers")),
+        "invoice_form": invoice_form,
+        "can_invoice": user.has_perm("invoicing.bill"),
+        "may_sell": user.has_perm("sales.sell"),
+    })
+
+
+@login_required
+def order_detail(request, pk):
+    order = get_object_or_404(sale_orders_for(user=request.user).select_related("customer"), pk=pk)
+    return _order_page(request, order, CreateInvoiceForm())
+
+
+@login_required
+@require_POST
+def invoice_create(request, pk):
+    """"Create Invoice": a draft billing what the order has to invoice, Timesheets within the period."""
+    refuse_unless(request.user.has_perm("invoicing.bill"), INVOICERS_ONLY)
+    order = get_object_or_404(SaleOrder.objects.select_related("customer"), pk=pk)
+    form = CreateInvoiceForm(request.POST)
+    if form.is_valid():
+        try:
+            invoice = invoice_create_from_order(order=order, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"{invoice} created: check it, then post it.")
+            return redirect("invoice_detail", pk=invoice.pk)
+    return _order_page(request, order, form)
+
+
+@login_required
+def line_timesheets_csv(request, pk):
+    lines = SaleOrderLine.objects.filter(order__in=sale_orders_for(user=request.user).values("pk"))
+    line = get_object_or_404(lines.select_related("order"), pk=pk)
+    return timesheets_csv(time_entries_for(user=request.user).filter(sale_line=line),
+                          f"{line.order.name}-line-{line.pk}-timesheets.csv")

@@ -1,0 +1,153 @@
+"""Tickets: the list, the ticket page with its Timesheets tab and timer, its status buttons and its
+"Sales Order Item", and its Timesheets as CSV."""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from tickets.models import Ticket
+from tickets.selectors import tickets_for, with_minutes_spent
+from tickets.services import ticket_set_sale_line, ticket_set_status
+from timesheets.durations import format_minutes
+from timesheets.models import TimeEntry, Timer
+from timesheets.selectors import time_entries_for
+from timesheets.services import timer_start, timer_stop
+
+from ..forms.tickets import SaleLineForm, TicketFilterForm
+from .base import act, page, paginate, refuse_unless, show_refusal
+from .invoices import invoice_ids_of
+from .timesheets import timesheets_csv, timesheets_tab
+
+S = Ticket.Status
+# The buttons that move a ticket on, per status: (new status, label).
+STATUS_BUTTONS = {
+    S.NEW: [(S.IN_PROGRESS, "Start work"), (S.ON_HOLD, "Put on hold"), (S.SOLVED, "Solve"), (S.CLOSED, "Close")],
+    S.IN_PROGRESS: [(S.ON_HOLD, "Put on hold"), (S.SOLVED, "Solve"), (S.CLOSED, "Close")],
+    S.ON_HOLD: [(S.IN_PROGRESS, "Resume"), (S.SOLVED, "Solve"), (S.CLOSED, "Close")],
+    S.SOLVED: [(S.CLOSED, "Close"), (S.IN_PROGRESS, "Reopen")],
+    S.CLOSED: [(S.IN_PROGRESS, "Reopen")],
+}
+
+
+@login_required
+def ticket_list(request):
+    visible = tickets_for(user=request.user)
+    form = TicketFilterForm(request.GET or None, tickets=visible)
+    tickets = with_minutes_spent(visible).order_by("-pk")
+    if form.is_bound and form.is_valid():
+        tickets = form.filter(tickets, user=request.user)
+    return page(request, "web/tickets/ticket_list.html", {"form": form, "page_obj": paginate(request, tickets)})
+
+
+@login_required
+def ticket_detail(request, pk):
+    ticket = get_object_or_404(tickets_for(user=request.user), pk=pk)
+    entries = time_entries_for(user=request.user).filter(ticket=ticket)
+    tab = timesheets_tab(request, entries=entries, ticket=ticket)
+    if isinstance(tab, HttpResponse):
+        return tab
+    invoice_ids = invoice_ids_of(TimeEntry.objects.filter(ticket=ticket))
+    can_work = request.user.has_perm("tickets.work_ticket")
+    timer = Timer.objects.filter(user=request.user, ticket=ticket).first() if tab["can_log"] else None
+    return page(request, "web/tickets/ticket_detail.html", {
+        "ticket": ticket,
+        "tab": tab,
+        "can_work": can_work,
+        "status_buttons": STATUS_BUTTONS[ticket.status] if can_work else [],
+        "sale_line_form": SaleLineForm(ticket=ticket) if can_work else None,
+        "invoice_ids": invoice_ids,
+        "timer": timer,
+        # Shown until the page's script counts on; the minutes Stop would give are this, rounded up.
+        "timer_elapsed": format_minutes((timezone.now() - timer.started_at) // timedelta(minutes=1)) if timer else "",
+    })
+
+
+@login_required
+def ticket_timesheets_csv(request, pk):
+    ticket = get_object_or_404(tickets_for(user=request.user), pk=pk)
+    return timesheets_csv(time_entries_for(user=request.user).filter(ticket=ticket),
+                          f"ticket-{ticket.pk}-timesheets.csv")
+
+
+# --- The ticket's actions -------------------------------------------------------------
+
+def _ticket(request, pk, *, permission: str, refusal: str) -> Ticket:
+    """Return the ticket if the user may see it and has `permission`: 404 for another team's, else 403."""
+    ticket = get_object_or_404(tickets_for(user=request.user), pk=pk)
+    refuse_unless(request.user.has_perm(permission), refusal)
+    return ticket
+
+
+def _ticket_to_work(request, pk) -> Ticket:
+    return _ticket(request, pk, permission="tickets.work_ticket", refusal="Only agents and managers change tickets.")
+
+
+def _ticket_to_log_on(request, pk) -> Ticket:
+    return _ticket(request, pk, permission="timesheets.log_time", refusal="Only agents and managers log time.")
+
+
+@login_required
+@require_POST
+def ticket_status(request, pk):
+    ticket = _ticket_to_work(request, pk)
+    act(request, lambda: ticket_set_status(ticket=ticket, status=request.POST.get("status", "")),
+        lambda changed: f"{changed} is {changed.get_status_display().lower()}.")
+    return redirect("ticket_detail", pk=ticket.pk)
+
+
+def _sale_line_set(ticket: Ticket) -> str:
+    """Return the message that says where the ticket's time is billed now."""
+    line = ticket.sale_line
+    if line is None:
+        return "Sales Order Item removed: the ticket's time is not billed to an order."
+    return f"Sales Order Item set to {line.order.name} · {line.name or line.product}."
+
+
+@login_required
+@require_POST
+def ticket_sale_line(request, pk):
+    """Set the "Sales Order Item"; the ticket's unbilled time moves to it."""
+    ticket = _ticket_to_work(request, pk)
+    form = SaleLineForm(request.POST, ticket=ticket)
+    if form.is_valid():
+        act(request, lambda: ticket_set_sale_line(ticket=ticket, sale_line=form.cleaned_data["sale_line"]),
+            _sale_line_set)
+    else:
+        messages.error(request, "Choose one of the Sales Order Items in the list.")
+    return redirect("ticket_detail", pk=ticket.pk)
+
+
+# --- The timer ----------------------------------------------------------------------
+
+@login_required
+@require_POST
+def ticket_timer_start(request, pk):
+    ticket = _ticket_to_log_on(request, pk)
+    act(request, lambda: timer_start(user=request.user, ticket=ticket),
+        "Timer started. It keeps running when you close this page.")
+    return redirect("ticket_detail", pk=ticket.pk)
+
+
+@login_required
+@require_POST
+def ticket_timer_stop(request, pk):
+    """Stop the timer and open the entry form filled with the time elapsed, rounded up to the minute."""
+    ticket = _ticket_to_log_on(request, pk)
+    try:
+        minutes = timer_stop(user=request.user, ticket=ticket)
+    except ValidationError as error:
+        show_refusal(request, error)
+        return redirect("ticket_detail", pk=ticket.pk)
+    duration = format_minutes(minutes)
+    messages.info(request, f"Timer stopped after {duration}: describe the work and save the entry.")
+    query = urlencode({"duration": duration})
+    # No #fragment: browsers skip autofocus on a page opened at one, and the description has it.
+    return redirect(f"{reverse('ticket_detail', args=[ticket.pk])}?{query}")

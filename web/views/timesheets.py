@@ -1,0 +1,162 @@
+"""The Timesheets tab the ticket and task pages share, and the Timesheets as a CSV download.
+
+Both pages build their tab with `timesheets_tab`, render it with web/timesheets/_timesheets_tab.html
+and post to themselves, so a refused entry comes back on the same page with what was typed.
+"""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+
+from core.errors import Conflict
+from sales.units import HOUR, minutes_to_qty
+from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
+
+from ..forms.timesheets import TimeEntryForm
+from .base import act, add_service_error, record_id, refuse_unless, show_refusal
+
+# The services name the duration "minutes"; the form calls it "duration".
+RENAME = {"minutes": "duration"}
+
+
+def _entry_id(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404("No such time entry.") from None
+
+
+def _back(request):
+    return redirect(f"{request.path}#timesheets")
+
+
+# --- The Timesheets tab -------------------------------------------------------------
+
+def timesheets_tab(request, *, entries, ticket=None, task=None):
+    """Handle the tab's POST (log, edit, delete) and return its context, or a redirect once done.
+
+    `entries` are the rows the page shows; an edited or deleted entry must be one of them.
+    """
+    user = request.user
+    log_form = TimeEntryForm(prefix="log", initial={"duration": request.GET.get("duration", "")})
+    if request.GET.get("duration"):  # the timer was stopped: what is left to type is the description
+        log_form.fields["description"].widget.attrs["autofocus"] = True
+    edit_form = edit_id = None
+
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "log":
+            refuse_unless(user.has_perm("timesheets.log_time"), "Only agents and managers log time.")
+            log_form = TimeEntryForm(request.POST, prefix="log")
+            if _log(request, log_form, ticket=ticket, task=task):
+                return _back(request)
+        elif action in ("edit", "delete"):
+            entry = get_object_or_404(entries, pk=_entry_id(request.POST.get("entry")))
+            refuse_unless(user.has_perm("timesheets.change_timeentry", entry), "You can only change your own time.")
+            if action == "delete":
+                act(request, lambda: timesheet_delete(entry=entry, actor=user),
+                    f"Deleted {entry.duration} of {entry.date:%Y-%m-%d}.")
+                return _back(request)
+            edit_form, edit_id = TimeEntryForm(request.POST, prefix="edit"), entry.pk
+            if _update(request, edit_form, entry):
+                return _back(request)
+        else:
+            messages.error(request, "Unknown action.")
+            return redirect(request.path)
+    return _tab(request, entries, log_form=log_form, edit_form=edit_form, edit_id=edit_id)
+
+
+def _log(request, form: TimeEntryForm, *, ticket, task) -> bool:
+    """Log the entry `form` holds; return whether it was logged, else the refusal is on the form."""
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        entry = timesheet_log(user=request.user, date=data["date"], minutes=data["duration"],
+                              description=data["description"], ticket=ticket,
+                              task=None if ticket is not None else task, actor=request.user)
+    except ValidationError as error:
+        add_service_error(form, error, RENAME)
+        return False
+    messages.success(request, f"Logged {entry.duration} on {entry.date:%Y-%m-%d}.")
+    return True
+
+
+def _update(request, form: TimeEntryForm, entry) -> bool:
+    """Save `form` onto `entry`; return whether that is done (saved, or refused as invoiced meanwhile).
+
+    Otherwise the refusal is on the form, shown again with what was typed.
+    """
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        entry = timesheet_update(entry=entry, date=data["date"], minutes=data["duration"],
+                                 description=data["description"], actor=request.user)
+    except Conflict as error:  # invoiced meanwhile: nothing changes, and there is nothing to correct
+        show_refusal(request, error)
+        return True
+    except ValidationError as error:
+        add_service_error(form, error, RENAME)
+        return False
+    messages.success(request, f"Saved {entry.duration} of {entry.date:%Y-%m-%d}.")
+    return True
+
+
+def _tab(request, entries, *, log_form, edit_form, edit_id) -> dict:
+    """Return the tab's context: its rows, each marked editable or not, and the forms."""
+    user = request.user
+    rows = list(entries)
+    for entry in rows:
+        entry.editable = not entry.is_invoiced and user.has_perm("timesheets.change_timeentry", entry)
+    if edit_form is None and (edit := record_id(request.GET.get("edit"))) is not None:
+        editing = next((e for e in rows if e.pk == edit and e.editable), None)
+        if editing is not None:
+            edit_id = editing.pk
+            edit_form = TimeEntryForm(prefix="edit", initial={
+                "date": editing.date, "duration": editing.duration, "description": editing.description})
+    return {
+        "entries": rows,
+        "total_minutes": sum(entry.minutes for entry in rows),
+        "log_form": log_form,
+        "edit_form": edit_form,
+        "edit_id": edit_id,
+        "can_log": user.has_perm("timesheets.log_time"),
+    }
+
+
+# --- CSV exports ----------------------------------------------------------------------
+
+CSV_HEADER = ["Date", "Agent", "Ticket", "Task", "Description", "Hours", "Billed hours", "Sales Order Item",
+              "Invoice"]
+
+
+def _cell(text: str) -> str:
+    """Keep a spreadsheet from reading typed text as a formula (CSV injection)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def timesheets_csv(entries, filename: str) -> HttpResponse:
+    """Return `entries` as a CSV download: ISO dates, decimal hours ("1.50"), UTF-8 for spreadsheets."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # the byte-order mark tells spreadsheets the file is UTF-8
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    for entry in entries.order_by("date", "pk"):
+        invoice = entry.invoice_line.invoice if entry.invoice_line_id else None
+        writer.writerow([
+            entry.date.isoformat(),
+            _cell(entry.user.get_full_name() or entry.user.username),
+            _cell(str(entry.ticket)) if entry.ticket_id else "",
+            _cell(entry.task.name) if entry.task_id else "",
+            _cell(entry.description),
+            minutes_to_qty(entry.minutes, HOUR),
+            minutes_to_qty(entry.billable_minutes, HOUR),
+            _cell(str(entry.sale_line)) if entry.sale_line_id else "",
+            str(invoice) if invoice else "",
+        ])
+    return response
