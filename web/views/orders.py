@@ -27,7 +27,7 @@ from .timesheets import timesheets_csv
 STATES = [("", "All"), *SaleOrder.State.choices]
 
 
-def confirmed(order: SaleOrder) -> str:
+def _confirmed(order: SaleOrder) -> str:
     """Return the message that says `order` is confirmed."""
     return f"{order.name} is confirmed: it is a sales order now."
 
@@ -85,7 +85,7 @@ def _after_save(request, order: SaleOrder):
     """Confirm the saved quotation when "Confirm" was clicked, and say so; a refused Confirm goes back to the form."""
     if "confirm" not in request.POST:
         messages.success(request, f"Quotation {order.name} saved.")
-    elif act(request, lambda: sale_order_confirm(order=order, actor=request.user), confirmed) is None:
+    elif act(request, lambda: sale_order_confirm(order=order, actor=request.user), _confirmed) is None:
         return redirect("quotation_edit", pk=order.pk)
     return redirect("order_detail", pk=order.pk)
 
@@ -95,7 +95,7 @@ def _after_save(request, order: SaleOrder):
 def order_confirm(request, pk):
     refuse_unless(request.user.has_perm("sales.sell"), "Only managers and accountants confirm quotations.")
     order = get_object_or_404(SaleOrder, pk=pk)
-    act(request, lambda: sale_order_confirm(order=order, actor=request.user), confirmed(order))
+    act(request, lambda: sale_order_confirm(order=order, actor=request.user), _confirmed(order))
     return redirect("order_detail", pk=order.pk)
 
 

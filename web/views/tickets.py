@@ -24,7 +24,7 @@ from timesheets.services import timer_start, timer_stop
 from ..forms.tickets import SaleLineForm, TicketFilterForm
 from .base import act, page, paginate, refuse_unless, show_refusal
 from .invoices import invoice_ids_of
-from .timesheets import timesheets_csv, timesheets_tab
+from .timesheets import LOGGERS_ONLY, timesheets_csv, timesheets_tab
 
 S = Ticket.Status
 # The buttons that move a ticket on, per status: (new status, label).
@@ -91,7 +91,7 @@ def _ticket_to_work(request, pk) -> Ticket:
 
 
 def _ticket_to_log_on(request, pk) -> Ticket:
-    return _ticket(request, pk, permission="timesheets.log_time", refusal="Only agents and managers log time.")
+    return _ticket(request, pk, permission="timesheets.log_time", refusal=LOGGERS_ONLY)
 
 
 @login_required

@@ -20,6 +20,7 @@ from .base import act, add_service_error, record_id, refuse_unless, show_refusal
 
 # The services name the duration "minutes"; the form calls it "duration".
 RENAME = {"minutes": "duration"}
+LOGGERS_ONLY = "Only agents and managers log time."
 
 
 def _entry_id(value) -> int:
@@ -49,7 +50,7 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "log":
-            refuse_unless(user.has_perm("timesheets.log_time"), "Only agents and managers log time.")
+            refuse_unless(user.has_perm("timesheets.log_time"), LOGGERS_ONLY)
             log_form = TimeEntryForm(request.POST, prefix="log")
             if _log(request, log_form, ticket=ticket, task=task):
                 return _back(request)
