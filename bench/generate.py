@@ -56,14 +56,14 @@ def _entries_sql(size: Size, today: datetime.date, lo: int, hi: int) -> str:
 
 def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
     """(label, rows, SQL) for everything but the entries."""
-    T, C, O, L = size.teams, size.customers, size.orders, size.lines
+    T, C, N, L = size.teams, size.customers, size.orders, size.lines  # N: the orders
     big_tickets, others = size.big_tickets, size.tickets - size.big_tickets
     billed_lines = min(L - 1, others)  # lines 2..billed_lines + 1 have tickets, hence old entries
-    invoices = min(O - 1, billed_lines)
+    invoices = min(N - 1, billed_lines)
     billed_on = today - datetime.timedelta(days=45)
 
     def order_of(line: str) -> str:
-        return f"(2 + ({line} - 2) % {O - 1})"
+        return f"(2 + ({line} - 2) % {N - 1})"
 
     ticket_line = f"(2 + (k - {big_tickets} - 1) % {L - 1})"
     ticket_team = f"(CASE WHEN k <= {big_tickets} THEN 1 ELSE 1 + (k - 1) % {T} END)"
@@ -78,14 +78,14 @@ def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
             INSERT INTO sales_tax (id, name, rate) VALUES (1, 'VAT 21%', 21);
             INSERT INTO sales_product (id, name, list_price, uom, service_policy, tax_id, billing_increment_minutes)
             VALUES (1, 'Service on Timesheet', 90, 'hour', 'delivered_timesheet', 1, 1)"""),
-        ("customers and orders", C + O + L, f"""
+        ("customers and orders", C + N + L, f"""
             INSERT INTO sales_customer (id, name, email, address, vat_number)
             SELECT c, 'Customer ' || lpad(c::text, 5, '0'), 'billing' || c || '@example.com',
                 c || ' Main Street' || chr(10) || '1000 Brussels', 'BE0' || lpad(c::text, 9, '0')
             FROM generate_series(1, {C}) AS c;
             INSERT INTO sales_saleorder (id, name, customer_id, state, date_order, confirmed_at)
             SELECT o, 'S' || lpad(o::text, 5, '0'), 1 + (o - 1) % {C}, 'sale', DATE '{today}' - (o % 700), now()
-            FROM generate_series(1, {O}) AS o;
+            FROM generate_series(1, {N}) AS o;
             INSERT INTO sales_saleorderline (id, order_id, product_id, name, quantity, uom, price_unit, tax_id,
                 delivered_minutes, invoiced_minutes, qty_delivered_manual, qty_invoiced)
             SELECT l, CASE WHEN l = 1 THEN 1 ELSE {order_of('l')} END, 1, 'Support hours', 100, 'hour', 90, 1,

@@ -100,7 +100,8 @@ def logging_time(probes: dict[str, Probes], runs: int) -> list[Figure]:
                    {a: times[f"{a} light"] * 1000 for a in aliases}, "ms"),
             _judge(1, f"{name}: big line / 10-entry line",
                    {a: _ratio(times[f"{a} big"], times[f"{a} light"]) for a in aliases}, "≤ 1.25", lambda r: r <= 1.25,
-                   sizes=aliases[-1:], note=f"judged on {aliases[-1]}, whose big line carries the target's 100,000 entries; "
+                   sizes=aliases[-1:],
+                   note=f"judged on {aliases[-1]}, whose big line carries the target's 100,000 entries; "
                         "on small it carries 100, where the planner's choices weigh more than the sum"),
             Figure(1, f"{name}: queries, big line / 10-entry line",
                    {a: f"{counts[f'{a} big']} / {counts[f'{a} light']}" for a in aliases}, "", "equal",

@@ -20,7 +20,7 @@ from sales.services import sale_order_confirm, sale_order_save_quotation
 from tickets.models import HelpdeskTeam, Ticket
 from tickets.services import team_save, ticket_create
 from timesheets.models import TimeEntry
-from timesheets.services import sale_lines_recompute
+from timesheets.delivered import sale_lines_recompute
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from . import db
 Cases = dict[str, tuple[str, Callable[[], object]]]
 
 
-def medians(cases: Cases, *, runs: int, warmup: int = 1, setup: Callable[[str], None] | None = None) -> dict[str, float]:
+def medians(cases: Cases, *, runs: int, warmup: int = 1,
+            setup: Callable[[str], None] | None = None) -> dict[str, float]:
     """Return the median seconds of each case, running the cases in turn `warmup + runs` times.
 
     `setup(label)`, when given, runs before each call and is not timed. A function that returns

@@ -53,7 +53,8 @@ class Invoice(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(state="draft") | Q(state="cancelled") | Q(number__isnull=False),
                                    name="invoice_posted_has_number"),
-            models.CheckConstraint(condition=Q(kind="invoice", refers__isnull=True) | Q(kind="credit_note", refers__isnull=False),
+            models.CheckConstraint(condition=Q(kind="invoice", refers__isnull=True)
+                                   | Q(kind="credit_note", refers__isnull=False),
                                    name="invoice_credit_note_refers"),
         ]
 

@@ -1,6 +1,6 @@
 """Writes of the invoicing app: Create Invoice, post, cancel, credit.
 
-Every service here locks in the project's one order (timesheets/services.py):
+Every service here locks in the project's one order (sales/services.py):
 the invoice, the sales order, then its lines in primary-key order, then entries. Entries
 are linked and freed with set-based UPDATEs; the lines' stored totals are then
 recomputed from the entries, never adjusted by a delta.
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -22,9 +22,10 @@ from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
 from sales.services import sale_lines_lock, sale_lines_set_totals
 from sales.units import amount, minutes_to_qty, round_cents, tax_amount
 from timesheets.models import TimeEntry
-from timesheets.services import sale_lines_recompute
+from timesheets.delivered import sale_lines_recompute
 
 from .models import ZERO, Invoice, InvoiceLine, InvoiceSequence
+from .selectors import invoiced_quantities
 
 PREFIX = {Invoice.Kind.INVOICE: "INV", Invoice.Kind.CREDIT_NOTE: "RINV"}
 
@@ -54,26 +55,11 @@ def _snapshot_customer(invoice: Invoice) -> None:
 
 
 def sale_lines_recompute_invoiced(*, line_ids: Iterable[int]) -> None:
-    """Recompute invoiced minutes (from entries) and invoiced quantity (from invoice lines).
-
-    Invoiced quantity = lines of live invoices (draft or posted) less lines of
-    posted credit notes, the same moment the credited entries are freed.
-    """
+    """Recompute invoiced minutes (from entries) and invoiced quantity (from invoice lines: selectors.SIGN)."""
     line_ids = sorted(set(line_ids))
     sale_lines_recompute(line_ids=line_ids)
-    signed = defaultdict(lambda: ZERO)
-    rows = (
-        InvoiceLine.objects.filter(sale_line_id__in=line_ids)
-        .filter(Q(invoice__kind=Invoice.Kind.INVOICE, invoice__state__in=[Invoice.State.DRAFT, Invoice.State.POSTED])
-                | Q(invoice__kind=Invoice.Kind.CREDIT_NOTE, invoice__state=Invoice.State.POSTED))
-        .values("sale_line_id", "invoice__kind")
-        .annotate(qty=Sum("quantity"))
-        .order_by()
-    )
-    for row in rows:
-        sign = -1 if row["invoice__kind"] == Invoice.Kind.CREDIT_NOTE else 1
-        signed[row["sale_line_id"]] += sign * round_cents(row["qty"])  # a float's sum on SQLite
-    sale_lines_set_totals(totals={pk: {"qty_invoiced": signed[pk]} for pk in line_ids})
+    quantities = invoiced_quantities(line_ids=line_ids)
+    sale_lines_set_totals(totals={pk: {"qty_invoiced": quantities.get(pk, ZERO)} for pk in line_ids})
 
 
 def _audited(invoice: Invoice) -> dict:
@@ -144,7 +130,8 @@ def invoice_create_from_order(*, order: SaleOrder, period_start: datetime.date |
     if order.state != SaleOrder.State.SALE:
         raise ValidationError(f"{order.name} is not a confirmed sales order: confirm it before invoicing.")
     lines = sale_lines_lock(ids=order.lines.values_list("pk", flat=True))
-    lines = SaleOrderLine.objects.filter(pk__in=[line.pk for line in lines]).select_related("product", "tax").order_by("pk")
+    lines = (SaleOrderLine.objects.filter(pk__in=[line.pk for line in lines]).select_related("product", "tax")
+             .order_by("pk"))
     invoice = Invoice(kind=Invoice.Kind.INVOICE, customer=order.customer, sale_order=order, created_by=actor,
                       period_start=period_start, period_end=period_end)
     _snapshot_customer(invoice)
@@ -293,6 +280,52 @@ def invoice_post(*, invoice: Invoice, actor=None) -> Invoice:
 
 # --- Credit notes -------------------------------------------------------------
 
+def _creditable(invoice: Invoice, entry_ids: Iterable[int] | None) -> QuerySet[TimeEntry]:
+    """Return the entries a credit note of `invoice` gives back: those it bills and no draft note
+    names yet; all of them, or those of `entry_ids` (refused unless every one of them is)."""
+    pending = TimeEntry.objects.filter(credit_lines__invoice__refers=invoice,
+                                       credit_lines__invoice__state=Invoice.State.DRAFT)
+    live = TimeEntry.objects.filter(invoice_line__invoice=invoice).exclude(pk__in=pending)
+    if entry_ids is None:
+        return live
+    ids = {int(i) for i in entry_ids}
+    found = set(live.filter(pk__in=ids).values_list("pk", flat=True))
+    if not ids or found != ids:
+        missing = ", ".join(str(i) for i in sorted(ids - found)) or "none given"
+        raise ValidationError({"timesheets": f"These timesheets are not billed by {invoice} "
+                                             f"or are already on a credit note: {missing}."})
+    return live.filter(pk__in=ids)
+
+
+def _credit_line(note: Invoice, origin: InvoiceLine, given_back: list[tuple[int, int]], *, full: bool) -> None:
+    """Add to `note` the line crediting `origin`, if anything of it is left to credit.
+
+    A timesheet line gives back `given_back` [(entry id, minutes)]; any other line, in a full
+    credit note only, what earlier notes have not credited yet.
+    """
+    if origin.minutes:
+        if not given_back:
+            return
+        minutes = sum(m for _, m in given_back)
+        # All of it given back: copy the quantity, so the credit negates the line exactly.
+        qty = origin.quantity if minutes == origin.minutes else minutes_to_qty(minutes, origin.uom)
+    else:
+        if not full:
+            return
+        credited = InvoiceLine.objects.filter(origin=origin).exclude(
+            invoice__state=Invoice.State.CANCELLED).aggregate(q=Sum("quantity"))["q"] or ZERO
+        minutes, qty = 0, origin.quantity - round_cents(credited)  # rounded: a float's sum on SQLite
+        if qty <= 0:
+            return
+    line = InvoiceLine(invoice=note, sale_line_id=origin.sale_line_id, origin=origin, name=origin.name,
+                       quantity=qty, uom=origin.uom, price_unit=origin.price_unit, tax_rate=origin.tax_rate,
+                       minutes=minutes)
+    _price_line(line)
+    line.save()
+    if minutes:
+        line.credited_timesheets.set([entry_id for entry_id, _ in given_back])
+
+
 @transaction.atomic
 def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = None, actor=None) -> Invoice:
     """Draft a credit note for a posted invoice: in full, or for the named entries only.
@@ -304,47 +337,16 @@ def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = N
         raise Conflict(f"{invoice} is a credit note: only invoices are credited.")
     # The note points at the order and its lines: locked now, not at COMMIT (_lock_order_and_lines).
     _lock_order_and_lines(invoice, _line_ids(invoice))
-    pending = TimeEntry.objects.filter(credit_lines__invoice__refers=invoice,
-                                       credit_lines__invoice__state=Invoice.State.DRAFT)
-    live = TimeEntry.objects.filter(invoice_line__invoice=invoice).exclude(pk__in=pending)
-    if entry_ids is not None:
-        ids = {int(i) for i in entry_ids}
-        found = set(live.filter(pk__in=ids).values_list("pk", flat=True))
-        if not ids or found != ids:
-            missing = ", ".join(str(i) for i in sorted(ids - found)) or "none given"
-            raise ValidationError({"timesheets": f"These timesheets are not billed by {invoice} "
-                                                 f"or are already on a credit note: {missing}."})
-        live = live.filter(pk__in=ids)
+    entries = _creditable(invoice, entry_ids)
     note = Invoice(kind=Invoice.Kind.CREDIT_NOTE, customer=invoice.customer, sale_order=invoice.sale_order,
                    refers=invoice, created_by=actor)
     _snapshot_customer(note)
     note.save()
     by_line = defaultdict(list)
-    for entry_id, line_id, minutes in live.values_list("pk", "invoice_line_id", "billable_minutes"):
+    for entry_id, line_id, minutes in entries.values_list("pk", "invoice_line_id", "billable_minutes"):
         by_line[line_id].append((entry_id, minutes))
     for origin in invoice.lines.order_by("pk"):
-        if origin.minutes:  # a timesheet line: give back entries
-            if origin.pk not in by_line:
-                continue
-            minutes = sum(m for _, m in by_line[origin.pk])
-            # All of it given back: copy the quantity, so the credit negates the line exactly.
-            qty = origin.quantity if minutes == origin.minutes else minutes_to_qty(minutes, origin.uom)
-        else:
-            if entry_ids is not None:
-                continue
-            credited = InvoiceLine.objects.filter(origin=origin).exclude(
-                invoice__state=Invoice.State.CANCELLED).aggregate(q=Sum("quantity"))["q"] or ZERO
-            credited = round_cents(credited)  # a float's sum on SQLite
-            minutes, qty = 0, origin.quantity - credited
-            if qty <= 0:
-                continue
-        line = InvoiceLine(invoice=note, sale_line_id=origin.sale_line_id, origin=origin, name=origin.name,
-                           quantity=qty, uom=origin.uom, price_unit=origin.price_unit, tax_rate=origin.tax_rate,
-                           minutes=minutes)
-        _price_line(line)
-        line.save()
-        if minutes:
-            line.credited_timesheets.set([entry_id for entry_id, _ in by_line[origin.pk]])
+        _credit_line(note, origin, by_line.get(origin.pk, []), full=entry_ids is None)
     if not note.lines.exists():
         raise ValidationError(f"There is nothing left to credit on {invoice}.")
     _total_invoice(note)

@@ -6,7 +6,7 @@ the right lines. Every database test ends with both (conftest.no_billing_drift).
 
 from audit.models import AuditEvent
 from timesheets.models import TimeEntry
-from timesheets.services import sale_line_for
+from timesheets.lines import sale_line_for
 from tickets.models import Ticket
 
 

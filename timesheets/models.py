@@ -64,18 +64,18 @@ class TimeEntry(models.Model):
     def __str__(self):
         return f"{self.date} {self.user} {format_minutes(self.minutes)}"
 
+    def save(self, *args, **kwargs):
+        # Read by the post_save receiver, which runs inside super().save().
+        self._previous_sale_line_id = getattr(self, "_loaded_sale_line_id", None)
+        super().save(*args, **kwargs)
+        self._loaded_sale_line_id = self.sale_line_id
+
     @classmethod
     def from_db(cls, db, field_names, values, *args, **kwargs):
         entry = super().from_db(db, field_names, values, *args, **kwargs)
         # The line it was on, so saving it elsewhere recomputes both lines.
         entry._loaded_sale_line_id = entry.__dict__.get("sale_line_id")
         return entry
-
-    def save(self, *args, **kwargs):
-        # Read by the post_save receiver, which runs inside super().save().
-        self._previous_sale_line_id = getattr(self, "_loaded_sale_line_id", None)
-        super().save(*args, **kwargs)
-        self._loaded_sale_line_id = self.sale_line_id
 
     @property
     def is_invoiced(self) -> bool:

@@ -3,17 +3,18 @@
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from projects.models import Project, Task
+from sales.services import links_lock
 from tickets.models import HelpdeskTeam, Ticket
 
-from . import services
+from . import delivered, relinks
 from .models import TimeEntry
 
 # Fields whose change moves a record's unbilled time to another line or task.
 WATCHED = {
-    Ticket: (("team_id", "task_id", "sale_line_id", "customer_id"), services.timesheets_follow_ticket, "ticket"),
-    Task: (("sale_line_id", "project_id"), services.timesheets_follow_task, "task"),
-    Project: (("sale_line_id", "billable"), services.timesheets_follow_project, "project"),
-    HelpdeskTeam: (("time_reinvoicing", "project_id"), services.timesheets_follow_team, "team"),
+    Ticket: (("team_id", "task_id", "sale_line_id", "customer_id"), relinks.timesheets_follow_ticket, "ticket"),
+    Task: (("sale_line_id", "project_id"), relinks.timesheets_follow_task, "task"),
+    Project: (("sale_line_id", "billable"), relinks.timesheets_follow_project, "project"),
+    HelpdeskTeam: (("time_reinvoicing", "project_id"), relinks.timesheets_follow_team, "team"),
 }
 
 
@@ -21,13 +22,13 @@ def entry_saved(sender, instance, raw=False, **kwargs):
     """A signal receiver which recomputes Delivered of the lines an entry is and was on."""
     if raw:
         return
-    services.sale_lines_recompute_after_save(
+    delivered.sale_lines_recompute_after_save(
         entry_id=instance.pk, line_ids={instance.sale_line_id, getattr(instance, "_previous_sale_line_id", None)})
 
 
 def entry_deleted(sender, instance, **kwargs):
     """A signal receiver which recomputes Delivered of the line a deleted entry was on."""
-    services.sale_lines_recompute_after_save(entry_id=instance.pk, line_ids={instance.sale_line_id})
+    delivered.sale_lines_recompute_after_save(entry_id=instance.pk, line_ids={instance.sale_line_id})
 
 
 def remember_links(sender, instance, raw=False, update_fields=None, **kwargs):
@@ -43,11 +44,11 @@ def remember_links(sender, instance, raw=False, update_fields=None, **kwargs):
     if update_fields is not None and not {f.removesuffix("_id") for f in fields} & {
             f.removesuffix("_id") for f in update_fields}:
         return  # e.g. a ticket's status: nothing that decides a line
-    services.links_lock(exclusive=True)
+    links_lock(exclusive=True)
     instance._stored_links = sender.objects.filter(pk=instance.pk).values_list(*fields).first()
     stored = dict(zip(fields, instance._stored_links or ()))
     if sender is Ticket and stored and stored["customer_id"] != instance.customer_id:
-        services.ticket_customer_check(ticket=instance)  # before the write: a refusal leaves the row as it was
+        relinks.ticket_customer_check(ticket=instance)  # before the write: a refusal leaves the row as it was
 
 
 def follow_links(sender, instance, created=False, raw=False, **kwargs):

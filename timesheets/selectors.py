@@ -1,4 +1,3 @@
-from django.db import connection
 from django.db.models import Q, QuerySet
 
 from core.roles import sees_everything
@@ -49,27 +48,3 @@ def customers_for(*, user) -> QuerySet[Customer]:
         | Q(pk__in=tasks.values("project__customer")) | Q(pk__in=projects_for(user=user).values("customer"))
         | Q(pk__in=sale_orders_for(user=user).values("customer")))
 
-
-def delivered_checkpoint_drift() -> list[tuple[int, str, str, int, int]]:
-    """Return (line id, order name, field, stored, actual) where a Delivered checkpoint differs from its entries.
-
-    Few lines have a checkpoint (those past a few hundred entries): each one's entries up to it are
-    read once, on the range of the entry_by_line index.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("""
-            SELECT c.sale_line_id, c.delivered_minutes, c.invoiced_minutes,
-                   COALESCE(SUM(e.billable_minutes), 0),
-                   COALESCE(SUM(CASE WHEN e.invoice_line_id IS NULL THEN 0 ELSE e.billable_minutes END), 0)
-            FROM timesheets_deliveredcheckpoint c
-            LEFT JOIN timesheets_timeentry e ON e.sale_line_id = c.sale_line_id AND e.id <= c.last_entry_id
-            GROUP BY c.sale_line_id, c.delivered_minutes, c.invoiced_minutes ORDER BY c.sale_line_id""")
-        checkpoints = cursor.fetchall()
-    drifts = []
-    for line_id, stored_delivered, stored_invoiced, delivered, invoiced in checkpoints:
-        for field, stored, actual in (("checkpoint delivered_minutes", stored_delivered, int(delivered)),
-                                      ("checkpoint invoiced_minutes", stored_invoiced, int(invoiced))):
-            if stored != actual:
-                drifts.append((line_id, field, stored, actual))
-    names = dict(SaleOrderLine.objects.filter(pk__in={d[0] for d in drifts}).values_list("pk", "order__name"))
-    return [(line_id, names[line_id], field, stored, actual) for line_id, field, stored, actual in drifts]

@@ -106,8 +106,8 @@ def test_the_administrator_sets_up_a_team_with_its_autocomplete_field(deployment
     form = deployment.fetch("/admin/tickets/helpdeskteam/add/")
     assert form.status == 200
     links, names = static_links(form.text()), manifest(deployment)
-    for name in ("admin/js/autocomplete.js", "admin/js/vendor/select2/select2.full.min.js", "admin/css/autocomplete.css",
-                 "admin/js/vendor/jquery/jquery.min.js"):
+    for name in ("admin/js/autocomplete.js", "admin/js/vendor/select2/select2.full.min.js",
+                 "admin/css/autocomplete.css", "admin/js/vendor/jquery/jquery.min.js"):
         assert f"/static/{names[name]}" in links
     for url in links:
         assert_served_for_ever(deployment, url)

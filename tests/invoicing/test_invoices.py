@@ -152,7 +152,7 @@ def test_prepaid_and_manual_lines_bill_quantities(agent, ticket, line_a):
     prepaid.refresh_from_db()
     assert prepaid.remaining == Decimal("8.50")
     invoice = invoice_create_from_order(order=line_a.order)
-    assert [(l.sale_line_id, l.quantity, l.amount_untaxed) for l in invoice.lines.all()] == [
+    assert [(line.sale_line_id, line.quantity, line.amount_untaxed) for line in invoice.lines.all()] == [
         (prepaid.pk, Decimal("10.00"), Decimal("800.00")), (manual.pk, Decimal("2.00"), Decimal("100.00"))]
     refresh(prepaid, manual)
     assert (prepaid.to_invoice, manual.to_invoice) == (Decimal("0.00"), Decimal("0.00"))

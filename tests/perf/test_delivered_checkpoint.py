@@ -10,7 +10,6 @@ from django.test.utils import CaptureQueriesContext
 
 from invoicing.selectors import billing_drift
 from invoicing.services import invoice_create_from_order, invoice_post
-from timesheets import services
 from timesheets.models import DeliveredCheckpoint, TimeEntry
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
@@ -23,7 +22,7 @@ pytestmark = requires_postgres  # the checkpoint is PostgreSQL's; SQLite re-sums
 
 @pytest.fixture(autouse=True)
 def keep_three(monkeypatch):
-    monkeypatch.setattr(services, "CHECKPOINT_KEEP", 3)
+    monkeypatch.setattr("timesheets.delivered.CHECKPOINT_KEEP", 3)
 
 
 def delivered(line) -> tuple[int, int]:

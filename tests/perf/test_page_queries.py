@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from invoicing.services import invoice_create_from_order, invoice_credit_note, invoice_post
 from timesheets.models import TimeEntry
-from timesheets.services import sale_lines_recompute, timesheet_log
+from timesheets.delivered import sale_lines_recompute
+from timesheets.services import timesheet_log
 
 from ..factories import (CustomerFactory, SaleOrderLineFactory, TicketFactory, UserFactory, confirmed_line,
                          days_ago)

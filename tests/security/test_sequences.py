@@ -99,7 +99,8 @@ def test_before_any_time_is_logged_an_agent_may_still_correct_the_customer(world
     ticket = TicketFactory._meta.model.objects.get(pk=created.json()["id"])
     assert patch(client, ticket, customer=b.order.customer_id).status_code == 200
     assert patch(client, ticket, sale_line=b.line.pk).status_code == 200
-    assert client.post(f"{API}/timesheets/", {"ticket": ticket.pk, "duration": "0:20"}, format="json").status_code == 201
+    logged = client.post(f"{API}/timesheets/", {"ticket": ticket.pk, "duration": "0:20"}, format="json")
+    assert logged.status_code == 201
     # Now fixed: back to customer A is refused.
     response = patch(client, ticket, customer=a.order.customer_id, sale_line=None)
     assert (response.status_code, response.json()) == (400, {"customer": [CUSTOMER_FIXED]})
