@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
-from django.db.models import Case, Sum, Value, When
+from django.db.models import Case, QuerySet, Sum, Value, When
 
 from core.roles import sees_everything
 from sales.models import SaleOrderLine
@@ -141,6 +141,22 @@ def invoices_for(*, user):
     if sees_everything(user):
         return Invoice.objects.all()
     return Invoice.objects.filter(sale_order__in=sale_orders_for(user=user).values("pk"))
+
+
+def invoice_ids_of(entries: QuerySet[TimeEntry]) -> list[int]:
+    """Return the invoices and credit notes that bill these entries or gave them back, cancelled ones aside.
+
+    The ticket page's "Invoices" smart button counts them; the invoice list filters by them.
+    """
+    ids = set()
+    rows = entries.order_by().values_list("invoice_line__invoice_id", "credit_lines__invoice_id",
+                                          "credit_lines__invoice__refers_id", "credit_lines__invoice__state")
+    for billed, note, credited, note_state in rows.distinct():
+        ids.add(billed)
+        if note_state not in (None, Invoice.State.CANCELLED):  # a posted credit note freed the entries it gives back
+            ids.update((note, credited))
+    ids.discard(None)
+    return sorted(ids)
 
 
 def invoice_line_entry_ids(*, invoice_ids) -> dict[int, list[int]]:

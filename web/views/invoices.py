@@ -16,7 +16,7 @@ from audit.selectors import audit_events_for
 from core.roles import sees_everything
 from invoicing.models import Invoice
 from invoicing.pdf import invoice_pdf, invoice_pdf_filename
-from invoicing.selectors import invoice_entries, invoice_entries_page, invoices_for, taxes_by_rate
+from invoicing.selectors import invoice_entries, invoice_entries_page, invoice_ids_of, invoices_for, taxes_by_rate
 from invoicing.services import invoice_cancel, invoice_credit_note, invoice_post, invoice_remove_timesheets
 from tickets.selectors import tickets_for
 from timesheets.models import TimeEntry
@@ -27,22 +27,6 @@ from .timesheets import timesheets_csv
 
 INVOICERS_ONLY = "Only accountants and managers create, post, cancel and credit invoices."
 PDF_INVOICERS_ONLY = "Only accountants and managers download invoices: the PDF lists every team's Timesheets."
-
-
-def invoice_ids_of(entries) -> list[int]:
-    """Return the invoices and credit notes that bill these entries or gave them back, cancelled ones aside.
-
-    The ticket page's "Invoices" smart button counts them; the invoice list filters by them.
-    """
-    ids = set()
-    rows = entries.order_by().values_list("invoice_line__invoice_id", "credit_lines__invoice_id",
-                                          "credit_lines__invoice__refers_id", "credit_lines__invoice__state")
-    for billed, note, credited, note_state in rows.distinct():
-        ids.add(billed)
-        if note_state not in (None, "cancelled"):  # a posted credit note freed the entries it gives back
-            ids.update((note, credited))
-    ids.discard(None)
-    return sorted(ids)
 
 
 @login_required

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from invoicing.selectors import invoice_ids_of
 from tickets.models import Ticket
 from tickets.selectors import tickets_for, with_minutes_spent
 from tickets.services import ticket_set_sale_line, ticket_set_status
@@ -23,7 +24,6 @@ from timesheets.services import timer_start, timer_stop
 
 from ..forms.tickets import SaleLineForm, TicketFilterForm
 from .base import act, page, paginate, refuse_unless, show_refusal
-from .invoices import invoice_ids_of
 from .timesheets import LOGGERS_ONLY, timesheets_csv, timesheets_tab
 
 S = Ticket.Status
