@@ -18,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from core.limits import MAX_ID
 from invoicing.models import Invoice
 from invoicing.services import invoice_create_from_order, invoice_post
 from projects.models import Project, Task
@@ -87,8 +88,8 @@ def aim_at_records(case) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value % 4 == 0:
             continue
         if name == "line_id":
-            if not isinstance(params.get("id"), int):
-                continue
+            if not isinstance(params.get("id"), int) or not 0 < params["id"] <= MAX_ID:
+                continue  # no order has it, and SQLite could not even bind it
             rows = SaleOrderLine.objects.filter(order_id=params["id"]).order_by("pk")
         ids = list(rows.values_list("pk", flat=True))
         if ids:
