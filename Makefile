@@ -17,10 +17,12 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	scripts/demo.sh $(PY) 127.0.0.1:8000
 
-# The suite on a throwaway PostgreSQL, production's database, then again on SQLite, the embedded
-# default `make run` uses (DATABASE_URL unset); tests/demo/ serves the demo with scripts/demo.sh.
+# Lint first (ruff, configured in pyproject.toml), then the suite on a throwaway PostgreSQL,
+# production's database, then again on SQLite, the embedded default `make run` uses
+# (DATABASE_URL unset); tests/demo/ serves the demo with scripts/demo.sh.
 # The browser tests drive Debian's Chromium: installed with apt-get when /usr/bin/chromium is missing.
 test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
 	scripts/ensure-debian.sh /usr/bin/chromium chromium fonts-dejavu-core
 	scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
 	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)

@@ -19,8 +19,8 @@ from sales.models import Customer, Product, SaleOrder, SaleOrderLine
 from sales.services import sale_order_confirm, sale_order_save_quotation
 from tickets.models import HelpdeskTeam, Ticket
 from tickets.services import team_save, ticket_create
-from timesheets.models import TimeEntry
 from timesheets.delivered import sale_lines_recompute
+from timesheets.models import TimeEntry
 
 
 @dataclass(frozen=True)

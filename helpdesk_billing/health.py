@@ -6,8 +6,9 @@ middleware turns those into a 503 with a message (JSON under /api/, a page elsew
 and a Retry-After, when the driver's error says the database went away (`is_outage`): an
 OperationalError also reports a statement the database refused (SQLite's "LIKE or GLOB
 pattern too complex"), which is a bug to fix, so a 500 with its traceback in the log.
-`server_error`, the 500 handler, does the same for the few raised outside a view (a session saved after the response). Django reconnects by itself on the
-next request (CONN_HEALTH_CHECKS), so nothing needs restarting once the database is back.
+`server_error`, the 500 handler, does the same for the few raised outside a view (a session
+saved after the response). Django reconnects by itself on the next request (CONN_HEALTH_CHECKS),
+so nothing needs restarting once the database is back.
 """
 
 import logging

@@ -21,8 +21,8 @@ from core.errors import Conflict
 from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
 from sales.services import sale_lines_lock, sale_lines_set_totals
 from sales.units import amount, minutes_to_qty, round_cents, tax_amount
-from timesheets.models import TimeEntry
 from timesheets.delivered import sale_lines_recompute
+from timesheets.models import TimeEntry
 
 from .models import ZERO, Invoice, InvoiceLine, InvoiceSequence
 from .selectors import invoiced_quantities

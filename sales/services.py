@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-
 from core.errors import Conflict
+
 from .models import TIMESHEET_POLICIES, Customer, SaleOrder, SaleOrderLine, ServicePolicy
 
 

@@ -5,9 +5,9 @@ the right lines. Every database test ends with both (conftest.no_billing_drift).
 """
 
 from audit.models import AuditEvent
-from timesheets.models import TimeEntry
-from timesheets.lines import sale_line_for
 from tickets.models import Ticket
+from timesheets.lines import sale_line_for
+from timesheets.models import TimeEntry
 
 
 def _ever_invoiced() -> set[int]:

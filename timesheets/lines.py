@@ -9,6 +9,7 @@ from projects.models import Project, Task
 from sales.models import SaleOrderLine
 from tickets.models import Ticket
 
+
 def _candidates(ticket: Ticket | None, task: Task | None, project: Project) -> list[int]:
     """Return the ids of the lines time on this ticket/task may bill, first choice first (Rule 4)."""
     ids = []

@@ -20,6 +20,7 @@ from .delivered import sale_lines_recompute
 from .lines import billable_expression, sale_lines_for
 from .models import TimeEntry
 
+
 def _unbilled(qs: QuerySet[TimeEntry]) -> QuerySet[TimeEntry]:
     return qs.filter(invoice_line__isnull=True)
 

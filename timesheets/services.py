@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record, field_changes
-from projects.models import Project, Task
 from core.errors import Conflict
+from projects.models import Project, Task
 from sales.models import SaleOrderLine
 from sales.services import links_lock, sale_line_check_billable, sale_lines_lock
 from tickets.models import Ticket

@@ -8,8 +8,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AppendOnlyError, AuditEvent
-from invoicing.services import (invoice_cancel, invoice_create_from_order, invoice_credit_note, invoice_post,
-                                invoice_remove_timesheets)
+from invoicing.services import (
+    invoice_cancel,
+    invoice_create_from_order,
+    invoice_credit_note,
+    invoice_post,
+    invoice_remove_timesheets,
+)
 from sales.services import sale_order_cancel, sale_order_confirm
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 

@@ -10,8 +10,8 @@ from timesheets.models import TimeEntry
 from timesheets.services import timesheet_log
 
 from ..conftest import requires_postgres
-from ..threads import run_together
 from ..factories import UserFactory, billable_ticket, days_ago
+from ..threads import run_together
 
 
 @requires_postgres

@@ -7,11 +7,16 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
+from core.errors import Conflict
 from invoicing.models import Invoice
 from invoicing.selectors import billing_drift
-from invoicing.services import (invoice_cancel, invoice_create_from_order, invoice_credit_note, invoice_post,
-                                invoice_remove_timesheets)
-from core.errors import Conflict
+from invoicing.services import (
+    invoice_cancel,
+    invoice_create_from_order,
+    invoice_credit_note,
+    invoice_post,
+    invoice_remove_timesheets,
+)
 from sales.models import ServicePolicy
 from timesheets.models import TimeEntry
 from timesheets.services import timesheet_log, timesheet_update

@@ -10,12 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from invoicing.services import invoice_create_from_order, invoice_credit_note, invoice_post
-from timesheets.models import TimeEntry
 from timesheets.delivered import sale_lines_recompute
+from timesheets.models import TimeEntry
 from timesheets.services import timesheet_log
 
-from ..factories import (CustomerFactory, SaleOrderLineFactory, TicketFactory, UserFactory, confirmed_line,
-                         days_ago)
+from ..factories import CustomerFactory, SaleOrderLineFactory, TicketFactory, UserFactory, confirmed_line, days_ago
 
 
 def queries(client, address: str) -> int:

@@ -21,8 +21,13 @@ from django.db import connections
 
 from invoicing.models import Invoice
 from invoicing.selectors import billing_drift
-from invoicing.services import (invoice_cancel, invoice_create_from_order, invoice_credit_note, invoice_post,
-                                invoice_remove_timesheets)
+from invoicing.services import (
+    invoice_cancel,
+    invoice_create_from_order,
+    invoice_credit_note,
+    invoice_post,
+    invoice_remove_timesheets,
+)
 from projects.models import Task
 from projects.services import task_set_sale_line
 from sales.models import SaleOrderLine

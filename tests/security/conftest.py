@@ -21,8 +21,17 @@ from tickets.services import ticket_link_task
 from timesheets.models import TimeEntry
 from timesheets.services import timesheet_log
 
-from ..factories import (CustomerFactory, ProductFactory, SaleOrderLineFactory, TaskFactory, TeamFactory,
-                         TicketFactory, UserFactory, confirmed_line, days_ago)
+from ..factories import (
+    CustomerFactory,
+    ProductFactory,
+    SaleOrderLineFactory,
+    TaskFactory,
+    TeamFactory,
+    TicketFactory,
+    UserFactory,
+    confirmed_line,
+    days_ago,
+)
 
 
 @dataclass

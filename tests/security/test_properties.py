@@ -27,8 +27,16 @@ from sales.units import amount, minutes_to_qty, tax_amount
 from timesheets.durations import MAX_MINUTES, format_minutes, parse_duration
 from timesheets.services import timesheet_log
 
-from ..factories import (CustomerFactory, ProductFactory, SaleOrderFactory, SaleOrderLineFactory, TaxFactory,
-                         TicketFactory, UserFactory, days_ago)
+from ..factories import (
+    CustomerFactory,
+    ProductFactory,
+    SaleOrderFactory,
+    SaleOrderLineFactory,
+    TaxFactory,
+    TicketFactory,
+    UserFactory,
+    days_ago,
+)
 
 # --- Durations ------------------------------------------------------------------------------------
 

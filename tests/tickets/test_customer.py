@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from audit.models import AuditEvent
+from core.errors import Conflict
 from invoicing.services import invoice_cancel, invoice_create_from_order, invoice_post
 from projects.services import task_set_sale_line
-from core.errors import Conflict
 from tickets.services import ticket_link_task, ticket_set_customer, ticket_set_sale_line
 from timesheets.models import TimeEntry
 from timesheets.services import timesheet_log

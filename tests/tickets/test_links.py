@@ -10,9 +10,15 @@ from tickets.models import HelpdeskTeam
 from tickets.services import team_save, ticket_link_task, ticket_set_sale_line
 from timesheets.services import timesheet_log
 
-from ..factories import (CustomerFactory, ProjectFactory, TaskFactory, TeamFactory, TicketFactory,
-                         confirmed_line, days_ago)
-
+from ..factories import (
+    CustomerFactory,
+    ProjectFactory,
+    TaskFactory,
+    TeamFactory,
+    TicketFactory,
+    confirmed_line,
+    days_ago,
+)
 
 # --- Rule 1 -------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ from timesheets.models import TimeEntry
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
 from ..conftest import requires_postgres
-from ..threads import run_together
 from ..factories import UserFactory, billable_ticket, confirmed_line, days_ago
+from ..threads import run_together
 
 
 def test_moving_an_entry_by_hand_updates_both_lines(agent, ticket, line_a):

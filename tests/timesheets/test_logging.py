@@ -9,8 +9,16 @@ from sales.models import SaleOrder
 from timesheets.models import TimeEntry
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
-from ..factories import (CustomerFactory, ProductFactory, SaleOrderLineFactory, TaskFactory, TeamFactory,
-                         TicketFactory, confirmed_line, days_ago)
+from ..factories import (
+    CustomerFactory,
+    ProductFactory,
+    SaleOrderLineFactory,
+    TaskFactory,
+    TeamFactory,
+    TicketFactory,
+    confirmed_line,
+    days_ago,
+)
 
 
 def refused(field, message, **kwargs):

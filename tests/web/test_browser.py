@@ -17,8 +17,16 @@ from timesheets.models import TimeEntry, Timer
 from timesheets.services import INVOICED_MESSAGE, timesheet_log
 
 from ..browser import download, log_time
-from ..factories import (CustomerFactory, ProductFactory, ProjectFactory, TaskFactory, TeamFactory, TicketFactory,
-                         TaxFactory, days_ago)
+from ..factories import (
+    CustomerFactory,
+    ProductFactory,
+    ProjectFactory,
+    TaskFactory,
+    TaxFactory,
+    TeamFactory,
+    TicketFactory,
+    days_ago,
+)
 
 
 def row(page, description):

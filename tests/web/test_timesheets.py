@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from invoicing.services import invoice_create_from_order
 from core.errors import Conflict
+from invoicing.services import invoice_create_from_order
 from timesheets.models import TimeEntry, Timer
 from timesheets.services import INVOICED_MESSAGE, timer_start, timer_stop, timesheet_log
 
