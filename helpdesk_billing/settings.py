@@ -223,6 +223,9 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.request": {"handlers": [], "level": "ERROR", "propagate": True},
+        # WeasyPrint says at INFO each of its steps for every PDF, and fontTools each font it subsets.
+        "weasyprint": {"handlers": [], "level": "WARNING", "propagate": True},
+        "fontTools": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 }
 

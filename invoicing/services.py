@@ -55,7 +55,7 @@ def _snapshot_customer(invoice: Invoice) -> None:
 
 
 def sale_lines_recompute_invoiced(*, line_ids: Iterable[int]) -> None:
-    """Recompute invoiced minutes (from entries) and invoiced quantity (from invoice lines: selectors.SIGN)."""
+    """Recompute invoiced minutes (from entries) and invoiced quantity (from invoice lines: selectors.SIGNS)."""
     line_ids = sorted(set(line_ids))
     sale_lines_recompute(line_ids=line_ids)
     quantities = invoiced_quantities(line_ids=line_ids)

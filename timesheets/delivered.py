@@ -10,20 +10,20 @@ checkpoint (`DeliveredCheckpoint`, itself such a sum). The checkers (`check_bill
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import reduce
 from operator import or_
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
 
+from core.db import plain_rows
 from sales.services import sale_lines_lock, sale_lines_set_totals
 
 from .models import DeliveredCheckpoint, TimeEntry
 
 
-@dataclass(frozen=True)
-class Minutes:
+class Minutes(NamedTuple):
     """A line's delivered minutes and, of those, the invoiced ones."""
 
     delivered: int = 0
@@ -36,19 +36,20 @@ class Minutes:
 
 def entry_sums(entries: QuerySet[TimeEntry]) -> dict[tuple[int | None, int | None], int]:
     """Return {(sale line id, invoice line id): billable minutes} of `entries`, in one GROUP BY."""
-    rows = entries.values_list("sale_line_id", "invoice_line_id").annotate(minutes=Sum("billable_minutes")).order_by()
-    return {(line, invoice_line): int(minutes) for line, invoice_line, minutes in rows}
+    sums = entries.values_list("sale_line_id", "invoice_line_id").annotate(minutes=Sum("billable_minutes")).order_by()
+    return {(line, invoice_line): int(minutes) for line, invoice_line, minutes in plain_rows(sums)}
 
 
 def line_minutes(sums: dict[tuple[int | None, int | None], int]) -> dict[int, Minutes]:
     """Fold `entry_sums` into {sale line id: Minutes}: delivered counts every billable minute of the
     line's entries, invoiced those whose entry is on an invoice line."""
-    totals = defaultdict(lambda: [0, 0])
+    delivered, invoiced = defaultdict(int), defaultdict(int)
     for (line, invoice_line), minutes in sums.items():
         if line is not None:
-            totals[line][0] += minutes
-            totals[line][1] += minutes if invoice_line is not None else 0
-    return {line: Minutes(delivered, invoiced) for line, (delivered, invoiced) in totals.items()}
+            delivered[line] += minutes
+            if invoice_line is not None:
+                invoiced[line] += minutes
+    return {line: Minutes(minutes, invoiced.get(line, 0)) for line, minutes in delivered.items()}
 
 
 def _summed(line_ids: Iterable[int]) -> dict[int, dict[str, int]]:
