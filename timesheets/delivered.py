@@ -143,22 +143,26 @@ def sale_lines_recompute_after_save(*, entry_id: int, line_ids: Iterable[int | N
     sale_lines_set_totals(totals=totals)
 
 
-def checkpoint_drift() -> list[tuple[int, str, int, int]]:
+def checkpoint_drift(totals: dict[int, Minutes]) -> list[tuple[int, str, int, int]]:
     """Return (line id, field, stored, actual) where a checkpoint differs from the entries it sums.
 
-    Few lines have one (those past a few hundred entries): their entries up to it are read in one
-    statement, a range of the entry_by_line index per line, and summed by `entry_sums`.
+    A checkpoint sums its line's entries up to an entry: the line's `totals` (`line_minutes` of
+    every entry) less the entries after it, of which a line keeps a few hundred (CHECKPOINT_KEEP),
+    read in one statement by `entry_sums`.
     """
     checkpoints = list(DeliveredCheckpoint.objects.order_by("sale_line_id"))
     if not checkpoints:
         return []
-    upto = reduce(or_, (Q(sale_line_id=c.sale_line_id, id__lte=c.last_entry_id) for c in checkpoints))
-    actual = line_minutes(entry_sums(TimeEntry.objects.filter(upto)))
+    after = reduce(or_, (Q(sale_line_id=c.sale_line_id, id__gt=c.last_entry_id) for c in checkpoints))
+    tails = line_minutes(entry_sums(TimeEntry.objects.filter(after)))
     drifts = []
     for checkpoint in checkpoints:
-        summed = actual.get(checkpoint.sale_line_id, Minutes())
-        for field, stored, real in (("checkpoint delivered_minutes", checkpoint.delivered_minutes, summed.delivered),
-                                    ("checkpoint invoiced_minutes", checkpoint.invoiced_minutes, summed.invoiced)):
-            if stored != real:
-                drifts.append((checkpoint.sale_line_id, field, stored, real))
+        line = checkpoint.sale_line_id
+        whole, tail = totals.get(line, Minutes()), tails.get(line, Minutes())
+        for field, stored, actual in (("checkpoint delivered_minutes", checkpoint.delivered_minutes,
+                                       whole.delivered - tail.delivered),
+                                      ("checkpoint invoiced_minutes", checkpoint.invoiced_minutes,
+                                       whole.invoiced - tail.invoiced)):
+            if stored != actual:
+                drifts.append((line, field, stored, actual))
     return drifts

