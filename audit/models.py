@@ -43,6 +43,9 @@ class AuditEvent(models.Model):
         INVOICE_CREDITED = "invoice.credited", "Credit note drafted"
         CREDIT_NOTE_CREATED = "credit_note.created", "Credit note created"
         TICKET_CUSTOMER_CHANGED = "ticket.customer_changed", "Ticket moved to another customer"
+        INVOICE_SENT = "invoice.sent", "Sent by email"
+        INVOICE_PDF_STORED = "invoice.pdf_stored", "PDF stored"
+        BILLING_RUN_STARTED = "billing_run.started", "Billing run started"
 
     # Who: null for a change made outside a request (a command, a migration).
     # PROTECT: people who billed are deactivated, never deleted, like the agents of time entries.

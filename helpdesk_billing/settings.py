@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks_db",  # background jobs are rows of the database (README, Background jobs)
     "core",  # the kernel: roles and rules, imports none of our apps
     "audit",  # first of the domain apps: every app may record into it
     "sales",
@@ -176,6 +177,27 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
                     else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# --- Files: invoice PDFs ------------------------------------------------------------------
+# Each posted invoice's PDF is rendered once and stored through Django's storage API: under MEDIA_ROOT
+# by default, in an S3-compatible bucket when S3_BUCKET is set (README, Deploy). Never served as a
+# public URL: the invoice's download view checks who asks.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+if os.environ.get("S3_BUCKET"):
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": os.environ["S3_BUCKET"],
+        # Another S3-compatible service (MinIO, Ceph, Scaleway, ...); unset means AWS.
+        "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("S3_REGION") or None,
+        # Unset: boto3 finds credentials as usual (AWS_* variables, an instance role).
+        "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+        "location": os.environ.get("S3_PREFIX", ""),
+        "default_acl": "private",
+        "file_overwrite": False,  # a second rendering never replaces the first
+        "querystring_auth": True,
+    }}
+
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 # Source maps (14 MB of the API docs' and the admin's 25 MB) are for browsers' developer tools only:
@@ -228,6 +250,27 @@ LOGGING = {
         "fontTools": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 }
+
+# --- Background jobs ----------------------------------------------------------------------
+# Django's tasks framework on django-tasks-db: a job is a row of this database, taken by
+# `manage.py worker` with SELECT ... FOR UPDATE SKIP LOCKED; any number of workers share the queue.
+# Jobs are enqueued inside the transaction that needs them: they exist exactly when it commits.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A billing run whose worker has said nothing for this long is taken to be lost (killed, its machine
+# gone) and is resumed by any other worker; resuming one that was only slow is harmless.
+JOB_STALL_SECONDS = int(os.environ.get("JOB_STALL_SECONDS", "60"))
+
+# --- Email ----------------------------------------------------------------------------------
+# Printed to the worker's output unless EMAIL_HOST names an SMTP server (README, Deploy).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 
 # Billing: one day of work is this many hours (the "day" unit of products and lines).
 HOURS_PER_DAY = int(os.environ.get("HOURS_PER_DAY", "8"))
@@ -282,3 +325,5 @@ COMPANY = {
     "vat": os.environ.get("COMPANY_VAT", "BE0999999999"),
     "email": os.environ.get("COMPANY_EMAIL", "billing@example.com"),
 }
+# Invoices are sent from the company's address unless DEFAULT_FROM_EMAIL says otherwise.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", COMPANY["email"])

@@ -12,6 +12,10 @@ from timesheets.models import TimeEntry
 ZERO = Decimal("0.00")
 
 
+def pdf_path(invoice: "Invoice", filename: str) -> str:
+    return f"invoices/{invoice.invoice_date:%Y}/{filename}"
+
+
 class Invoice(models.Model):
     class Kind(models.TextChoices):
         INVOICE = "invoice", "Invoice"
@@ -47,6 +51,8 @@ class Invoice(models.Model):
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     posted_at = models.DateTimeField(null=True, blank=True)
+    # A posted invoice's PDF, rendered once by a job after posting (invoicing.documents); empty until then.
+    pdf = models.FileField("PDF", upload_to=pdf_path, blank=True, max_length=200)
 
     class Meta:
         ordering = ["-pk"]
@@ -124,3 +130,79 @@ class InvoiceSequence(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.year}: {self.last}"
+
+
+class BillingRun(models.Model):
+    """The month-end "Create Invoices" over many orders, done by background jobs (DESIGN Rule 16).
+
+    A run has up to three steps, each a job with its own progress: create the invoices, post them,
+    send them by email. Each step's items are the run's orders, one row each: an order is invoiced,
+    posted and sent at most once per run, whatever is killed or resumed.
+    """
+
+    period_end = models.DateField("up to", null=True, blank=True,
+                                  help_text="Timesheets up to this date; empty means all.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"Billing run {self.pk}"
+
+
+class RunStep(models.Model):
+    class Kind(models.TextChoices):
+        CREATE = "create", "Create Invoices"
+        POST = "post", "Post"
+        SEND = "send", "Send by email"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Moved by the job after each item: a step not done whose beat is older than JOB_STALL_SECONDS lost its worker.
+    beat_at = models.DateTimeField()
+    # The job last enqueued for this step (django-tasks-db's result id).
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["run", "pk"]
+        constraints = [models.UniqueConstraint(fields=["run", "kind"], name="run_step_once_per_kind")]
+
+    def __str__(self):
+        return f"{self.run}: {self.get_kind_display()}"
+
+
+class RunItem(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        # Send only: taken by a job that is sending it; left so by a killed worker, it is never sent again blindly.
+        SENDING = "sending", "Sending"
+        DONE = "done", "Done"
+        REFUSED = "refused", "Refused"
+
+    step = models.ForeignKey(RunStep, on_delete=models.CASCADE, related_name="items")
+    order = models.ForeignKey(SaleOrder, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    reason = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["step", "pk"]
+        constraints = [models.UniqueConstraint(fields=["step", "order"], name="run_item_once_per_order")]
+        indexes = [models.Index(fields=["step", "state"], name="run_item_step_state")]
+
+    def __str__(self):
+        return f"{self.step}: {self.order}"

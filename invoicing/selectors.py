@@ -7,13 +7,14 @@ from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, F, QuerySet, Sum
+from django.db.models import BigIntegerField, Exists, F, OuterRef, QuerySet, Sum
 from django.db.models.functions import Cast, Round
 
 from core.db import plain_rows
 from core.roles import sees_everything
-from sales.models import SaleOrderLine
-from sales.units import round_cents
+from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
+from sales.units import amount, minutes_to_qty, round_cents
+from tickets.models import Ticket
 from timesheets.delivered import Minutes, checkpoint_drift, entry_sums, line_minutes
 from timesheets.models import TimeEntry
 from timesheets.selectors import sale_orders_for
@@ -261,3 +262,46 @@ def taxes_by_rate(*, invoice: Invoice) -> list[dict]:
             .order_by("tax_rate"))
     # Rounded although the lines are: SQLite sums decimals as floats and drops their places (Decimal("90")).
     return [{**row, "base": round_cents(row["base"]), "tax": round_cents(row["tax"])} for row in rows]
+
+
+# --- To Invoice (the billing run's screen) -------------------------------------------------
+
+def orders_to_invoice(*, period_end=None, customer=None, team=None, order_ids=None) -> list[dict]:
+    """Every confirmed order with something to invoice, as Create Invoice would bill it up to `period_end`.
+
+    One row per order: {"order", "lines": [{"line", "quantity", "minutes", "amount"}], "amount"}; the
+    amounts untaxed, each line's at its price as Create Invoice rounds it. `team` keeps the orders billed
+    by that team's tickets; `customer`, that customer's.
+    """
+    orders = SaleOrder.objects.filter(state=SaleOrder.State.SALE)
+    if customer is not None:
+        orders = orders.filter(customer=customer)
+    if team is not None:
+        orders = orders.filter(Exists(Ticket.objects.filter(team=team, sale_line__order=OuterRef("pk"))))
+    if order_ids is not None:
+        orders = orders.filter(pk__in=order_ids)
+    entries = TimeEntry.objects.filter(invoice_line__isnull=True, sale_line__order__in=orders,
+                                       sale_line__product__service_policy=ServicePolicy.DELIVERED_TIMESHEET)
+    if period_end:
+        entries = entries.filter(date__lte=period_end)
+    minutes = dict(entries.values("sale_line").annotate(m=Sum("billable_minutes")).values_list("sale_line", "m")
+                   .order_by())
+    quantity_lines = (SaleOrderLine.objects.filter(order__in=orders).select_related("product")
+                      .exclude(product__service_policy=ServicePolicy.DELIVERED_TIMESHEET))
+    by_order = defaultdict(list)
+    lines = SaleOrderLine.objects.filter(pk__in=list(minutes)).select_related("product")
+    for line in lines:
+        qty = minutes_to_qty(minutes[line.pk], line.uom)
+        by_order[line.order_id].append({"line": line, "minutes": minutes[line.pk], "quantity": qty,
+                                        "amount": amount(qty, line.price_unit)})
+    for line in quantity_lines:
+        if (qty := line.to_invoice) > 0:
+            by_order[line.order_id].append({"line": line, "minutes": 0, "quantity": qty,
+                                            "amount": amount(qty, line.price_unit)})
+    rows = []
+    for order in SaleOrder.objects.filter(pk__in=list(by_order)).select_related("customer").order_by(
+            "customer__name", "pk"):
+        order_lines = sorted(by_order[order.pk], key=lambda row: row["line"].pk)
+        rows.append({"order": order, "lines": order_lines, "amount": sum(row["amount"] for row in order_lines),
+                     "minutes": sum(row["minutes"] for row in order_lines)})
+    return rows

@@ -26,6 +26,7 @@ from timesheets.models import TimeEntry
 
 from .models import ZERO, Invoice, InvoiceLine, InvoiceSequence
 from .selectors import invoiced_quantities
+from .tasks import render_pdf
 
 PREFIX = {Invoice.Kind.INVOICE: "INV", Invoice.Kind.CREDIT_NOTE: "RINV"}
 
@@ -275,6 +276,8 @@ def invoice_post(*, invoice: Invoice, actor=None) -> Invoice:
     if invoice.is_credit_note:
         changes["freed_timesheets"] = freed
     audit_record(action=AuditEvent.Action.INVOICE_POSTED, obj=invoice, actor=actor, changes=changes)
+    # Its PDF is rendered once, by a job that exists exactly when this posting commits (documents.py).
+    render_pdf.enqueue(invoice.pk)
     return invoice
 
 

@@ -1,0 +1,66 @@
+"""Send by email: a posted invoice or credit note to its customer's billing address, its stored PDF attached.
+
+Sending happens in a job (tasks.send_invoice, or a billing run's Send step), never in a request:
+the stored PDF may still be rendering, and an SMTP server may be slow. A job killed mid-send is not
+run again (django-tasks-db never retries a job it started), so an invoice is sent at most once per
+click; sending again is a new click, and every sending is in the audit log and the invoice's History.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from core.errors import Conflict
+
+from .documents import pdf_file, pdf_store
+from .models import Invoice
+from .pdf import invoice_pdf_filename
+
+
+def sendable(invoice: Invoice) -> str:
+    """Check the invoice can be sent now; return the address it goes to."""
+    if invoice.state != Invoice.State.POSTED:
+        raise Conflict(f"{invoice} is {invoice.get_state_display().lower()}: only posted invoices are sent.")
+    to = invoice.customer.email
+    if not to:
+        raise ValidationError(f"{invoice.customer} has no billing email: add one to the customer first.")
+    return to
+
+
+def invoice_message(invoice: Invoice, to: str) -> EmailMessage:
+    context = {"invoice": invoice, "company": settings.COMPANY}
+    subject = " ".join(render_to_string("invoicing/email/subject.txt", context).split())
+    body = render_to_string("invoicing/email/body.txt", context)
+    if invoice.pdf is None or not invoice.pdf:
+        pdf_store(invoice_id=invoice.pk)  # its job has not run yet: render it now, once
+        invoice.refresh_from_db(fields=["pdf"])
+    with pdf_file(invoice) as file:
+        data = file.read()
+    message = EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to],
+                           reply_to=[settings.COMPANY["email"]])
+    message.attach(invoice_pdf_filename(invoice), data, "application/pdf")
+    return message
+
+
+def invoice_send(*, invoice_id: int, actor_id: int | None = None, run_id: int | None = None) -> str:
+    """Email the invoice now and record it; return the address. Called by jobs only (see above)."""
+    invoice = Invoice.objects.select_related("customer").get(pk=invoice_id)
+    to = sendable(invoice)
+    message = invoice_message(invoice, to)
+    message.send()
+    with transaction.atomic():
+        changes = {"to": to, "subject": message.subject, "attachment": invoice_pdf_filename(invoice)}
+        if run_id:
+            changes["billing_run"] = run_id
+        audit_record(action=AuditEvent.Action.INVOICE_SENT, obj=invoice, actor=_user(actor_id), changes=changes)
+    return to
+
+
+def _user(user_id):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=user_id).first() if user_id else None
