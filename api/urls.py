@@ -13,6 +13,7 @@ from rest_framework.routers import DefaultRouter
 from .configuration import CustomerViewSet, ProductViewSet, ProjectViewSet, TaskViewSet, TaxViewSet, TeamViewSet
 from .invoices import InvoiceViewSet
 from .orders import SaleOrderViewSet
+from .runs import BillingRunViewSet
 from .tickets import TicketViewSet
 from .timesheets import TimeEntryViewSet
 
@@ -46,6 +47,7 @@ router.register("tickets", TicketViewSet, basename="ticket")
 router.register("sale-orders", SaleOrderViewSet, basename="sale-order")
 router.register("timesheets", TimeEntryViewSet, basename="timesheet")
 router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("billing-runs", BillingRunViewSet, basename="billing-run")
 
 
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])

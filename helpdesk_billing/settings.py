@@ -183,20 +183,27 @@ STORAGES = {
 # by default, in an S3-compatible bucket when S3_BUCKET is set (README, Deploy). Never served as a
 # public URL: the invoice's download view checks who asks.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
-if os.environ.get("S3_BUCKET"):
-    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
-        "bucket_name": os.environ["S3_BUCKET"],
+
+
+def s3_storage(environ) -> dict:
+    """Return the STORAGES entry of the S3-compatible bucket `environ` (os.environ) names with S3_*."""
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": environ["S3_BUCKET"],
         # Another S3-compatible service (MinIO, Ceph, Scaleway, ...); unset means AWS.
-        "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
-        "region_name": os.environ.get("S3_REGION") or None,
+        "endpoint_url": environ.get("S3_ENDPOINT_URL") or None,
+        "region_name": environ.get("S3_REGION") or None,
         # Unset: boto3 finds credentials as usual (AWS_* variables, an instance role).
-        "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
-        "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
-        "location": os.environ.get("S3_PREFIX", ""),
+        "access_key": environ.get("S3_ACCESS_KEY_ID") or None,
+        "secret_key": environ.get("S3_SECRET_ACCESS_KEY") or None,
+        "location": environ.get("S3_PREFIX", ""),
         "default_acl": "private",
         "file_overwrite": False,  # a second rendering never replaces the first
         "querystring_auth": True,
     }}
+
+
+if os.environ.get("S3_BUCKET"):
+    STORAGES["default"] = s3_storage(os.environ)
 
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -259,18 +266,30 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # A billing run whose worker has said nothing for this long is taken to be lost (killed, its machine
 # gone) and is resumed by any other worker; resuming one that was only slow is harmless.
 JOB_STALL_SECONDS = int(os.environ.get("JOB_STALL_SECONDS", "60"))
+# Jobs queued per billing run step: up to this many workers share one run (README, Deploy).
+RUN_JOBS_PER_STEP = int(os.environ.get("RUN_JOBS_PER_STEP", "4"))
 
 # --- Email ----------------------------------------------------------------------------------
-# Printed to the worker's output unless EMAIL_HOST names an SMTP server (README, Deploy).
+# Django 6.1's mailers. Printed to the worker's output unless EMAIL_HOST names an SMTP server
+# (README, Deploy); EMAIL_BACKEND names another backend outright.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+if EMAIL_HOST:
+    MAILERS = {"default": {
+        "BACKEND": os.environ.get("EMAIL_BACKEND") or "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": EMAIL_HOST,
+            "port": int(os.environ.get("EMAIL_PORT", "25")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", False),
+            "use_ssl": env_bool("EMAIL_USE_SSL", False),
+            "timeout": int(os.environ.get("EMAIL_TIMEOUT", "30")),
+        },
+    }}
+else:
+    # Headers, text and one line per attachment: not the invoice's PDF as pages of base64.
+    MAILERS = {"default": {"BACKEND": os.environ.get("EMAIL_BACKEND") or "core.mail.ConsoleBackend"}}
+del EMAIL_HOST  # read from MAILERS only: the EMAIL_* settings are deprecated in Django 6.1
 
 # Billing: one day of work is this many hours (the "day" unit of products and lines).
 HOURS_PER_DAY = int(os.environ.get("HOURS_PER_DAY", "8"))

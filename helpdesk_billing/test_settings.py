@@ -12,4 +12,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="helpdesk-media-"))
 os.environ["TEST_MEDIA_ROOT"] = str(MEDIA_ROOT)
 # Email goes to django.core.mail.outbox (pytest-django), unless a test points it at an SMTP server.
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

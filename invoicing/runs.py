@@ -84,7 +84,9 @@ def _step_start(run: BillingRun, kind: str, items: list[tuple[int, int | None]],
     step = RunStep.objects.create(run=run, kind=kind, created_by=actor, beat_at=timezone.now())
     RunItem.objects.bulk_create(RunItem(step=step, order_id=order_id, invoice_id=invoice_id)
                                 for order_id, invoice_id in items)
-    step.task_id = str(work_step.enqueue(step.pk).id)
+    # Several jobs, so that as many workers share a long run; each takes items the others have not.
+    for _ in range(min(settings.RUN_JOBS_PER_STEP, len(items))):
+        step.task_id = str(work_step.enqueue(step.pk).id)
     step.save(update_fields=["task_id"])
     return step
 
@@ -140,7 +142,7 @@ def step_work(*, step_id: int) -> dict:
 def _take(step: RunStep) -> RunItem | None:
     """Take the next pending item and, but for sending, do it: one transaction, killed or not."""
     with transaction.atomic():
-        item = (RunItem.objects.select_for_update(skip_locked=True).select_related("order", "invoice")
+        item = (RunItem.objects.select_for_update(skip_locked=True, of=("self",)).select_related("order", "invoice")
                 .filter(step=step, state=Item.PENDING).order_by("pk").first())
         if item is None:
             return None
@@ -238,10 +240,10 @@ def step_resume(*, step: RunStep, actor=None) -> RunStep:
 def _resume(step: RunStep) -> None:
     from .tasks import work_step
 
-    lost = DBTaskResult.objects.filter(pk=step.task_id or None)
-    if lost.filter(status="READY").exists():
-        return  # its job has not started yet (every worker busy or down): it will run
-    lost.filter(status="RUNNING").update(status="FAILED", finished_at=timezone.now(),
+    jobs = DBTaskResult.objects.filter(task_path=f"{work_step.module_path}", args_kwargs__args=[step.pk])
+    if jobs.filter(status="READY").exists():
+        return  # one of its jobs has not started yet (every worker busy or down): it will go on
+    jobs.filter(status="RUNNING").update(status="FAILED", finished_at=timezone.now(),
                                          exception_class_path="invoicing.runs.WorkerLost",
                                          traceback="Its worker stopped beating; the step was resumed by another job.")
     if step.kind == Kind.SEND:

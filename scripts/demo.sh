@@ -5,7 +5,8 @@
 #
 # Migrates the database DATABASE_URL points at (db.sqlite3 when unset), loads the demo
 # data (once: running it again changes nothing) and prints its users, then serves the app
-# with Django's development server until stopped.
+# with Django's development server and runs a background worker beside it (billing runs,
+# invoice PDFs, emails), until stopped: Ctrl-C (or a TERM) stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +15,13 @@ address=${2:-127.0.0.1:8000}
 
 "$python" manage.py migrate --no-input
 "$python" manage.py load_demo
-exec "$python" manage.py runserver "$address"
+
+# The worker: jobs are rows of the same database; emails print to this terminal.
+"$python" manage.py worker --no-reload --interval 0.5 &
+worker=$!
+"$python" manage.py runserver "$address" &
+server=$!
+stop() { kill -TERM "$server" "$worker" 2>/dev/null || true; wait "$server" "$worker" 2>/dev/null || true; }
+trap stop INT TERM EXIT
+# Whichever ends first (a crash, say) ends the demo: the other is stopped by the trap.
+wait -n "$server" "$worker"

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from django.db import connection
+from django.db import connection, transaction
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
@@ -21,11 +21,22 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_jobs() -> int:
-    """Run every queued job here until none is left (jobs queued by jobs included); return how many ran."""
+    """Run every queued job here until none is left (jobs queued by jobs included); return how many ran.
+
+    The worker's own loop, without its housekeeping: it closes connections between jobs, which would
+    end the test's transaction.
+    """
     worker = Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
                     max_tasks=None, worker_id="test-run-jobs", excluded_queue_names=[])
-    worker.run()
-    return worker._run_tasks
+    count = 0
+    while True:
+        with transaction.atomic():
+            job = DBTaskResult.objects.ready().filter(backend_name="default").get_locked()
+            if job is None:
+                return count
+            job.claim(worker.worker_id)
+        worker.run_task(job)
+        count += 1
 
 
 def queued(path: str) -> list[list]:

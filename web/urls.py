@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .forms.login import LoginForm
-from .views import home, invoices, orders, tasks, tickets
+from .views import home, invoices, orders, runs, tasks, tickets
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -34,6 +34,14 @@ urlpatterns = [
     path("order-lines/<int:pk>/delivered/", orders.line_set_delivered, name="line_set_delivered"),
     path("order-lines/<int:pk>/timesheets.csv", orders.line_timesheets_csv, name="line_timesheets_csv"),
 
+    path("to-invoice/", runs.to_invoice, name="to_invoice"),
+    path("billing-runs/", runs.run_list, name="billing_run_list"),
+    path("billing-runs/create/", runs.run_create, name="billing_run_create"),
+    path("billing-runs/<int:pk>/", runs.run_detail, name="billing_run_detail"),
+    path("billing-runs/<int:pk>/post/", runs.run_post_view, name="billing_run_post"),
+    path("billing-runs/<int:pk>/send/", runs.run_send_view, name="billing_run_send"),
+    path("billing-runs/<int:pk>/steps/<int:step>/resume/", runs.run_resume_view, name="billing_run_resume"),
+
     path("invoices/", invoices.invoice_list, name="invoice_list"),
     path("invoices/<int:pk>/", invoices.invoice_detail, name="invoice_detail"),
     path("invoices/<int:pk>/post/", invoices.invoice_post_view, name="invoice_post"),
@@ -41,5 +49,6 @@ urlpatterns = [
     path("invoices/<int:pk>/remove/", invoices.invoice_remove_view, name="invoice_remove"),
     path("invoices/<int:pk>/credit-note/", invoices.invoice_credit_view, name="invoice_credit"),
     path("invoices/<int:pk>/pdf/", invoices.invoice_pdf_view, name="invoice_pdf"),
+    path("invoices/<int:pk>/send/", invoices.invoice_send_view, name="invoice_send"),
     path("invoices/<int:pk>/timesheets.csv", invoices.invoice_timesheets_csv, name="invoice_timesheets_csv"),
 ]

@@ -24,6 +24,15 @@
     show(buttons[0].dataset.tab);
   });
 
+  // A "tick all" box ticks every box of its name (data-ticks) on the page.
+  document.querySelectorAll("[data-ticks]").forEach(function (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll("input[type=checkbox][name='" + all.dataset.ticks + "']").forEach(function (box) {
+        box.checked = all.checked;
+      });
+    });
+  });
+
   // A running timer counts up from its start, kept on the server.
   document.querySelectorAll("[data-started]").forEach(function (el) {
     var started = new Date(el.dataset.started).getTime();

@@ -46,9 +46,9 @@ def test_loading_twice_changes_nothing():
 
     assert counts() == first
     assert get_user_model().objects.count() == 4
-    assert TimeEntry.objects.count() == 3
-    assert SaleOrder.objects.count() == 1
-    assert Ticket.objects.count() == 2
+    assert TimeEntry.objects.count() == 5
+    assert SaleOrder.objects.count() == 2
+    assert Ticket.objects.count() == 3
     assert "Demo users:" in output
     assert "http://127.0.0.1:8000/admin/" in output
 
@@ -57,7 +57,7 @@ def test_demo_line_delivers_the_time_of_its_entries():
     load_demo()
     load_demo()
 
-    line = SaleOrderLine.objects.get()
+    line = SaleOrderLine.objects.get(order__customer__name="Acme Corporation")
     assert line.order.is_confirmed
     assert line.product.name == "Service on Timesheet"
     entries = TimeEntry.objects.filter(sale_line=line)
@@ -68,6 +68,9 @@ def test_demo_line_delivers_the_time_of_its_entries():
     ticket = Ticket.objects.get(sale_line=line)
     assert ticket.task is not None
     assert set(ticket.time_entries.all()) == set(ticket.task.time_entries.all()) == set(entries)
+    # Initech's order is the billing run's second: 1:15 + 1:00 to invoice.
+    initech = SaleOrderLine.objects.get(order__customer__name="Initech")
+    assert initech.order.is_confirmed and initech.delivered == initech.to_invoice == Decimal("2.25")
     call_command("check_billing", stdout=StringIO())
 
 

@@ -114,6 +114,23 @@ class Command(BaseCommand):
         ticket_create(team=team, customer=globex, title="VPN disconnects every hour",
                       description="Remote staff lose the VPN about once an hour.")
 
+        # A second customer with support time to bill: with Acme's, the month-end billing run
+        # (To Invoice) has two orders to invoice.
+        initech = Customer.objects.create(name="Initech", email="ap@initech.example",
+                                          address="4120 Freidrich Lane\nAustin, TX 78744\nUnited States")
+        initech_order = SaleOrder.objects.create(customer=initech)
+        SaleOrderLine.objects.create(order=initech_order, product=product, name=product.name,
+                                     quantity=Decimal("20.00"), uom=product.uom, price_unit=product.list_price,
+                                     tax=product.tax)
+        initech_line = sale_order_confirm(order=initech_order).lines.get()
+        mail = ticket_create(team=team, customer=initech, title="Mailboxes hit their quota every Friday",
+                             description="Archiving stopped in October.", assignee=agent)
+        mail = ticket_set_sale_line(ticket=mail, sale_line=initech_line)
+        timesheet_log(user=agent, date=days_ago(4), minutes=parse_duration("1:15"), ticket=mail,
+                      description="Found the archiving job disabled since the October upgrade")
+        timesheet_log(user=agent, date=days_ago(2), minutes=parse_duration("1:00"), ticket=mail,
+                      description="Re-enabled archiving, moved 2019 mail to the archive")
+
         line.refresh_from_db()
         self.stdout.write(self.style.SUCCESS(
             f"Demo data loaded: {order.name} for {acme}, ticket {ticket} with "
