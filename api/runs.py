@@ -145,14 +145,18 @@ class BillingRunViewSet(ReadsItsBody, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["post"], url_path="post", url_name="post")
     def post_invoices(self, request, pk=None):
         """Post the run's draft invoices, in the background."""
-        return self._answer(run_post(run=self.get_object(), actor=request.user), status.HTTP_202_ACCEPTED)
+        run = self.get_object()
+        run_post(run=run, actor=request.user)
+        return self._answer(run, status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: RunSerializer, 400: REFUSED,
                                             409: conflict("The run is still creating or posting, or sends once.")})
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
         """Send the run's posted invoices by email to their customers, in the background."""
-        return self._answer(run_send(run=self.get_object(), actor=request.user), status.HTTP_202_ACCEPTED)
+        run = self.get_object()
+        run_send(run=run, actor=request.user)
+        return self._answer(run, status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: RunSerializer, 409: conflict("Only a stalled step resumes.")})
     @action(detail=True, methods=["post"])

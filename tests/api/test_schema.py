@@ -15,7 +15,9 @@ PATHS = [
     "/sale-orders/{id}/cancel/", "/sale-orders/{id}/create-invoice/", "/sale-orders/{id}/lines/{line_id}/",
     "/timesheets/", "/timesheets/{id}/", "/invoices/", "/invoices/{id}/", "/invoices/{id}/post/",
     "/invoices/{id}/cancel/", "/invoices/{id}/remove-timesheets/", "/invoices/{id}/credit-note/",
-    "/invoices/{id}/pdf/",
+    "/invoices/{id}/pdf/", "/invoices/{id}/send/",
+    "/billing-runs/", "/billing-runs/{id}/", "/billing-runs/{id}/post/", "/billing-runs/{id}/send/",
+    "/billing-runs/{id}/resume/",
 ]
 
 
