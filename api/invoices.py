@@ -1,15 +1,23 @@
-"""Invoices and credit notes: accountants and managers see, post, cancel and credit them, and
-download their PDF. ("Create Invoice" is an action of the sales order: api.orders.)"""
+"""Invoices and credit notes: accountants and managers see, post, cancel, credit and send them, and
+download their PDF. ("Create Invoice" is an action of the sales order: api.orders.)
+
+A posted invoice's PDF is the file its job stored, never rendered in a request: until the job has run,
+`pdf` answers 202 with Retry-After. Sending is a job too: `send` checks, queues and answers 202.
+"""
+
+import logging
 
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.limits import MAX_ID
+from invoicing.documents import pdf_file
+from invoicing.mail import invoice_send_queue
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.pdf import invoice_pdf, invoice_pdf_filename
 from invoicing.selectors import invoice_line_entry_ids
@@ -18,7 +26,12 @@ from invoicing.services import invoice_cancel, invoice_credit_note, invoice_post
 from .filters import InvoiceFilter
 from .parsers import ReadsItsBody
 from .permissions import InvoicesOnly
-from .schema import REFUSED, conflict
+from .schema import REFUSED, ErrorSerializer, conflict
+
+# A client asking for a PDF being prepared is told to ask again this many seconds later.
+PDF_RETRY_SECONDS = 3
+
+log = logging.getLogger(__name__)
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
@@ -55,6 +68,11 @@ class CreditNoteSerializer(serializers.Serializer):
     timesheets = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, allow_null=True,
         help_text="The entries to give back; omit for a full credit note.")
+
+
+class QueuedSendingSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    to = serializers.EmailField(help_text="The customer's billing address the invoice goes to.")
 
 
 class PDFRenderer(renderers.BaseRenderer):
@@ -147,11 +165,41 @@ class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, mixins.ListModelMixin, mixins
                                    actor=request.user)
         return self.invoice_response(note, status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(responses={
+        (200, "application/pdf"): OpenApiTypes.BINARY,
+        202: OpenApiResponse(ErrorSerializer, description="PDF being prepared: ask again after Retry-After seconds."),
+        503: OpenApiResponse(ErrorSerializer, description="The stored PDF is missing from storage.")})
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, PDFRenderer])
     def pdf(self, request, pk=None):
-        """The invoice as a PDF, with its Timesheets appendix."""
+        """The invoice as a PDF, with its Timesheets appendix: a posted one's stored file, a draft's preview."""
         invoice = self.get_object()
-        response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
-        return response
+        if invoice.state != Invoice.State.POSTED:  # a preview, marked "Draft" on every page
+            response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
+            response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
+            return response
+        try:
+            file = pdf_file(invoice)
+        except FileNotFoundError:
+            log.warning("%s: its PDF %s is missing from storage", invoice, invoice.pdf.name)
+            return Response({"detail": f"The PDF of {invoice} is missing from storage: an administrator renders it "
+                                       "again with `manage.py render_missing_pdfs`."},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        if file is None:
+            return Response({"detail": f"PDF being prepared: ask again in {PDF_RETRY_SECONDS} seconds."},
+                            status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(PDF_RETRY_SECONDS)})
+        return FileResponse(file, as_attachment=True, filename=invoice_pdf_filename(invoice),
+                            content_type="application/pdf")
+
+    @extend_schema(request=None, responses={
+        202: QueuedSendingSerializer, 400: REFUSED,
+        409: conflict("Only a posted invoice or credit note is sent.")})
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """Email a posted invoice or credit note to its customer's billing address, its PDF attached.
+
+        Sending is queued and done by a worker; each call sends once more, and each sending is in its history.
+        """
+        invoice = self.get_object()
+        to = invoice_send_queue(invoice=invoice, actor=request.user)
+        return Response({"detail": f"Queued: {invoice} will be sent to {to}.", "to": to},
+                        status=status.HTTP_202_ACCEPTED)

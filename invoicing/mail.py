@@ -19,6 +19,7 @@ from core.errors import Conflict
 from .documents import pdf_file, pdf_store
 from .models import Invoice
 from .pdf import invoice_pdf_filename
+from .tasks import send_invoice
 
 
 def sendable(invoice: Invoice) -> str:
@@ -31,15 +32,30 @@ def sendable(invoice: Invoice) -> str:
     return to
 
 
+def invoice_send_queue(*, invoice: Invoice, actor=None) -> str:
+    """Check the invoice can be sent and queue its sending (tasks.send_invoice); return the address.
+
+    The check runs here too, so that the click that cannot succeed is refused at once, with its reason.
+    """
+    to = sendable(invoice)
+    send_invoice.enqueue(invoice.pk, actor.pk if actor else None)
+    return to
+
+
 def invoice_message(invoice: Invoice, to: str) -> EmailMessage:
+    """Return the email of the invoice to `to`: subject and body from templates, its stored PDF attached."""
     context = {"invoice": invoice, "company": settings.COMPANY}
     subject = " ".join(render_to_string("invoicing/email/subject.txt", context).split())
     body = render_to_string("invoicing/email/body.txt", context)
     if invoice.pdf is None or not invoice.pdf:
         pdf_store(invoice_id=invoice.pk)  # its job has not run yet: render it now, once
         invoice.refresh_from_db(fields=["pdf"])
-    with pdf_file(invoice) as file:
-        data = file.read()
+    try:
+        with pdf_file(invoice) as file:
+            data = file.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{invoice}: its stored PDF {invoice.pdf.name} is missing from storage; "
+                                "`manage.py render_missing_pdfs` renders it again.") from None
     message = EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to],
                            reply_to=[settings.COMPANY["email"]])
     message.attach(invoice_pdf_filename(invoice), data, "application/pdf")

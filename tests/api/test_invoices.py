@@ -1,16 +1,20 @@
-"""/api/v1/invoices/: list, detail, post, cancel, remove-timesheets, credit-note, pdf."""
+"""/api/v1/invoices/: list, detail, post, cancel, remove-timesheets, credit-note, pdf, send."""
 
 import io
 from decimal import Decimal
 
 import pytest
+from django.core import mail
+from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
+from audit.models import AuditEvent
 from invoicing.models import Invoice
 from invoicing.selectors import invoice_entries
 from timesheets.models import TimeEntry
 
 from ..factories import days_ago
+from ..jobs import queued, run_jobs
 from .conftest import API, log
 
 YEAR = days_ago(0).year
@@ -194,14 +198,47 @@ def test_credit_note_refusals(accountant_api, draft):
         f"These timesheets are not billed by INV/{YEAR}/00001 or are already on a credit note: 999999."]}
 
 
-def test_pdf(accountant_api, posted):
+def test_pdf_is_the_stored_file(accountant_api, posted):
+    run_jobs()  # the posting's render job
+    invoice = Invoice.objects.get()
+    with default_storage.open(invoice.pdf.name, "rb") as file:
+        stored = file.read()
+
     response = accountant_api.get(f"{posted['url']}/pdf/")
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f'attachment; filename="INV-{YEAR}-00001.pdf"'
-    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert b"".join(response.streaming_content) == stored
+    text = PdfReader(io.BytesIO(stored)).pages[0].extract_text()
     assert f"INV/{YEAR}/00001" in text
+
+
+def test_pdf_being_prepared_is_a_202_with_retry_after(accountant_api, posted):
+    response = accountant_api.get(f"{posted['url']}/pdf/", HTTP_ACCEPT="application/pdf")
+
+    assert (response.status_code, response["Retry-After"], response["Content-Type"]) == (
+        202, "3", "application/json")
+    assert response.json() == {"detail": "PDF being prepared: ask again in 3 seconds."}
+
+
+def test_pdf_missing_from_storage_is_a_503_naming_the_command(accountant_api, posted):
+    run_jobs()
+    default_storage.delete(Invoice.objects.get().pdf.name)
+
+    response = accountant_api.get(f"{posted['url']}/pdf/")
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": f"The PDF of INV/{YEAR}/00001 is missing from storage: an administrator "
+                                          "renders it again with `manage.py render_missing_pdfs`."}
+
+
+def test_a_drafts_pdf_is_a_preview(accountant_api, draft):
+    response = accountant_api.get(f"{draft['url']}/pdf/")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="draft-{draft["id"]}.pdf"'
+    assert "Draft" in PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
 
 
 def test_pdf_answers_errors_in_json(accountant_api, posted):
@@ -211,5 +248,51 @@ def test_pdf_answers_errors_in_json(accountant_api, posted):
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "No Invoice matches the given query."}
 
+    run_jobs()
     response = accountant_api.get(f"{posted['url']}/pdf/", HTTP_ACCEPT="application/pdf")
     assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
+
+
+# --- Send by email ---------------------------------------------------------------------------
+
+def test_send_queues_the_sending(accountant_api, accountant, posted, line_a):
+    response = accountant_api.post(f"{posted['url']}/send/")
+
+    assert response.status_code == 202
+    to = line_a.order.customer.email
+    assert response.json() == {"detail": f"Queued: INV/{YEAR}/00001 will be sent to {to}.", "to": to}
+    assert queued("invoicing.tasks.send_invoice") == [[posted["id"], accountant.pk]]
+    assert mail.outbox == []
+
+    run_jobs()
+    [message] = mail.outbox
+    assert message.to == [to]
+    assert message.attachments[0].filename == f"INV-{YEAR}-00001.pdf"
+
+
+def test_sending_twice_sends_twice(accountant_api, posted):
+    for _ in range(2):
+        assert accountant_api.post(f"{posted['url']}/send/").status_code == 202
+    run_jobs()
+    assert len(mail.outbox) == 2
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.INVOICE_SENT, object_id=posted["id"]).count() == 2
+
+
+def test_send_refusals(accountant_api, agent_api, draft, line_a):
+    response = accountant_api.post(f"{draft['url']}/send/")
+    assert (response.status_code, response.json()) == (
+        409, {"detail": f"{Invoice.objects.get()} is draft: only posted invoices are sent."})
+
+    accountant_api.post(f"{draft['url']}/post/")
+    customer = line_a.order.customer
+    customer.email = ""
+    customer.save(update_fields=["email"])
+    response = accountant_api.post(f"{draft['url']}/send/")
+    assert (response.status_code, response.json()) == (
+        400, {"detail": f"{customer} has no billing email: add one to the customer first."})
+
+    response = agent_api.post(f"{draft['url']}/send/")
+    assert (response.status_code, response.json()) == (
+        403, {"detail": "Only accountants and managers see and change invoices."})
+    assert accountant_api.post(f"{API}/invoices/999999/send/").status_code == 404
+    assert queued("invoicing.tasks.send_invoice") == []

@@ -23,6 +23,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
+from invoicing.documents import pdf_store
 
 from ..web.test_pages import web_routes
 
@@ -66,6 +67,14 @@ def url(name, attr=None):
             obj = getattr(obj, part)
         return reverse(name, args=[obj.pk])
     return build
+
+
+def stored_pdf(build):
+    """Return `build`, run once the side's posted invoice has its stored PDF (as when its job has run)."""
+    def stored(side, other):
+        pdf_store(invoice_id=side.posted.pk)  # stores it once: later calls find it there
+        return build(side, other)
+    return stored
 
 
 def log_form(prefix="log"):
@@ -117,8 +126,11 @@ WEB = [
          data=lambda s, o: {"entry": s.drafted_entry.pk}),
     Case("invoice_credit", "POST", url("invoice_credit", "posted"), (403, 403), 302, 302,
          data=lambda s, o: {"mode": "full"}),
-    # The PDF lists every team's Timesheets: accountants and managers only.
-    Case("invoice_pdf", "GET", url("invoice_pdf", "posted"), (403, 404), 200, 200),
+    # The PDF lists every team's Timesheets: accountants and managers only. A posted one's is its stored
+    # file (its job ran first); a draft's is a preview.
+    Case("invoice_pdf", "GET", stored_pdf(url("invoice_pdf", "posted")), (403, 404), 200, 200),
+    Case("invoice_pdf", "GET", url("invoice_pdf", "draft"), (403, 404), 200, 200),
+    Case("invoice_send", "POST", url("invoice_send", "posted"), (403, 403), 302, 302),
     Case("invoice_timesheets_csv", "GET", url("invoice_timesheets_csv", "posted"), (200, 404), 200, 200),
     # The admin: staff only (managers, accountants, team leads); agents and strangers get its login
     # page. The lead's admin is scoped to their team (ADMIN below); the audit log and the users are not theirs.
@@ -291,7 +303,8 @@ API_CASES = [
          data=body(timesheets=lambda s: [s.drafted_entry.pk])),
     Case("invoices", "POST", api("/invoices/{posted}/credit-note/"), (403, 403), 201, 201, anonymous=401,
          data=body()),
-    Case("invoices", "GET", api("/invoices/{posted}/pdf/"), (403, 403), 200, 200, anonymous=401),
+    Case("invoices", "GET", stored_pdf(api("/invoices/{posted}/pdf/")), (403, 403), 200, 200, anonymous=401),
+    Case("invoices", "POST", api("/invoices/{posted}/send/"), (403, 403), 202, 202, anonymous=401),
     Case("schema", "GET", lambda s, o: f"{API}/schema/", (200, 200), 200, 200, anonymous=200),
 ]
 
@@ -332,7 +345,8 @@ def run(world, persona, cases, client, send):
                 mismatches.append(f"{persona} {case.method} {address} ({case.name}, team {side.name}): "
                                   f"expected {expected}, got {got}")
             if response.status_code == 200 and case.method == "GET":
-                bodies.append((address, response.content.decode(errors="replace")))
+                content = b"".join(response.streaming_content) if response.streaming else response.content
+                bodies.append((address, content.decode(errors="replace")))
     return mismatches, bodies
 
 

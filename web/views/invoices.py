@@ -1,19 +1,27 @@
-"""Invoices and credit notes: the list, the page, its actions (post, cancel, remove entries, credit note),
-the PDF and the Timesheets as CSV.
+"""Invoices and credit notes: the list, the page, its actions (post, cancel, remove entries, credit note,
+send by email), the PDF and the Timesheets as CSV.
 
 Everyone signed in reads the invoices they may see; only accountants and managers (the rule
-invoicing.bill) post, cancel and credit them: others get the 403 page.
+invoicing.bill) post, cancel, credit and send them: others get the 403 page.
+
+A posted invoice's PDF is the file its job stored (invoicing.documents), never rendered in a request:
+until the job has run the download answers "PDF being prepared" (202) and asks the browser to come back.
+A draft's PDF is a preview, rendered on request and marked "Draft" on every page.
 """
+
+import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from audit.selectors import audit_events_for
 from core.roles import sees_everything
+from invoicing.documents import pdf_file
+from invoicing.mail import invoice_send_queue
 from invoicing.models import Invoice
 from invoicing.pdf import invoice_pdf, invoice_pdf_filename
 from invoicing.selectors import invoice_entries, invoice_entries_page, invoice_ids_of, invoices_for, taxes_by_rate
@@ -27,6 +35,10 @@ from .timesheets import timesheets_csv
 
 INVOICERS_ONLY = "Only accountants and managers create, post, cancel and credit invoices."
 PDF_INVOICERS_ONLY = "Only accountants and managers download invoices: the PDF lists every team's Timesheets."
+# The PDF page asks the browser to come back this often while the PDF is being prepared.
+PDF_RETRY_SECONDS = 3
+
+log = logging.getLogger(__name__)
 
 
 @login_required
@@ -73,6 +85,7 @@ def invoice_detail(request, pk):
         "has_entries": entries_page.paginator.count > 0,
         "page_obj": entries_page,
         "events": list(audit_events_for(obj=invoice)),
+        "pdf_preparing": invoice.state == Invoice.State.POSTED and not invoice.pdf,
     })
 
 
@@ -149,12 +162,35 @@ def invoice_credit_view(request, pk):
 
 
 @login_required
+@require_POST
+def invoice_send_view(request, pk):
+    """"Send by email": checked now, sent by a job (invoicing.mail); each click sends once more."""
+    invoice = _invoice_to_act_on(request, pk)
+    act(request, lambda: invoice_send_queue(invoice=invoice, actor=request.user),
+        lambda to: f"Queued: {invoice} will be sent to {to}.")
+    return redirect("invoice_detail", pk=invoice.pk)
+
+
+@login_required
 def invoice_pdf_view(request, pk):
+    """A posted invoice's stored PDF; "PDF being prepared" until its job stored it; a draft's preview."""
     invoice = get_object_or_404(invoices_for(user=request.user).select_related("sale_order", "refers"), pk=pk)
     refuse_unless(request.user.has_perm("invoicing.download_invoice_pdf"), PDF_INVOICERS_ONLY)
-    response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
-    return response
+    if invoice.state != Invoice.State.POSTED:
+        response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
+        return response
+    try:
+        file = pdf_file(invoice)
+    except FileNotFoundError:
+        log.warning("%s: its PDF %s is missing from storage", invoice, invoice.pdf.name)
+        return page(request, "web/invoices/invoice_pdf_status.html", {"invoice": invoice, "missing": True},
+                    status=503)
+    if file is None:
+        return page(request, "web/invoices/invoice_pdf_status.html",
+                    {"invoice": invoice, "retry": PDF_RETRY_SECONDS}, status=202)
+    return FileResponse(file, as_attachment=True, filename=invoice_pdf_filename(invoice),
+                        content_type="application/pdf")
 
 
 @login_required
