@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from invoicing.documents import pdf_store
+from invoicing.runs import run_start
 
 from ..web.test_pages import web_routes
 
@@ -75,6 +76,17 @@ def stored_pdf(build):
         pdf_store(invoice_id=side.posted.pk)  # stores it once: later calls find it there
         return build(side, other)
     return stored
+
+
+def run_of(side):
+    """The side's billing run (over its order), started the first time a case asks for it."""
+    if not hasattr(side, "run"):
+        side.run = run_start(order_ids=[side.order.pk])
+    return side.run
+
+
+def run_url(name):
+    return lambda side, other: reverse(name, args=[run_of(side).pk])
 
 
 def log_form(prefix="log"):
@@ -132,6 +144,17 @@ WEB = [
     Case("invoice_pdf", "GET", url("invoice_pdf", "draft"), (403, 404), 200, 200),
     Case("invoice_send", "POST", url("invoice_send", "posted"), (403, 403), 302, 302),
     Case("invoice_timesheets_csv", "GET", url("invoice_timesheets_csv", "posted"), (200, 404), 200, 200),
+    # The billing run: accountants and managers only. Its jobs have not run: Post and Send wait for
+    # Create Invoices, Resume for a stall (a refusal shown on the run's page: 302).
+    Case("to_invoice", "GET", url("to_invoice"), (403, 403), 200, 200),
+    Case("billing_run_list", "GET", url("billing_run_list"), (403, 403), 200, 200),
+    Case("billing_run_create", "POST", url("billing_run_create"), (403, 403), 302, 302,
+         data=lambda s, o: {"scope": "ticked", "order": s.order.pk}),
+    Case("billing_run_detail", "GET", run_url("billing_run_detail"), (403, 403), 200, 200),
+    Case("billing_run_post", "POST", run_url("billing_run_post"), (403, 403), 302, 302),
+    Case("billing_run_send", "POST", run_url("billing_run_send"), (403, 403), 302, 302),
+    Case("billing_run_resume", "POST", lambda s, o: reverse("billing_run_resume", args=[
+        run_of(s).pk, run_of(s).steps.get().pk]), (403, 403), 302, 302),
     # The admin: staff only (managers, accountants, team leads); agents and strangers get its login
     # page. The lead's admin is scoped to their team (ADMIN below); the audit log and the users are not theirs.
     Case("admin", "GET", lambda s, o: reverse("admin:index"), (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200,
@@ -305,6 +328,13 @@ API_CASES = [
          data=body()),
     Case("invoices", "GET", stored_pdf(api("/invoices/{posted}/pdf/")), (403, 403), 200, 200, anonymous=401),
     Case("invoices", "POST", api("/invoices/{posted}/send/"), (403, 403), 202, 202, anonymous=401),
+    Case("billing-runs", "GET", api("/billing-runs/"), (403, 403), 200, 200, anonymous=401),
+    Case("billing-runs", "GET", lambda s, o: f"{API}/billing-runs/{run_of(s).pk}/", (403, 403), 200, 200,
+         anonymous=401),
+    Case("billing-runs", "POST", api("/billing-runs/"), (403, 403), 202, 202, anonymous=401,
+         data=lambda s, o: {"orders": [s.order.pk]}),
+    *[Case("billing-runs", "POST", lambda s, o, action=action: f"{API}/billing-runs/{run_of(s).pk}/{action}/",
+           (403, 403), 409, 409, anonymous=401) for action in ("post", "send", "resume")],
     Case("schema", "GET", lambda s, o: f"{API}/schema/", (200, 200), 200, 200, anonymous=200),
 ]
 
