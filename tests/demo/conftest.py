@@ -24,7 +24,8 @@ START_SECONDS = 120  # migrate and load_demo on 2 busy cores take a few seconds;
 class Demo:
     url: str
     env: dict
-    log: Path  # the server's stderr
+    log: Path  # the server's and the worker's stderr
+    out: Path  # their stdout: the worker's emails (console backend)
 
     def manage(self, *args: str) -> str:
         """Run a management command on the demo's database and return what it printed."""
@@ -62,6 +63,7 @@ def demo(tmp_path):
     # The environment of a newcomer's shell: not the test settings pytest-django exports.
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    env["MEDIA_ROOT"] = str(tmp_path / "media")  # the stored invoice PDFs
     url = f"http://127.0.0.1:{free_port()}"
     log = tmp_path / "server.log"
     with log.open("w") as stderr, (tmp_path / "stdout.log").open("w") as stdout:
@@ -69,7 +71,7 @@ def demo(tmp_path):
                                   env=env, stdout=stdout, stderr=stderr, start_new_session=True)
     try:
         wait_until_up(server, url, log)
-        yield Demo(url=url, env=env, log=log)
+        yield Demo(url=url, env=env, log=log, out=tmp_path / "stdout.log")
     finally:
         # runserver's autoreloader serves from a child process: stop the whole group.
         with contextlib.suppress(ProcessLookupError):

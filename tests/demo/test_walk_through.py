@@ -12,6 +12,7 @@ import io
 import json
 import re
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -60,6 +61,8 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
     books.get_by_role("button", name="Post").click()
     expect(books.locator("#invoice-state")).to_have_text("Posted")
     expect(books.locator("h1")).to_contain_text(f"Invoice {number}")
+    # `make run`'s worker renders and stores the PDF; the page says so until it is there.
+    wait_for_pdf(books)
 
     name, pdf = download(books, "Download PDF")
     assert name == f"INV-{today.year}-00001.pdf"
@@ -89,6 +92,51 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
     assert "Billing is consistent" in demo.manage("check_billing")
 
     # Nothing went wrong on the server's side, even where the browser saw no sign of it.
+    log = demo.log.read_text()
+    assert "Traceback" not in log
+    assert re.findall(r'"[A-Z]+ \S+ HTTP/[\d.]+" 5\d\d ', log) == []
+
+
+def wait_for_pdf(page, seconds=60):
+    deadline = time.monotonic() + seconds
+    while page.locator("#pdf-state").count():
+        assert time.monotonic() < deadline, "the demo's worker did not store the PDF"
+        time.sleep(0.5)
+        page.reload()
+
+
+def test_the_month_end_billing_run_on_the_demo(demo, open_browser):
+    """To Invoice lists Acme's and Initech's orders; Create Invoices for all, Post and Send by email are
+    done by the worker `make run` starts, and the run's page shows each step's progress bar fill."""
+    year = datetime.datetime.now(datetime.UTC).year
+    books = open_browser("accountant", "accountant-demo-2026")
+    books.get_by_role("link", name="To Invoice").click()
+    rows = books.locator("#orders-to-invoice tbody tr[id^=order-]")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Acme Corporation")
+    expect(rows.nth(1)).to_contain_text("Initech")
+    expect(books.locator("#orders-to-invoice tfoot")).to_contain_text("585.00")  # (4:15 + 2:15) × 90.00
+    books.get_by_role("button", name="Create Invoices for all 2").click()
+
+    # The page refreshes itself while the worker works: no reload by hand.
+    expect(books.locator("[data-progress=create]")).to_have_text("2 / 2", timeout=60_000)
+    expect(books.locator("#step-create progress")).to_have_attribute("value", "2")
+    expect(books.locator("#step-create .badge")).to_have_text("Done")
+    books.get_by_role("button", name="Post").click()
+    expect(books.locator("[data-progress=post]")).to_have_text("2 / 2", timeout=60_000)
+    expect(books.locator("#run-orders")).to_contain_text(f"INV/{year}/00001")
+    expect(books.locator("#run-orders")).to_contain_text(f"INV/{year}/00002")
+    books.get_by_role("button", name="Send by email").click()
+    expect(books.locator("[data-progress=send]")).to_have_text("2 / 2", timeout=60_000)
+    expect(books.locator("#run-orders")).to_contain_text("Sent to billing@acme.example")
+    expect(books.locator("#run-orders")).to_contain_text("Sent to ap@initech.example")
+    expect(books.locator("meta[http-equiv=refresh]")).to_have_count(0)  # done: it stops refreshing
+
+    # The worker printed both messages, each with its PDF as one line, not pages of base64.
+    out = demo.out.read_text()
+    assert out.count("To: billing@acme.example") == 1 and out.count("To: ap@initech.example") == 1
+    assert re.search(rf"Attachment: INV-{year}-0000[12]\.pdf \(\d+ bytes, application/pdf\)", out)
+    assert "Billing is consistent" in demo.manage("check_billing")
     log = demo.log.read_text()
     assert "Traceback" not in log
     assert re.findall(r'"[A-Z]+ \S+ HTTP/[\d.]+" 5\d\d ', log) == []
