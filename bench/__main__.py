@@ -17,6 +17,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer runs and requests: a try-out, not a report")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument("--only", metavar="TARGETS", help="comma-separated target numbers to measure, e.g. 7,8 "
+                        "(a try-out: write the page elsewhere with --output)")
     args = parser.parse_args(argv)
     if not shutil.which("hey"):
         sys.exit("hey is missing: scripts/ensure-debian.sh hey hey installs it")
@@ -25,17 +27,21 @@ def main(argv=None) -> int:
     # files, so they are collected first (README, Deploy), into a folder removed at the end.
     static_root = tempfile.mkdtemp(prefix="hb-bench-static.")
     os.environ["STATIC_ROOT"] = static_root
+    # The stored PDFs (ours and the workers'), never the repository's media/.
+    media_root = tempfile.mkdtemp(prefix="hb-bench-media.")
+    os.environ["MEDIA_ROOT"] = media_root
     try:
         return measure_all(args)
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
+        shutil.rmtree(media_root, ignore_errors=True)
 
 
 def measure_all(args) -> int:
     django.setup()
     from django.core.management import call_command
 
-    from . import db, generate, measures, probes, report
+    from . import db, generate, measures, probes, report, runs
     from .notes import notes
     from .sizes import SIZES
 
@@ -63,9 +69,14 @@ def measure_all(args) -> int:
         ("3. Create Invoice", lambda: measures.create_invoice(made, runs=1 if quick else 4)),
         ("6. check_billing", lambda: measures.check_billing(made, runs=2 if quick else 9)),
         ("5. PDF", lambda: measures.pdf(made, runs=1 if quick else 3)),
+        ("8. stored PDF download", lambda: measures.download(made, runs=3 if quick else 15)),
         ("4. gunicorn and hey", lambda: measures.throughput(
             made, rounds=1 if quick else 3, ping_requests=50 if quick else 250, post_requests=15 if quick else 80)),
+        # Last: it adds its orders to the data sets, and runs worker processes beside this one.
+        ("7. billing run", lambda: runs.billing_run(made, runs=3 if quick else 9)),
     ]:
+        if args.only and name.split(".")[0] not in args.only.split(","):
+            continue
         step(name)
         figures += measure()
     figures.sort(key=lambda figure: figure.target)

@@ -115,9 +115,9 @@ def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
         ("invoices", invoices + billed_lines, f"""
             INSERT INTO invoicing_invoice (id, kind, state, number, customer_id, sale_order_id, invoice_date,
                 customer_name, customer_address, customer_vat, amount_untaxed, amount_tax, amount_total,
-                created_at, posted_at)
+                created_at, posted_at, pdf)
             SELECT o - 1, 'invoice', 'posted', 'INV/{billed_on.year}/' || lpad((o - 1)::text, 5, '0'), c.id, o,
-                DATE '{billed_on}', c.name, c.address, c.vat_number, 0, 0, 0, now(), now()
+                DATE '{billed_on}', c.name, c.address, c.vat_number, 0, 0, 0, now(), now(), ''
             FROM generate_series(2, {invoices + 1}) AS o JOIN sales_customer c ON c.id = 1 + (o - 1) % {C};
             INSERT INTO invoicing_invoiceline (id, invoice_id, sale_line_id, name, quantity, uom, price_unit,
                 tax_rate, minutes, amount_untaxed, amount_tax)
@@ -186,3 +186,67 @@ def generate(alias: str, size: Size) -> None:
         # Set the visibility map and the planner's statistics, as autovacuum would after a while.
         cursor.execute("VACUUM ANALYZE")
         progress.step("stored totals, VACUUM ANALYZE", progress.total - progress.done)
+
+
+# --- The billing run's orders (issue 11), added after the other figures are taken ------------------
+
+RUN_ENTRIES_PER_ORDER = 100
+
+
+def _run_orders_sql(*, size: Size, today: datetime.date, first: dict[str, int], count: int, per_order: int) -> str:
+    """`count` confirmed orders j = 1..count, each with one timesheet line and one ticket of its own, and
+    `per_order` unbilled entries of the last 60 days on it; ids follow the highest ones in `first`."""
+    T, C, per_team = size.teams, size.customers, size.agents_per_team
+    o, ln, k, e = first["order"], first["line"], first["ticket"], first["entry"]
+    texts = "ARRAY[" + ", ".join(f"'{text}'" for text in DESCRIPTIONS) + "]"
+    return f"""
+        INSERT INTO sales_saleorder (id, name, customer_id, state, date_order, confirmed_at)
+        SELECT {o} + j, 'S' || lpad(({o} + j)::text, greatest(5, length(({o} + j)::text)), '0'),
+            1 + j % {C}, 'sale', DATE '{today}' - 90, now()
+        FROM generate_series(1, {count}) AS j;
+        INSERT INTO sales_saleorderline (id, order_id, product_id, name, quantity, uom, price_unit, tax_id,
+            delivered_minutes, invoiced_minutes, qty_delivered_manual, qty_invoiced)
+        SELECT {ln} + j, {o} + j, 1, 'Support hours, month end', 200, 'hour', 90, 1, 0, 0, 0, 0
+        FROM generate_series(1, {count}) AS j;
+        INSERT INTO tickets_ticket (id, team_id, customer_id, title, description, status, assignee_id,
+            task_id, sale_line_id, created_at)
+        SELECT {k} + j, 1 + j % {T}, 1 + j % {C}, 'Monthly support of order ' || ({o} + j),
+            'Month-end billing run of the benchmark.', 'in_progress', 1 + j % {T}, NULL, {ln} + j, now()
+        FROM generate_series(1, {count}) AS j;
+        INSERT INTO timesheets_timeentry (id, date, description, minutes, billable_minutes, sale_line_manual,
+            created_at, updated_at, invoice_line_id, project_id, sale_line_id, task_id, ticket_id, user_id)
+        SELECT {e} + i, DATE '{today}' - ((i - 1) % {CUTOFF_DAYS}), ({texts})[1 + i % {len(DESCRIPTIONS)}],
+            5 + (i * 37) % 116, 5 + (i * 37) % 116, false, now(), now(), NULL,
+            1 + j % {T}, {ln} + j, NULL, {k} + j, 1 + j % {T} + {T} * (i % {per_team})
+        FROM (SELECT i, 1 + (i - 1) / {per_order} AS j
+              FROM generate_series(1, {count * per_order}) AS i) AS entry;
+        UPDATE sales_saleorderline l SET delivered_minutes = s.d
+        FROM (SELECT sale_line_id, SUM(billable_minutes) AS d FROM timesheets_timeentry
+              WHERE sale_line_id > {ln} GROUP BY 1) AS s
+        WHERE l.id = s.sale_line_id;
+    """
+
+
+def run_orders(alias: str, size: Size, *, sets: int, orders: int,
+               per_order: int = RUN_ENTRIES_PER_ORDER) -> list[list[int]]:
+    """Add `sets` sets of `orders` orders with `per_order` unbilled entries each; return each set's order ids.
+
+    Added only before the billing run's figures, the last ones taken, so that the others measure
+    the data sets as they were.
+    """
+    today = timezone.localdate()
+    count = sets * orders
+    with connections[alias].cursor() as cursor:
+        first = {}
+        for key, table in (("order", "sales_saleorder"), ("line", "sales_saleorderline"),
+                           ("ticket", "tickets_ticket"), ("entry", "timesheets_timeentry")):
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+            first[key] = cursor.fetchone()[0]
+        cursor.execute("SET session_replication_role = replica")  # ids and links are right by construction
+        cursor.execute(_run_orders_sql(size=size, today=today, first=first, count=count, per_order=per_order))
+        cursor.execute("SET session_replication_role = DEFAULT")
+        for table in ("sales_saleorder", "sales_saleorderline", "tickets_ticket", "timesheets_timeentry"):
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    ids = [first["order"] + j for j in range(1, count + 1)]
+    return [ids[n * orders:(n + 1) * orders] for n in range(sets)]

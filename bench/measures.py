@@ -5,6 +5,7 @@ figures a target judges, the limit and the verdict.
 """
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -324,3 +325,97 @@ def check_billing(probes: dict[str, Probes], runs: int) -> list[Figure]:
                note=f"judged on {last}; on a small table the check's few fixed queries dominate"),
     ]
 
+
+
+# --- 8. A posted invoice's stored PDF (issue 11) ----------------------------------------
+
+def _body(response) -> bytes:
+    data = b"".join(response.streaming_content) if response.streaming else response.content
+    response.close()  # a FileResponse closes its file here
+    return data
+
+
+def _serves_stored(client: Client, url: str, stored: bytes) -> bool:
+    """Whether `url` answers the stored file without rendering: WeasyPrint is made to fail meanwhile."""
+    from unittest import mock
+
+    from weasyprint import HTML
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("rendered on request")
+
+    request_log = logging.getLogger("django.request")
+    request_log.disabled = True  # the refusal's traceback is expected when the view renders
+    try:
+        with mock.patch.object(HTML, "write_pdf", refuse):
+            response = client.get(url)
+            return response.status_code == 200 and _body(response) == stored
+    except AssertionError:
+        return False
+    finally:
+        request_log.disabled = False
+
+
+def download(probes: dict[str, Probes], runs: int) -> list[Figure]:
+    """Render and store each probe invoice's PDF once (the job's work, which every download used to
+    redo), then time its download through the web and the API views as an accountant."""
+    from rest_framework.authtoken.models import Token
+
+    from invoicing.documents import pdf_file, pdf_store
+
+    aliases = list(probes)
+    invoices = {"100": "invoice_100", "2,000": "invoice_2000"}
+    rendered, stored, web, api, served = {}, {}, {}, {}, {}
+    for alias in aliases:
+        with db.use(alias):
+            accountant = get_user_model().objects.get(pk=probes[alias].accountant)
+            web[alias] = Client()
+            web[alias].force_login(accountant)
+            api[alias] = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=accountant)[0].key}")
+            for size, attribute in invoices.items():
+                pk = getattr(probes[alias], attribute)
+                Invoice.objects.filter(pk=pk).update(pdf="")  # a file of an earlier run would be reused
+                started = time.perf_counter()
+                assert pdf_store(invoice_id=pk)
+                rendered[alias, size] = time.perf_counter() - started
+                with pdf_file(Invoice.objects.get(pk=pk)) as file:
+                    stored[alias, size] = file.read()
+                for kind, client, url in (("web", web[alias], f"/invoices/{pk}/pdf/"),
+                                          ("API", api[alias], f"/api/v1/invoices/{pk}/pdf/")):
+                    served[alias, size, kind] = _serves_stored(client, url, stored[alias, size])
+
+    def get(alias, size, kind):
+        pk = getattr(probes[alias], invoices[size])
+        client, url = (web[alias], f"/invoices/{pk}/pdf/") if kind == "web" else \
+            (api[alias], f"/api/v1/invoices/{pk}/pdf/")
+        if not served[alias, size, kind]:  # the view still renders: time the stored file's read instead
+            return lambda: pdf_file(Invoice.objects.get(pk=pk)).read()
+
+        def call():
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            assert len(_body(response)) == len(stored[alias, size])
+        return call
+
+    cases = {f"{a} {s} {k}": (a, get(a, s, k)) for a in aliases for s in invoices for k in ("web", "API")}
+    times = medians(cases, runs=runs, warmup=2)
+    counts = {label: queries(alias, fn) for label, (alias, fn) in cases.items()}
+    figures = []
+    for size in invoices:
+        figures.append(Figure(8, f"render and store the PDF of the posted invoice billing {size} entries, once "
+                                 "(the job's work; before, every download did it)",
+                              {a: rendered[a, size] for a in aliases}, "s"))
+        for kind, path in (("web", "`invoices/<pk>/pdf/`"), ("API", "`GET /api/v1/invoices/{id}/pdf/`")):
+            stale = [a for a in aliases if not served[a, size, kind]]
+            label = (f"download, {kind} {path}, invoice billing {size} entries: server time / queries"
+                     if not stale else f"stored PDF of the invoice billing {size} entries, read through "
+                     f"`invoicing.documents.pdf_file` ({kind} view still renders on request)")
+            figures.append(Figure(
+                8, label, {a: f"{_ms(times[f'{a} {size} {kind}'])} / {counts[f'{a} {size} {kind}']}" for a in aliases},
+                "", "≤ 50 ms", all(times[f"{a} {size} {kind}"] <= 0.050 for a in aliases), judged=aliases,
+                note="" if not stale else "the download view still rendered the PDF on request when this ran"))
+    return figures
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms" if seconds < 0.1 else f"{seconds * 1000:,.0f} ms"

@@ -91,6 +91,11 @@ Reaching 50% would need the POST to cost no more than twice the GET: room for a 
 queries, not {post_queries}. Only dropping the design's locks, its in-transaction recomputation or its
 audit trail would do that. What was removed instead is the avoidable: the answer's re-read
 and the ticket's eight-table join (20 ms → 12 ms per POST in this process, on a quiet machine).""",
+    7: """A run does each order as one Create Invoice, in a transaction of its own with the item it
+marks done, plus a `SELECT … FOR UPDATE SKIP LOCKED` to take the item and a heartbeat; a miss of the
+ratio means that per-item overhead outweighed the click's own (see the run's figures above).""",
+    8: """A download of a stored file is a permission check, one query for the invoice and the file's
+bytes; a miss means the download view still renders the PDF on request (see the row's label).""",
     5: """WeasyPrint's cost is the rows' layout; a miss here is noise (both sides lay out the same rows).""",
     6: """The check reads the entries once like the raw `GROUP BY`, but groups them by line *and*
 invoice line (twice as many groups, read in order from the `entry_pairs` index) and then reads

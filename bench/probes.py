@@ -33,6 +33,7 @@ class Probes:
     order_20_lines: int
     invoice_1000: int  # posted, bills 1,000 entries, 10 given back by a posted credit note
     invoice_2000: int  # posted, bills 2,000 entries: the PDF
+    invoice_100: int  # posted, bills 100 entries: the stored PDF's download at the other end
     light_line: int  # 10 entries
     light_ticket: int
     big_line: int
@@ -112,11 +113,16 @@ def build() -> Probes:
     _log(tickets([line_2000], 20), 100, agent, today, 200)
     invoice_2000 = invoice_post(invoice=invoice_create_from_order(order=order_2000))
 
+    order_100, [line_100] = _order(customer, product, 1)
+    _log(tickets([line_100]), 100, agent, today, 60)
+    invoice_100 = invoice_post(invoice=invoice_create_from_order(order=order_100))
+
     return Probes(
         agent=agent.pk, manager=manager.pk, accountant=accountant.pk,
         agent_token=Token.objects.create(user=agent).key,
         page_ticket=on_20[0].pk, order_20_lines=order_20.pk, invoice_1000=invoice_1000.pk,
-        invoice_2000=invoice_2000.pk, light_line=light_line.pk, light_ticket=light_ticket.pk,
+        invoice_2000=invoice_2000.pk, invoice_100=invoice_100.pk, light_line=light_line.pk,
+        light_ticket=light_ticket.pk,
         big_line=big_ticket.sale_line_id, big_ticket=big_ticket.pk,
         big_entries=TimeEntry.objects.filter(sale_line_id=big_ticket.sale_line_id).count(),
         load_tickets=tuple(ticket.pk for ticket in load_tickets),

@@ -14,6 +14,7 @@ class Size:
     entries: int  # entries of the whole data set, the big line's among them
     big_entries: int  # time entries on the big line, none invoiced yet
     big_tickets: int
+    run_orders: int  # orders of 100 unbilled entries a billing run invoices (issue 11), per run
     agents_per_team: int = 4
 
     @property
@@ -22,7 +23,7 @@ class Size:
 
 
 SMALL = Size("small", customers=20, orders=50, lines=200, teams=5, tickets=50, entries=1_000,
-             big_entries=100, big_tickets=2)
+             big_entries=100, big_tickets=2, run_orders=10)
 LARGE = Size("large", customers=500, orders=5_000, lines=20_000, teams=50, tickets=50_000, entries=1_000_000,
-             big_entries=100_000, big_tickets=500)
+             big_entries=100_000, big_tickets=500, run_orders=1_000)
 SIZES = {size.name: size for size in (SMALL, LARGE)}
