@@ -105,6 +105,38 @@ class Shared:
         self.stop = threading.Event()
 
 
+def send(port: int, shared: "Shared", started: float, op: str, method: str, path: str, token: str,
+         data=None) -> Answer:
+    """Send one API request; record and return its answer (status None: no answer)."""
+    body = None if data is None else json.dumps(data)
+    headers = {"Authorization": f"Token {token}", "Accept": "application/json",
+               # The app runs with production settings behind a pretend TLS proxy.
+               "X-Forwarded-Proto": "https"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    began = time.monotonic()
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        connection.request(method, f"/api/v1{path}", body=body, headers=headers)
+        response = connection.getresponse()
+        raw = response.read()
+        status = response.status
+        try:
+            payload = json.loads(raw) if raw else None
+        except ValueError:
+            payload = raw[:200].decode(errors="replace")
+    except (OSError, http.client.HTTPException) as error:
+        status, payload = None, f"{type(error).__name__}: {error}"
+    finally:
+        connection.close()
+    answer = Answer(op, status, payload, time.monotonic() - began, began - started)
+    with shared.lock:
+        shared.answers.append(answer)
+    if status == 503:  # as an integrator would: wait as told (Retry-After), a second at most here
+        time.sleep(min(float(response.getheader("Retry-After") or 1), 1.0))
+    return answer
+
+
 class Client(threading.Thread):
     def __init__(self, number: int, *, port: int, agent_token: str, accountant_token: str, tickets: list[int],
                  orders: list[int], shared: Shared, started: float, max_requests: int):
@@ -119,33 +151,7 @@ class Client(threading.Thread):
 
     # HTTP ------------------------------------------------------------------------------------------
     def call(self, op: str, method: str, path: str, token: str, data=None) -> Answer:
-        body = None if data is None else json.dumps(data)
-        headers = {"Authorization": f"Token {token}", "Accept": "application/json",
-                   # The app runs with production settings behind a pretend TLS proxy.
-                   "X-Forwarded-Proto": "https"}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        began = time.monotonic()
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=30)
-        try:
-            connection.request(method, f"/api/v1{path}", body=body, headers=headers)
-            response = connection.getresponse()
-            raw = response.read()
-            status = response.status
-            try:
-                payload = json.loads(raw) if raw else None
-            except ValueError:
-                payload = raw[:200].decode(errors="replace")
-        except (OSError, http.client.HTTPException) as error:
-            status, payload = None, f"{type(error).__name__}: {error}"
-        finally:
-            connection.close()
-        answer = Answer(op, status, payload, time.monotonic() - began, began - self.started)
-        with self.shared.lock:
-            self.shared.answers.append(answer)
-        if status == 503:  # as an integrator would: wait as told (Retry-After), a second at most here
-            time.sleep(min(float(response.getheader("Retry-After") or 1), 1.0))
-        return answer
+        return send(self.port, self.shared, self.started, op, method, path, token, data)
 
     # Operations ------------------------------------------------------------------------------------
     def tag(self, kind: str) -> str:
@@ -275,10 +281,11 @@ class Client(threading.Thread):
 class Server:
     """gunicorn serving the app on the loopback, with production settings."""
 
-    def __init__(self, *, port: int, workers: int, threads: int, folder: Path):
-        self.port, self.workers, self.threads, self.folder = port, workers, threads, folder
+    def __init__(self, *, port: int, workers: int, threads: int, folder: Path, name: str = "gunicorn"):
+        self.port, self.workers, self.threads, self.folder, self.name = port, workers, threads, folder, name
         self.process = None
-        self.log = folder / "gunicorn.log"
+        self.log = folder / f"{name}.log"
+        self.out = folder / f"{name}.out"
         self.logged_before_load = False
 
     def start(self):
@@ -286,7 +293,7 @@ class Server:
                    f"{HOST}:{self.port}", "--workers", str(self.workers), "--threads", str(self.threads),
                    "--worker-class", "gthread", "--timeout", "30", "--graceful-timeout", "5", "--preload",
                    "--error-logfile", str(self.log), "--log-level", "warning"]
-        self.output = open(self.folder / "gunicorn.out", "ab")
+        self.output = open(self.out, "ab")
         self.process = subprocess.Popen(command, cwd=ROOT, env=app_env(), stdout=self.output,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
@@ -338,8 +345,7 @@ class Server:
     def logs(self) -> str:
         """Return what gunicorn and the app wrote: gunicorn's error log, and the process's stdout and stderr
         (where the app logs, README Configuration)."""
-        return "".join(path.read_text(errors="replace") for path in (self.log, self.folder / "gunicorn.out")
-                       if path.exists())
+        return "".join(path.read_text(errors="replace") for path in (self.log, self.out) if path.exists())
 
     def tracebacks(self) -> int:
         return self.logs().count("Traceback (most recent call last)")
@@ -365,11 +371,94 @@ class Server:
     def errors_logged(self) -> list[str]:
         """Return the error lines gunicorn and the app wrote (tracebacks, 503s)."""
         lines = []
-        for path in (self.log, self.folder / "gunicorn.out"):
+        for path in (self.log, self.out):
             if path.exists():
                 lines += [line for line in path.read_text(errors="replace").splitlines()
                           if "Traceback" in line or "ERROR" in line or "Database unavailable" in line]
         return lines
+
+
+class Servers:
+    """Several gunicorn servers on one database (--billing runs two), seen as one: clients spread over their
+    ports, and every check (health, worker pids, logs) covers them all."""
+
+    def __init__(self, servers: list[Server]):
+        self.servers = servers
+        self.port = servers[0].port
+        self.ports = [server.port for server in servers]
+        self.workers, self.threads = servers[0].workers, servers[0].threads
+
+    def start(self):
+        for server in self.servers:
+            server.start()
+
+    def healthz(self):
+        answers = [server.healthz() for server in self.servers]
+        return next((answer for answer in answers if answer[0] != 200), answers[0])
+
+    def worker_pids(self) -> list[int]:
+        return sorted(pid for server in self.servers for pid in server.worker_pids())
+
+    def kill(self):
+        for server in self.servers:
+            server.kill()
+
+    def stop(self):
+        for server in self.servers:
+            server.stop()
+
+    def tracebacks(self) -> int:
+        return sum(server.tracebacks() for server in self.servers)
+
+    def log_is_read(self) -> bool:
+        return all(server.log_is_read() for server in self.servers)
+
+    def errors_logged(self) -> list[str]:
+        return [line for server in self.servers for line in server.errors_logged()]
+
+
+class JobWorkers:
+    """`manage.py worker` processes (django-tasks-db's db_worker) on the same database, each with a worker id
+    of its own, so that the jobs' rows say which process ran them."""
+
+    COMMAND = ["manage.py", "worker", "--no-reload", "--interval", "0.1", "--no-startup-delay"]
+
+    def __init__(self, folder: Path, env: dict):
+        self.folder, self.env = folder, env
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def start(self) -> str:
+        worker_id = f"job-worker-{len(self.processes) + 1}"
+        with open(self.folder / f"{worker_id}.log", "ab") as log:
+            self.processes[worker_id] = subprocess.Popen(
+                [sys.executable, *self.COMMAND, "--worker-id", worker_id], cwd=ROOT, env=self.env, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        return worker_id
+
+    def alive(self) -> list[str]:
+        return [worker_id for worker_id, process in self.processes.items() if process.poll() is None]
+
+    def kill(self, worker_id: str):
+        """SIGKILL the worker: its job is cut wherever it is, its transaction rolled back by PostgreSQL."""
+        os.killpg(self.processes[worker_id].pid, signal.SIGKILL)
+        self.processes[worker_id].wait(timeout=10)
+
+    def stop(self):
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+
+    def logs(self) -> str:
+        return "".join(path.read_text(errors="replace") for path in sorted(self.folder.glob("job-worker-*.log")))
+
+    def tracebacks(self) -> int:
+        return self.logs().count("Traceback (most recent call last)")
 
 
 SECRET_KEY = secrets.token_urlsafe(50)
@@ -452,6 +541,52 @@ def seed(*, clients: int, accountants: int) -> dict:
     return {"agents": agent_tokens, "accountants": accountant_tokens, "tickets": tickets, "orders": orders}
 
 
+def seed_run(*, orders: int, entries: int) -> dict:
+    """The billing run's world (--billing): `orders` confirmed orders of one timesheet line, each with a ticket
+    of its own and `entries` entries logged through the service; customers with a billing email; an
+    accountant of its own, who starts the run and nothing else, so every invoice they made is the run's."""
+    import datetime
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import transaction
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from sales.models import Customer, Product, SaleOrder, SaleOrderLine
+    from sales.services import sale_order_confirm, sale_order_save_quotation
+    from tickets.models import HelpdeskTeam
+    from tickets.services import ticket_create
+    from timesheets.services import timesheet_log
+
+    User = get_user_model()
+    product = Product.objects.select_related("tax").get(name="Service on Timesheet")
+    team = HelpdeskTeam.objects.get(name="Helpdesk")
+    agent = User.objects.get(username="agent00")
+    customers = [Customer.objects.create(name=f"Run customer {n}", email=f"billing{n}@customer{n}.example",
+                                         address=f"{n} Station Road") for n in range(1, 6)]
+    today = timezone.localdate()
+    order_ids, tickets, seeded = [], [], set()
+    for n in range(orders):
+        customer = customers[n % len(customers)]
+        line = SaleOrderLine(product=product, name=product.name, quantity=Decimal("100.00"), uom=product.uom,
+                             price_unit=product.list_price, tax=product.tax)
+        order = sale_order_confirm(order=sale_order_save_quotation(order=SaleOrder(customer=customer), lines=[line]))
+        ticket = ticket_create(team=team, customer=customer, sale_line=order.lines.get(),
+                               title=f"{order.name} monthly support")
+        for k in range(entries):
+            with transaction.atomic():
+                seeded.add(timesheet_log(user=agent, date=today - datetime.timedelta(days=k + 1), minutes=30,
+                                         description=f"seed-{order.pk}-{k}", ticket=ticket).pk)
+        order_ids.append(order.pk)
+        tickets.append(ticket.pk)
+    accountant = User.objects.create_user(username="run-accountant", password=secrets.token_urlsafe(16))
+    accountant.groups.add(Group.objects.get(name="Accountants"))
+    return {"run_orders": order_ids, "run_tickets": tickets, "seeded": seeded,
+            "run_accountant": accountant.pk, "run_token": Token.objects.create(user=accountant).key}
+
+
 # --- Faults ---------------------------------------------------------------------------------------
 
 class Faults(threading.Thread):
@@ -527,6 +662,108 @@ class Faults(threading.Thread):
         self.failed.append("the app did not recover within 30 s of the database restart")
 
 
+# --- The billing run (--billing) -------------------------------------------------------------------
+
+class BillingDriver(threading.Thread):
+    """An accountant's billing run through the API while the agents log time: start it over the run's orders,
+    SIGKILL a job worker while it works the Create Invoices step and start another, then post the run's
+    invoices and send them by email, each step followed until done."""
+
+    def __init__(self, *, servers: "Servers", shared: Shared, started: float, world: dict, workers: JobWorkers,
+                 start_at: float, kill_at: float, step_timeout: float):
+        super().__init__(name="billing", daemon=True)
+        self.servers, self.shared, self.started, self.world, self.workers = servers, shared, started, world, workers
+        self.start_at, self.kill_at, self.step_timeout = start_at, kill_at, step_timeout
+        self.run_id: int | None = None
+        self.events: list[str] = []
+        self.failed: list[str] = []
+        self.step_seconds: dict[str, float] = {}
+        self.killed: str | None = None
+
+    def at(self) -> float:
+        return time.monotonic() - self.started
+
+    def event(self, text: str):
+        self.events.append(f"t={self.at():5.1f}s {text}")
+
+    def call(self, op, method, path, data=None) -> Answer:
+        return send(self.servers.ports[0], self.shared, self.started, op, method, path, self.world["run_token"],
+                    data)
+
+    def run(self):
+        from django.db import connection
+
+        try:
+            self.drive()
+        except Exception as error:  # reported as a failed invariant, not lost in a thread
+            self.failed.append(f"billing run: {type(error).__name__}: {error}")
+        finally:
+            connection.close()
+
+    def drive(self):
+        while self.at() < self.start_at:
+            time.sleep(0.05)
+        orders = self.world["run_orders"]
+        answer = self.call("run_start", "POST", "/billing-runs/", {"orders": orders})
+        if answer.status != 202:
+            raise RuntimeError(f"POST /billing-runs/ answered {answer.status}: {answer.body}")
+        self.run_id = answer.body["id"]
+        self.event(f"billing run {self.run_id} started through the API over {len(orders)} orders (202)")
+        self.follow("create", kill=True)
+        for kind in ("post", "send"):
+            answer = self.call(f"run_{kind}", "POST", f"/billing-runs/{self.run_id}/{kind}/")
+            if answer.status != 202:
+                raise RuntimeError(f"POST /billing-runs/{self.run_id}/{kind}/ answered {answer.status}: {answer.body}")
+            self.event(f"{kind} step started (202)")
+            self.follow(kind)
+
+    def follow(self, kind: str, kill: bool = False):
+        """Poll the run through the API until its `kind` step is done; with `kill`, SIGKILL the worker of one of
+        the step's running jobs once `kill_at` of its items are finished, and start another worker."""
+        began, polled = time.monotonic(), 0.0
+        while time.monotonic() - began < self.step_timeout:
+            if kill and self.killed is None:
+                self.maybe_kill()
+            if time.monotonic() - polled >= 0.5:
+                polled = time.monotonic()
+                answer = self.call("run_poll", "GET", f"/billing-runs/{self.run_id}/")
+                step = next((s for s in (answer.body or {}).get("steps", []) if s["kind"] == kind), None) \
+                    if answer.status == 200 else None
+                if step and step["state"] == "done":
+                    self.step_seconds[kind] = time.monotonic() - began
+                    self.event(f"{kind} step done: {step['done']} done, {step['refused']} refused of {step['total']}, "
+                               f"in {self.step_seconds[kind]:.1f} s")
+                    if kill and self.killed is None:
+                        self.failed.append("the create step was done before a worker could be killed in it: "
+                                           "give the run more orders (--run-orders)")
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"the {kind} step was not done after {self.step_timeout:.0f} s")
+
+    def maybe_kill(self):
+        from django_tasks_db.models import DBTaskResult
+
+        from invoicing.models import RunItem, RunStep
+
+        step = RunStep.objects.filter(run_id=self.run_id, kind=RunStep.Kind.CREATE).first()
+        if step is None:
+            return
+        items = RunItem.objects.filter(step=step)
+        total, finished = items.count(), items.exclude(state=RunItem.State.PENDING).count()
+        if finished < self.kill_at * total:
+            return
+        running = DBTaskResult.objects.filter(status="RUNNING", task_path="invoicing.tasks.work_step",
+                                              args_kwargs__args=[step.pk]).values_list("worker_ids", flat=True)
+        alive = self.workers.alive()
+        victim = next((ids[-1] for ids in running if ids and ids[-1] in alive), None)
+        if victim is None:
+            return
+        self.workers.kill(victim)
+        self.killed = victim
+        self.event(f"SIGKILL {victim} while it worked the create step ({finished}/{total} items finished)")
+        self.event(f"started {self.workers.start()}")
+
+
 # --- Checks ---------------------------------------------------------------------------------------
 
 class Checks:
@@ -542,7 +779,7 @@ class Checks:
         return all(ok for ok, _ in self.results)
 
 
-def check_writes(checks: Checks, ledgers: list[Ledger]):
+def check_writes(checks: Checks, ledgers: list[Ledger], seeded: set = frozenset()):
     from timesheets.models import TimeEntry
 
     stored = {e["pk"]: e for e in TimeEntry.objects.values("pk", "minutes", "description")}
@@ -560,7 +797,7 @@ def check_writes(checks: Checks, ledgers: list[Ledger]):
             known.update(row["pk"] for row in rows)
             if len(rows) > 1 or (rows and rows[0]["minutes"] != minutes):
                 problems.append(f"unanswered log {description!r} is half there: {rows}")
-    phantoms = sorted(set(stored) - known)
+    phantoms = sorted(set(stored) - known - seeded)  # seeded: logged before the load, by seed_run
     unknown = sum(len(ledger.unknown_creates) + len(ledger.maybe_deleted) + ledger.unknown_invoice_ops
                   + sum(1 for r in ledger.entries.values() if r["alternatives"]) for ledger in ledgers)
     checks.check(not problems and not phantoms,
@@ -726,7 +963,7 @@ def check_billing(checks: Checks):
                  output[:-1] if result.returncode else [])
 
 
-def check_answers(checks: Checks, answers: list[Answer], fault: str | None, faults: Faults, server: Server):
+def check_answers(checks: Checks, answers: list[Answer], fault: str | None, faults: Faults, server: Servers):
     fives = [a for a in answers if a.status is not None and a.status >= 500]
     dropped = [a for a in answers if a.status is None]
     if fault == "restart-db":
@@ -758,14 +995,91 @@ def check_answers(checks: Checks, answers: list[Answer], fault: str | None, faul
                      f"the rounds with an invoice write (create, post, credit) in flight; gunicorn replaced them")
 
 
+def check_run(checks: Checks, driver: BillingDriver, workers: JobWorkers):
+    """The billing run (--billing): every step done, every item done or refused with a reason, every order
+    invoiced at most once by it, no invoice of it outside its items, no invoice sent twice."""
+    from django_tasks_db.models import DBTaskResult
+
+    from audit.models import AuditEvent
+    from invoicing.models import Invoice, RunItem, RunStep
+
+    if driver.failed:
+        checks.check(False, "billing run", driver.failed)
+    if driver.run_id is None:
+        return
+    steps = {step.kind: step for step in RunStep.objects.filter(run_id=driver.run_id)}
+    undone = [f"{kind}: {steps[kind].state if kind in steps else 'missing'}" for kind in ("create", "post", "send")
+              if kind not in steps or steps[kind].state != RunStep.State.DONE]
+    checks.check(True, f"every step of billing run {driver.run_id} done (create, post, send)", undone)
+
+    items = list(RunItem.objects.filter(step__run_id=driver.run_id).select_related("step"))
+    counts = Counter((item.step.kind, item.state) for item in items)
+    unsettled = [f"{item.step.kind} item of order {item.order_id}: {item.state} {item.reason!r}" for item in items
+                 if not (item.state == RunItem.State.DONE
+                         or (item.state == RunItem.State.REFUSED and item.reason.strip()))]
+    summary = "; ".join(f"{kind} {counts[kind, 'done']} done, {counts[kind, 'refused']} refused"
+                        for kind in ("create", "post", "send"))
+    checks.check(True, f"every item done or refused with a reason ({summary})", unsettled)
+
+    created = [item for item in items if item.step.kind == RunStep.Kind.CREATE]
+    per_order = Counter(item.order_id for item in created)
+    of_run = Counter(item.invoice_id for item in created if item.invoice_id)
+    made = Invoice.objects.filter(created_by_id=driver.world["run_accountant"], kind=Invoice.Kind.INVOICE)
+    by_order = Counter(made.values_list("sale_order_id", flat=True))
+    problems = [f"order {pk}: {n} items" for pk, n in per_order.items() if n != 1]
+    problems += [f"order {pk} is not in the run" for pk in set(per_order) - set(driver.world["run_orders"])]
+    problems += [f"order {pk} is missing from the run" for pk in set(driver.world["run_orders"]) - set(per_order)]
+    problems += [f"order {pk}: {n} invoices from the run" for pk, n in by_order.items() if n > 1]
+    problems += [f"invoice {pk} is on {n} items" for pk, n in of_run.items() if n > 1]
+    outside = sorted(set(made.values_list("pk", flat=True)) - set(of_run))
+    problems += [f"invoice {pk} of the run's accountant is on no item (a killed job's?)" for pk in outside]
+    problems += [f"done item of order {item.order_id} has no invoice" for item in created
+                 if item.state == RunItem.State.DONE and not item.invoice_id]
+    checks.check(True, f"every order of the run ({len(per_order)}) invoiced at most once by it: "
+                       f"{len(of_run)} invoices, each on one item of its own order, none outside the items",
+                 problems)
+
+    posted = {item.invoice_id for item in items if item.step.kind == RunStep.Kind.POST
+              and item.state == RunItem.State.DONE}
+    not_posted = list(Invoice.objects.filter(pk__in=posted).exclude(state=Invoice.State.POSTED)
+                      .values_list("pk", flat=True))
+    sent = Counter(AuditEvent.objects.filter(action=AuditEvent.Action.INVOICE_SENT, object_type="invoicing.invoice",
+                                             changes__billing_run=driver.run_id).values_list("object_id", flat=True))
+    sent_items = {item.invoice_id for item in items if item.step.kind == RunStep.Kind.SEND
+                  and item.state == RunItem.State.DONE}
+    problems = [f"invoice {pk} posted by the run is {Invoice.objects.get(pk=pk).state}" for pk in not_posted]
+    problems += [f"invoice {pk} sent {n} times" for pk, n in sent.items() if n > 1]
+    problems += [f"invoice {pk}: sending done without its audit event" for pk in sent_items - set(sent)]
+    checks.check(True, f"the run's posted invoices are posted ({len(posted)}); each sent at most once, every sending "
+                       f"in the audit log ({sum(sent.values())} sent)", problems)
+
+    jobs = Counter(DBTaskResult.objects.values_list("task_path", "status"))
+    failed = list(DBTaskResult.objects.filter(status="FAILED").exclude(
+        exception_class_path="invoicing.runs.WorkerLost").values_list("task_path", "exception_class_path"))
+    driver.events.append("jobs: " + ", ".join(f"{path.rsplit('.', 1)[-1]} {status}: {n}"
+                                              for (path, status), n in sorted(jobs.items())))
+    resumed = workers.logs().count("its worker was lost; resuming it")  # invoicing.runs._resume's warning
+    killed = list(DBTaskResult.objects.filter(task_path="invoicing.tasks.work_step",
+                                              worker_ids__contains=[driver.killed or ""])
+                  .values_list("status", flat=True))
+    driver.events.append(f"job workers: {', '.join(workers.processes)}; the killed worker's job ended {killed}; "
+                         f"steps resumed by a sweeper after JOB_STALL_SECONDS: {resumed}")
+    tracebacks = workers.tracebacks()
+    checks.check(not failed and tracebacks == 0,
+                 f"no job failed but those of the killed worker (marked WorkerLost), no traceback in the job workers' "
+                 f"logs ({tracebacks})", failed)
+
+
 # --- Report ---------------------------------------------------------------------------------------
 
-def report(args, answers: list[Answer], elapsed: float, checks: Checks, faults: Faults, server: Server):
+def report(args, answers: list[Answer], elapsed: float, checks: Checks, faults: Faults, server: Servers,
+           driver: "BillingDriver | None" = None):
     answered = [a for a in answers if a.status is not None]
     latencies = [a.seconds * 1000 for a in answered]
     print()
-    print(f"=== Load test: {args.clients} clients, {elapsed:.1f} s, gunicorn {args.workers} workers x {args.threads} "
-          f"threads, fault: {args.fault or 'none'} ===")
+    print(f"=== Load test: {args.clients} clients, {elapsed:.1f} s, {args.servers} x gunicorn {args.workers} workers x "
+          f"{args.threads} threads, fault: {args.fault or 'none'}"
+          f"{', billing run with 2 job workers, one SIGKILLed' if args.billing else ''} ===")
     print(f"requests: {len(answers)} ({len(answers) / elapsed:.1f}/s), answered {len(answered)}, "
           f"p50 {percentile(latencies, 50):.0f} ms, p99 {percentile(latencies, 99):.0f} ms")
     statuses = Counter(a.status for a in answers)
@@ -778,7 +1092,7 @@ def report(args, answers: list[Answer], elapsed: float, checks: Checks, faults: 
     by_op = defaultdict(list)
     for a in answers:
         by_op[a.op].append(a)
-    for op, _ in MIX:
+    for op in [*dict(MIX), *sorted(set(by_op) - set(dict(MIX)))]:  # then the billing run's requests, if any
         rows = by_op.get(op, [])
         times = [a.seconds * 1000 for a in rows if a.status is not None]
         codes = ", ".join(f"{'-' if s is None else s}:{n}" for s, n in sorted(
@@ -786,6 +1100,8 @@ def report(args, answers: list[Answer], elapsed: float, checks: Checks, faults: 
         print(f"{op:<16}{len(rows):>9}{percentile(times, 50):>9.0f}{percentile(times, 99):>9.0f}  {codes}")
     for event in faults.events:
         print(f"fault: {event}")
+    for event in (driver.events if driver else []):
+        print(f"billing: {event}")
     logged = server.errors_logged()
     if logged:
         print(f"server log: {len(logged)} error lines, e.g.:")
@@ -802,16 +1118,33 @@ def main():
     parser.add_argument("--fault", choices=["kill-worker", "restart-db"], default=None)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers per server (default 3; "
+                        "2 with --billing, whose two servers share the machine with two job workers)")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--max-requests", type=int, default=20_000, help="per client, a bound besides the duration")
+    parser.add_argument("--billing", action="store_true",
+                        help="two gunicorn servers and two `manage.py worker` processes: a billing run started, "
+                             "posted and sent through the API while the agents log time, one job worker SIGKILLed "
+                             "in the middle of it and another started")
+    parser.add_argument("--run-orders", type=int, default=200, help="orders of the billing run (--billing)")
+    parser.add_argument("--run-entries", type=int, default=2, help="entries seeded per run order (--billing)")
+    parser.add_argument("--run-jobs", type=int, default=None,
+                        help="RUN_JOBS_PER_STEP for the app (--billing; default: the app's own)")
     args = parser.parse_args()
+    args.servers = 2 if args.billing else 1
+    args.workers = args.workers or (2 if args.billing else 3)
     if "DATABASE_URL" not in os.environ or "HB_PGDATA" not in os.environ:
         raise SystemExit("Run through scripts/with-postgres.sh (make loadtest): it starts the database.")
+    if args.billing:
+        # A lost job worker's step is resumed after this long (README, Reliability): seconds, not a minute.
+        os.environ["JOB_STALL_SECONDS"] = "5"
+        if args.run_jobs:
+            os.environ["RUN_JOBS_PER_STEP"] = str(args.run_jobs)
     with tempfile.TemporaryDirectory(prefix="hb-loadtest.") as folder:
         # As a deployment does (README, Deploy): migrate, and collect the static files (DEBUG is off: pages
-        # link their hashed names) into the folder the server serves them from.
+        # link their hashed names) into the folder the server serves them from. Stored PDFs go there too.
         os.environ["STATIC_ROOT"] = str(Path(folder) / "static")
+        os.environ["MEDIA_ROOT"] = str(Path(folder) / "media")
         os.environ.update(app_env())
         for command in (["migrate", "--no-input"], ["collectstatic", "--no-input"]):
             subprocess.run([sys.executable, "manage.py", *command, "-v", "0"], cwd=ROOT, check=True, env=app_env())
@@ -821,43 +1154,60 @@ def main():
         from django.db import connections
 
         world = seed(clients=args.clients, accountants=max(1, args.clients // 4))
+        if args.billing:
+            world.update(seed_run(orders=args.run_orders, entries=args.run_entries))
         connections.close_all()
         print(f"seeded: {len(world['orders'])} orders, {len(world['tickets'])} tickets, {args.clients} agents, "
-              f"{len(world['accountants'])} accountants", flush=True)
+              f"{len(world['accountants'])} accountants"
+              + (f"; the run's {len(world['run_orders'])} orders with {len(world['seeded'])} entries"
+                 if args.billing else ""), flush=True)
 
-        server = Server(port=free_port(), workers=args.workers, threads=args.threads, folder=Path(folder))
+        ports = [free_port() for _ in range(args.servers)]
+        server = Servers([Server(port=port, workers=args.workers, threads=args.threads, folder=Path(folder),
+                                 name="gunicorn" if args.servers == 1 else f"gunicorn-{n + 1}")
+                          for n, port in enumerate(ports)])
+        jobs = JobWorkers(Path(folder), app_env())
 
         def give_up(*_):
             print("loadtest: hard deadline reached, stopping", file=sys.stderr, flush=True)
             server.kill()
+            for worker_id in jobs.alive():
+                jobs.kill(worker_id)
             os._exit(3)
 
-        # A hard deadline: whatever happens, the run ends, and takes gunicorn with it.
+        # A hard deadline: whatever happens, the run ends, and takes gunicorn and the job workers with it.
         signal.signal(signal.SIGALRM, give_up)
         signal.signal(signal.SIGTERM, give_up)
         signal.alarm(int(args.duration) + 600)
         try:
-            passed = run(args, world, server)
+            passed = run(args, world, server, jobs)
         finally:
+            jobs.stop()
             server.stop()
     sys.exit(0 if passed else 1)
 
 
-def run(args, world, server) -> bool:
-    """Start the server, run the clients and the fault, check the invariants, print the report."""
+def run(args, world, server: Servers, jobs: JobWorkers) -> bool:
+    """Start the servers (and job workers), run the clients and the fault, check the invariants, print the report."""
     from django.db import connections
 
     server.start()
     server.logged_before_load = server.log_is_read()
-    print(f"gunicorn on {HOST}:{server.port}, {args.workers} workers x {args.threads} threads; "
-          f"{args.duration:.0f} s of load...", flush=True)
+    print(f"gunicorn on {HOST}:{', '.join(map(str, server.ports))}, {args.workers} workers x {args.threads} threads"
+          f"{' each' if args.servers > 1 else ''}; {args.duration:.0f} s of load...", flush=True)
+    if args.billing:
+        for _ in range(2):
+            jobs.start()
+    tickets = world["tickets"] + world.get("run_tickets", [])  # with --billing, half the logs land on run orders
     shared, started = Shared(), time.monotonic()
-    clients = [Client(n, port=server.port, agent_token=world["agents"][n],
+    clients = [Client(n, port=server.ports[n % len(server.ports)], agent_token=world["agents"][n],
                       accountant_token=world["accountants"][n % len(world["accountants"])],
-                      tickets=world["tickets"], orders=world["orders"], shared=shared, started=started,
+                      tickets=tickets, orders=world["orders"], shared=shared, started=started,
                       max_requests=args.max_requests) for n in range(args.clients)]
     faults = Faults(args.fault, server=server, shared=shared, started=started, duration=args.duration)
-    for thread in [*clients, faults]:
+    driver = BillingDriver(servers=server, shared=shared, started=started, world=world, workers=jobs,
+                           start_at=args.duration * 0.15, kill_at=0.25, step_timeout=300) if args.billing else None
+    for thread in [*clients, faults, *([driver] if driver else [])]:
         thread.start()
     while time.monotonic() - started < args.duration and any(c.is_alive() for c in clients):
         time.sleep(0.1)
@@ -865,6 +1215,9 @@ def run(args, world, server) -> bool:
     for thread in [*clients, faults]:
         thread.join(timeout=60)
     elapsed = time.monotonic() - started
+    if driver:  # the run goes on after the load if it must: its steps are followed until done
+        driver.join(timeout=3 * 300 + 60)
+        jobs.stop()
     # Whatever a fault left, the app is healthy again before the checks.
     for _ in range(100):
         if server.healthz()[0] == 200:
@@ -875,10 +1228,12 @@ def run(args, world, server) -> bool:
     ledgers = [client.ledger for client in clients]
     check_answers(checks, shared.answers, args.fault, faults, server)
     connections.close_all()
-    check_writes(checks, ledgers)
+    check_writes(checks, ledgers, world.get("seeded", set()))
     check_invoices(checks, ledgers)
     check_billing(checks)
-    report(args, shared.answers, elapsed, checks, faults, server)
+    if driver:
+        check_run(checks, driver, jobs)
+    report(args, shared.answers, elapsed, checks, faults, server, driver)
     return checks.passed
 
 
