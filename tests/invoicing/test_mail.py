@@ -5,10 +5,8 @@ backend of `make run`."""
 import email
 import email.policy
 import io
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -117,32 +115,6 @@ def test_a_pdf_missing_from_storage_is_not_sent_and_says_what_to_do(posted):
 
 
 # --- A real SMTP server on loopback ----------------------------------------------------------
-
-class Collect:
-    """An aiosmtpd handler keeping every envelope it receives."""
-
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    handler = Collect()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, handler
-    controller.stop()
-
 
 def test_an_invoice_goes_through_a_real_smtp_server(posted, accountant, line_a, settings, smtp_server):
     controller, handler = smtp_server
