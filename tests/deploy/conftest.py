@@ -84,6 +84,8 @@ class Deployment:
     log: Path  # gunicorn's stderr
     ran: list[str]  # the README lines run, in order
     exported: dict[str, str]  # the variables as the README sets them
+    env: dict  # the environment the commands ran in
+    worker_log: Path  # the worker's stderr
     cookies: dict[str, str] = field(default_factory=dict)
 
     def fetch(self, path: str, *, method="GET", body: bytes | None = None, headers=None, proxy=True) -> Answer:
@@ -123,24 +125,22 @@ def deployment(tmp_path_factory):
     # The environment of a fresh shell: none of the suite's settings.
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("DJANGO_", "SECURE_", "CSRF_", "DEBUG", "DATABASE_URL", "SECRET_KEY",
-                                  "ALLOWED_HOSTS", "STATIC_ROOT", "LOG_LEVEL", "CONN_MAX_AGE"))}
-    ran, exported, key, process = [], {}, None, None
+                                  "ALLOWED_HOSTS", "STATIC_ROOT", "MEDIA_ROOT", "LOG_LEVEL", "CONN_MAX_AGE",
+                                  "TEST_MEDIA_ROOT"))}
+    ran, exported, key, process, worker = [], {}, None, None, None
     with fresh_database() as database_url:
-        ours = {"DATABASE_URL": database_url, "STATIC_ROOT": str(static_root)}
+        ours = {"DATABASE_URL": database_url, "STATIC_ROOT": str(static_root), "MEDIA_ROOT": str(folder / "media")}
         try:
             for readme_line in deploy_commands():
                 line, words = readme_line, shlex.split(readme_line)
                 if words[0] == "export":
-                    for assignment in words[1:]:
-                        name, value = assignment.split("=", 1)
-                        exported[name] = value
-                        env[name] = key if name == "SECRET_KEY" else ours.get(name, value)
+                    export(words[1:], exported, env, {**ours, "SECRET_KEY": key})
+                elif words[:3] == ["python", "manage.py", "worker"]:
+                    worker = start_worker(words, env, folder)
                 elif words[0] == "python" and words[1] == "-c":
                     key = run(line.replace("python", sys.executable, 1), env).stdout.strip()
                 elif words[0] == "python":
-                    line = line.replace("python", sys.executable, 1)
-                    if words[2] == "createsuperuser":
-                        line += " --no-input"
+                    line = line.replace("python", sys.executable, 1) + (" --no-input" * (words[2] == "createsuperuser"))
                     run(line, {**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD})
                 elif words[0] == "gunicorn":
                     port = free_port()
@@ -152,13 +152,27 @@ def deployment(tmp_path_factory):
                     raise AssertionError(f"the test does not know how to run: {line}")
                 ran.append(readme_line)
             assert process is not None, "the Deploy block starts no server"
+            assert worker is not None, "the Deploy block starts no worker"
             deployment = Deployment(port=port, host=exported["ALLOWED_HOSTS"], static_root=static_root, log=log,
-                                    ran=ran, exported=exported)
+                                    ran=ran, exported=exported, env=env, worker_log=folder / "worker.err")
             wait_healthy(deployment, process)
             yield deployment
         finally:
-            if process is not None:
-                stop(process)
+            stop(*[started for started in (process, worker) if started is not None])
+
+
+def export(assignments: list[str], exported: dict, env: dict, ours: dict) -> None:
+    """Record the README's `export NAME=value`s, and set them in `env` (ours replacing the README's where given)."""
+    for assignment in assignments:
+        name, value = assignment.split("=", 1)
+        exported[name] = value
+        env[name] = ours.get(name, value)
+
+
+def start_worker(words: list[str], env: dict, folder: Path) -> subprocess.Popen:
+    """Start the README's worker line in the background, its output in `folder`."""
+    return subprocess.Popen([sys.executable, *words[1:]], cwd=ROOT, env=env, stdout=(folder / "worker.out").open("wb"),
+                            stderr=(folder / "worker.err").open("wb"), start_new_session=True)
 
 
 def wait_healthy(deployment: Deployment, process: subprocess.Popen) -> None:
@@ -174,11 +188,12 @@ def wait_healthy(deployment: Deployment, process: subprocess.Popen) -> None:
     raise AssertionError(f"gunicorn did not answer /healthz:\n{deployment.log.read_text()}")
 
 
-def stop(process: subprocess.Popen) -> None:
-    """Stop gunicorn as a process manager does (SIGTERM), its whole group if it lingers."""
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+def stop(*processes: subprocess.Popen) -> None:
+    """Stop gunicorn and the worker as a process manager does (SIGTERM), a whole group if it lingers."""
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)

@@ -3,15 +3,18 @@
 under hashed names cached for ever and compressed when asked, and a log without a traceback.
 """
 
+import datetime
 import gzip
 import json
 import re
 import shlex
+import subprocess
+import sys
 from urllib.parse import urlencode
 
 import brotli
 
-from .conftest import PASSWORD, deploy_commands
+from .conftest import PASSWORD, ROOT, deploy_commands
 
 FOREVER = "max-age=315360000, public, immutable"  # ten years: WhiteNoise's for a name holding its hash
 
@@ -47,7 +50,7 @@ def test_every_command_of_the_block_ran(deployment):
     assert {"python manage.py migrate --no-input", "python manage.py collectstatic --no-input"} <= set(deployment.ran)
     assert set(deployment.exported) == {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
                                         "SECURE_PROXY_SSL_HEADER", "DATABASE_URL", "CONN_MAX_AGE", "STATIC_ROOT",
-                                        "LOG_LEVEL"}
+                                        "MEDIA_ROOT", "LOG_LEVEL"}
     assert deployment.exported["DEBUG"] == "false"
 
 
@@ -124,6 +127,39 @@ def test_the_administrator_sets_up_a_team_with_its_autocomplete_field(deployment
     assert (answer.status, answer.headers["Location"]) == (302, "/admin/tickets/helpdeskteam/")
     teams = deployment.fetch("/admin/tickets/helpdeskteam/")
     assert "Customer Care" in teams.text() and "Support contracts" in teams.text()
+
+
+def test_the_worker_of_the_block_does_a_billing_run(deployment):
+    """The README's `manage.py worker`, with production's settings, takes a run's jobs: two prepaid orders
+    invoiced, posted, and each posted invoice's PDF stored."""
+    def manage(*args):
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=deployment.env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    code = ("from invoicing.runs import run_start; from invoicing.models import RunStep, Invoice; import sys, time\n"
+            "from sales.services import sale_order_confirm\n"
+            "block = Product.objects.create(name='Block of 10 h', list_price=80, service_policy='ordered_prepaid')\n"
+            "for name in ('Acme', 'Initech'):\n"
+            "    order = SaleOrder.objects.create(customer=Customer.objects.create(name=name))\n"
+            "    SaleOrderLine.objects.create(order=order, product=block, quantity=10, price_unit=80)\n"
+            "    sale_order_confirm(order=order)\n"
+            "run = run_start()\n"
+            "def wait(kind):\n"
+            "    for _ in range(600):\n"
+            "        if run.steps.filter(kind=kind, state='done').exists(): return\n"
+            "        time.sleep(0.1)\n"
+            "    sys.exit(f'{kind} not done')\n"
+            "wait('create'); from invoicing.runs import run_post; run_post(run=run); wait('post')\n"
+            "for _ in range(600):\n"
+            "    if not Invoice.objects.filter(state='posted', pdf='').exists(): break\n"
+            "    time.sleep(0.1)\n"
+            "print(sorted((i.number, bool(i.pdf)) for i in Invoice.objects.all()))")
+    year = datetime.date.today().year
+    assert manage("shell", "-c", code).strip().splitlines()[-1] == (
+        f"[('INV/{year}/00001', True), ('INV/{year}/00002', True)]")
+    assert "Traceback" not in deployment.worker_log.read_text()
 
 
 def test_gunicorn_logs_its_own_lines_and_no_traceback(deployment):
