@@ -102,7 +102,13 @@ def drain(processes, folder: Path, timeout: float = 300) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError("the workers did not empty the queue")
         time.sleep(0.1)
-    time.sleep(1.5)  # a worker started after the queue emptied is still importing Django
+    # A worker may be still importing Django when the queue is empty: wait for each to say it started.
+    logs = sorted(folder.glob("*.log"))
+    while sum("Starting worker" in path.read_text(errors="replace") for path in logs) < len(processes):
+        _alive(processes, folder)
+        if time.monotonic() > deadline:
+            raise RuntimeError("the workers did not start")
+        time.sleep(0.1)
 
 
 def run_once(alias: str, order_ids: list[int], *, count: int, actor, folder: Path) -> dict:
@@ -113,6 +119,7 @@ def run_once(alias: str, order_ids: list[int], *, count: int, actor, folder: Pat
     from invoicing.runs import run_start, step_progress
     from timesheets.models import TimeEntry
 
+    folder = Path(tempfile.mkdtemp(prefix=f"{alias}-{count}-", dir=folder))  # this run's workers' logs
     with workers(alias, count, folder) as processes, db.use(alias):
         drain(processes, folder)
         since, cpu = timezone.now(), cpu_seconds(processes)
@@ -131,6 +138,7 @@ def run_once(alias: str, order_ids: list[int], *, count: int, actor, folder: Pat
         elapsed = time.perf_counter() - started
         cpu = cpu_seconds(processes) - cpu
         progress = step_progress(step)
+        drain(processes, folder)  # the step's other jobs, which find nothing left, before the next run
         jobs = list(DBTaskResult.objects.filter(task_path="invoicing.tasks.work_step", enqueued_at__gte=since)
                     .values_list("status", "worker_ids"))
     with db.use(alias):
@@ -142,7 +150,7 @@ def run_once(alias: str, order_ids: list[int], *, count: int, actor, folder: Pat
         "once": sum(1 for pk in order_ids if per_order.get(pk) == 1),
         "twice": sum(1 for n in per_order.values() if n > 1), "unbilled": unbilled,
         "jobs": len(jobs), "workers": len({worker for _, ids in jobs for worker in ids}),
-        "failed_jobs": sum(1 for status, _ in jobs if status != "SUCCESSFUL"),
+        "failed_jobs": sum(1 for status, _ in jobs if status == "FAILED"),
         "cpu": cpu, "lock_waits": waits / samples if samples else 0.0,
     }
 
