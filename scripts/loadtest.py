@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Load test with invariants: the app under gunicorn, 20 concurrent API clients for 60 s, then checks.
 
-    scripts/with-postgres.sh .venv/bin/python scripts/loadtest.py [--fault kill-worker|restart-db]
+    scripts/with-postgres.sh .venv/bin/python scripts/loadtest.py [--fault kill-worker|restart-db] [--billing]
 
-(`make loadtest`, `make loadtest FAULT=kill-worker`, `make loadtest-faults`.) Bounded and local:
+(`make loadtest`, `make loadtest FAULT=kill-worker`, `make loadtest-faults`,
+`make loadtest LOADTEST_ARGS=--billing`.) Bounded and local:
 PostgreSQL and gunicorn listen on 127.0.0.1 only, the clients stop after --duration seconds
 (and --max-requests each), the whole run is killed after a hard deadline.
 
@@ -27,6 +28,20 @@ PostgreSQL and gunicorn listen on 127.0.0.1 only, the clients stop after --durat
      with its traceback); a request with a Host the app does not serve, sent first, must leave its
      line there, or the check could never fire;
    - requests, rate, p50/p99 latency.
+
+With --billing (issue 11) it also seeds 200 orders of one line, each with its own ticket and 2 entries,
+for customers with a billing email, and an accountant of the run's own; serves the app from two
+gunicorn servers (2 workers each, the clients spread over both) and runs two `manage.py worker`
+processes, all with JOB_STALL_SECONDS=5. Half the agents' time then lands on the run's orders while,
+from 15 % of the load, the accountant starts a billing run over them (`POST /api/v1/billing-runs/`)
+and follows it (`GET /api/v1/billing-runs/{id}/`); once a quarter of its Create Invoices items are
+done, the job worker running one of its jobs is SIGKILLed and another started; then the run is posted
+and sent by email (`/post/`, `/send/`), each step followed until done (after the load if need be).
+Besides the checks above: every step done, every item done or refused with a reason, every order
+invoiced at most once by the run and no invoice of its accountant outside the run's items, every
+posted invoice posted, none sent twice and every sending in the audit log, no job failed but the
+killed worker's, no traceback in the job workers' logs. --run-jobs sets RUN_JOBS_PER_STEP (1: the
+killed job was the step's only one, so the step stalls and a sweeper resumes it).
 """
 
 import argparse
