@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from core.limits import MAX_ID
-from invoicing.models import Invoice
+from invoicing.models import BillingRun, Invoice
 from invoicing.services import invoice_create_from_order, invoice_post
 from projects.models import Project, Task
 from projects.services import task_create
@@ -71,7 +71,7 @@ schema = live_schema()
 
 MODELS = {"customers": Customer, "taxes": Tax, "products": Product, "projects": Project, "tasks": Task,
           "teams": HelpdeskTeam, "tickets": Ticket, "sale-orders": SaleOrder, "timesheets": TimeEntry,
-          "invoices": Invoice}
+          "invoices": Invoice, "billing-runs": BillingRun}
 
 
 def aim_at_records(case) -> None:

@@ -112,3 +112,36 @@ def test_the_ticket_list(client, manager, ticket, agent):
     # session, user, groups (roles); the count of tickets; the team, customer and assignee
     # choices of the filters; the page of tickets with their hours
     assert queries(client, address) == few == 8
+
+
+def test_to_invoice_and_the_billing_run_page(client, accountant, ticket):
+    """To Invoice and a run's page: the same queries for 1 order as for 12, and for a run of either."""
+    from invoicing.models import BillingRun
+    from invoicing.runs import run_post, run_start
+
+    from ..jobs import run_jobs
+
+    client.force_login(accountant)
+    log_many(ticket, UserFactory(), 3)
+    few = queries(client, reverse("to_invoice"))
+    small = run_start(actor=accountant)
+    run_jobs()
+    run_post(run=small)
+    run_jobs()
+    small_run = queries(client, reverse("billing_run_detail", args=[small.pk]))
+
+    for _ in range(11):
+        line = confirmed_line()
+        log_many(TicketFactory(customer=line.order.customer, sale_line=line, team=ticket.team), UserFactory(), 3)
+    log_many(ticket, UserFactory(), 3)
+    # session, user, groups; the entries to invoice per line; the quantity lines; the lines; the orders;
+    # the recent runs (and their starters); the filters' customers and teams; the savepoint's pair
+    assert queries(client, reverse("to_invoice")) == few
+    big = run_start(actor=accountant)
+    run_jobs()
+    run_post(run=big)
+    run_jobs()
+    assert BillingRun.objects.count() == 2
+    # session, user, groups; the run; its steps; each step's progress (2 here); the page's count and
+    # items (with order, customer, invoice); their later steps' outcomes
+    assert queries(client, reverse("billing_run_detail", args=[big.pk])) == small_run == 10

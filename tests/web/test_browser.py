@@ -27,6 +27,7 @@ from ..factories import (
     TicketFactory,
     days_ago,
 )
+from ..jobs import run_jobs
 
 
 def row(page, description):
@@ -104,6 +105,11 @@ def test_the_seeds_walk_through(open_browser, agent, manager, accountant):
     books.get_by_role("button", name="Post").click()
     expect(books.locator("#invoice-state")).to_have_text("Posted")
     expect(books.locator("#invoice-total")).to_have_text("245.03")  # 2.25 h × 90 = 202.50, VAT 21% 42.53
+    # Its PDF is rendered once, by a worker: the page says so until it is stored.
+    expect(books.locator("#pdf-state")).to_have_text("PDF being prepared")
+    assert run_jobs() == 1
+    books.reload()
+    expect(books.locator("#pdf-state")).to_have_count(0)
     _, pdf = download(books, "Download PDF")
     assert pdf.startswith(b"%PDF")
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())

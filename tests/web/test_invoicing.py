@@ -14,6 +14,7 @@ from timesheets.models import TimeEntry
 from timesheets.services import timesheet_log
 
 from ..factories import TaskFactory, days_ago
+from ..jobs import run_jobs
 
 
 def messages_of(response) -> list[str]:
@@ -164,10 +165,11 @@ def test_a_posted_invoice_credits_ticked_entries_or_all(accountant_client, line_
 
 def test_download_pdf_is_the_invoice_with_its_timesheets(accountant_client, line_a, logged):
     invoice = invoice_post(invoice=invoice_create_from_order(order=line_a.order))
+    run_jobs()  # the worker stores the PDF posting queued
     response = accountant_client.get(reverse("invoice_pdf", args=[invoice.pk]))
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f'attachment; filename="{invoice.number.replace("/", "-")}.pdf"'
-    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(b"".join(response.streaming_content))).pages)
     assert invoice.number in text and "Diagnosed" in text and "Fixed" in text
 
 
