@@ -122,6 +122,8 @@ def test_the_month_end_billing_run_on_the_demo(demo, open_browser):
     expect(books.locator("[data-progress=create]")).to_have_text("2 / 2", timeout=60_000)
     expect(books.locator("#step-create progress")).to_have_attribute("value", "2")
     expect(books.locator("#step-create .badge")).to_have_text("Done")
+    # 462.83 (4.25 h × 90.00 + VAT 21%) + 245.03 (2.25 h): each invoice's tax rounded on its own.
+    expect(books.locator("#run-invoiced")).to_have_text("2 invoices, 707.86 with taxes")
     books.get_by_role("button", name="Post").click()
     expect(books.locator("[data-progress=post]")).to_have_text("2 / 2", timeout=60_000)
     expect(books.locator("#run-orders")).to_contain_text(f"INV/{year}/00001")

@@ -107,6 +107,7 @@ def test_the_month_end_run_in_the_browser(open_browser, accountant, agent):
     expect(books.locator("#step-create .badge")).to_have_text("Done")
     expect(books.locator("#run-orders tbody tr")).to_have_count(2)
     expect(books.locator(f"#run-order-{acme.order_id}")).to_contain_text("202.50")
+    expect(books.locator("#run-invoiced")).to_contain_text("2 invoices, ")
 
     books.get_by_role("button", name="Post").click()
     run_jobs()

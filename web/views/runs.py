@@ -10,11 +10,12 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from invoicing.models import BillingRun, RunStep
+from invoicing.models import BillingRun, RunItem, RunStep
 from invoicing.runs import run_post, run_send, run_start, stalled, step_progress, step_resume
 from invoicing.selectors import orders_to_invoice
 
@@ -89,8 +90,11 @@ def run_detail(request, pk):
         item.posting = later.get((RunStep.Kind.POST, item.order_id))
         item.sending = later.get((RunStep.Kind.SEND, item.order_id))
     working = any(row["step"].state != RunStep.State.DONE for row in rows)
+    invoiced = (create.items.filter(state=RunItem.State.DONE).aggregate(
+        total=Sum("invoice__amount_total"), count=Count("pk")) if create else {"total": None, "count": 0})
     return page(request, "web/runs/run_detail.html", {
         "run": run, "rows": rows, "page_obj": items, "working": working, "refresh": REFRESH_SECONDS,
+        "invoiced": invoiced,
         "can_post": create is not None and create.state == RunStep.State.DONE and RunStep.Kind.POST not in steps,
         "can_send": create is not None and create.state == RunStep.State.DONE and RunStep.Kind.SEND not in steps
         and (RunStep.Kind.POST not in steps or steps[RunStep.Kind.POST].state == RunStep.State.DONE),
