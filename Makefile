@@ -29,6 +29,9 @@ test: $(VENV)/.installed
 
 # 20 API clients for 60 s against gunicorn on a throwaway PostgreSQL, then the invariants.
 # FAULT=kill-worker or FAULT=restart-db adds a fault; loadtest-faults runs both. Loopback only.
+# LOADTEST_ARGS=--billing: two gunicorn servers and two `manage.py worker`s; a billing run started,
+# posted and sent through the API while agents log time, one job worker SIGKILLed mid-run and
+# another started, then the run's invariants too (README, Reliability).
 loadtest: $(VENV)/.installed
 	scripts/with-postgres.sh $(PY) scripts/loadtest.py $(if $(FAULT),--fault $(FAULT)) $(LOADTEST_ARGS)
 
@@ -36,8 +39,9 @@ loadtest-faults: $(VENV)/.installed
 	scripts/with-postgres.sh $(PY) scripts/loadtest.py --fault kill-worker $(LOADTEST_ARGS)
 	scripts/with-postgres.sh $(PY) scripts/loadtest.py --fault restart-db $(LOADTEST_ARGS)
 
-# Issue 5's benchmark: two data sets up to a million time entries in a throwaway PostgreSQL,
-# every target measured, docs/performance.md rewritten (README, Performance). Loopback only.
+# Issues 5 and 11's benchmark: two data sets up to a million time entries in a throwaway PostgreSQL,
+# every target measured (the billing run by real worker processes), docs/performance.md rewritten
+# (README, Performance). Loopback only.
 BENCH_PG_OPTIONS := -c shared_buffers=1GB -c work_mem=32MB -c maintenance_work_mem=512MB -c max_wal_size=4GB
 
 $(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
