@@ -33,6 +33,7 @@ from sales.models import SaleOrder
 from .models import BillingRun, Invoice, RunItem, RunStep
 from .selectors import orders_to_invoice
 from .services import _check_period, invoice_create_from_order, invoice_post
+from .tasks import work_step
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,6 @@ def run_start(*, order_ids=None, period_end: datetime.date | None = None, custom
 
 def _step_start(run: BillingRun, kind: str, items: list[tuple[int, int | None]], actor) -> RunStep:
     """Create the step and its items, and enqueue its job: all in the caller's transaction."""
-    from .tasks import work_step
-
     if run.steps.filter(kind=kind).exists():
         raise Conflict(f"{run} already has its “{RunStep.Kind(kind).label}” step.")
     step = RunStep.objects.create(run=run, kind=kind, created_by=actor, beat_at=timezone.now())
@@ -218,10 +217,29 @@ def runs_recover(*, now=None) -> list[int]:
     resumed = []
     for step in RunStep.objects.filter(state__in=UNFINISHED, beat_at__lt=stale):
         # One caller wins the step: the others find its beat moved.
-        if RunStep.objects.filter(pk=step.pk, beat_at=step.beat_at).update(beat_at=now):
-            _resume(step)
+        if RunStep.objects.filter(pk=step.pk, beat_at=step.beat_at).update(beat_at=now) and _resume(step):
             resumed.append(step.pk)
+    _bury_lost_jobs(stale)
     return resumed
+
+
+def _bury_lost_jobs(stale) -> None:
+    """Mark failed the jobs a dead worker left running on a step the others finished long ago."""
+    running = DBTaskResult.objects.filter(task_path=work_step.module_path, status="RUNNING")
+    by_step = {job.pk: job.args_kwargs["args"][0] for job in running.only("pk", "args_kwargs")}
+    finished = set(RunStep.objects.filter(pk__in=set(by_step.values()), state=RunStep.State.DONE,
+                                          finished_at__lt=stale).values_list("pk", flat=True))
+    _fail_lost([job_id for job_id, step_id in by_step.items() if step_id in finished])
+
+
+def _jobs(step: RunStep):
+    return DBTaskResult.objects.filter(task_path=work_step.module_path, args_kwargs__args=[step.pk])
+
+
+def _fail_lost(job_ids) -> None:
+    DBTaskResult.objects.filter(pk__in=job_ids, status="RUNNING").update(
+        status="FAILED", finished_at=timezone.now(), exception_class_path="invoicing.runs.WorkerLost",
+        traceback="Its worker stopped beating; the step was resumed by another job.")
 
 
 def step_resume(*, step: RunStep, actor=None) -> RunStep:
@@ -230,6 +248,8 @@ def step_resume(*, step: RunStep, actor=None) -> RunStep:
     if not stalled(step):
         raise Conflict(f"{step} is not stalled: " + ("it is done." if step.state == RunStep.State.DONE
                                                      else "its worker is at work."))
+    if _jobs(step).filter(status="READY").exists():
+        raise Conflict(f"{step} has a job waiting for a worker: check that `manage.py worker` runs.")
     if step.pk not in runs_recover():
         raise Conflict(f"{step} was resumed a moment ago.")
     step.refresh_from_db()
@@ -237,20 +257,18 @@ def step_resume(*, step: RunStep, actor=None) -> RunStep:
 
 
 @transaction.atomic
-def _resume(step: RunStep) -> None:
-    from .tasks import work_step
-
-    jobs = DBTaskResult.objects.filter(task_path=f"{work_step.module_path}", args_kwargs__args=[step.pk])
+def _resume(step: RunStep) -> bool:
+    """Enqueue a new job for the step unless one of its jobs is still queued; True when it did."""
+    jobs = _jobs(step)
     if jobs.filter(status="READY").exists():
-        return  # one of its jobs has not started yet (every worker busy or down): it will go on
-    jobs.filter(status="RUNNING").update(status="FAILED", finished_at=timezone.now(),
-                                         exception_class_path="invoicing.runs.WorkerLost",
-                                         traceback="Its worker stopped beating; the step was resumed by another job.")
+        return False  # one of its jobs has not started yet (every worker busy or down): it will go on
+    _fail_lost(jobs.filter(status="RUNNING").values_list("pk", flat=True))
     if step.kind == Kind.SEND:
         _settle_interrupted_sends(step)
     log.warning("%s: its worker was lost; resuming it", step)
     step.task_id = str(work_step.enqueue(step.pk).id)
     step.save(update_fields=["task_id"])
+    return True
 
 
 def _settle_interrupted_sends(step: RunStep) -> None:

@@ -4,6 +4,7 @@ import datetime
 
 from django.core import mail
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from invoicing.models import BillingRun, Invoice, RunStep
 
@@ -89,9 +90,15 @@ def test_post_send_and_resume_refused_out_of_turn(agent, accountant_api):
     answer = accountant_api.post(f"{RUNS}{run['id']}/resume/")
     assert (answer.status_code, answer.json()["detail"]) == (
         409, f"Billing run {run['id']} has no stalled step: its workers are at work, or it is done.")
-    # Its worker lost for an hour: stalled, and resumed.
+    # Silent for an hour while its jobs wait in the queue: no worker runs, which a resume cannot cure.
     RunStep.objects.filter(run_id=run["id"]).update(beat_at=timezone.now() - datetime.timedelta(hours=1))
     assert accountant_api.get(f"{RUNS}{run['id']}/").json()["steps"][0]["stalled"] is True
+    answer = accountant_api.post(f"{RUNS}{run['id']}/resume/")
+    assert (answer.status_code, answer.json()["detail"]) == (409, f"Billing run {run['id']}: Create Invoices "
+                                                                  "has a job waiting for a worker: check that "
+                                                                  "`manage.py worker` runs.")
+    # Its jobs taken by a worker that died: resumed.
+    DBTaskResult.objects.update(status="RUNNING")
     assert accountant_api.post(f"{RUNS}{run['id']}/resume/").status_code == 202
     run_jobs()
     assert accountant_api.get(f"{RUNS}{run['id']}/").json()["done"] == 2

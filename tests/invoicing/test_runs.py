@@ -224,6 +224,32 @@ def test_an_interrupted_sending_is_never_sent_again_blindly(three_orders, accoun
     assert step.state == RunStep.State.DONE
 
 
+def test_the_jobs_a_dead_worker_left_on_a_finished_step_are_marked_failed(three_orders, accountant, settings):
+    """Four jobs per step: the others finish it, and the dead one's job, RUNNING for ever, is buried."""
+    run = run_start(actor=accountant)
+    lost = DBTaskResult.objects.first()
+    DBTaskResult.objects.filter(pk=lost.pk).update(status="RUNNING")
+    run_jobs()
+    step = run.steps.get()
+    assert step.state == RunStep.State.DONE
+    assert runs_recover() == []
+    assert DBTaskResult.objects.get(pk=lost.pk).status == "RUNNING"  # finished a moment ago: not yet
+    later = timezone.now() + datetime.timedelta(seconds=settings.JOB_STALL_SECONDS + 1)
+    assert runs_recover(now=later) == []  # nothing to resume ...
+    lost.refresh_from_db()
+    assert (lost.status, lost.exception_class_path) == ("FAILED", "invoicing.runs.WorkerLost")  # ... one buried
+
+
+def test_a_step_whose_jobs_wait_for_a_worker_is_not_resumed(three_orders, accountant):
+    run = run_start(actor=accountant)
+    step = run.steps.get()
+    RunStep.objects.filter(pk=step.pk).update(beat_at=timezone.now() - datetime.timedelta(hours=1))
+    with pytest.raises(Conflict, match="has a job waiting for a worker: check that `manage.py worker` runs."):
+        step_resume(step=step)
+    assert runs_recover() == []  # the sweeper leaves it too: its jobs will run
+    assert len(queued("invoicing.tasks.work_step")) == 2
+
+
 def test_resume_is_refused_while_the_worker_is_at_work(three_orders, accountant):
     run = run_start(actor=accountant)
     with pytest.raises(Conflict, match="is not stalled: its worker is at work."):

@@ -7,6 +7,7 @@ import re
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from playwright.sync_api import expect
 
 from invoicing.models import BillingRun, Invoice, RunStep
@@ -78,6 +79,7 @@ def test_a_stalled_step_offers_resume(accountant_client, agent):
     assert '<meta http-equiv="refresh" content="2">' in html and "Resume</button>" not in html
     step = run.steps.get()
     RunStep.objects.filter(pk=step.pk).update(beat_at=timezone.now() - datetime.timedelta(minutes=5))
+    DBTaskResult.objects.update(status="RUNNING")  # taken by a worker that died since
     html = accountant_client.get(reverse("billing_run_detail", args=[run.pk])).content.decode()
     assert "Stalled" in html and "Resume</button>" in html
     response = accountant_client.post(reverse("billing_run_resume", args=[run.pk, step.pk]), follow=True)
