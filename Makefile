@@ -13,7 +13,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-# Migrate db.sqlite3, load the demo, serve; tests/demo/ walks through the same script in Chromium.
+# Migrate db.sqlite3, load the demo, serve with a background worker beside the server (Ctrl-C stops both);
+# tests/demo/ walks through the same script in Chromium.
 run: $(VENV)/.installed
 	scripts/demo.sh $(PY) 127.0.0.1:8000
 
