@@ -130,7 +130,10 @@ def ticket_customer_check(*, ticket: Ticket) -> None:
     Called before the ticket is written, with the links lock held; read under the locks of the
     lines its entries are on, so a Create Invoice running now is waited for and seen.
     """
-    sale_lines_lock(ids=_lines_of(TimeEntry.objects.filter(ticket=ticket)))
+    # With the line it is about to point at: the rebill after the write locks that one too, and a
+    # line taken after these, of a lower key, would break the primary-key order (a deadlock with a
+    # Create Invoice on the new customer's order, found by the service fuzz).
+    sale_lines_lock(ids=_lines_of(TimeEntry.objects.filter(ticket=ticket)) | {ticket.sale_line_id})
     billed = TimeEntry.objects.filter(ticket=ticket, invoice_line__isnull=False)
     numbers = sorted({number or "a draft" for number in billed.values_list("invoice_line__invoice__number", flat=True)})
     if numbers:

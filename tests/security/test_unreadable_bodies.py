@@ -17,6 +17,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 
 from api.parsers import MAX_DEPTH
+from invoicing.runs import run_start
 
 from ..factories import TaxFactory, UserFactory
 
@@ -74,6 +75,8 @@ def address(path: str, world) -> str:
            "projects": a.team.project_id, "tasks": a.task.pk, "teams": a.team.pk, "tickets": a.ticket.pk,
            "timesheets": a.open_entry.pk, "sale-orders": a.order.pk,
            "invoices": a.posted.pk if path.endswith("credit-note/") else a.draft.pk}
+    if resource == "billing-runs":
+        ids["billing-runs"] = run_start(order_ids=[a.order.pk]).pk if "{id}" in path else None
     if path.endswith("confirm/"):
         ids["sale-orders"] = a.quotation.pk
     return path.replace("{id}", str(ids[resource])).replace("{line_id}", str(a.manual_line.pk))
