@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -57,3 +58,10 @@ def worker_process(*extra: str, env: dict | None = None) -> subprocess.Popen:
         cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk_billing.test_settings",
                        "DATABASE_URL": database_url(), **(env or {})},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stored_pdf(invoice) -> bytes:
+    """The bytes of the invoice's stored PDF (its job has run)."""
+    invoice.refresh_from_db()
+    with default_storage.open(invoice.pdf.name, "rb") as file:
+        return file.read()

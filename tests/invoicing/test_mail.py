@@ -20,7 +20,7 @@ from invoicing.services import invoice_create_from_order, invoice_credit_note, i
 from timesheets.services import timesheet_log
 
 from ..factories import days_ago
-from ..jobs import queued, run_jobs
+from ..jobs import queued, run_jobs, stored_pdf
 
 
 @pytest.fixture
@@ -29,12 +29,6 @@ def posted(agent, ticket, line_a):
     timesheet_log(user=agent, date=days_ago(2), minutes=90, ticket=ticket, description="Reset the router")
     timesheet_log(user=agent, date=days_ago(1), minutes=45, ticket=ticket, description="Called back")
     return invoice_post(invoice=invoice_create_from_order(order=line_a.order))
-
-
-def stored_pdf(invoice) -> bytes:
-    invoice.refresh_from_db()
-    with default_storage.open(invoice.pdf.name, "rb") as file:
-        return file.read()
 
 
 def test_sending_is_a_job_that_mails_the_stored_pdf(posted, accountant, line_a):

@@ -16,7 +16,7 @@ from invoicing.services import invoice_create_from_order, invoice_credit_note, i
 from timesheets.services import timesheet_log
 
 from ..factories import days_ago
-from ..jobs import queued, run_jobs
+from ..jobs import queued, run_jobs, stored_pdf
 
 
 def messages_of(response) -> list[str]:
@@ -29,12 +29,6 @@ def posted(member, ticket, line_a):
     timesheet_log(user=member, date=days_ago(2), minutes=90, ticket=ticket, description="Diagnosed")
     timesheet_log(user=member, date=days_ago(1), minutes=45, ticket=ticket, description="Fixed")
     return invoice_post(invoice=invoice_create_from_order(order=line_a.order))
-
-
-def stored_pdf(invoice) -> bytes:
-    invoice.refresh_from_db()
-    with default_storage.open(invoice.pdf.name, "rb") as file:
-        return file.read()
 
 
 def test_the_download_is_the_stored_file_never_a_new_rendering(accountant_client, posted, settings, monkeypatch):

@@ -101,22 +101,24 @@ def run_detail(request, pk):
     })
 
 
+def _start_step(request, pk, start, message):
+    """Post or Send by email: start the step's jobs, and come back to the run's page."""
+    _refuse_unless_invoicer(request)
+    run = get_object_or_404(BillingRun, pk=pk)
+    act(request, lambda: start(run=run, actor=request.user), message)
+    return redirect("billing_run_detail", pk=run.pk)
+
+
 @login_required
 @require_POST
 def run_post_view(request, pk):
-    _refuse_unless_invoicer(request)
-    run = get_object_or_404(BillingRun, pk=pk)
-    act(request, lambda: run_post(run=run, actor=request.user), "Posting the run's invoices.")
-    return redirect("billing_run_detail", pk=run.pk)
+    return _start_step(request, pk, run_post, "Posting the run's invoices.")
 
 
 @login_required
 @require_POST
 def run_send_view(request, pk):
-    _refuse_unless_invoicer(request)
-    run = get_object_or_404(BillingRun, pk=pk)
-    act(request, lambda: run_send(run=run, actor=request.user), "Sending the run's invoices by email.")
-    return redirect("billing_run_detail", pk=run.pk)
+    return _start_step(request, pk, run_send, "Sending the run's invoices by email.")
 
 
 @login_required
