@@ -5,21 +5,20 @@ A posted invoice's PDF is the file its job stored, never rendered in a request: 
 `pdf` answers 202 with Retry-After. Sending is a job too: `send` checks, queues and answers 202.
 """
 
-import logging
 
 from django.db.models import Prefetch
-from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.http import attachment
 from core.limits import MAX_ID
-from invoicing.documents import pdf_file
+from invoicing.documents import MISSING, PREPARING, RETRY_SECONDS, pdf_download
 from invoicing.mail import invoice_send_queue
 from invoicing.models import Invoice, InvoiceLine
-from invoicing.pdf import invoice_pdf, invoice_pdf_filename
+from invoicing.pdf import invoice_pdf_filename
 from invoicing.selectors import invoice_line_entry_ids
 from invoicing.services import invoice_cancel, invoice_credit_note, invoice_post, invoice_remove_timesheets
 
@@ -29,9 +28,7 @@ from .permissions import InvoicesOnly
 from .schema import REFUSED, ErrorSerializer, conflict
 
 # A client asking for a PDF being prepared is told to ask again this many seconds later.
-PDF_RETRY_SECONDS = 3
 
-log = logging.getLogger(__name__)
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
@@ -173,22 +170,15 @@ class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, mixins.ListModelMixin, mixins
     def pdf(self, request, pk=None):
         """The invoice as a PDF, with its Timesheets appendix: a posted one's stored file, a draft's preview."""
         invoice = self.get_object()
-        if invoice.state != Invoice.State.POSTED:  # a preview, marked "Draft" on every page
-            response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
-            response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
-            return response
-        try:
-            file = pdf_file(invoice)
-        except FileNotFoundError:
-            log.warning("%s: its PDF %s is missing from storage", invoice, invoice.pdf.name)
+        pdf = pdf_download(invoice)
+        if pdf == MISSING:
             return Response({"detail": f"The PDF of {invoice} is missing from storage: an administrator renders it "
                                        "again with `manage.py render_missing_pdfs`."},
                             status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        if file is None:
-            return Response({"detail": f"PDF being prepared: ask again in {PDF_RETRY_SECONDS} seconds."},
-                            status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(PDF_RETRY_SECONDS)})
-        return FileResponse(file, as_attachment=True, filename=invoice_pdf_filename(invoice),
-                            content_type="application/pdf")
+        if pdf == PREPARING:
+            return Response({"detail": f"PDF being prepared: ask again in {RETRY_SECONDS} seconds."},
+                            status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(RETRY_SECONDS)})
+        return attachment(pdf, invoice_pdf_filename(invoice), "application/pdf")
 
     @extend_schema(request=None, responses={
         202: QueuedSendingSerializer, 400: REFUSED,

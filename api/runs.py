@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from core.errors import Conflict
 from core.limits import MAX_ID
 from invoicing.models import BillingRun, RunItem, RunStep
-from invoicing.runs import run_post, run_send, run_start, stalled, step_progress, step_resume
+from invoicing.runs import run_post, run_send, run_start, stalled, step_resume, steps_progress
 
 from .parsers import ReadsItsBody
 from .permissions import InvoicesOnly
@@ -127,6 +127,12 @@ class BillingRunViewSet(ReadsItsBody, mixins.ListModelMixin, mixins.RetrieveMode
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "progress": _Progress()}
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(),
+                   "progress": steps_progress([step.pk for run in page for step in run.steps.all()])}
+        return self.get_paginated_response(RunSerializer(page, many=True, context=context).data)
+
     def _answer(self, run, code=status.HTTP_200_OK):
         run = self.get_queryset().get(pk=run.pk)
         return Response(self.get_serializer(run).data, status=code)
@@ -172,8 +178,8 @@ class BillingRunViewSet(ReadsItsBody, mixins.ListModelMixin, mixins.RetrieveMode
 
 
 class _Progress(dict):
-    """Each step's progress, counted once per answer."""
+    """Each step's progress, counted when first asked (one run's answer); a list counts all at once."""
 
     def __missing__(self, step_id):
-        self[step_id] = step_progress(RunStep.objects.get(pk=step_id))
+        self.update(steps_progress([step_id]))
         return self[step_id]

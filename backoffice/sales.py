@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin import BOTH_PAGES, ReadOnlyAdmin, Scoped, ScopedAdmin, error_message
+from core.admin import BOTH_PAGES, ReadOnlyAdmin, Scoped, ScopedAdmin
+from core.errors import error_message
 from invoicing.services import invoice_create_from_order
 from sales.models import TIMESHEET_POLICIES, SaleOrder, SaleOrderLine
 from sales.services import sale_order_confirm

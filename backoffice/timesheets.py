@@ -18,7 +18,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
-from core.admin import Scoped, ServiceAdmin, error_message, in_scope, refused_on, scope_of
+from core.admin import Scoped, ServiceAdmin, in_scope, refused_on, scope_of
+from core.errors import error_message
 from core.roles import is_manager
 from sales.models import SaleOrderLine
 from sales.selectors import sale_lines_billable_for

@@ -19,15 +19,12 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import ForeignKey
 from django.http import Http404, HttpResponseRedirect
 
+from .errors import error_message
 from .limits import MAX_ID, SEARCH_LENGTH
 from .roles import sees_everything
 
 # An action offered both above the change list and on the object's page.
 BOTH_PAGES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
-
-
-def error_message(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 # --- Refusals of services, shown on the form ---------------------------------

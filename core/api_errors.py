@@ -16,13 +16,13 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from .errors import Conflict
+from .errors import Conflict, error_message
 
 
 def validation_error_data(error: ValidationError) -> dict:
     """Return a ValidationError as the API's 400 body."""
     if not hasattr(error, "error_dict"):
-        return {"detail": " ".join(error.messages)}
+        return {"detail": error_message(error)}
     data = {}
     for field, messages in error.message_dict.items():
         if field == NON_FIELD_ERRORS:
@@ -35,7 +35,7 @@ def validation_error_data(error: ValidationError) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, Conflict):
         set_rollback()
-        return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
+        return Response({"detail": error_message(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ValidationError):
         set_rollback()
         return Response(validation_error_data(exc), status=status.HTTP_400_BAD_REQUEST)

@@ -50,9 +50,22 @@ def pdf_file(invoice: Invoice) -> File | None:
     return default_storage.open(invoice.pdf.name, "rb")
 
 
-def pdf_missing(invoice: Invoice) -> bool:
-    """True when the invoice records a file the storage no longer has (a restore without the files)."""
-    return bool(invoice.pdf) and not default_storage.exists(invoice.pdf.name)
+# What a download gets when there is no file to give: its job has not stored it yet, or storage lost it.
+PREPARING, MISSING = "preparing", "missing"
+RETRY_SECONDS = 3  # how soon to ask again while it is being prepared
+
+
+def pdf_download(invoice: Invoice) -> bytes | File | str:
+    """What a download of the invoice gets: a draft's preview rendered now (bytes), a posted invoice's
+    stored file (open), else PREPARING until its job stored it, or MISSING when storage lost it."""
+    if invoice.state != Invoice.State.POSTED:
+        return invoice_pdf(invoice=invoice)  # marked "Draft" (or "Cancelled") on every page
+    try:
+        file = pdf_file(invoice)
+    except FileNotFoundError:
+        log.warning("%s: its PDF %s is missing from storage", invoice, invoice.pdf.name)
+        return MISSING
+    return PREPARING if file is None else file
 
 
 def pdfs_render_missing(*, enqueue: bool = False, out=None) -> int:

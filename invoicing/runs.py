@@ -27,7 +27,7 @@ from django_tasks_db.models import DBTaskResult
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from core.errors import Conflict
+from core.errors import Conflict, error_message
 from sales.models import SaleOrder
 
 from .models import BillingRun, Invoice, RunItem, RunStep
@@ -39,10 +39,6 @@ log = logging.getLogger(__name__)
 
 Kind, Item = RunStep.Kind, RunItem.State
 UNFINISHED = [RunStep.State.QUEUED, RunStep.State.RUNNING]
-
-
-def reason_of(error: Exception) -> str:
-    return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
 
 
 # --- Starting ---------------------------------------------------------------------------
@@ -155,8 +151,8 @@ def _take(step: RunStep) -> RunItem | None:
                                                          actor=step.created_by)
             else:
                 invoice_post(invoice=item.invoice, actor=step.created_by)
-        except (ValidationError, Conflict) as error:
-            _settle(item, Item.REFUSED, reason_of(error))
+        except ValidationError as error:  # Conflict among them
+            _settle(item, Item.REFUSED, error_message(error))
         except DatabaseError:
             raise  # the transaction is lost: the job fails, the item stays pending, a resume redoes it
         except Exception as error:  # a defect on one order must not stop the month-end run
@@ -172,8 +168,8 @@ def _send(step: RunStep, item: RunItem) -> None:
 
     try:
         to = invoice_send(invoice_id=item.invoice_id, actor_id=step.created_by_id, run_id=step.run_id)
-    except (ValidationError, Conflict) as error:
-        state, reason = Item.REFUSED, reason_of(error)
+    except ValidationError as error:
+        state, reason = Item.REFUSED, error_message(error)
     except Exception as error:  # an SMTP refusal, a server down: this invoice, not the run
         log.exception("%s: sending %s failed", step, item.invoice)
         state, reason = Item.REFUSED, f"Not sent: {error}"
@@ -196,12 +192,23 @@ def _finish(step: RunStep) -> None:
 
 # --- Progress and recovery ------------------------------------------------------------
 
+def steps_progress(step_ids) -> dict[int, dict]:
+    """Each step's {total, done, refused, finished, percent}, counted in one query for them all."""
+    rows = (RunItem.objects.filter(step__in=step_ids).values("step").order_by()
+            .annotate(total=Count("pk"), done=Count("pk", filter=Q(state=Item.DONE)),
+                      refused=Count("pk", filter=Q(state=Item.REFUSED))))
+    counted = {row.pop("step"): row for row in rows}
+    progress = {}
+    for step_id in step_ids:
+        counts = counted.get(step_id, {"total": 0, "done": 0, "refused": 0})
+        counts["finished"] = counts["done"] + counts["refused"]
+        counts["percent"] = round(100 * counts["finished"] / counts["total"]) if counts["total"] else 100
+        progress[step_id] = counts
+    return progress
+
+
 def step_progress(step: RunStep) -> dict:
-    counts = step.items.aggregate(total=Count("pk"), done=Count("pk", filter=Q(state=Item.DONE)),
-                                  refused=Count("pk", filter=Q(state=Item.REFUSED)))
-    counts["finished"] = counts["done"] + counts["refused"]
-    counts["percent"] = round(100 * counts["finished"] / counts["total"]) if counts["total"] else 100
-    return counts
+    return steps_progress([step.pk])[step.pk]
 
 
 def stalled(step: RunStep, now=None) -> bool:

@@ -142,6 +142,6 @@ def test_to_invoice_and_the_billing_run_page(client, accountant, ticket):
     run_post(run=big)
     run_jobs()
     assert BillingRun.objects.count() == 2
-    # session, user, groups; the run; its steps; each step's progress (2 here); the page's count and
+    # session, user, groups; the run; its steps; their progress (one query); the page's count and
     # items (with order, customer, invoice); their later steps' outcomes; the invoiced total
-    assert queries(client, reverse("billing_run_detail", args=[big.pk])) == small_run == 11
+    assert queries(client, reverse("billing_run_detail", args=[big.pk])) == small_run == 10

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
+from core.errors import error_message
 from core.limits import MAX_ID, SEARCH_LENGTH
 from core.roles import is_accountant, is_agent, is_manager
 
@@ -42,7 +43,7 @@ def refuse_unless(allowed: bool, message: str = "Your role does not allow this."
 
 def show_refusal(request, error: ValidationError) -> None:
     """Show a service's refusal (ValidationError or Conflict) as an error message."""
-    messages.error(request, " ".join(error.messages))
+    messages.error(request, error_message(error))
 
 
 def add_service_error(form: forms.Form, error: ValidationError, rename: dict[str, str] | None = None) -> None:

@@ -9,21 +9,20 @@ until the job has run the download answers "PDF being prepared" (202) and asks t
 A draft's PDF is a preview, rendered on request and marked "Draft" on every page.
 """
 
-import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from audit.selectors import audit_events_for
+from core.http import attachment
 from core.roles import sees_everything
-from invoicing.documents import pdf_file
+from invoicing.documents import MISSING, PREPARING, RETRY_SECONDS, pdf_download
 from invoicing.mail import invoice_send_queue
 from invoicing.models import Invoice
-from invoicing.pdf import invoice_pdf, invoice_pdf_filename
+from invoicing.pdf import invoice_pdf_filename
 from invoicing.selectors import invoice_entries, invoice_entries_page, invoice_ids_of, invoices_for, taxes_by_rate
 from invoicing.services import invoice_cancel, invoice_credit_note, invoice_post, invoice_remove_timesheets
 from tickets.selectors import tickets_for
@@ -35,10 +34,6 @@ from .timesheets import timesheets_csv
 
 INVOICERS_ONLY = "Only accountants and managers create, post, cancel and credit invoices."
 PDF_INVOICERS_ONLY = "Only accountants and managers download invoices: the PDF lists every team's Timesheets."
-# The PDF page asks the browser to come back this often while the PDF is being prepared.
-PDF_RETRY_SECONDS = 3
-
-log = logging.getLogger(__name__)
 
 
 @login_required
@@ -176,21 +171,14 @@ def invoice_pdf_view(request, pk):
     """A posted invoice's stored PDF; "PDF being prepared" until its job stored it; a draft's preview."""
     invoice = get_object_or_404(invoices_for(user=request.user).select_related("sale_order", "refers"), pk=pk)
     refuse_unless(request.user.has_perm("invoicing.download_invoice_pdf"), PDF_INVOICERS_ONLY)
-    if invoice.state != Invoice.State.POSTED:
-        response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{invoice_pdf_filename(invoice)}"'
-        return response
-    try:
-        file = pdf_file(invoice)
-    except FileNotFoundError:
-        log.warning("%s: its PDF %s is missing from storage", invoice, invoice.pdf.name)
+    pdf = pdf_download(invoice)
+    if pdf == MISSING:
         return page(request, "web/invoices/invoice_pdf_status.html", {"invoice": invoice, "missing": True},
                     status=503)
-    if file is None:
+    if pdf == PREPARING:
         return page(request, "web/invoices/invoice_pdf_status.html",
-                    {"invoice": invoice, "retry": PDF_RETRY_SECONDS}, status=202)
-    return FileResponse(file, as_attachment=True, filename=invoice_pdf_filename(invoice),
-                        content_type="application/pdf")
+                    {"invoice": invoice, "retry": RETRY_SECONDS}, status=202)
+    return attachment(pdf, invoice_pdf_filename(invoice), "application/pdf")
 
 
 @login_required

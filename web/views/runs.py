@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from invoicing.models import BillingRun, RunItem, RunStep
-from invoicing.runs import run_post, run_send, run_start, stalled, step_progress, step_resume
+from invoicing.runs import run_post, run_send, run_start, stalled, step_resume, steps_progress
 from invoicing.selectors import orders_to_invoice
 
 from ..forms.runs import ToInvoiceFilter
@@ -69,8 +69,9 @@ def run_create(request):
 def run_list(request):
     _refuse_unless_invoicer(request)
     runs = paginate(request, BillingRun.objects.select_related("created_by").prefetch_related("steps"))
+    progress = steps_progress([step.pk for run in runs for step in run.steps.all()])
     for run in runs:
-        run.step_rows = [(step, step_progress(step)) for step in run.steps.all()]
+        run.step_rows = [(step, progress[step.pk]) for step in run.steps.all()]
     return page(request, "web/runs/run_list.html", {"page_obj": runs})
 
 
@@ -79,7 +80,8 @@ def run_detail(request, pk):
     _refuse_unless_invoicer(request)
     run = get_object_or_404(BillingRun.objects.select_related("created_by"), pk=pk)
     steps = {step.kind: step for step in run.steps.all()}
-    rows = [{"step": step, "progress": step_progress(step), "stalled": stalled(step)} for step in steps.values()]
+    progress = steps_progress([step.pk for step in steps.values()])
+    rows = [{"step": step, "progress": progress[step.pk], "stalled": stalled(step)} for step in steps.values()]
     create = steps.get(RunStep.Kind.CREATE)
     items = paginate(request, create.items.select_related("order__customer", "invoice") if create else [], 100)
     # Each order's post and send outcome beside its invoice.
