@@ -317,7 +317,8 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk billing API",
-    "DESCRIPTION": "Log time on tickets, follow Delivered on sales order lines, create and post invoices. "
+    "DESCRIPTION": "Log time on tickets, follow Delivered on sales order lines, create, post and send invoices, "
+                   "and run the month-end billing over many orders in the background (billing-runs). "
                    "Authenticate with `Authorization: Token <key>` "
                    "(`python manage.py drf_create_token <username>` makes a key).",
     "VERSION": "1.0.0",
