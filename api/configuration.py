@@ -146,23 +146,26 @@ class TaskViewSet(ReadsItsBody, viewsets.ModelViewSet):
 class TeamSerializer(serializers.ModelSerializer):
     class Meta:
         model = HelpdeskTeam
-        fields = ["id", "name", "timesheet_on_ticket", "project", "time_reinvoicing"]
+        fields = ["id", "name", "timesheet_on_ticket", "project", "time_reinvoicing", "invoiced_timesheets",
+                  "timesheets_lock_date"]
 
     def create(self, validated_data):
-        return team_save(team=HelpdeskTeam(**validated_data))
+        return team_save(team=HelpdeskTeam(**validated_data), actor=self.context["request"].user)
 
     def update(self, instance, validated_data):
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        return team_save(team=instance)
+        return team_save(team=instance, actor=self.context["request"].user)
 
 
 class TeamViewSet(ReadsItsBody, viewsets.ModelViewSet):
-    """Helpdesk Teams: "Timesheet on Ticket" (and its project), "Time Reinvoicing". Managers write."""
+    """Helpdesk Teams: "Timesheet on Ticket" (and its project), "Time Reinvoicing", "Invoiced Timesheets"
+    (`all` or `approved`: only approved time counts in Delivered), the team's Timesheets lock date.
+    Managers write."""
 
     serializer_class = TeamSerializer
     permission_classes = [ManagersWrite]
-    filterset_fields = ["timesheet_on_ticket", "time_reinvoicing"]
+    filterset_fields = ["timesheet_on_ticket", "time_reinvoicing", "invoiced_timesheets"]
     ordering_fields = ["id", "name"]
 
     def get_queryset(self):

@@ -9,7 +9,7 @@ from django.db import models
 
 APPEND_ONLY = "Audit events are append-only: they are never changed or deleted."
 # Changes whose value is a list of values, not a [before, after] pair.
-LISTS = {"period", "timesheets", "removed_timesheets", "freed_timesheets"}
+LISTS = {"period", "timesheets", "removed_timesheets", "freed_timesheets", "written_off_timesheets"}
 
 
 class AppendOnlyError(Exception):
@@ -46,6 +46,13 @@ class AuditEvent(models.Model):
         INVOICE_SENT = "invoice.sent", "Sent by email"
         INVOICE_PDF_STORED = "invoice.pdf_stored", "PDF stored"
         BILLING_RUN_STARTED = "billing_run.started", "Billing run started"
+        ENTRY_APPROVED = "entry.approved", "Timesheet approved"
+        ENTRY_REJECTED = "entry.rejected", "Timesheet rejected"
+        ENTRY_WRITTEN_OFF = "entry.written_off", "Timesheet written off"
+        ENTRY_REINSTATED = "entry.reinstated", "Timesheet reinstated"
+        INVOICE_WRITTEN_OFF = "invoice.written_off", "Timesheets written off"
+        LOCK_DATE_CHANGED = "timesheets.lock_changed", "Timesheets lock date changed"
+        TEAM_INVOICING_CHANGED = "team.invoicing_changed", "Invoiced Timesheets changed"
 
     # Who: null for a change made outside a request (a command, a migration).
     # PROTECT: people who billed are deactivated, never deleted, like the agents of time entries.

@@ -25,6 +25,18 @@ def audit_record(*, action: str, obj: models.Model, actor=None, changes: Mapping
     )
 
 
+def audit_record_many(*, action: str, objects: list[tuple[models.Model, Mapping]], actor=None) -> int:
+    """Append one event per (object, changes), in one INSERT: a bulk action costs the same queries
+    for ten entries or ten thousand. Inside the service's transaction, like `audit_record`."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    name = actor.get_username() if actor else ""
+    events = [AuditEvent(actor=actor, actor_name=name, action=action, object_type=obj._meta.label_lower,
+                         object_id=obj.pk, object_repr=str(obj)[:200], changes=dict(changes))
+              for obj, changes in objects]
+    return len(AuditEvent.objects.bulk_create(events, batch_size=5000))
+
+
 def field_changes(before: Mapping, after: Mapping) -> dict:
     """Return {"field": [before, after]} for the fields whose value differs."""
     return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}

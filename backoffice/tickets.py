@@ -17,16 +17,18 @@ def teammates(*, user):
 
 class HelpdeskTeamAdmin(ServiceAdmin):
     scope = staticmethod(teams_for)
-    list_display = ("name", "timesheet_on_ticket", "project", "time_reinvoicing")
-    list_filter = ("timesheet_on_ticket", "time_reinvoicing")
+    list_display = ("name", "timesheet_on_ticket", "project", "time_reinvoicing", "invoiced_timesheets",
+                    "timesheets_lock_date")
+    list_filter = ("timesheet_on_ticket", "time_reinvoicing", "invoiced_timesheets")
     list_select_related = ("project",)
     search_fields = ("name",)
-    fields = ("name", "timesheet_on_ticket", "project", "time_reinvoicing", "members")
+    fields = ("name", "timesheet_on_ticket", "project", "time_reinvoicing", "invoiced_timesheets",
+              "timesheets_lock_date", "members")
     autocomplete_fields = ("project",)
     filter_horizontal = ("members",)
 
     def save_model(self, request, obj, form, change):
-        team_save(team=obj)
+        team_save(team=obj, actor=request.user)
 
 
 class TicketAdmin(ServiceAdmin):

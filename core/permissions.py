@@ -58,6 +58,10 @@ rules.add_perm("timesheets.log_time", is_agent | is_manager)
 rules.add_perm("timesheets.log_time_for", is_manager | (is_agent & is_self))
 rules.add_perm("timesheets.change_timeentry", is_manager | (is_agent & is_own_entry))
 rules.add_perm("timesheets.delete_timeentry", is_manager | (is_agent & is_own_entry))
+# Approval (Rule 11): managers approve and reject others' time (never their own: the service names
+# those entries); a manager reinstates a written-off entry (Rule 15). Writing off is billing: invoicing.bill.
+rules.add_perm("timesheets.approve", is_manager)
+rules.add_perm("timesheets.reinstate", is_manager)
 
 # Quotations and sales orders: create, edit, confirm, cancel, a manual line's Delivered.
 rules.add_perm("sales.sell", is_accountant | is_manager)

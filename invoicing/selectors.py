@@ -16,6 +16,7 @@ from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
 from sales.units import amount, minutes_to_qty, round_cents
 from tickets.models import Ticket
 from timesheets.delivered import Minutes, checkpoint_drift, entry_sums, line_minutes
+from timesheets.lines import billable_expression
 from timesheets.models import TimeEntry
 from timesheets.selectors import sale_orders_for
 
@@ -113,6 +114,7 @@ def billing_drift() -> list[Drift]:
     drifts = _line_drifts(totals, signed_cents(documents))
     drifts += _dead_links(billed, documents) + _invoice_line_drifts(billed, documents)
     drifts += [Drift(line_id, field, stored, actual) for line_id, field, stored, actual in checkpoint_drift(totals)]
+    drifts += _count_drifts()
     names = dict(SaleOrderLine.objects.filter(pk__in={d.line_id for d in drifts}).values_list("pk", "order__name"))
     return [replace(d, label=d.label or names[d.line_id]) for d in drifts]
 
@@ -131,6 +133,16 @@ def _line_drifts(by_line: dict[int, Minutes], quantities: dict[int, int]) -> lis
         if quantities.get(pk, 0) != qty:
             drifts.append(Drift(pk, "qty_invoiced", _from_cents(qty), _from_cents(quantities.get(pk, 0))))
     return drifts
+
+
+def _count_drifts() -> list[Drift]:
+    """Return the unbilled entries whose billable minutes are not what their policy says now (Rules 11, 15):
+    counted when they should not be (awaiting approval, rejected, written off), or the other way."""
+    wrong = (TimeEntry.objects.filter(invoice_line=None).annotate(expected=billable_expression())
+             .exclude(billable_minutes=F("expected")).order_by("pk"))
+    rows = wrong.values_list("pk", "sale_line_id", "billable_minutes", "expected")
+    return [Drift(line_id, "billable_minutes", stored, expected, label=f"entry {pk}")
+            for pk, line_id, stored, expected in rows]
 
 
 def _dead_links(billed: dict[int, int], documents: list[tuple]) -> list[Drift]:
@@ -280,7 +292,7 @@ def orders_to_invoice(*, period_end=None, customer=None, team=None, order_ids=No
         orders = orders.filter(Exists(Ticket.objects.filter(team=team, sale_line__order=OuterRef("pk"))))
     if order_ids is not None:
         orders = orders.filter(pk__in=order_ids)
-    entries = TimeEntry.objects.filter(invoice_line__isnull=True, sale_line__order__in=orders,
+    entries = TimeEntry.objects.filter(invoice_line__isnull=True, sale_line__order__in=orders, billable_minutes__gt=0,
                                        sale_line__product__service_policy=ServicePolicy.DELIVERED_TIMESHEET)
     if period_end:
         entries = entries.filter(date__lte=period_end)

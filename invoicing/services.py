@@ -16,11 +16,12 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_record, audit_record_many
 from core.errors import Conflict
 from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
 from sales.services import sale_lines_lock, sale_lines_set_totals
 from sales.units import amount, minutes_to_qty, round_cents, tax_amount
+from timesheets.approval import reason_check, timesheets_recount
 from timesheets.delivered import sale_lines_recompute
 from timesheets.models import TimeEntry
 
@@ -87,7 +88,8 @@ def _check_period(period_start, period_end) -> None:
 
 def _bill_timesheets(invoice: Invoice, line: SaleOrderLine, period_start, period_end) -> InvoiceLine | None:
     """Link the line's unbilled entries in the period to a new invoice line, in one UPDATE."""
-    entries = TimeEntry.objects.filter(sale_line=line, invoice_line__isnull=True)
+    # Time that counts now only (billable_minutes > 0): not awaiting approval, rejected or written off.
+    entries = TimeEntry.objects.filter(sale_line=line, invoice_line__isnull=True, billable_minutes__gt=0)
     if period_start:
         entries = entries.filter(date__gte=period_start)
     if period_end:
@@ -183,9 +185,9 @@ def _line_ids(invoice: Invoice) -> list[int]:
     return list(invoice.lines.values_list("sale_line_id", flat=True).distinct().order_by())
 
 
-@transaction.atomic
-def invoice_remove_timesheets(*, invoice: Invoice, entry_ids: Iterable[int], actor=None) -> Invoice:
-    """Take entries off a draft invoice; they are to invoice again and editable."""
+def _take_off(invoice: Invoice, entry_ids: Iterable[int], **entry_fields) -> tuple[list[int], dict]:
+    """Take entries off a draft invoice, setting `entry_fields` on them; reprice its lines and the
+    sales order lines. Return (the entry ids, the invoice's audited figures before)."""
     ids = {int(i) for i in entry_ids}
     invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="changed")
     if invoice.is_credit_note:
@@ -197,7 +199,8 @@ def invoice_remove_timesheets(*, invoice: Invoice, entry_ids: Iterable[int], act
         missing = ", ".join(str(i) for i in sorted(ids - found)) or "none given"
         raise ValidationError({"timesheets": f"These timesheets are not on {invoice}: {missing}."})
     before = _audited(invoice)
-    entries.update(invoice_line=None)
+    entries.update(invoice_line=None, **entry_fields)
+    timesheets_recount(ids=ids)
     for inv_line in invoice.lines.filter(minutes__gt=0):
         inv_line.minutes = inv_line.timesheets.aggregate(m=Sum("billable_minutes"))["m"] or 0
         if inv_line.minutes == 0:
@@ -209,10 +212,36 @@ def invoice_remove_timesheets(*, invoice: Invoice, entry_ids: Iterable[int], act
     _total_invoice(invoice)
     sale_lines_recompute_invoiced(line_ids=_line_ids(invoice) + list(
         TimeEntry.objects.filter(pk__in=ids).values_list("sale_line_id", flat=True)))
+    return sorted(ids), before
+
+
+def _figures(invoice: Invoice, before: dict) -> dict:
+    invoice.refresh_from_db(fields=["amount_total"])
+    return {"amount_total": [before["amount_total"], invoice.amount_total],
+            "minutes": [before["minutes"], _audited(invoice)["minutes"]]}
+
+
+@transaction.atomic
+def invoice_remove_timesheets(*, invoice: Invoice, entry_ids: Iterable[int], actor=None) -> Invoice:
+    """Take entries off a draft invoice; they are to invoice again and editable."""
+    ids, before = _take_off(invoice, list(entry_ids))
     audit_record(action=AuditEvent.Action.INVOICE_TIMESHEETS_REMOVED, obj=invoice, actor=actor, changes={
-        "removed_timesheets": sorted(ids),
-        "amount_total": [before["amount_total"], invoice.amount_total],
-        "minutes": [before["minutes"], _audited(invoice)["minutes"]]})
+        "removed_timesheets": ids, **_figures(invoice, before)})
+    return invoice
+
+
+@transaction.atomic
+def invoice_write_off(*, invoice: Invoice, entry_ids: Iterable[int], reason: str, actor=None) -> Invoice:
+    """Write entries off a draft invoice (DESIGN Rule 15): they leave it as "No charge", keep their
+    minutes, bill 0 and never reach an invoice again unless a manager reinstates them."""
+    reason = reason_check(reason, what="writing off")
+    entry_ids = list(entry_ids)
+    ids, before = _take_off(invoice, entry_ids, written_off=True, write_off_reason=reason, billable_minutes=0)
+    audit_record(action=AuditEvent.Action.INVOICE_WRITTEN_OFF, obj=invoice, actor=actor, changes={
+        "written_off_timesheets": ids, "reason": reason, **_figures(invoice, before)})
+    entries = TimeEntry.objects.filter(pk__in=ids).select_related("user").order_by("pk")
+    audit_record_many(action=AuditEvent.Action.ENTRY_WRITTEN_OFF, actor=actor, objects=[
+        (entry, {"written_off": [False, True], "reason": reason, "invoice": invoice.pk}) for entry in entries])
     return invoice
 
 
@@ -224,6 +253,7 @@ def invoice_cancel(*, invoice: Invoice, actor=None) -> Invoice:
     _lock_order_and_lines(invoice, line_ids)
     freed = sorted(TimeEntry.objects.filter(invoice_line__invoice=invoice).values_list("pk", flat=True))
     TimeEntry.objects.filter(invoice_line__invoice=invoice).update(invoice_line=None)
+    timesheets_recount(ids=freed)
     invoice.state = Invoice.State.CANCELLED
     invoice.save(update_fields=["state"])
     sale_lines_recompute_invoiced(line_ids=line_ids)
@@ -270,6 +300,7 @@ def invoice_post(*, invoice: Invoice, actor=None) -> Invoice:
         credited = TimeEntry.objects.filter(credit_lines__invoice=invoice, invoice_line__invoice=invoice.refers_id)
         freed = sorted(credited.values_list("pk", flat=True))
         credited.update(invoice_line=None)
+        timesheets_recount(ids=freed)
     sale_lines_recompute_invoiced(line_ids=line_ids)
     changes = {"state": [Invoice.State.DRAFT, Invoice.State.POSTED], "number": [None, invoice.number],
                "invoice_date": invoice.invoice_date, "amount_total": invoice.amount_total}

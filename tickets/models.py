@@ -22,6 +22,20 @@ class HelpdeskTeam(models.Model):
     )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="helpdesk_teams")
 
+    class Invoicing(models.TextChoices):
+        ALL = "all", "All recorded timesheets"
+        APPROVED = "approved", "Approved timesheets only"
+
+    invoiced_timesheets = models.CharField(
+        "Invoiced Timesheets", max_length=10, choices=Invoicing.choices, default=Invoicing.ALL,
+        help_text="Which of the team's timesheets count in Delivered and are invoiced.",
+    )
+    timesheets_lock_date = models.DateField(
+        "Timesheets lock date", null=True, blank=True,
+        help_text="The team's timesheets dated on or before it are locked, except for managers "
+                  "(the global lock date applies too, whichever is later).",
+    )
+
     class Meta:
         ordering = ["name", "pk"]
         verbose_name = "Helpdesk Team"

@@ -29,9 +29,24 @@ def _stored(ticket: Ticket) -> Ticket:
 
 
 @transaction.atomic
-def team_save(*, team: HelpdeskTeam) -> HelpdeskTeam:
+def team_save(*, team: HelpdeskTeam, actor=None) -> HelpdeskTeam:
+    """Validate and save a team; a change of its Invoiced Timesheets or lock date goes in the audit log.
+
+    Saving moves Delivered when Invoiced Timesheets changed (the timesheets receiver recounts the
+    team's unbilled time, in this transaction).
+    """
     team.full_clean()
+    watched = ("invoiced_timesheets", "timesheets_lock_date")
+    before = HelpdeskTeam.objects.filter(pk=team.pk).values(*watched).first() if team.pk else None
     team.save()
+    if before is None:
+        return team
+    if before["invoiced_timesheets"] != team.invoiced_timesheets:
+        audit_record(action=AuditEvent.Action.TEAM_INVOICING_CHANGED, obj=team, actor=actor, changes={
+            "invoiced_timesheets": [before["invoiced_timesheets"], team.invoiced_timesheets]})
+    if before["timesheets_lock_date"] != team.timesheets_lock_date:
+        audit_record(action=AuditEvent.Action.LOCK_DATE_CHANGED, obj=team, actor=actor, changes={
+            "timesheets_lock_date": [before["timesheets_lock_date"], team.timesheets_lock_date]})
     return team
 
 

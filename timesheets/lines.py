@@ -3,11 +3,16 @@
 Asked by the services that log and edit time and by the relinks that move it; nothing here writes.
 """
 
-from django.db.models import F, Value
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 
 from projects.models import Project, Task
 from sales.models import SaleOrderLine
-from tickets.models import Ticket
+from tickets.models import HelpdeskTeam, Ticket
+
+from .models import TimeEntry
+
+APPROVED, REJECTED = TimeEntry.Approval.APPROVED, TimeEntry.Approval.REJECTED
+APPROVED_ONLY = HelpdeskTeam.Invoicing.APPROVED
 
 
 def _candidates(ticket: Ticket | None, task: Task | None, project: Project) -> list[int]:
@@ -48,19 +53,64 @@ def sale_line_for(*, ticket: Ticket | None, task: Task | None, project: Project)
     return sale_lines_for({None: (ticket, task, project)})[None]
 
 
-def billable_minutes(minutes: int, line: SaleOrderLine | None) -> int:
-    """Round up to the line's billing increment; 0 for non-billable time."""
-    if line is None:
+# --- Whether time counts now (Rules 11 and 15) --------------------------------------------
+
+def approval_needed(*, ticket: Ticket | None, project: Project) -> bool:
+    """Whether time on this ticket (else in this project) counts only once approved.
+
+    The ticket's team decides; time on a task without a ticket, the teams working in its project
+    (any of them on "Approved timesheets only"), so a task is no way around the team's rule.
+    """
+    if ticket is not None:
+        return ticket.team.invoiced_timesheets == APPROVED_ONLY
+    return HelpdeskTeam.objects.filter(project=project, invoiced_timesheets=APPROVED_ONLY).exists()
+
+
+def counted(*, approval: str, written_off: bool, needs_approval: bool) -> bool:
+    """Whether an entry's minutes count in Delivered and reach an invoice: not written off, not
+    rejected, and approved where its team invoices approved timesheets only."""
+    if written_off or approval == REJECTED:
+        return False
+    return approval == APPROVED or not needs_approval
+
+
+def _needs_approval_q() -> Q:
+    """`approval_needed` for the entries of a set-based UPDATE, as correlated subqueries (no joins)."""
+    by_ticket = Exists(Ticket.objects.filter(pk=OuterRef("ticket_id"), team__invoiced_timesheets=APPROVED_ONLY))
+    by_project = Exists(HelpdeskTeam.objects.filter(project=OuterRef("project_id"), invoiced_timesheets=APPROVED_ONLY))
+    return (Q(ticket__isnull=False) & by_ticket) | (Q(ticket__isnull=True) & by_project)
+
+
+def counted_q() -> Q:
+    """`counted` for the entries of a set-based UPDATE or a check."""
+    return Q(written_off=False) & ~Q(approval=REJECTED) & (Q(approval=APPROVED) | ~_needs_approval_q())
+
+
+# --- How many minutes it bills (Rule 5's increment) ------------------------------------------
+
+def billable_minutes(minutes: int, line: SaleOrderLine | None, *, counts: bool = True) -> int:
+    """Round up to the line's billing increment; 0 for non-billable time, or time that does not count now."""
+    if line is None or not counts:
         return 0
     step = line.product.billing_increment_minutes
     return -(-minutes // step) * step
 
 
-def billable_expression(line: SaleOrderLine | None):
-    """The same rounding as `billable_minutes`, for a set-based UPDATE."""
-    if line is None:
-        return Value(0)
-    step = line.product.billing_increment_minutes
+def _rounded(step):
     if step == 1:
         return F("minutes")
     return (F("minutes") + (step - 1)) / step * step
+
+
+def billable_expression(line: SaleOrderLine | None = None, *, moving: bool = False):
+    """`billable_minutes` for a set-based UPDATE: each entry's own line (its product's increment, read
+    per row), or, `moving` them to `line`, that line's."""
+    if moving:
+        if line is None:
+            return Value(0)
+        rounded = _rounded(line.product.billing_increment_minutes)
+        return Case(When(counted_q(), then=rounded), default=Value(0))
+    step = Subquery(SaleOrderLine.objects.filter(pk=OuterRef("sale_line_id"))
+                    .values("product__billing_increment_minutes")[:1])
+    return Case(When(Q(sale_line__isnull=False) & counted_q(), then=(F("minutes") + step - 1) / step * step),
+                default=Value(0))

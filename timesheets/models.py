@@ -12,12 +12,19 @@ from .durations import MAX_MINUTES, format_minutes
 class TimeEntry(models.Model):
     """One line of a Timesheet: time an agent spent on a ticket and/or its task."""
 
+    class Approval(models.TextChoices):
+        TO_APPROVE = "to_approve", "To approve"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
     date = models.DateField()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_entries",
                              verbose_name="agent")
     description = models.CharField(max_length=500, blank=True)
     minutes = models.PositiveIntegerField(help_text="Time spent, in minutes.")
-    # `minutes` rounded up to the product's billing increment; 0 when the entry bills no line.
+    # `minutes` rounded up to the product's billing increment; 0 when the entry bills no line, or
+    # does not count now: rejected, awaiting approval on an "Approved timesheets only" team, or
+    # written off (lines.counted). Delivered is the sum of these, whatever the reason.
     billable_minutes = models.PositiveIntegerField(default=0, editable=False)
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="time_entries")
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries")
@@ -34,6 +41,18 @@ class TimeEntry(models.Model):
         "invoicing.InvoiceLine", null=True, blank=True, on_delete=models.PROTECT, related_name="timesheets",
         editable=False,
     )
+    # Approval (DESIGN Rule 11): changed only by a manager's Approve or Reject (timesheets.approval),
+    # and back to "to approve" when a rejected entry is edited.
+    approval = models.CharField(max_length=10, choices=Approval.choices, default=Approval.TO_APPROVE,
+                                editable=False)
+    approval_note = models.CharField("rejection reason", max_length=500, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", editable=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Written off (Rule 15): "No charge". Its minutes stay, it bills 0 and never reaches an invoice
+    # until a manager reinstates it.
+    written_off = models.BooleanField("No charge", default=False, editable=False)
+    write_off_reason = models.CharField(max_length=500, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -50,6 +69,8 @@ class TimeEntry(models.Model):
                                    name="entry_on_ticket_or_task"),
             models.CheckConstraint(condition=Q(invoice_line__isnull=True) | Q(sale_line__isnull=False),
                                    name="entry_invoiced_has_line"),
+            models.CheckConstraint(condition=Q(written_off=False) | Q(billable_minutes=0, invoice_line__isnull=True),
+                                   name="entry_written_off_bills_nothing"),
         ]
         indexes = [
             # Delivered re-sums a line's entries after an id (services.sale_lines_recompute_after_save):
@@ -62,6 +83,8 @@ class TimeEntry(models.Model):
             # "Create Invoice" reads the unbilled entries of a line within a period.
             models.Index(fields=["sale_line", "date"], condition=Q(invoice_line__isnull=True),
                          name="entry_unbilled_by_line"),
+            # To Approve lists the entries awaiting review, by agent and date.
+            models.Index(fields=["user", "date"], condition=Q(approval="to_approve"), name="entry_to_approve"),
         ]
 
     def __str__(self):
@@ -83,6 +106,10 @@ class TimeEntry(models.Model):
     @property
     def is_invoiced(self) -> bool:
         return self.invoice_line_id is not None
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approval == self.Approval.APPROVED
 
     @property
     def duration(self) -> str:
@@ -121,3 +148,31 @@ class DeliveredCheckpoint(models.Model):
 
     def __str__(self):
         return f"line {self.sale_line_id} up to entry {self.last_entry_id}: {self.delivered_minutes} min"
+
+
+class LockDate(models.Model):
+    """The global Timesheets lock date and the agents' grace window: one row, set by managers in the admin.
+
+    A team may lock later (HelpdeskTeam.timesheets_lock_date); managers are never locked out.
+    """
+
+    lock_date = models.DateField(
+        "Timesheets lock date", null=True, blank=True,
+        help_text="Timesheets dated on or before it cannot be logged, changed or deleted, except by managers.")
+    agent_grace_days = models.PositiveIntegerField(
+        "Agents may log up to (days back)", null=True, blank=True,
+        help_text="Agents cannot log, change or delete time dated further back; empty: no limit.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Timesheets lock date"
+        verbose_name_plural = "Timesheets lock date"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="lock_date_one_row")]
+
+    def __str__(self):
+        return f"Timesheets locked up to {self.lock_date}" if self.lock_date else "Timesheets not locked"
+
+    @classmethod
+    def current(cls) -> "LockDate":
+        """Return the one row (unsaved and empty when never set)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

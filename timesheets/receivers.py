@@ -14,7 +14,7 @@ WATCHED = {
     Ticket: (("team_id", "task_id", "sale_line_id", "customer_id"), relinks.timesheets_follow_ticket, "ticket"),
     Task: (("sale_line_id", "project_id"), relinks.timesheets_follow_task, "task"),
     Project: (("sale_line_id", "billable"), relinks.timesheets_follow_project, "project"),
-    HelpdeskTeam: (("time_reinvoicing", "project_id"), relinks.timesheets_follow_team, "team"),
+    HelpdeskTeam: (("time_reinvoicing", "project_id", "invoiced_timesheets"), relinks.timesheets_follow_team, "team"),
 }
 
 

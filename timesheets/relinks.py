@@ -95,8 +95,11 @@ def timesheets_rebill(*, entries: QuerySet[TimeEntry], relink: Callable[[], None
                 for (ticket_id, task_id, project_id), line in targets.items():
                     moved += (
                         movable.filter(ticket_id=ticket_id, task_id=task_id, project_id=project_id)
-                        .update(sale_line=line, billable_minutes=billable_expression(line))
+                        .update(sale_line=line, billable_minutes=billable_expression(line, moving=True))
                     )
+                # Lines set by hand stay, but whether their time counts may have changed (a team's
+                # Invoiced Timesheets, a ticket moved to another team).
+                _unbilled(entries).filter(sale_line_manual=True).update(billable_minutes=billable_expression())
                 sale_lines_recompute(line_ids=ids)
                 return moved
         except _MoreLines as more:
@@ -150,7 +153,8 @@ def timesheets_follow_project(*, project: Project) -> int:
 
 
 def timesheets_follow_team(*, team: HelpdeskTeam) -> int:
-    """After a team's project or Time Reinvoicing changed: move and rebill its tickets' unbilled time.
+    """After a team's project, Time Reinvoicing or Invoiced Timesheets changed: move and rebill its
+    tickets' unbilled time, and the time on its project's tasks without a ticket (lines.approval_needed).
 
     Time on a ticket without a task belongs to the team's project; time on a task stays with the task's.
     """
@@ -159,4 +163,5 @@ def timesheets_follow_team(*, team: HelpdeskTeam) -> int:
             _unbilled(TimeEntry.objects.filter(ticket__team=team, task__isnull=True)).exclude(
                 project_id=team.project_id).update(project_id=team.project_id)
 
-    return timesheets_rebill(entries=TimeEntry.objects.filter(ticket__team=team), relink=relink)
+    entries = TimeEntry.objects.filter(Q(ticket__team=team) | Q(ticket__isnull=True, project_id=team.project_id))
+    return timesheets_rebill(entries=entries, relink=relink)

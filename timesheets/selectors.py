@@ -1,4 +1,4 @@
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Sum
 
 from core.roles import sees_everything
 from projects.selectors import projects_for, tasks_for
@@ -48,3 +48,37 @@ def customers_for(*, user) -> QuerySet[Customer]:
         | Q(pk__in=tasks.values("project__customer")) | Q(pk__in=projects_for(user=user).values("customer"))
         | Q(pk__in=sale_orders_for(user=user).values("customer")))
 
+
+
+# --- Approval (DESIGN Rule 11) -------------------------------------------------------------
+
+def awaiting_minutes(*, line_ids) -> dict[int, int]:
+    """Return {line id: minutes awaiting approval}: the unbilled time of these lines that will count once
+    approved (teams on "Approved timesheets only"), rounded as the line bills it. One GROUP BY."""
+    step = F("sale_line__product__billing_increment_minutes")
+    rows = (TimeEntry.objects.filter(sale_line_id__in=list(line_ids), invoice_line=None, billable_minutes=0,
+                                     written_off=False, approval=TimeEntry.Approval.TO_APPROVE)
+            .values("sale_line_id").annotate(m=Sum((F("minutes") + step - 1) / step * step)).order_by())
+    return {row["sale_line_id"]: int(row["m"]) for row in rows}
+
+
+def to_approve_for(*, user, team=None, agent=None, customer=None, start=None, end=None) -> QuerySet[TimeEntry]:
+    """Return the entries awaiting review that `user` (a manager) may approve: never their own.
+
+    Filters: the ticket's team, the agent, the customer (the ticket's, else the task's or project's), the
+    period. Ordered as To Approve groups them: agent, date, ticket.
+    """
+    entries = (TimeEntry.objects.filter(approval=TimeEntry.Approval.TO_APPROVE).exclude(user=user)
+               .select_related("user", "ticket__customer", "task", "project", "sale_line__order"))
+    if team is not None:
+        entries = entries.filter(ticket__team=team)
+    if agent is not None:
+        entries = entries.filter(user=agent)
+    if customer is not None:
+        entries = entries.filter(Q(ticket__customer=customer) | Q(ticket__isnull=True, task__customer=customer)
+                                 | Q(ticket__isnull=True, task__customer__isnull=True, project__customer=customer))
+    if start is not None:
+        entries = entries.filter(date__gte=start)
+    if end is not None:
+        entries = entries.filter(date__lte=end)
+    return entries.order_by("user__username", "user_id", "date", "ticket_id", "pk")

@@ -17,17 +17,20 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record, field_changes
 from core.errors import Conflict
+from core.roles import is_manager
 from projects.models import Project, Task
 from sales.models import SaleOrderLine
 from sales.services import links_lock, sale_line_check_billable, sale_lines_lock
 from tickets.models import Ticket
 
 from .durations import check_minutes
-from .lines import billable_minutes, sale_line_for
+from .lines import approval_needed, billable_minutes, counted, sale_line_for
+from .locks import lock_check
 from .models import TimeEntry, Timer
 
 INVOICED_MESSAGE = "You cannot modify timesheets that are already invoiced."
 GONE_MESSAGE = "This timesheet was deleted meanwhile."
+APPROVED_MESSAGE = "This timesheet is approved: only a manager may change it."
 _UNSET = object()
 
 
@@ -103,7 +106,15 @@ def _audited(entry: TimeEntry) -> dict:
     """Return what the audit log keeps of an entry."""
     return {"user": entry.user_id, "date": entry.date, "minutes": entry.minutes,
             "billable_minutes": entry.billable_minutes, "description": entry.description,
-            "ticket": entry.ticket_id, "task": entry.task_id, "sale_line": entry.sale_line_id}
+            "ticket": entry.ticket_id, "task": entry.task_id, "sale_line": entry.sale_line_id,
+            "approval": entry.approval}
+
+
+def entry_billable(entry: TimeEntry) -> int:
+    """Return the minutes the entry bills now: rounded on its line, if it counts (lines.counted)."""
+    counts = counted(approval=entry.approval, written_off=entry.written_off,
+                     needs_approval=approval_needed(ticket=entry.ticket, project=entry.project))
+    return billable_minutes(entry.minutes, entry.sale_line, counts=counts)
 
 
 # --- Logging time -----------------------------------------------------------
@@ -121,19 +132,19 @@ def timesheet_log(*, user, date: datetime.date, minutes: int, description: str =
     _check_description(description)
     links_lock(exclusive=False)
     ticket, task, project = _context(ticket=ticket, task=task)
+    lock_check(dates=[date], ticket=ticket, project=project, actor=actor)
     line, manual = _line(ticket=ticket, task=task, project=project, sale_line=sale_line)
-    entry = TimeEntry(
-        date=date, user=user, description=description, minutes=minutes,
-        billable_minutes=billable_minutes(minutes, line), project=project, task=task, ticket=ticket,
-        sale_line=line, sale_line_manual=manual,
-    )
+    entry = TimeEntry(date=date, user=user, description=description, minutes=minutes, project=project, task=task,
+                      ticket=ticket, sale_line=line, sale_line_manual=manual)
+    entry.billable_minutes = entry_billable(entry)  # new: to approve, so nothing on an "approved only" team
     entry.save()  # the post_save receiver recomputes the line's Delivered
     audit_record(action=AuditEvent.Action.ENTRY_CREATED, obj=entry, actor=actor, changes=_audited(entry))
     return entry
 
 
-def _lock_entry(entry: TimeEntry, *, also_lines: Iterable[int | None] = ()) -> TimeEntry:
-    """Lock the entry's lines, then the entry; refuse it when it is invoiced, or deleted meanwhile."""
+def _lock_entry(entry: TimeEntry, *, also_lines: Iterable[int | None] = (), actor=_UNSET) -> TimeEntry:
+    """Lock the entry's lines, then the entry; refuse it when it is invoiced, or deleted meanwhile, and,
+    given who changes it (`actor`), when it is approved or locked and they are not a manager."""
     entries = TimeEntry.objects.filter(pk=entry.pk)
     while True:
         current = entries.values_list("sale_line_id", flat=True).first()
@@ -146,6 +157,10 @@ def _lock_entry(entry: TimeEntry, *, also_lines: Iterable[int | None] = ()) -> T
             break  # nobody moved it between the two reads; otherwise lock the new line too
     if locked.is_invoiced:
         raise Conflict(INVOICED_MESSAGE)
+    if actor is not _UNSET:
+        if locked.is_approved and actor is not None and not is_manager(actor):
+            raise Conflict(APPROVED_MESSAGE)
+        lock_check(dates=[locked.date], ticket=locked.ticket, project=locked.project, actor=actor)
     return locked
 
 
@@ -164,12 +179,17 @@ def _lines_to(entry: TimeEntry, sale_line) -> list[int]:
 @transaction.atomic
 def timesheet_update(*, entry: TimeEntry, date=_UNSET, minutes=_UNSET, description=_UNSET,
                      sale_line=_UNSET, actor=None) -> TimeEntry:
-    """Edit an unbilled entry. `sale_line` sets its line by hand; None returns it to the default."""
+    """Edit an unbilled entry. `sale_line` sets its line by hand; None returns it to the default.
+
+    An approved entry is a manager's to change, and stays approved; a rejected one goes back to
+    "to approve" when changed. Locked dates (locks.py) are refused, before and after the change.
+    """
     links_lock(exclusive=False)
-    entry = _lock_entry(entry, also_lines=_lines_to(entry, sale_line))
+    entry = _lock_entry(entry, also_lines=_lines_to(entry, sale_line), actor=actor)
     before = _audited(entry)
     if date is not _UNSET:
         _check_date(date)
+        lock_check(dates=[date], ticket=entry.ticket, project=entry.project, actor=actor)
         entry.date = date
     if minutes is not _UNSET:
         _check_minutes(minutes)
@@ -180,7 +200,9 @@ def timesheet_update(*, entry: TimeEntry, date=_UNSET, minutes=_UNSET, descripti
     if sale_line is not _UNSET:
         line, manual = _line(ticket=entry.ticket, task=entry.task, project=entry.project, sale_line=sale_line)
         entry.sale_line, entry.sale_line_manual = line, manual
-    entry.billable_minutes = billable_minutes(entry.minutes, entry.sale_line)
+    if entry.approval == TimeEntry.Approval.REJECTED and field_changes(before, _audited(entry)):
+        entry.approval, entry.approval_note = TimeEntry.Approval.TO_APPROVE, ""  # back to the manager
+    entry.billable_minutes = entry_billable(entry)
     entry.save()
     if changes := field_changes(before, _audited(entry)):
         audit_record(action=AuditEvent.Action.ENTRY_EDITED, obj=entry, actor=actor, changes=changes)
@@ -190,7 +212,7 @@ def timesheet_update(*, entry: TimeEntry, date=_UNSET, minutes=_UNSET, descripti
 @transaction.atomic
 def timesheet_delete(*, entry: TimeEntry, actor=None) -> None:
     """Delete an unbilled entry; its line's Delivered drops with it."""
-    entry = _lock_entry(entry)
+    entry = _lock_entry(entry, actor=actor)
     audit_record(action=AuditEvent.Action.ENTRY_DELETED, obj=entry, actor=actor, changes=_audited(entry))
     entry.delete()
 

@@ -26,7 +26,8 @@ def queries(client, address: str) -> int:
 def log_many(ticket, user, count: int, *, days: int = 0) -> None:
     """Add `count` entries on the ticket at once (as an import would), then recompute its line."""
     TimeEntry.objects.bulk_create(
-        TimeEntry(date=days_ago(days + n % 30), user=user, minutes=15, billable_minutes=15, description=f"Call {n}",
+        TimeEntry(date=days_ago(days + n % 30), user=user, minutes=15,
+                  billable_minutes=15 if ticket.sale_line_id else 0, description=f"Call {n}",
                   project=ticket.team.project, ticket=ticket, sale_line=ticket.sale_line) for n in range(count))
     sale_lines_recompute(line_ids=[ticket.sale_line_id])
 

@@ -1,0 +1,140 @@
+"""Approve, reject, reinstate (DESIGN Rules 11 and 15): a manager's control between logged time and the invoice.
+
+Approve and Reject are all-or-nothing over any number of entries, set-based: the same queries for
+ten entries or ten thousand. They take the locks in the project's order (services.py): the links
+lock (shared), the entries' lines in primary-key order, then the entries; and recompute the lines'
+Delivered from the entries, so an approval racing a Create Invoice is either billed by it or not
+at all, never half.
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_record, audit_record_many
+from core.errors import Conflict
+from sales.services import links_lock, sale_lines_lock
+
+from .delivered import sale_lines_recompute
+from .lines import billable_expression
+from .models import TimeEntry
+from .services import INVOICED_MESSAGE, _lock_entry, entry_billable
+
+Approval = TimeEntry.Approval
+REASON_LIMIT = TimeEntry._meta.get_field("approval_note").max_length
+
+
+def _ids(ids) -> list[int]:
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
+        raise ValidationError({"ids": "Give the timesheets as a list of ids."})
+    ids = list(ids)
+    if not ids:
+        raise ValidationError({"ids": "Choose at least one timesheet."})
+    if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+        raise ValidationError({"ids": "Give the timesheets as a list of ids."})
+    return sorted(set(ids))
+
+
+def reason_check(reason, *, field: str = "reason", what: str = "rejecting") -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError({field: f"Give the reason for {what}."})
+    if len(reason) > REASON_LIMIT:
+        raise ValidationError({field: f"Keep the reason under {REASON_LIMIT} characters."})
+    return reason.strip()
+
+
+def _lock(ids: list[int]) -> list[tuple]:
+    """Lock the entries' lines, then the entries; return (pk, user, line, invoice line) of those found.
+
+    Reread after the entries' locks: an edit that moved one to another line meanwhile has its new
+    line locked too (as in services._lock_entry).
+    """
+    entries = TimeEntry.objects.filter(pk__in=ids).order_by("pk")
+    locked_lines: set[int] = set()
+    while True:
+        lines = set(entries.exclude(sale_line=None).values_list("sale_line_id", flat=True)) - locked_lines
+        sale_lines_lock(ids=lines)
+        locked_lines |= lines
+        rows = list(entries.select_for_update().values_list("pk", "user_id", "sale_line_id", "invoice_line_id"))
+        if {line for _, _, line, _ in rows if line} <= locked_lines:
+            return rows
+
+
+def _refuse(rows: list[tuple], ids: list[int], actor, *, verb: str, invoiced_too: bool) -> None:
+    """All or nothing: name every entry that cannot be `verb`, with why."""
+    found = {pk for pk, *_ in rows}
+    why = {
+        "not found": [pk for pk in ids if pk not in found],
+        "your own time: another manager reviews it": [pk for pk, user, *_ in rows if actor and user == actor.pk],
+        "already invoiced": [pk for pk, *_, invoice_line in rows if invoice_line and invoiced_too],
+    }
+    parts = [f"{', '.join(map(str, pks))} ({reason})" for reason, pks in why.items() if pks]
+    if parts:
+        raise ValidationError({"ids": f"These timesheets cannot be {verb}: {'; '.join(parts)}."})
+
+
+def _review(ids, actor, *, state: str, reason: str = "") -> int:
+    verb = {Approval.APPROVED: "approved", Approval.REJECTED: "rejected"}[state]
+    ids = _ids(ids)
+    links_lock(exclusive=False)
+    rows = _lock(ids)
+    _refuse(rows, ids, actor, verb=verb, invoiced_too=state == Approval.REJECTED)
+    # Approving an approved entry again changes nothing; rejecting again takes the new reason.
+    changing = TimeEntry.objects.filter(pk__in=ids)
+    if state == Approval.APPROVED:
+        changing = changing.exclude(approval=Approval.APPROVED)
+    changed = list(changing.select_related("user").order_by("pk").only("pk", "date", "minutes", "approval",
+                                                                     "user__username"))
+    if not changed:
+        return 0
+    TimeEntry.objects.filter(pk__in=[e.pk for e in changed]).update(
+        approval=state, approval_note=reason, reviewed_by=actor, reviewed_at=timezone.now())
+    # Unbilled time counts, or stops counting, now; invoiced time stays as billed.
+    TimeEntry.objects.filter(pk__in=[e.pk for e in changed], invoice_line=None).exclude(sale_line=None).update(
+        billable_minutes=billable_expression())
+    sale_lines_recompute(line_ids={line for _, _, line, _ in rows if line})
+    action = AuditEvent.Action.ENTRY_APPROVED if state == Approval.APPROVED else AuditEvent.Action.ENTRY_REJECTED
+    extra = {"reason": reason} if reason else {}
+    audit_record_many(action=action, actor=actor, objects=[
+        (entry, {"approval": [entry.approval, state], **extra}) for entry in changed])
+    return len(changed)
+
+
+def timesheets_recount(*, ids: Iterable[int]) -> None:
+    """Give these entries, freed from an invoice (a draft cancelled, a credit note posted, taken off),
+    the billable minutes their policy says now: billed under "All recorded timesheets" yesterday,
+    an entry awaiting approval counts nothing once its team invoices approved time only.
+    The caller holds their lines' locks and recomputes the lines."""
+    TimeEntry.objects.filter(pk__in=list(ids), invoice_line=None).update(billable_minutes=billable_expression())
+
+
+@transaction.atomic
+def timesheets_approve(*, ids: Iterable[int], actor) -> int:
+    """Approve these entries, all or none; return how many changed. Never one's own time."""
+    return _review(ids, actor, state=Approval.APPROVED)
+
+
+@transaction.atomic
+def timesheets_reject(*, ids: Iterable[int], reason: str, actor) -> int:
+    """Reject these entries with a reason their agents see, all or none; invoiced time is refused."""
+    return _review(ids, actor, state=Approval.REJECTED, reason=reason_check(reason))
+
+
+@transaction.atomic
+def timesheet_reinstate(*, entry: TimeEntry, actor=None) -> TimeEntry:
+    """Undo a write-off: the entry bills again, and is to invoice with its line (a manager's decision)."""
+    entry = _lock_entry(entry)
+    if not entry.written_off:
+        raise Conflict(f"Timesheet {entry.pk} is not written off.")
+    if entry.is_invoiced:  # never: a written-off entry bills nothing; kept for the rule's sake
+        raise Conflict(INVOICED_MESSAGE)
+    reason = entry.write_off_reason
+    entry.written_off, entry.write_off_reason = False, ""
+    entry.billable_minutes = entry_billable(entry)
+    entry.save()
+    audit_record(action=AuditEvent.Action.ENTRY_REINSTATED, obj=entry, actor=actor, changes={
+        "written_off": [True, False], "write_off_reason": reason, "billable_minutes": [0, entry.billable_minutes]})
+    return entry

@@ -1,0 +1,48 @@
+"""The Timesheets lock date and the agents' grace window (DESIGN Rule 12).
+
+Entries dated on or before the lock date (the global one, or the team's when later) cannot be
+logged, changed or deleted, except by managers; agents also cannot reach further back than the
+grace window. Asked by the services with the date before and after a change.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from core.roles import is_manager
+from projects.models import Project
+from tickets.models import HelpdeskTeam, Ticket
+
+from .models import LockDate
+
+
+def _team_lock(ticket: Ticket | None, project: Project) -> datetime.date | None:
+    """The team's lock date: the ticket's team's, else the latest of the teams working in the project."""
+    if ticket is not None:
+        return ticket.team.timesheets_lock_date
+    dates = HelpdeskTeam.objects.filter(project=project).exclude(timesheets_lock_date=None)
+    return max(dates.values_list("timesheets_lock_date", flat=True), default=None)
+
+
+def locked_until(*, ticket: Ticket | None, project: Project, lock: LockDate | None = None) -> datetime.date | None:
+    """Return the last locked date for time on this ticket (else in this project), or None."""
+    lock = lock or LockDate.current()
+    dates = [d for d in (lock.lock_date, _team_lock(ticket, project)) if d is not None]
+    return max(dates, default=None)
+
+
+def lock_check(*, dates, ticket: Ticket | None, project: Project, actor) -> None:
+    """Refuse, on the date field, a change touching a locked date; managers (and commands) pass."""
+    if actor is None or is_manager(actor):
+        return
+    lock = LockDate.current()
+    until = locked_until(ticket=ticket, project=project, lock=lock)
+    oldest = min(dates)
+    if until is not None and oldest <= until:
+        raise ValidationError({"date": f"Timesheets up to {until} are locked."})
+    if lock.agent_grace_days is not None:
+        earliest = timezone.localdate() - datetime.timedelta(days=lock.agent_grace_days)
+        if oldest < earliest:
+            raise ValidationError({"date": f"Timesheets before {earliest} are locked: agents may log time up to "
+                                           f"{lock.agent_grace_days} days back. Ask a manager."})
