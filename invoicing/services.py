@@ -21,8 +21,9 @@ from core.errors import Conflict
 from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
 from sales.services import sale_lines_lock, sale_lines_set_totals
 from sales.units import amount, minutes_to_qty, round_cents, tax_amount
-from timesheets.approval import reason_check, timesheets_recount
+from timesheets.approval import reason_check
 from timesheets.delivered import sale_lines_recompute
+from timesheets.lines import billable_expression
 from timesheets.models import TimeEntry
 
 from .models import ZERO, Invoice, InvoiceLine, InvoiceSequence
@@ -30,6 +31,14 @@ from .selectors import invoiced_quantities
 from .tasks import render_pdf
 
 PREFIX = {Invoice.Kind.INVOICE: "INV", Invoice.Kind.CREDIT_NOTE: "RINV"}
+
+
+def _freed() -> dict:
+    """What freeing entries from an invoice writes (a draft cancelled or trimmed, a credit note posted):
+    no invoice line, and the billable minutes their policy says now: billed under "All recorded
+    timesheets" yesterday, time awaiting approval counts nothing once its team invoices approved only.
+    One write per row: see timesheets.approval on rows written twice."""
+    return {"invoice_line": None, "billable_minutes": billable_expression()}
 
 
 # --- Totals -----------------------------------------------------------------
@@ -199,8 +208,7 @@ def _take_off(invoice: Invoice, entry_ids: Iterable[int], **entry_fields) -> tup
         missing = ", ".join(str(i) for i in sorted(ids - found)) or "none given"
         raise ValidationError({"timesheets": f"These timesheets are not on {invoice}: {missing}."})
     before = _audited(invoice)
-    entries.update(invoice_line=None, **entry_fields)
-    timesheets_recount(ids=ids)
+    entries.update(**{**_freed(), **entry_fields})
     for inv_line in invoice.lines.filter(minutes__gt=0):
         inv_line.minutes = inv_line.timesheets.aggregate(m=Sum("billable_minutes"))["m"] or 0
         if inv_line.minutes == 0:
@@ -252,8 +260,7 @@ def invoice_cancel(*, invoice: Invoice, actor=None) -> Invoice:
     line_ids = _line_ids(invoice)
     _lock_order_and_lines(invoice, line_ids)
     freed = sorted(TimeEntry.objects.filter(invoice_line__invoice=invoice).values_list("pk", flat=True))
-    TimeEntry.objects.filter(invoice_line__invoice=invoice).update(invoice_line=None)
-    timesheets_recount(ids=freed)
+    TimeEntry.objects.filter(invoice_line__invoice=invoice).update(**_freed())
     invoice.state = Invoice.State.CANCELLED
     invoice.save(update_fields=["state"])
     sale_lines_recompute_invoiced(line_ids=line_ids)
@@ -299,8 +306,7 @@ def invoice_post(*, invoice: Invoice, actor=None) -> Invoice:
     if invoice.is_credit_note:
         credited = TimeEntry.objects.filter(credit_lines__invoice=invoice, invoice_line__invoice=invoice.refers_id)
         freed = sorted(credited.values_list("pk", flat=True))
-        credited.update(invoice_line=None)
-        timesheets_recount(ids=freed)
+        credited.update(**_freed())
     sale_lines_recompute_invoiced(line_ids=line_ids)
     changes = {"state": [Invoice.State.DRAFT, Invoice.State.POSTED], "number": [None, invoice.number],
                "invoice_date": invoice.invoice_date, "amount_total": invoice.amount_total}

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -90,25 +91,20 @@ def _review(ids, actor, *, state: str, reason: str = "") -> int:
                                                                      "user__username"))
     if not changed:
         return 0
-    TimeEntry.objects.filter(pk__in=[e.pk for e in changed]).update(
-        approval=state, approval_note=reason, reviewed_by=actor, reviewed_at=timezone.now())
-    # Unbilled time counts, or stops counting, now; invoiced time stays as billed.
-    TimeEntry.objects.filter(pk__in=[e.pk for e in changed], invoice_line=None).exclude(sale_line=None).update(
-        billable_minutes=billable_expression())
+    review = {"approval": state, "approval_note": reason, "reviewed_by": actor, "reviewed_at": timezone.now()}
+    # Unbilled time counts, or stops counting, now; invoiced time stays as billed. Each row is written
+    # once: a row written twice in a transaction has its foreign keys checked again at the second
+    # write, locking its ticket (KEY SHARE), which deadlocks with a relink holding that ticket.
+    changing = TimeEntry.objects.filter(pk__in=[e.pk for e in changed])
+    unbilled = Q(invoice_line=None) & Q(sale_line__isnull=False)
+    changing.filter(unbilled).update(**review, billable_minutes=billable_expression(approval=state))
+    changing.exclude(unbilled).update(**review)
     sale_lines_recompute(line_ids={line for _, _, line, _ in rows if line})
     action = AuditEvent.Action.ENTRY_APPROVED if state == Approval.APPROVED else AuditEvent.Action.ENTRY_REJECTED
     extra = {"reason": reason} if reason else {}
     audit_record_many(action=action, actor=actor, objects=[
         (entry, {"approval": [entry.approval, state], **extra}) for entry in changed])
     return len(changed)
-
-
-def timesheets_recount(*, ids: Iterable[int]) -> None:
-    """Give these entries, freed from an invoice (a draft cancelled, a credit note posted, taken off),
-    the billable minutes their policy says now: billed under "All recorded timesheets" yesterday,
-    an entry awaiting approval counts nothing once its team invoices approved time only.
-    The caller holds their lines' locks and recomputes the lines."""
-    TimeEntry.objects.filter(pk__in=list(ids), invoice_line=None).update(billable_minutes=billable_expression())
 
 
 @transaction.atomic

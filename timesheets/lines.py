@@ -81,9 +81,14 @@ def _needs_approval_q() -> Q:
     return (Q(ticket__isnull=False) & by_ticket) | (Q(ticket__isnull=True) & by_project)
 
 
-def counted_q() -> Q:
-    """`counted` for the entries of a set-based UPDATE or a check."""
-    return Q(written_off=False) & ~Q(approval=REJECTED) & (Q(approval=APPROVED) | ~_needs_approval_q())
+def counted_q(*, approval: str | None = None) -> Q:
+    """`counted` for the entries of a set-based UPDATE or a check; `approval`, the state the same
+    UPDATE gives them (an UPDATE's expressions read the row as it was)."""
+    if approval is None:
+        return Q(written_off=False) & ~Q(approval=REJECTED) & (Q(approval=APPROVED) | ~_needs_approval_q())
+    if approval == REJECTED:
+        return Q(pk__in=[])
+    return Q(written_off=False) & (Q() if approval == APPROVED else ~_needs_approval_q())
 
 
 # --- How many minutes it bills (Rule 5's increment) ------------------------------------------
@@ -102,15 +107,15 @@ def _rounded(step):
     return (F("minutes") + (step - 1)) / step * step
 
 
-def billable_expression(line: SaleOrderLine | None = None, *, moving: bool = False):
+def billable_expression(line: SaleOrderLine | None = None, *, moving: bool = False, approval: str | None = None):
     """`billable_minutes` for a set-based UPDATE: each entry's own line (its product's increment, read
-    per row), or, `moving` them to `line`, that line's."""
+    per row), or, `moving` them to `line`, that line's; `approval`, the state the UPDATE gives them."""
+    counts = counted_q(approval=approval)
     if moving:
         if line is None:
             return Value(0)
-        rounded = _rounded(line.product.billing_increment_minutes)
-        return Case(When(counted_q(), then=rounded), default=Value(0))
+        return Case(When(counts, then=_rounded(line.product.billing_increment_minutes)), default=Value(0))
     step = Subquery(SaleOrderLine.objects.filter(pk=OuterRef("sale_line_id"))
                     .values("product__billing_increment_minutes")[:1])
-    return Case(When(Q(sale_line__isnull=False) & counted_q(), then=(F("minutes") + step - 1) / step * step),
+    return Case(When(Q(sale_line__isnull=False) & counts, then=(F("minutes") + step - 1) / step * step),
                 default=Value(0))
