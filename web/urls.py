@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .forms.login import LoginForm
-from .views import home, invoices, orders, runs, tasks, tickets
+from .views import approval, home, invoices, orders, runs, tasks, tickets
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -24,6 +24,8 @@ urlpatterns = [
     path("tasks/", tasks.task_list, name="task_list"),
     path("tasks/<int:pk>/", tasks.task_detail, name="task_detail"),
     path("tasks/<int:pk>/timesheets.csv", tasks.task_timesheets_csv, name="task_timesheets_csv"),
+
+    path("to-approve/", approval.to_approve, name="to_approve"),
 
     path("orders/", orders.order_list, name="order_list"),
     path("orders/new/", orders.quotation_form, name="quotation_create"),
@@ -47,6 +49,7 @@ urlpatterns = [
     path("invoices/<int:pk>/post/", invoices.invoice_post_view, name="invoice_post"),
     path("invoices/<int:pk>/cancel/", invoices.invoice_cancel_view, name="invoice_cancel"),
     path("invoices/<int:pk>/remove/", invoices.invoice_remove_view, name="invoice_remove"),
+    path("invoices/<int:pk>/write-off/", invoices.invoice_write_off_view, name="invoice_write_off"),
     path("invoices/<int:pk>/credit-note/", invoices.invoice_credit_view, name="invoice_credit"),
     path("invoices/<int:pk>/pdf/", invoices.invoice_pdf_view, name="invoice_pdf"),
     path("invoices/<int:pk>/send/", invoices.invoice_send_view, name="invoice_send"),

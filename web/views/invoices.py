@@ -1,5 +1,5 @@
-"""Invoices and credit notes: the list, the page, its actions (post, cancel, remove entries, credit note,
-send by email), the PDF and the Timesheets as CSV.
+"""Invoices and credit notes: the list, the page, its actions (post, cancel, remove or write off entries,
+credit note, send by email), the PDF and the Timesheets as CSV.
 
 Everyone signed in reads the invoices they may see; only accountants and managers (the rule
 invoicing.bill) post, cancel, credit and send them: others get the 403 page.
@@ -24,7 +24,13 @@ from invoicing.mail import invoice_send_queue
 from invoicing.models import Invoice
 from invoicing.pdf import invoice_pdf_filename
 from invoicing.selectors import invoice_entries, invoice_entries_page, invoice_ids_of, invoices_for, taxes_by_rate
-from invoicing.services import invoice_cancel, invoice_credit_note, invoice_post, invoice_remove_timesheets
+from invoicing.services import (
+    invoice_cancel,
+    invoice_credit_note,
+    invoice_post,
+    invoice_remove_timesheets,
+    invoice_write_off,
+)
 from tickets.selectors import tickets_for
 from timesheets.models import TimeEntry
 from timesheets.selectors import sale_orders_for, time_entries_for
@@ -81,7 +87,15 @@ def invoice_detail(request, pk):
         "page_obj": entries_page,
         "events": list(audit_events_for(obj=invoice)),
         "pdf_preparing": invoice.state == Invoice.State.POSTED and not invoice.pdf,
+        "tick_form": _tick_form(request.user, invoice),
     })
+
+
+def _tick_form(user, invoice: Invoice) -> str:
+    """Return the form the entries' boxes tick for: a posted invoice's credit note, a draft's write-off; or none."""
+    if invoice.is_credit_note or not user.has_perm("invoicing.bill"):
+        return ""
+    return {Invoice.State.POSTED: "credit-form", Invoice.State.DRAFT: "write-off-form"}.get(invoice.state, "")
 
 
 def _entries_shown(user, invoice: Invoice, lines, entries: dict) -> dict:
@@ -137,6 +151,18 @@ def invoice_remove_view(request, pk):
     invoice = _invoice_to_act_on(request, pk)
     act(request, lambda: invoice_remove_timesheets(invoice=invoice, entry_ids=_entry_ids(request), actor=request.user),
         "Removed from the invoice: that time is to invoice again.")
+    return redirect("invoice_detail", pk=invoice.pk)
+
+
+@login_required
+@require_POST
+def invoice_write_off_view(request, pk):
+    """Write the ticked entries off a draft as "No charge", with a reason: the customer never pays for them."""
+    invoice = _invoice_to_act_on(request, pk)
+    ids = _entry_ids(request)
+    act(request, lambda: invoice_write_off(invoice=invoice, entry_ids=ids, reason=request.POST.get("reason", ""),
+                                           actor=request.user),
+        f"Wrote off {len(ids)} timesheet{'' if len(ids) == 1 else 's'}: No charge.")
     return redirect("invoice_detail", pk=invoice.pk)
 
 

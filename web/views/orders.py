@@ -16,8 +16,9 @@ from invoicing.services import invoice_create_from_order
 from projects.selectors import tasks_for
 from sales.models import SaleOrder, SaleOrderLine
 from sales.services import sale_line_set_delivered_manual, sale_order_confirm, sale_order_save_quotation
+from sales.units import minutes_to_qty
 from tickets.selectors import tickets_for
-from timesheets.selectors import sale_orders_for, time_entries_for
+from timesheets.selectors import awaiting_minutes, sale_orders_for, time_entries_for
 
 from ..forms.orders import CreateInvoiceForm, DeliveredForm, OrderLineFormSet, QuotationForm
 from .base import act, add_service_error, page, paginate, refuse_unless, search_text
@@ -117,11 +118,20 @@ def line_set_delivered(request, pk):
 
 # --- The order page and Create Invoice -----------------------------------------------
 
+def _with_awaiting(lines: list[SaleOrderLine]) -> list[SaleOrderLine]:
+    """Mark each line with its time awaiting approval (Rule 11), in its unit as Delivered is shown: one query."""
+    awaiting = awaiting_minutes(line_ids=[line.pk for line in lines])
+    for line in lines:
+        minutes = awaiting.get(line.pk, 0)
+        line.awaiting = minutes_to_qty(minutes, line.uom) if minutes else None
+    return lines
+
+
 def _order_page(request, order: SaleOrder, invoice_form: CreateInvoiceForm):
     user = request.user
     return page(request, "web/orders/order_detail.html", {
         "order": order,
-        "lines": list(order.lines.select_related("product", "tax")),
+        "lines": _with_awaiting(list(order.lines.select_related("product", "tax"))),
         "tickets": list(tickets_for(user=user).filter(sale_line__order=order)
                         .annotate(minutes_spent=Sum("time_entries__minutes")).order_by("pk")),
         "tasks": list(tasks_for(user=user).filter(sale_line__order=order)

@@ -12,7 +12,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
 from core.errors import Conflict
+from core.roles import is_manager
 from sales.units import HOUR, minutes_to_qty
+from timesheets.approval import timesheet_reinstate
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
 from ..forms.timesheets import TimeEntryForm
@@ -64,10 +66,21 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
             edit_form, edit_id = TimeEntryForm(request.POST, prefix="edit"), entry.pk
             if _update(request, edit_form, entry):
                 return _back(request)
+        elif action == "reinstate":
+            _reinstate(request, entries)
+            return _back(request)
         else:
             messages.error(request, "Unknown action.")
             return redirect(request.path)
     return _tab(request, entries, log_form=log_form, edit_form=edit_form, edit_id=edit_id)
+
+
+def _reinstate(request, entries) -> None:
+    """A manager bills a written-off entry again (Rule 15): it is to invoice with its line."""
+    entry = get_object_or_404(entries, pk=_entry_id(request.POST.get("entry")))
+    refuse_unless(request.user.has_perm("timesheets.reinstate", entry), "Only managers reinstate written-off time.")
+    act(request, lambda: timesheet_reinstate(entry=entry, actor=request.user),
+        f"Reinstated {entry.duration} of {entry.date:%Y-%m-%d}: it is to invoice again.")
 
 
 def _log(request, form: TimeEntryForm, *, ticket, task) -> bool:
@@ -110,9 +123,12 @@ def _update(request, form: TimeEntryForm, entry) -> bool:
 def _tab(request, entries, *, log_form, edit_form, edit_id) -> dict:
     """Return the tab's context: its rows, each marked editable or not, and the forms."""
     user = request.user
-    rows = list(entries)
+    rows = list(entries.select_related("reviewed_by"))  # who rejected it, beside the reason
+    manager = is_manager(user)
     for entry in rows:
-        entry.editable = not entry.is_invoiced and user.has_perm("timesheets.change_timeentry", entry)
+        # The services refuse invoiced time, and an agent's change of approved time; the page offers neither.
+        entry.editable = (not entry.is_invoiced and not (entry.is_approved and not manager)
+                          and user.has_perm("timesheets.change_timeentry", entry))
     if edit_form is None and (edit := record_id(request.GET.get("edit"))) is not None:
         editing = next((e for e in rows if e.pk == edit and e.editable), None)
         if editing is not None:
@@ -126,13 +142,14 @@ def _tab(request, entries, *, log_form, edit_form, edit_id) -> dict:
         "edit_form": edit_form,
         "edit_id": edit_id,
         "can_log": user.has_perm("timesheets.log_time"),
+        "can_reinstate": user.has_perm("timesheets.reinstate"),
     }
 
 
 # --- CSV exports ----------------------------------------------------------------------
 
 CSV_HEADER = ["Date", "Agent", "Ticket", "Task", "Description", "Hours", "Billed hours", "Sales Order Item",
-              "Invoice"]
+              "Invoice", "Approval", "No charge"]
 
 
 def _cell(text: str) -> str:
@@ -159,5 +176,7 @@ def timesheets_csv(entries, filename: str) -> HttpResponse:
             minutes_to_qty(entry.billable_minutes, HOUR),
             _cell(str(entry.sale_line)) if entry.sale_line_id else "",
             str(invoice) if invoice else "",
+            entry.get_approval_display(),
+            _cell(entry.write_off_reason or "No charge") if entry.written_off else "",  # written off: why
         ])
     return response
