@@ -27,12 +27,14 @@ from invoicing.services import (
     invoice_credit_note,
     invoice_post,
     invoice_remove_timesheets,
+    invoice_write_off,
 )
 from projects.models import Task
 from projects.services import task_set_sale_line
 from sales.models import SaleOrderLine
 from tickets.models import HelpdeskTeam, Ticket
 from tickets.services import team_save, ticket_link_task, ticket_set_customer, ticket_set_sale_line
+from timesheets.approval import timesheet_reinstate, timesheets_approve, timesheets_reject
 from timesheets.models import TimeEntry
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
@@ -132,10 +134,40 @@ def credit(rng, world):
         invoice_credit_note(invoice=posted, entry_ids=some)
 
 
+def approve(rng, world):
+    ids = list(TimeEntry.objects.exclude(approval="approved").order_by("pk").values_list("pk", flat=True))
+    if ids:
+        timesheets_approve(ids=rng.sample(ids, min(len(ids), rng.randrange(1, 4))), actor=world["manager"])
+
+
+def reject(rng, world):
+    ids = list(TimeEntry.objects.filter(invoice_line=None).order_by("pk").values_list("pk", flat=True))
+    if ids:
+        timesheets_reject(ids=rng.sample(ids, 1), reason="Which ticket?", actor=world["manager"])
+
+
+def toggle_policy(rng, world):
+    team = HelpdeskTeam.objects.get(pk=world["team"].pk)
+    team.invoiced_timesheets = "all" if team.invoiced_timesheets == "approved" else "approved"
+    team_save(team=team)
+
+
+def write_off(rng, world):
+    if draft := pick(rng, Invoice.objects.filter(state=Invoice.State.DRAFT, kind=Invoice.Kind.INVOICE)):
+        ids = list(TimeEntry.objects.filter(invoice_line__invoice=draft).values_list("pk", flat=True))
+        invoice_write_off(invoice=draft, entry_ids=rng.sample(ids, min(len(ids), 1)), reason="Goodwill")
+
+
+def reinstate(rng, world):
+    if entry := pick(rng, TimeEntry.objects.filter(written_off=True)):
+        timesheet_reinstate(entry=entry)
+
+
 # Weighted like a support company's day: mostly logging and editing, now and then the rest.
 OPERATIONS = [(log, 6), (edit, 2), (set_line_by_hand, 1), (delete, 1), (relink_ticket_line, 2),
               (relink_task_line, 1), (link_task, 1), (move_customer, 1), (toggle_reinvoicing, 1),
-              (create_invoice, 2), (remove_from_draft, 1), (cancel, 1), (post, 2), (credit, 1)]
+              (create_invoice, 2), (remove_from_draft, 1), (cancel, 1), (post, 2), (credit, 1),
+              (approve, 2), (reject, 1), (toggle_policy, 1), (write_off, 1), (reinstate, 1)]
 
 
 class Workers:
@@ -193,7 +225,7 @@ def build_world():
     for ticket in tickets:
         timesheet_log(user=agents[0], date=days_ago(5), minutes=30, ticket=ticket)
     return {"orders": [first.order, other.order], "lines": lines, "customers": customers, "team": team,
-            "tasks": tasks, "agents": agents}
+            "tasks": tasks, "agents": agents, "manager": UserFactory()}
 
 
 @requires_postgres
