@@ -63,10 +63,13 @@ class TimeEntryFilter(filters.FilterSet):
     date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
     invoiced = filters.BooleanFilter(field_name="invoice_line", lookup_expr="isnull", exclude=True,
                                      help_text="true: on a live invoice; false: not invoiced.")
+    approval = filters.ChoiceFilter(choices=TimeEntry.Approval.choices)
+    written_off = filters.BooleanFilter(help_text='true: "No charge", written off an invoice.')
 
     class Meta:
         model = TimeEntry
-        fields = ["ticket", "task", "sale_line", "user", "date_from", "date_to", "invoiced"]
+        fields = ["ticket", "task", "sale_line", "user", "date_from", "date_to", "invoiced", "approval",
+                  "written_off"]
 
 
 class SaleOrderFilter(filters.FilterSet):

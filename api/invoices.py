@@ -20,15 +20,19 @@ from invoicing.mail import invoice_send_queue
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.pdf import invoice_pdf_filename
 from invoicing.selectors import invoice_line_entry_ids
-from invoicing.services import invoice_cancel, invoice_credit_note, invoice_post, invoice_remove_timesheets
+from invoicing.services import (
+    invoice_cancel,
+    invoice_credit_note,
+    invoice_post,
+    invoice_remove_timesheets,
+    invoice_write_off,
+)
 
 from .filters import InvoiceFilter
 from .parsers import ReadsItsBody
 from .permissions import InvoicesOnly
 from .schema import REFUSED, ErrorSerializer, conflict
-
-# A client asking for a PDF being prepared is told to ask again this many seconds later.
-
+from .timesheets import TimesheetIdsField, reason_field
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
@@ -59,6 +63,11 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 class TimesheetIdsSerializer(serializers.Serializer):
     timesheets = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID))
+
+
+class WriteOffSerializer(serializers.Serializer):
+    timesheets = TimesheetIdsField(help_text="Entries of this draft to write off: all of them, or none.")
+    reason = reason_field("writing off")
 
 
 class CreditNoteSerializer(serializers.Serializer):
@@ -148,6 +157,20 @@ class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, mixins.ListModelMixin, mixins
         serializer.is_valid(raise_exception=True)
         invoice = invoice_remove_timesheets(invoice=invoice, entry_ids=serializer.validated_data["timesheets"],
                                             actor=request.user)
+        return self.invoice_response(invoice)
+
+    @extend_schema(request=WriteOffSerializer, responses={
+        200: InvoiceSerializer, 400: REFUSED, 409: conflict("Only a draft invoice is changed.")})
+    @action(detail=True, methods=["post"], url_path="write-off")
+    def write_off(self, request, pk=None):
+        """Write time entries off a draft as "No charge": they keep their minutes, bill 0, and never reach an
+        invoice again unless a manager reinstates them (POST /timesheets/{id}/reinstate/)."""
+        invoice = self.get_object()
+        serializer = WriteOffSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        invoice = invoice_write_off(invoice=invoice, entry_ids=data["timesheets"], reason=data["reason"],
+                                    actor=request.user)
         return self.invoice_response(invoice)
 
     @extend_schema(request=CreditNoteSerializer, responses={201: InvoiceSerializer,

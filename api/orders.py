@@ -17,8 +17,8 @@ from sales.services import (
     sale_order_confirm,
     sale_order_save_quotation,
 )
-from sales.units import amount, tax_amount
-from timesheets.selectors import sale_orders_for
+from sales.units import amount, minutes_to_qty, tax_amount
+from timesheets.selectors import awaiting_minutes, sale_orders_for
 
 from .filters import SaleOrderFilter
 from .invoices import InvoicesAnswer, InvoiceSerializer
@@ -38,12 +38,26 @@ class SaleOrderLineSerializer(serializers.ModelSerializer):
     to_invoice = serializers.DecimalField(**QUANTITY)
     invoice_status = serializers.ChoiceField(
         choices=["to invoice", "invoiced", "nothing to invoice"], read_only=True)
+    awaiting_approval = serializers.SerializerMethodField(
+        help_text='Time that counts in Delivered once approved (teams on "Approved timesheets only").')
 
     class Meta:
         model = SaleOrderLine
         fields = ["id", "product", "name", "quantity", "uom", "price_unit", "tax",
-                  "delivered", "invoiced", "to_invoice", "invoice_status"]
+                  "delivered", "awaiting_approval", "invoiced", "to_invoice", "invoice_status"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(**QUANTITY))
+    def get_awaiting_approval(self, line) -> str:
+        # Read for the whole page at once (`with_awaiting`); in the line's unit, as Delivered.
+        minutes = self.context["awaiting"].get(line.pk, 0)
+        return serializers.DecimalField(**QUANTITY).to_representation(minutes_to_qty(minutes, line.uom))
+
+
+def with_awaiting(context: dict, orders) -> dict:
+    """Return `context` with the minutes awaiting approval of these orders' (prefetched) lines: one query."""
+    line_ids = [line.pk for order in orders for line in order.lines.all()]
+    return {**context, "awaiting": awaiting_minutes(line_ids=line_ids)}
 
 
 class SaleOrderLineCreateSerializer(serializers.ModelSerializer):
@@ -149,9 +163,20 @@ class SaleOrderViewSet(ReadsItsBody, InvoicesAnswer, mixins.CreateModelMixin, mi
             return orders
         return orders.filter(pk__in=sale_orders_for(user=user).values("pk"))
 
+    def order_data(self, orders, *, many=False):
+        context = with_awaiting(self.get_serializer_context(), orders if many else [orders])
+        return SaleOrderSerializer(orders, many=many, context=context).data
+
+    def list(self, request, *args, **kwargs):
+        page = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(self.order_data(page, many=True))
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.order_data(self.get_object()))
+
     def _answer(self, order, status_code=status.HTTP_200_OK):
         order = self.get_queryset().get(pk=order.pk)
-        return Response(SaleOrderSerializer(order, context=self.get_serializer_context()).data, status=status_code)
+        return Response(self.order_data(order), status=status_code)
 
     @extend_schema(request=SaleOrderCreateSerializer, responses={201: SaleOrderSerializer})
     def create(self, request, *args, **kwargs):
@@ -186,7 +211,8 @@ class SaleOrderViewSet(ReadsItsBody, InvoicesAnswer, mixins.CreateModelMixin, mi
         serializer.is_valid(raise_exception=True)
         line = sale_line_set_delivered_manual(line=line, qty=serializer.validated_data["delivered"])
         line = SaleOrderLine.objects.select_related("product").get(pk=line.pk)
-        return Response(SaleOrderLineSerializer(line).data)
+        context = {"awaiting": awaiting_minutes(line_ids=[line.pk])}
+        return Response(SaleOrderLineSerializer(line, context=context).data)
 
     @extend_schema(request=CreateInvoiceSerializer, responses={201: InvoiceSerializer, 400: REFUSED})
     @action(detail=True, methods=["post"], url_path="create-invoice", permission_classes=[InvoicersWrite])

@@ -7,10 +7,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from core.errors import Conflict
+from core.limits import MAX_ID
 from core.roles import sees_everything
 from projects.models import Task
 from projects.selectors import projects_for
@@ -18,6 +20,7 @@ from sales.models import SaleOrderLine
 from sales.units import HOUR, minutes_to_qty
 from tickets.models import Ticket
 from tickets.selectors import tickets_for
+from timesheets.approval import REASON_LIMIT, timesheet_reinstate, timesheets_approve, timesheets_reject
 from timesheets.durations import HINT, check_minutes, parse_duration
 from timesheets.models import TimeEntry
 from timesheets.selectors import time_entries_for
@@ -25,8 +28,8 @@ from timesheets.services import timesheet_delete, timesheet_log, timesheet_updat
 
 from .filters import TimeEntryFilter
 from .parsers import ReadsItsBody
-from .permissions import TimesheetsWrite
-from .schema import conflict
+from .permissions import TimesheetsWrite, writers
+from .schema import REFUSED, conflict
 
 # The services name the duration `minutes`; the API calls it `duration`.
 API_FIELDS = {"minutes": "duration"}
@@ -74,8 +77,64 @@ class DurationField(serializers.Field):
         return minutes
 
 
+# The most entries one approve, reject or write-off takes: a week of To Approve for a large team, and
+# far below the bound parameters a query may hold (SQLite: 32,766).
+MAX_IDS = 10_000
+IDS_HINT = "Give the timesheets as a list of ids, e.g. [12, 13]."
+
+
+@extend_schema_field({"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                      "minItems": 1, "maxItems": MAX_IDS})
+class TimesheetIdsField(serializers.Field):
+    """A list of time entry ids, refused as a whole with one message (not one per item of a long list).
+
+    Strict, as the services are: `"12"`, `12.0` or `true` is no id.
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            raise serializers.ValidationError(IDS_HINT)
+        if not data:
+            raise serializers.ValidationError("Choose at least one timesheet.")
+        if len(data) > MAX_IDS:
+            raise serializers.ValidationError(f"Give at most {MAX_IDS:,} timesheets at once.")
+        for position, value in enumerate(data, 1):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+                raise serializers.ValidationError(f"Item {position} is not a timesheet id. {IDS_HINT}")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+def reason_field(what: str) -> serializers.CharField:
+    why = f"Give the reason for {what}."
+    return serializers.CharField(max_length=REASON_LIMIT, error_messages={"required": why, "blank": why, "null": why})
+
+
+class ApproveSerializer(serializers.Serializer):
+    ids = TimesheetIdsField(help_text="The entries to approve: all of them, or none if one cannot be.")
+
+
+class RejectSerializer(serializers.Serializer):
+    ids = TimesheetIdsField(help_text="The entries to reject: all of them, or none if one cannot be.")
+    reason = reason_field("rejecting")
+
+
+class ApprovedSerializer(serializers.Serializer):
+    approved = serializers.IntegerField(help_text="How many entries changed (already approved ones do not).")
+
+
+class RejectedSerializer(serializers.Serializer):
+    rejected = serializers.IntegerField(help_text="How many entries changed.")
+
+
 class TimeEntrySerializer(serializers.ModelSerializer):
-    """A time entry as read. `duration` reads as H:MM; `sale_line` null means non-billable."""
+    """A time entry as read. `duration` reads as H:MM; `sale_line` null means non-billable.
+
+    `approval` and `written_off` change only through approve, reject, reinstate and an invoice's
+    write-off; sent when logging or editing, they are ignored like every read-only field.
+    """
 
     duration = serializers.CharField(read_only=True, help_text="H:MM")
     hours = serializers.SerializerMethodField()
@@ -84,8 +143,11 @@ class TimeEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = TimeEntry
         fields = ["id", "date", "user", "description", "duration", "minutes", "billable_minutes", "hours",
-                  "ticket", "task", "project", "sale_line", "invoice", "invoice_line"]
+                  "ticket", "task", "project", "sale_line", "invoice", "invoice_line",
+                  "approval", "approval_note", "written_off", "write_off_reason"]
         read_only_fields = fields
+        extra_kwargs = {"approval_note": {"help_text": "Why a manager rejected it."},
+                        "written_off": {"help_text": '"No charge": taken off an invoice; bills 0 until reinstated.'}}
 
     @extend_schema_field(serializers.DecimalField(max_digits=5, decimal_places=2))
     def get_hours(self, entry) -> str:
@@ -124,10 +186,18 @@ class TimeEntryWriteSerializer(serializers.Serializer):
 
 
 INVOICED = conflict("You cannot modify timesheets that are already invoiced.")
+LOCKED = conflict("Invoiced, or approved and you are not a manager.")
+ApproversOnly = writers("timesheets.approve", "Only managers approve and reject time.")
+ReinstatersOnly = writers("timesheets.reinstate", "Only managers reinstate written-off time.")
 
 
 class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
-    """Timesheets: agents log their time on their teams' tickets and tasks; Delivered follows."""
+    """Timesheets: agents log their time on their teams' tickets and tasks; Delivered follows.
+
+    Managers approve or reject others' time (`approval`); on a team invoicing "Approved timesheets only",
+    Delivered counts approved time only. Time written off an invoice (`written_off`) bills nothing until
+    a manager reinstates it. Dates up to the Timesheets lock date are for managers only.
+    """
 
     serializer_class = TimeEntrySerializer
     permission_classes = [TimesheetsWrite]
@@ -167,9 +237,11 @@ class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
             raise renamed(e, API_FIELDS) from e
         return self._answer(entry, status.HTTP_201_CREATED)
 
-    @extend_schema(request=TimeEntryWriteSerializer, responses={200: TimeEntrySerializer, 409: INVOICED})
+    @extend_schema(request=TimeEntryWriteSerializer, responses={200: TimeEntrySerializer, 409: LOCKED})
     def partial_update(self, request, *args, **kwargs):
-        """Change the date, duration, description or Sales Order Item of an entry not yet invoiced."""
+        """Change the date, duration, description or Sales Order Item of an entry not yet invoiced.
+
+        An approved entry is a manager's to change (it stays approved); a rejected one goes back to be approved."""
         entry = self._editable(self.get_object())
         serializer = TimeEntryWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
@@ -188,8 +260,34 @@ class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
             raise renamed(e, API_FIELDS) from e
         return self._answer(entry)
 
-    @extend_schema(responses={204: None, 409: INVOICED})
+    @extend_schema(responses={204: None, 409: LOCKED})
     def destroy(self, request, *args, **kwargs):
         """Delete an entry not yet invoiced; its line's Delivered drops with it."""
         timesheet_delete(entry=self._editable(self.get_object()), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=ApproveSerializer, responses={200: ApprovedSerializer, 400: REFUSED})
+    @action(detail=False, methods=["post"], permission_classes=[ApproversOnly])
+    def approve(self, request):
+        """Approve others' time, all or none: a 400 names the entries that cannot be (not found, your own)."""
+        serializer = ApproveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        count = timesheets_approve(ids=serializer.validated_data["ids"], actor=request.user)
+        return Response({"approved": count})
+
+    @extend_schema(request=RejectSerializer, responses={200: RejectedSerializer, 400: REFUSED})
+    @action(detail=False, methods=["post"], permission_classes=[ApproversOnly])
+    def reject(self, request):
+        """Reject others' time with a reason its agents see, all or none; invoiced time is refused."""
+        serializer = RejectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        count = timesheets_reject(ids=data["ids"], reason=data["reason"], actor=request.user)
+        return Response({"rejected": count})
+
+    @extend_schema(request=None, responses={200: TimeEntrySerializer,
+                                            409: conflict("Not written off, or invoiced.")})
+    @action(detail=True, methods=["post"], permission_classes=[ReinstatersOnly])
+    def reinstate(self, request, pk=None):
+        """Undo a write-off: the entry bills again and is to invoice with its line."""
+        return self._answer(timesheet_reinstate(entry=self.get_object(), actor=request.user))

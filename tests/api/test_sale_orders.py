@@ -41,13 +41,15 @@ def test_create_a_quotation_with_lines(accountant_api, products):
         "lines": [
             {"id": lines[0].pk, "product": products["support"].pk, "name": "Service on Timesheet",
              "quantity": "50.00", "uom": "hour", "price_unit": "90.00", "tax": tax.pk, "delivered": "0.00",
-             "invoiced": "0.00", "to_invoice": "0.00", "invoice_status": "nothing to invoice"},
+             "awaiting_approval": "0.00", "invoiced": "0.00", "to_invoice": "0.00",
+             "invoice_status": "nothing to invoice"},
             {"id": lines[1].pk, "product": products["junior"].pk, "name": "Junior", "quantity": "20.50",
-             "uom": "hour", "price_unit": "19.99", "tax": None, "delivered": "0.00", "invoiced": "0.00",
-             "to_invoice": "0.00", "invoice_status": "nothing to invoice"},
+             "uom": "hour", "price_unit": "19.99", "tax": None, "delivered": "0.00", "awaiting_approval": "0.00",
+             "invoiced": "0.00", "to_invoice": "0.00", "invoice_status": "nothing to invoice"},
             {"id": lines[2].pk, "product": products["support"].pk, "name": "Service on Timesheet",
              "quantity": "1.00", "uom": "day", "price_unit": "720.00", "tax": None, "delivered": "0.00",
-             "invoiced": "0.00", "to_invoice": "0.00", "invoice_status": "nothing to invoice"},
+             "awaiting_approval": "0.00", "invoiced": "0.00", "to_invoice": "0.00",
+             "invoice_status": "nothing to invoice"},
         ],
         # 4500.00 + 409.80 (20.5 × 19.99 = 409.795) + 720.00; tax 21 % of 4500.00.
         "amount_untaxed": "5629.80", "amount_tax": "945.00", "amount_total": "6574.80",
@@ -131,8 +133,8 @@ def test_delivered_of_a_manual_line(accountant_api, products):
     assert response.status_code == 200
     assert response.json() == {
         "id": line.pk, "product": products["setup"].pk, "name": "Setup", "quantity": "3.00", "uom": "day",
-        "price_unit": "150.00", "tax": None, "delivered": "2.50", "invoiced": "0.00", "to_invoice": "2.50",
-        "invoice_status": "to invoice"}
+        "price_unit": "150.00", "tax": None, "delivered": "2.50", "awaiting_approval": "0.00", "invoiced": "0.00",
+        "to_invoice": "2.50", "invoice_status": "to invoice"}
 
     invoice = accountant_api.post(f"{API}/sale-orders/{line.order_id}/create-invoice/").json()
     assert (invoice["lines"][0]["quantity"], invoice["amount_total"]) == ("2.50", "375.00")

@@ -35,6 +35,7 @@ def test_agent_logs_time_typed_as_people_type_it(agent_api, agent, team_ticket, 
         "duration": shown, "minutes": minutes, "billable_minutes": minutes, "hours": hours,
         "ticket": team_ticket.pk, "task": None, "project": team_ticket.team.project_id, "sale_line": line_a.pk,
         "invoice": None, "invoice_line": None,
+        "approval": "to_approve", "approval_note": "", "written_off": False, "write_off_reason": "",
     }
     line_a.refresh_from_db()
     assert line_a.delivered == Decimal(hours)
