@@ -7,14 +7,14 @@ from invoicing.models import Invoice
 from projects.models import Project, Task
 from sales.models import Customer, Product, SaleOrder, SaleOrderLine, Tax
 from tickets.models import HelpdeskTeam, Ticket
-from timesheets.models import TimeEntry
+from timesheets.models import LockDate, TimeEntry
 
 from .audit import AuditEventAdmin, LoginFailureAdmin
 from .invoicing import InvoiceAdmin
 from .projects import ProjectAdmin, TaskAdmin
 from .sales import CustomerAdmin, ProductAdmin, SaleOrderAdmin, SaleOrderLineAdmin, TaxAdmin
 from .tickets import HelpdeskTeamAdmin, TicketAdmin
-from .timesheets import TimeEntryAdmin
+from .timesheets import LockDateAdmin, TimeEntryAdmin
 
 admin.site.register(AuditEvent, AuditEventAdmin)
 admin.site.register(LoginFailure, LoginFailureAdmin)
@@ -28,4 +28,5 @@ admin.site.register(Task, TaskAdmin)
 admin.site.register(HelpdeskTeam, HelpdeskTeamAdmin)
 admin.site.register(Ticket, TicketAdmin)
 admin.site.register(TimeEntry, TimeEntryAdmin)
+admin.site.register(LockDate, LockDateAdmin)
 admin.site.register(Invoice, InvoiceAdmin)

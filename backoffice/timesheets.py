@@ -24,7 +24,8 @@ from core.roles import is_manager
 from sales.models import SaleOrderLine
 from sales.selectors import sale_lines_billable_for
 from timesheets.durations import HINT, format_minutes, parse_duration
-from timesheets.models import TimeEntry
+from timesheets.locks import lock_date_set
+from timesheets.models import LockDate, TimeEntry
 from timesheets.selectors import time_entries_for
 from timesheets.services import INVOICED_MESSAGE, timesheet_delete, timesheet_log, timesheet_update
 
@@ -245,8 +246,9 @@ class TimeEntryAdmin(ServiceAdmin):
     scope = staticmethod(time_entries_for)
     field_scopes = {"user": loggers_for}
     form = TimeEntryForm
-    list_display = ("date", "user", "ticket", "task", "duration", "sale_line", "invoiced")
-    list_filter = (InvoicedFilter, "date", "user", "project", "ticket__team", "sale_line_manual")
+    list_display = ("date", "user", "ticket", "task", "duration", "sale_line", "approval", "written_off", "invoiced")
+    list_filter = (InvoicedFilter, "approval", "written_off", "date", "user", "project", "ticket__team",
+                   "sale_line_manual")
     list_select_related = ("user", "ticket", "task", "sale_line__order", "sale_line__product")
     search_fields = ("description", "ticket__title", "task__name", "user__username")
     date_hierarchy = "date"
@@ -254,7 +256,7 @@ class TimeEntryAdmin(ServiceAdmin):
 
     ADD_FIELDS = ("ticket", "task", "user", "date", "minutes", "description", "sale_line")
     SHOWN = ("ticket", "task", "project", "user", "date", "minutes", "description", "sale_line",
-             "sale_line_manual", "billable", "invoice")
+             "sale_line_manual", "billable", "approval", "approval_note", "written_off", "write_off_reason", "invoice")
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -268,7 +270,8 @@ class TimeEntryAdmin(ServiceAdmin):
             return ()
         if obj.is_invoiced:
             return self.get_fields(request, obj)
-        return ("ticket", "task", "project", "user", "sale_line_manual", "billable", "invoice")
+        return ("ticket", "task", "project", "user", "sale_line_manual", "billable", "approval", "approval_note",
+                "written_off", "write_off_reason", "invoice")
 
     def get_changeform_initial_data(self, request):
         return {"user": request.user.pk, "date": timezone.localdate(), **super().get_changeform_initial_data(request)}
@@ -340,3 +343,19 @@ class TimeEntryAdmin(ServiceAdmin):
     @admin.display(description="invoice")
     def invoice(self, entry):
         return entry.invoice_line.invoice if entry.invoice_line_id else "-"
+
+
+class LockDateAdmin(ServiceAdmin):
+    """The global Timesheets lock date and the agents' grace window: one row, managers change it."""
+
+    list_display = ("__str__", "lock_date", "agent_grace_days", "updated_at")
+    fields = ("lock_date", "agent_grace_days")
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not LockDate.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an empty lock date unlocks: the row stays, and so does its history
+
+    def save_model(self, request, obj, form, change):
+        lock_date_set(lock_date=obj.lock_date, agent_grace_days=obj.agent_grace_days, actor=request.user)

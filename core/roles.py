@@ -28,7 +28,7 @@ GROUPS = {
         "sales": {m: list(ALL) for m in ("customer", "tax", "product", "saleorder", "saleorderline")},
         "projects": {m: list(ALL) for m in ("project", "task")},
         "tickets": {m: list(ALL) for m in ("helpdeskteam", "ticket")},
-        "timesheets": {"timeentry": list(ALL)},
+        "timesheets": {"timeentry": list(ALL), "lockdate": ["view", "add", "change"]},
         "invoicing": {"invoice": ["view", "add", "change"], "invoiceline": ["view"]},
     },
     ACCOUNTANTS: {
@@ -37,10 +37,18 @@ GROUPS = {
                   "saleorder": ["view", "add", "change"], "saleorderline": ["view", "add", "change", "delete"]},
         "projects": {"project": ["view"], "task": ["view"]},
         "tickets": {"helpdeskteam": ["view"], "ticket": ["view"]},
-        "timesheets": {"timeentry": ["view"]},
+        "timesheets": {"timeentry": ["view"], "lockdate": ["view"]},
         "invoicing": {"invoice": ["view", "add", "change"], "invoiceline": ["view"]},
     },
 }
+
+
+def _exists(apps, app: str, model: str) -> bool:
+    try:
+        apps.get_model(app, model)
+    except LookupError:
+        return False
+    return True
 
 
 def sync_groups(apps=django_apps) -> None:
@@ -58,8 +66,10 @@ def sync_groups(apps=django_apps) -> None:
     Permission = apps.get_model("auth", "Permission")
     for name, grants in GROUPS.items():
         group, _ = Group.objects.get_or_create(name=name)
+        # A model a later migration adds (an early migration runs this with the registry of its time)
+        # is granted by the migration that follows it.
         wanted = [(app, f"{action}_{model}") for app, models in grants.items()
-                  for model, actions in models.items() for action in actions]
+                  for model, actions in models.items() if _exists(apps, app, model) for action in actions]
         group.permissions.set([Permission.objects.get(content_type__app_label=app, codename=codename)
                                for app, codename in wanted])
 

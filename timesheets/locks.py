@@ -2,14 +2,18 @@
 
 Entries dated on or before the lock date (the global one, or the team's when later) cannot be
 logged, changed or deleted, except by managers; agents also cannot reach further back than the
-grace window. Asked by the services with the date before and after a change.
+grace window. Asked by the services with the date before and after a change; set by managers in
+the admin (`lock_date_set`), each change in the audit log.
 """
 
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import audit_record, field_changes
 from core.roles import is_manager
 from projects.models import Project
 from tickets.models import HelpdeskTeam, Ticket
@@ -46,3 +50,20 @@ def lock_check(*, dates, ticket: Ticket | None, project: Project, actor) -> None
         if oldest < earliest:
             raise ValidationError({"date": f"Timesheets before {earliest} are locked: agents may log time up to "
                                            f"{lock.agent_grace_days} days back. Ask a manager."})
+
+
+@transaction.atomic
+def lock_date_set(*, lock_date: datetime.date | None, agent_grace_days: int | None, actor=None) -> LockDate:
+    """Set the global lock date and the agents' grace window (managers, in the admin); the change is audited."""
+    if agent_grace_days is not None and (isinstance(agent_grace_days, bool) or not isinstance(agent_grace_days, int)
+                                         or agent_grace_days < 0):
+        raise ValidationError({"agent_grace_days": "Enter a number of days, 0 or more, or leave it empty."})
+    if lock_date is not None and lock_date > timezone.localdate():
+        raise ValidationError({"lock_date": "The lock date cannot be in the future: time of today is still logged."})
+    lock = LockDate.objects.select_for_update().filter(pk=1).first() or LockDate(pk=1)
+    before = {"lock_date": lock.lock_date, "agent_grace_days": lock.agent_grace_days}
+    lock.lock_date, lock.agent_grace_days = lock_date, agent_grace_days
+    lock.save()
+    if changes := field_changes(before, {"lock_date": lock_date, "agent_grace_days": agent_grace_days}):
+        audit_record(action=AuditEvent.Action.LOCK_DATE_CHANGED, obj=lock, actor=actor, changes=changes)
+    return lock
