@@ -12,6 +12,7 @@ from django.db.models import Sum
 from sales.models import SaleOrder, SaleOrderLine
 from tickets.models import HelpdeskTeam, Ticket
 from timesheets.models import TimeEntry
+from timesheets.selectors import awaiting_minutes
 
 pytestmark = pytest.mark.django_db
 
@@ -46,9 +47,9 @@ def test_loading_twice_changes_nothing():
 
     assert counts() == first
     assert get_user_model().objects.count() == 4
-    assert TimeEntry.objects.count() == 5
-    assert SaleOrder.objects.count() == 2
-    assert Ticket.objects.count() == 3
+    assert TimeEntry.objects.count() == 8
+    assert SaleOrder.objects.count() == 3
+    assert Ticket.objects.count() == 4
     assert "Demo users:" in output
     assert "http://127.0.0.1:8000/admin/" in output
 
@@ -74,6 +75,20 @@ def test_demo_line_delivers_the_time_of_its_entries():
     call_command("check_billing", stdout=StringIO())
 
 
+def test_the_demo_has_a_team_approving_its_time_before_billing():
+    load_demo()
+
+    team = HelpdeskTeam.objects.get(name="Field Services")
+    assert team.invoiced_timesheets == "approved"
+    line = SaleOrderLine.objects.get(order__customer__name="Globex Logistics")
+    entries = TimeEntry.objects.filter(sale_line=line).order_by("date")
+    assert [(e.duration, e.approval) for e in entries] == [
+        ("2:00", "to_approve"), ("1:30", "to_approve"), ("0:30", "rejected")]
+    assert entries.last().approval_note == "Travel is not billed to Globex: log it on an internal task."
+    assert (line.delivered_minutes, awaiting_minutes(line_ids=[line.pk])) == (0, {line.pk: 210})
+    assert line.to_invoice == 0  # the billing run leaves Globex out until the manager approves
+
+
 def test_demo_users_sign_in_with_the_printed_passwords():
     load_demo()
     output = load_demo()
@@ -83,7 +98,7 @@ def test_demo_users_sign_in_with_the_printed_passwords():
         assert authenticate(username=username, password=password) is not None
     users = get_user_model().objects.in_bulk(list(PASSWORDS), field_name="username")
     assert [g.name for g in users["agent"].groups.all()] == ["Agents"]
-    assert list(users["agent"].helpdesk_teams.values_list("name", flat=True)) == ["Customer Care"]
+    assert list(users["agent"].helpdesk_teams.values_list("name", flat=True)) == ["Customer Care", "Field Services"]
     assert users["manager"].is_staff and [g.name for g in users["manager"].groups.all()] == ["Managers"]
     assert users["accountant"].is_staff and [g.name for g in users["accountant"].groups.all()] == ["Accountants"]
     assert users["admin"].is_superuser and users["admin"].is_staff

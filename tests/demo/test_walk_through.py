@@ -77,12 +77,13 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
     assert list(csv.reader(io.StringIO(data.decode("utf-8-sig")))) == [
         CSV_HEADER,
         [str(today - datetime.timedelta(days=3)), "agent", f"#1 {TICKET}", TASK,
-         "Reproduced the issue, collected printer logs", "1.50", "1.50", line, number],
+         "Reproduced the issue, collected printer logs", "1.50", "1.50", line, number, "To approve", ""],
         [str(today - datetime.timedelta(days=2)), "agent", f"#1 {TICKET}", TASK,
-         "Rolled back the driver, tested every tray", "2.00", "2.00", line, number],
+         "Rolled back the driver, tested every tray", "2.00", "2.00", line, number, "To approve", ""],
         [str(today - datetime.timedelta(days=1)), "agent", f"#1 {TICKET}", TASK,
-         "Checked with the customer, documented the fix", "0.75", "0.75", line, number],
-        [str(today), "agent", f"#1 {TICKET}", TASK, "Replaced the fuser unit", "0.75", "0.75", line, number],
+         "Checked with the customer, documented the fix", "0.75", "0.75", line, number, "To approve", ""],
+        [str(today), "agent", f"#1 {TICKET}", TASK, "Replaced the fuser unit", "0.75", "0.75", line, number,
+         "To approve", ""],
     ]
 
     # All of the order's time is now invoiced, and every stored figure agrees with the entries.

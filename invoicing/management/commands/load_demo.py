@@ -22,6 +22,7 @@ from sales.services import sale_order_confirm
 from sales.units import HOUR
 from tickets.models import HelpdeskTeam, Ticket
 from tickets.services import team_save, ticket_create, ticket_link_task, ticket_set_sale_line, ticket_set_status
+from timesheets.approval import timesheets_reject
 from timesheets.durations import format_minutes, parse_duration
 from timesheets.services import timesheet_log
 
@@ -30,7 +31,7 @@ MARKER = "admin"
 
 # (username, role shown, group, is_staff, is_superuser); password: username + "-demo-2026".
 USERS = [
-    ("agent", "Agents, member of the team Customer Care", "Agents", False, False),
+    ("agent", "Agents, member of Customer Care and Field Services", "Agents", False, False),
     ("manager", "Managers, staff", "Managers", True, False),
     ("accountant", "Accountants, staff", "Accountants", True, False),
     ("admin", "superuser", None, True, True),
@@ -131,11 +132,37 @@ class Command(BaseCommand):
         timesheet_log(user=agent, date=days_ago(2), minutes=parse_duration("1:00"), ticket=mail,
                       description="Re-enabled archiving, moved 2019 mail to the archive")
 
+        self.load_field_services(users, product, globex)
+
         line.refresh_from_db()
         self.stdout.write(self.style.SUCCESS(
             f"Demo data loaded: {order.name} for {acme}, ticket {ticket} with "
             f"{format_minutes(line.delivered_minutes)} logged; Delivered {line.delivered} h of {line.quantity} h."
         ))
+
+    def load_field_services(self, users, product, customer):
+        """A team on "Approved timesheets only": its time counts once the manager approves it, so Globex's
+        line shows 3:30 awaiting approval and nothing to invoice yet; travel time was rejected."""
+        agent, manager = users["agent"], users["manager"]
+        project = project_save(project=Project(name="Field Services", billable=True))
+        team = team_save(team=HelpdeskTeam(
+            name="Field Services", timesheet_on_ticket=True, project=project, time_reinvoicing=True,
+            invoiced_timesheets=HelpdeskTeam.Invoicing.APPROVED))
+        team.members.add(agent)
+        order = SaleOrder.objects.create(customer=customer)
+        SaleOrderLine.objects.create(order=order, product=product, name="On-site support", quantity=Decimal("30.00"),
+                                     uom=product.uom, price_unit=product.list_price, tax=product.tax)
+        line = sale_order_confirm(order=order).lines.get()
+        ticket = ticket_create(team=team, customer=customer, title="Warehouse scanners drop off the Wi-Fi",
+                               description="Hand scanners lose the network in aisles 7 to 12.", assignee=agent)
+        ticket = ticket_set_sale_line(ticket=ticket, sale_line=line)
+        for days, duration, text in ((3, "2:00", "On site: surveyed the warehouse Wi-Fi"),
+                                     (2, "1:30", "Replaced two access points in aisle 9"),
+                                     (1, "0:30", "Drove back to the office")):
+            entry = timesheet_log(user=agent, date=days_ago(days), minutes=parse_duration(duration), ticket=ticket,
+                                  description=text, actor=agent)
+        timesheets_reject(ids=[entry.pk], reason="Travel is not billed to Globex: log it on an internal task.",
+                          actor=manager)
 
     def create_user(self, username, group, is_staff, is_superuser):
         user = get_user_model()(username=username, email=f"{username}@example.com",
