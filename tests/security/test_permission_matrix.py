@@ -144,6 +144,19 @@ WEB = [
     Case("invoice_pdf", "GET", url("invoice_pdf", "draft"), (403, 404), 200, 200),
     Case("invoice_send", "POST", url("invoice_send", "posted"), (403, 403), 302, 302),
     Case("invoice_timesheets_csv", "GET", url("invoice_timesheets_csv", "posted"), (200, 404), 200, 200),
+    # Approval: managers only (To Approve, Approve, Reject); a manager may approve an agent's time, the
+    # answer is the screen again (302). Reinstating is a manager's, on an entry of a ticket they see: the
+    # side's open entry is not written off, so the manager's answer is the page with that refusal (302).
+    Case("to_approve", "GET", url("to_approve"), (403, 403), 403, 200),
+    Case("to_approve", "POST", url("to_approve"), (403, 403), 403, 302,
+         data=lambda s, o: {"action": "approve", "entry": s.open_entry.pk}),
+    Case("to_approve", "POST", url("to_approve"), (403, 403), 403, 302,
+         data=lambda s, o: {"action": "reject", "entry": s.open_entry.pk, "reason": "Which printer?"}),
+    Case("ticket_detail", "POST", url("ticket_detail", "ticket"), (403, 404), 403, 302,
+         data=lambda s, o: {"action": "reinstate", "entry": s.open_entry.pk}),
+    # Write-off is billing: accountants and managers, on a draft.
+    Case("invoice_write_off", "POST", url("invoice_write_off", "draft"), (403, 403), 302, 302,
+         data=lambda s, o: {"entry": s.drafted_entry.pk, "reason": "Goodwill"}),
     # The billing run: accountants and managers only. Its jobs have not run: Post and Send wait for
     # Create Invoices, Resume for a stall (a refusal shown on the run's page: 302).
     Case("to_invoice", "GET", url("to_invoice"), (403, 403), 200, 200),
@@ -238,6 +251,10 @@ ADMIN = [
     admin_case("timesheets.timeentry", "POST", admin_url("timesheets.timeentry", "add"), 302, 403, (302, 200),
                data=lambda s, o: {"ticket": s.ticket.pk, "task": "", "user": ME, "date": TODAY, "minutes": "0:30",
                                   "description": "Admin work", "sale_line": "", "_save": "Save"}),
+    # The Timesheets lock date: managers set it, accountants read it, agents (the lead) do not see it.
+    admin_case("timesheets.lockdate", "GET", admin_url("timesheets.lockdate", "changelist"), 200, 200, (403, 403)),
+    admin_case("timesheets.lockdate", "POST", admin_url("timesheets.lockdate", "add"), 302, 403, (403, 403),
+               data=lambda s, o: {"lock_date": "2026-01-31", "agent_grace_days": "7"}),
     # The search behind the ticket, task, Sales Order Item and customer fields lists team A's only.
     *[admin_case("autocomplete", "GET", autocomplete(source, field), 200, 200, (200, 200))
       for source, field in [("timesheets.timeentry", "ticket"), ("timesheets.timeentry", "task"),
@@ -318,12 +335,20 @@ API_CASES = [
          data=body(description="Edited"), lead=(403, 404)),
     Case("timesheets", "DELETE", api("/timesheets/{open_entry}/"), (204, 404), 403, 204, anonymous=401,
          lead=(403, 404)),
+    # Approval: managers only, all or nothing; reinstating the open entry (not written off) is a 409.
+    Case("timesheets", "POST", api("/timesheets/approve/"), (403, 403), 403, 200, anonymous=401,
+         data=body(ids=lambda s: [s.open_entry.pk])),
+    Case("timesheets", "POST", api("/timesheets/reject/"), (403, 403), 403, 200, anonymous=401,
+         data=body(ids=lambda s: [s.open_entry.pk], reason="Which printer?")),
+    Case("timesheets", "POST", api("/timesheets/{open_entry}/reinstate/"), (403, 403), 403, 409, anonymous=401),
     Case("invoices", "GET", api("/invoices/"), (403, 403), 200, 200, anonymous=401),
     Case("invoices", "GET", api("/invoices/{posted}/"), (403, 403), 200, 200, anonymous=401),
     Case("invoices", "POST", api("/invoices/{draft}/post/"), (403, 403), 200, 200, anonymous=401),
     Case("invoices", "POST", api("/invoices/{draft}/cancel/"), (403, 403), 200, 200, anonymous=401),
     Case("invoices", "POST", api("/invoices/{draft}/remove-timesheets/"), (403, 403), 200, 200, anonymous=401,
          data=body(timesheets=lambda s: [s.drafted_entry.pk])),
+    Case("invoices", "POST", api("/invoices/{draft}/write-off/"), (403, 403), 200, 200, anonymous=401,
+         data=body(timesheets=lambda s: [s.drafted_entry.pk], reason="Goodwill")),
     Case("invoices", "POST", api("/invoices/{posted}/credit-note/"), (403, 403), 201, 201, anonymous=401,
          data=body()),
     Case("invoices", "GET", stored_pdf(api("/invoices/{posted}/pdf/")), (403, 403), 200, 200, anonymous=401),

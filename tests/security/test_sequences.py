@@ -154,3 +154,41 @@ def test_in_the_admin_a_lead_sees_the_customer_read_only_and_cannot_post_it(worl
     a.ticket.refresh_from_db()
     assert a.ticket.customer == a.order.customer
     b_stays_hidden_and_unbilled(world, "lead_a", delivered(b.line))
+
+
+def test_approval_then_edits_rejection_write_off_and_reinstatement_each_by_whom_they_belong_to(world):
+    a = world.a
+    manager, accountant = api_client_of(world, "manager"), api_client_of(world, "accountant")
+    agent, lead = api_client_of(world, "agent_a"), api_client_of(world, "lead_a")
+    entry = f"{API}/timesheets/{a.open_entry.pk}/"
+
+    # Approved by a manager: the agent may no longer change or delete it; nobody else approves.
+    assert manager.post(f"{API}/timesheets/approve/", {"ids": [a.open_entry.pk]}, format="json").json() == {
+        "approved": 1}
+    for response in (agent.patch(entry, {"description": "Edited"}, format="json"), agent.delete(entry)):
+        assert (response.status_code, response.json()["detail"]) == (
+            409, "This timesheet is approved: only a manager may change it.")
+    for client in (agent, lead, accountant):
+        assert client.post(f"{API}/timesheets/approve/", {"ids": [a.open_entry.pk]}, format="json").status_code == 403
+
+    # Rejected: back to its agent with the reason; their edit sends it back for approval.
+    manager.post(f"{API}/timesheets/reject/", {"ids": [a.open_entry.pk], "reason": "Which printer?"}, format="json")
+    assert agent.get(entry).json()["approval_note"] == "Which printer?"
+    assert agent.patch(entry, {"description": "The 3rd floor's"}, format="json").json()["approval"] == "to_approve"
+
+    # A manager's own time is another manager's to approve.
+    mine = manager.post(f"{API}/timesheets/", {"ticket": a.ticket.pk, "duration": "0:15"}, format="json").json()
+    response = manager.post(f"{API}/timesheets/approve/", {"ids": [mine["id"]]}, format="json")
+    assert response.status_code == 400 and "your own time" in str(response.json())
+
+    # Written off by the accountant; only a manager reinstates it, and then it is to invoice again.
+    drafted = a.drafted_entry.pk
+    response = accountant.post(f"{API}/invoices/{a.draft.pk}/write-off/",
+                               {"timesheets": [drafted], "reason": "Goodwill"}, format="json")
+    assert response.status_code == 200
+    for client in (agent, lead, accountant):
+        assert client.post(f"{API}/timesheets/{drafted}/reinstate/").status_code == 403
+    assert delivered(a.line) == 30 + 60 + 15  # the posted 0:30, the open 1:00, the manager's 0:15
+    assert manager.post(f"{API}/timesheets/{drafted}/reinstate/").json()["written_off"] is False
+    assert delivered(a.line) == 30 + 45 + 60 + 15
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.ENTRY_REINSTATED, object_id=drafted).count() == 1
