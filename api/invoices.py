@@ -1,5 +1,6 @@
 """Invoices and credit notes: accountants and managers see, post, cancel, credit and send them, and
-download their PDF. ("Create Invoice" is an action of the sales order: api.orders.)
+download their PDF; on a draft they take time off, or write it off as "No charge" with a reason.
+("Create Invoice" is an action of the sales order: api.orders.)
 
 A posted invoice's PDF is the file its job stored, never rendered in a request: until the job has run,
 `pdf` answers 202 with Retry-After. Sending is a job too: `send` checks, queues and answers 202.
@@ -116,7 +117,8 @@ def invoices_with_lines():
 
 class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                      viewsets.GenericViewSet):
-    """Invoices and credit notes: accountants and managers see, post, cancel and credit them."""
+    """Invoices and credit notes: accountants and managers see, post, cancel and credit them; on a draft,
+    time is taken off (to invoice again) or written off as "No charge" (never invoiced unless reinstated)."""
 
     serializer_class = InvoiceSerializer
     permission_classes = [InvoicesOnly]

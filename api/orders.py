@@ -31,7 +31,7 @@ QUANTITY = {"max_digits": 12, "decimal_places": 2, "read_only": True}
 
 
 class SaleOrderLineSerializer(serializers.ModelSerializer):
-    """An order line as sold, with Delivered, invoiced and to invoice in its unit."""
+    """An order line as sold, with Delivered, awaiting approval, invoiced and to invoice in its unit."""
 
     delivered = serializers.DecimalField(**QUANTITY)
     invoiced = serializers.DecimalField(**QUANTITY)
@@ -147,7 +147,9 @@ class SaleOrderViewSet(ReadsItsBody, InvoicesAnswer, mixins.CreateModelMixin, mi
                        mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Sales orders: a quotation is created with its lines, confirmed, then invoiced ("Create Invoice").
 
-    Agents see the orders whose lines bill the tickets and time they see.
+    A line's `delivered` counts only approved time where its team invoices "Approved timesheets only";
+    `awaiting_approval` beside it is the time that will count once approved. Agents see the orders whose
+    lines bill the tickets and time they see.
     """
 
     serializer_class = SaleOrderSerializer

@@ -1,4 +1,5 @@
-"""Timesheets: time entries, logged on a ticket and/or its task; the lines' Delivered follows."""
+"""Timesheets: time entries, logged on a ticket and/or its task; the lines' Delivered follows.
+Managers approve, reject and reinstate them (timesheets.approval)."""
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 

@@ -371,3 +371,16 @@ def test_a_team_locks_later_than_the_global_date(agent_api, manager_api, team_ti
     assert refused.status_code == 400
     assert refused.json() == {"date": [f"Timesheets up to {days_ago(2).isoformat()} are locked."]}
     assert log(agent_api, team_ticket, "1:00", days=1).status_code == 201
+
+
+def test_the_schema_documents_approval_and_write_off(anonymous_api):
+    schema = anonymous_api.get(f"{API}/schema/?format=json").json()
+    entry_fields = schema["components"]["schemas"]["TimeEntry"]["properties"]
+
+    assert {"approval", "approval_note", "written_off", "write_off_reason"} <= set(entry_fields)
+    assert all(entry_fields[name]["readOnly"] for name in ("approval", "approval_note", "written_off"))
+    assert "awaiting_approval" in schema["components"]["schemas"]["SaleOrderLine"]["properties"]
+    assert "approve or reject" in schema["paths"][f"{API}/timesheets/"]["get"]["description"]
+    assert "No charge" in schema["paths"][f"{API}/invoices/{{id}}/write-off/"]["post"]["description"]
+    parameters = [p["name"] for p in schema["paths"][f"{API}/timesheets/"]["get"]["parameters"]]
+    assert {"approval", "written_off"} <= set(parameters)

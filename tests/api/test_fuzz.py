@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
 
 from core.limits import MAX_ID
 from invoicing.models import BillingRun, Invoice
-from invoicing.services import invoice_create_from_order, invoice_post
+from invoicing.services import invoice_create_from_order, invoice_post, invoice_write_off
 from projects.models import Project, Task
 from projects.services import task_create
 from sales.models import Customer, Product, SaleOrder, SaleOrderLine, ServicePolicy, Tax
@@ -36,7 +36,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 @pytest.fixture
 def records(agent, line_a, ticket):
-    """A few of everything: a confirmed order with a manual line, a ticket with a task, time, two invoices."""
+    """A few of everything: a confirmed order with a manual line, a ticket with a task, time (one entry
+    written off), two invoices."""
     ticket.team.members.add(agent)
     confirmed_line(order=line_a.order, product=ProductFactory(name="Setup",
                                                               service_policy=ServicePolicy.DELIVERED_MANUAL))
@@ -44,7 +45,10 @@ def records(agent, line_a, ticket):
     timesheet_log(user=agent, date=days_ago(2), minutes=90, ticket=ticket)
     invoice_post(invoice=invoice_create_from_order(order=line_a.order))
     timesheet_log(user=agent, date=days_ago(1), minutes=30, ticket=ticket)
-    invoice_create_from_order(order=line_a.order)
+    free = timesheet_log(user=agent, date=days_ago(0), minutes=15, ticket=ticket)
+    draft = invoice_create_from_order(order=line_a.order)
+    # One entry "No charge", so reinstate and ?written_off= meet one.
+    invoice_write_off(invoice=draft, entry_ids=[free.pk], reason="Goodwill")
     TicketFactory(team=ticket.team, customer=ticket.customer)
     SaleOrderLineFactory(order=SaleOrderFactory(customer=ticket.customer))  # a quotation
 
