@@ -115,7 +115,9 @@ def timesheets_approve(*, ids: Iterable[int], actor) -> int:
 
 @transaction.atomic
 def timesheets_reject(*, ids: Iterable[int], reason: str, actor) -> int:
-    """Reject these entries with a reason their agents see, all or none; invoiced time is refused."""
+    """Reject these entries with a reason their agents see, all or none; invoiced time is refused.
+
+    Approved time not yet invoiced may be rejected too: a manager who approved too soon takes it back."""
     return _review(ids, actor, state=Approval.REJECTED, reason=reason_check(reason))
 
 

@@ -175,3 +175,26 @@ def test_agents_logging_at_the_same_moment_all_get_their_time(demo):
     assert order["lines"][0]["delivered"] == "6.25"  # 4:15 + 8 × 0:15
     assert "Billing is consistent" in demo.manage("check_billing")
     assert "Traceback" not in demo.log.read_text()
+
+
+def test_the_manager_approves_field_services_time_on_the_demo(demo, open_browser):
+    """Field Services invoices approved time only: Globex's 3:30 awaits the manager, then counts as Delivered."""
+    books = open_browser("accountant", "accountant-demo-2026")
+    books.get_by_role("link", name="Sales Orders").click()
+    books.get_by_role("link", name="S00003").click()
+    expect(books.locator("[data-col=delivered]")).to_contain_text("0.00")
+    expect(books.locator("[data-col=awaiting]")).to_have_text("3.50")
+
+    boss = open_browser("manager", "manager-demo-2026")
+    boss.get_by_role("link", name="To Approve").click()
+    boss.get_by_label("Team").select_option(label="Field Services")
+    boss.get_by_role("button", name="Filter").click()
+    expect(boss.locator("#to-approve-total")).to_have_text("3:30")  # the rejected travel time is the agent's again
+    boss.locator("#to-approve tr.group.agent input[type=checkbox]").check()
+    boss.get_by_role("button", name="Approve").click()
+    expect(boss.locator(".msg.success")).to_have_text("Approved 2 timesheets.")
+
+    books.reload()
+    expect(books.locator("[data-col=delivered]")).to_have_text("3.50")
+    expect(books.locator("[data-col=awaiting]")).to_have_count(0)
+    assert "Billing is consistent" in demo.manage("check_billing")
