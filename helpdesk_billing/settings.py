@@ -319,6 +319,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk billing API",
     "DESCRIPTION": "Log time on tickets, follow Delivered on sales order lines, create, post and send invoices, "
                    "and run the month-end billing over many orders in the background (billing-runs). "
+                   "Managers approve or reject time (timesheets/approve/, timesheets/reject/); on teams invoicing "
+                   "approved timesheets only, Delivered counts approved time. Accountants write time off a draft "
+                   "as No charge (invoices/{id}/write-off/). "
                    "Authenticate with `Authorization: Token <key>` "
                    "(`python manage.py drf_create_token <username>` makes a key).",
     "VERSION": "1.0.0",
