@@ -1,4 +1,4 @@
-"""python -m bench: generate both data sets, measure the six targets, write docs/performance.md."""
+"""python -m bench: generate both data sets, measure every target, write docs/performance.md."""
 
 import argparse
 import os
@@ -41,7 +41,7 @@ def measure_all(args) -> int:
     django.setup()
     from django.core.management import call_command
 
-    from . import db, generate, measures, probes, report, runs
+    from . import approval, db, generate, measures, probes, report, runs
     from .notes import notes
     from .sizes import SIZES
 
@@ -67,6 +67,9 @@ def measure_all(args) -> int:
         ("1. logging time", lambda: measures.logging_time(made, runs=3 if quick else 15)),
         ("2. pages", lambda: measures.pages(made, runs=3 if quick else 15)),
         ("3. Create Invoice", lambda: measures.create_invoice(made, runs=1 if quick else 4)),
+        # Issue 12: each run rolled back, so check_billing, next, also checks they left the data as it was.
+        ("9. bulk approve", lambda: approval.bulk_approve(made, runs=1 if quick else 5)),
+        ("10. policy switch", lambda: approval.policy_switch(made, runs=1 if quick else 3)),
         ("6. check_billing", lambda: measures.check_billing(made, runs=2 if quick else 9)),
         ("5. PDF", lambda: measures.pdf(made, runs=1 if quick else 3)),
         ("8. stored PDF download", lambda: measures.download(made, runs=3 if quick else 15)),

@@ -25,6 +25,13 @@ DESCRIPTIONS = ("Called the customer back", "Replaced the fuser", "Reset the rou
                 "Remote session: cleared the print queue", "Updated the drivers on three workstations")
 
 
+# Issue 12's columns, with no database default (Django's defaults are the model's): every team
+# invoices "All recorded timesheets", so every entry counts and `billable_minutes` stays `minutes`;
+# invoiced entries start approved (as the migration approves them), the others await approval.
+APPROVAL_COLUMNS = "approval, approval_note, reviewed_by_id, reviewed_at, written_off, write_off_reason"
+APPROVAL_REST = "'', NULL, NULL, false, ''"  # after `approval`
+
+
 def _entries_sql(size: Size, today: datetime.date, lo: int, hi: int) -> str:
     """Entries lo..hi (1-based over the data set): first the big line's, then the others'."""
     teams, per_team = size.teams, size.agents_per_team
@@ -32,11 +39,13 @@ def _entries_sql(size: Size, today: datetime.date, lo: int, hi: int) -> str:
     texts = "ARRAY[" + ", ".join(f"'{text}'" for text in DESCRIPTIONS) + "]"
     return f"""
     INSERT INTO timesheets_timeentry (id, date, description, minutes, billable_minutes, sale_line_manual,
-        created_at, updated_at, invoice_line_id, project_id, sale_line_id, task_id, ticket_id, user_id)
+        created_at, updated_at, invoice_line_id, project_id, sale_line_id, task_id, ticket_id, user_id,
+        {APPROVAL_COLUMNS})
     SELECT i, DATE '{today}' - age::int, ({texts})[1 + i % {len(DESCRIPTIONS)}], minutes, minutes, false, now(), now(),
         CASE WHEN age > {CUTOFF_DAYS} THEN line - 1 END,
         team, line, CASE WHEN ticket % 10 = 0 THEN ticket / 10 END, ticket,
-        team + {teams} * (i % {per_team})
+        team + {teams} * (i % {per_team}),
+        CASE WHEN age > {CUTOFF_DAYS} THEN 'approved' ELSE 'to_approve' END, {APPROVAL_REST}
     FROM (
         SELECT i, 5 + (i * 37) % 116 AS minutes,
             CASE WHEN big THEN 1 + (i - 1) % {size.big_tickets} ELSE {size.big_tickets} + 1 + k END AS ticket,
@@ -94,8 +103,9 @@ def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
         ("teams and tickets", T * 3 + size.agents + size.tickets * 11 // 10, f"""
             INSERT INTO projects_project (id, name, billable) SELECT t, 'Support ' || t, true
             FROM generate_series(1, {T}) AS t;
-            INSERT INTO tickets_helpdeskteam (id, name, timesheet_on_ticket, time_reinvoicing, project_id)
-            SELECT t, 'Team ' || lpad(t::text, 3, '0'), true, true, t FROM generate_series(1, {T}) AS t;
+            INSERT INTO tickets_helpdeskteam (id, name, timesheet_on_ticket, time_reinvoicing, project_id,
+                invoiced_timesheets, timesheets_lock_date)
+            SELECT t, 'Team ' || lpad(t::text, 3, '0'), true, true, t, 'all', NULL FROM generate_series(1, {T}) AS t;
             INSERT INTO tickets_helpdeskteam_members (helpdeskteam_id, user_id)
             SELECT 1 + (a - 1) % {T}, a FROM generate_series(1, {size.agents}) AS a;
             INSERT INTO projects_task (id, name, project_id)
@@ -214,10 +224,11 @@ def _run_orders_sql(*, size: Size, today: datetime.date, first: dict[str, int], 
             'Month-end billing run of the benchmark.', 'in_progress', 1 + j % {T}, NULL, {ln} + j, now()
         FROM generate_series(1, {count}) AS j;
         INSERT INTO timesheets_timeentry (id, date, description, minutes, billable_minutes, sale_line_manual,
-            created_at, updated_at, invoice_line_id, project_id, sale_line_id, task_id, ticket_id, user_id)
+            created_at, updated_at, invoice_line_id, project_id, sale_line_id, task_id, ticket_id, user_id,
+            {APPROVAL_COLUMNS})
         SELECT {e} + i, DATE '{today}' - ((i - 1) % {CUTOFF_DAYS}), ({texts})[1 + i % {len(DESCRIPTIONS)}],
             5 + (i * 37) % 116, 5 + (i * 37) % 116, false, now(), now(), NULL,
-            1 + j % {T}, {ln} + j, NULL, {k} + j, 1 + j % {T} + {T} * (i % {per_team})
+            1 + j % {T}, {ln} + j, NULL, {k} + j, 1 + j % {T} + {T} * (i % {per_team}), 'to_approve', {APPROVAL_REST}
         FROM (SELECT i, 1 + (i - 1) / {per_order} AS j
               FROM generate_series(1, {count * per_order}) AS i) AS entry;
         UPDATE sales_saleorderline l SET delivered_minutes = s.d

@@ -34,6 +34,17 @@ METHOD = """
   the step, so two workers share it. Each run is one run, not a median: a run of 1,000 orders is
   itself a thousand Create Invoices. The workers' CPU time comes from `/proc`; each poll also asks
   PostgreSQL whether a session of the data set waits for a lock.
+- Approval (targets 9 and 10, issue 12) are timed as the service call in a transaction rolled
+  back after it, with a `VACUUM` of the entries before each run (untimed), so every run and every
+  measure after them finds the data as generated; `check_billing` (target 6), measured next, asserts
+  that. Target 9 approves, as the probe manager (who logged none of it), the 10,000 most recent unbilled
+  entries awaiting approval (`ORDER BY date DESC, id`): on large the big line's and ~3,000 other lines';
+  small holds fewer, and approves all of its own. Its queries are counted on small, on large with the
+  same number of entries as small, and on large with the 10,000. Target 10 saves team 1 (the big line's
+  team, the most unbilled time) with Invoiced Timesheets flipped from "All recorded timesheets" to
+  "Approved timesheets only" through `tickets.services.team_save`, whose receiver recounts the team's
+  unbilled entries and recomputes its lines; once more afterwards, `billing_drift()` must find nothing
+  and no entry of the team awaiting approval may still bill minutes.
 - The stored PDF (target 8): each probe invoice's PDF is rendered and stored once by
   `invoicing.documents.pdf_store` (what the `render_pdf` job does when an invoice is posted; timed,
   one run), then downloaded through the web view and the API as an accountant with the test client,
@@ -121,10 +132,74 @@ marks done, plus a `SELECT … FOR UPDATE SKIP LOCKED` to take the item and a he
 ratio means that per-item overhead outweighed the click's own (see the run's figures above).""",
     8: """A download of a stored file is a permission check, one query for the invoice and the file's
 bytes; a miss means the download view still renders the PDF on request (see the row's label).""",
+    9: """**Approve is set-based per entry, but not per line.** Its fixed part is ~16 queries (the
+links lock, the lines' and entries' locks, two UPDATEs of the entries, the audit events in INSERTs of
+5,000, the recomputation's sums), whatever the number of entries: 234 entries on the big line alone
+cost large the same queries as small's. But `sale_lines_recompute` stores each line's totals with an
+UPDATE of its own (`sales.services.sale_lines_set_totals`: `for line_id, fields in …:
+SaleOrderLine.objects.filter(pk=line_id).update(…)`), so the count grows with the *lines* the entries
+are on: 16 + one per line (the most recent 10,000 entries on large sit on ~3,000 lines). In a development
+profile on large those ~3,000 UPDATEs cost ~1 s, the entries' UPDATE (its `billable_expression` runs the
+increment's subquery three times per row, see target 6) ~1.9 s, the 10,000 audit events' INSERT ~0.5 s;
+the rest is Python building 10,000 audit events. **Proposed** (sales/, not here): write the totals in one
+statement, `UPDATE sales_saleorderline l SET delivered_minutes = v.d, invoiced_minutes = v.i FROM (VALUES
+…) AS v(id, d, i) WHERE l.id = v.id` (the lines are already locked in key order), which makes the count
+flat (and helps every set-based writer: Create Invoice, credit notes, relinks).""",
+    10: """**A policy switch re-links the team's time ticket by ticket.** `timesheets_follow_team` goes
+through `timesheets_rebill`, which sends one UPDATE per (ticket, task, project) group of the team's
+unbilled entries (moving each group to its line, and recounting it), then one UPDATE per line for the
+totals (as in target 9): on large the big line's team has ~1,265 tickets with unbilled time on ~990
+lines, hence ~2,300 queries against ~60 on small. In a development profile on large the 1,265 group
+UPDATEs took ~11.7 s of ~20 s (about 9 ms each: every group re-reads its ticket's entries through the
+ticket index and evaluates the policy's `Exists` per row); the line UPDATEs 0.3 s. A change of Invoiced
+Timesheets alone moves no entry to another line. **Proposed** (timesheets/, not here): when only
+`invoiced_timesheets` changed, recount the team's unbilled entries in one set-based UPDATE,
+`_unbilled(entries).update(billable_minutes=billable_expression())` (what `timesheets_rebill` already
+does for hand-set lines), then `sale_lines_recompute` once, with its totals in one statement (target 9):
+a handful of queries whatever the team's size. For the relinks that do move time, one UPDATE per target
+line (grouping the groups that go to the same line, `filter(ticket_id__in=…)`) and skipping groups already
+on their line would cut the same count.""",
     5: """WeasyPrint's cost is the rows' layout; a miss here is noise (both sides lay out the same rows).""",
-    6: """The check reads the entries once like the raw `GROUP BY`, but groups them by line *and*
-invoice line (twice as many groups, read in order from the `entry_pairs` index) and then reads
-20,000 lines and invoice lines; a miss is a run where the machine was busier for one side.""",
+    6: """Issue 12 added `_count_drifts` (invoicing/selectors.py): the unbilled entries whose billable
+minutes differ from what their policy says now. The sums and lines part of the check still costs
+about what it did (~150 ms on large before issue 12); `_count_drifts` alone is the row above. Its
+`EXPLAIN ANALYZE` on large (development run): every one of the ~147,000 unbilled entries runs the
+billing increment's correlated subquery (`billable_expression`'s `Subquery(SaleOrderLine…)`) three
+times, once per use in `(minutes + step - 1) / step * step`, and each one joins `sales_saleorder` and
+sorts, because the subquery inherits `SaleOrderLine.Meta.ordering` (`order`, `pk`): 3 × 147,466 lookups,
+~0.6 s per subquery; the plan's estimated cost (15 million) then turns on JIT with inlining and optimization,
+which alone took 1.3 s of the 3.4 s. The policy's `Exists` were already hashed, run once.
+**Proposed** (not implemented here; invoicing/ and timesheets/ belong to others): let the check read
+the increment through joins instead of the UPDATE-shaped subquery, and the policy as two hashed
+`IN` lists, with JIT off for this statement (`SET LOCAL jit = off`, as the check already does for
+hash aggregation), in the ORM `annotate(step=F("sale_line__product__billing_increment_minutes"))` and a
+`Case` on it, or as SQL:
+
+```sql
+SELECT e.id, e.sale_line_id, e.billable_minutes, x.expected
+FROM timesheets_timeentry e
+LEFT JOIN sales_saleorderline l ON l.id = e.sale_line_id
+LEFT JOIN sales_product p ON p.id = l.product_id
+CROSS JOIN LATERAL (SELECT CASE
+    WHEN e.sale_line_id IS NOT NULL AND NOT e.written_off AND e.approval <> 'rejected'
+     AND (e.approval = 'approved' OR NOT CASE
+          WHEN e.ticket_id IS NOT NULL THEN e.ticket_id IN (
+              SELECT t.id FROM tickets_ticket t JOIN tickets_helpdeskteam h ON h.id = t.team_id
+              WHERE h.invoiced_timesheets = 'approved')
+          ELSE e.project_id IN (
+              SELECT project_id FROM tickets_helpdeskteam
+              WHERE invoiced_timesheets = 'approved' AND project_id IS NOT NULL) END)
+    THEN (e.minutes + p.billing_increment_minutes - 1) / p.billing_increment_minutes * p.billing_increment_minutes
+    ELSE 0 END AS expected) x
+WHERE e.invoice_line_id IS NULL AND e.billable_minutes <> x.expected
+ORDER BY e.id
+```
+
+Same rows, 170 ms on large instead of 3.4 s (270 ms with JIT left on): a hash join
+of the unbilled entries to the 20,000 lines. That would put the whole check near 2× the raw `GROUP BY`
+again; reaching ≤ 2× for sure would need the count folded into the one read of the entries the check
+already makes. Separately, `.order_by()` on that `Subquery` would drop the useless join and sort from
+every set-based UPDATE that uses `billable_expression` (Approve, Reject, relinks).""",
 }
 
 PROFILE = """
