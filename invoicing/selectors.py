@@ -138,9 +138,16 @@ def _line_drifts(by_line: dict[int, Minutes], quantities: dict[int, int]) -> lis
 def _count_drifts() -> list[Drift]:
     """Return the unbilled entries whose billable minutes are not what their policy says now (Rules 11, 15):
     counted when they should not be (awaiting approval, rejected, written off), or the other way."""
-    wrong = (TimeEntry.objects.filter(invoice_line=None).annotate(expected=billable_expression())
+    wrong = (TimeEntry.objects.filter(invoice_line=None).annotate(expected=billable_expression(joined=True))
              .exclude(billable_minutes=F("expected")).order_by("pk"))
-    rows = wrong.values_list("pk", "sale_line_id", "billable_minutes", "expected")
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # The planner's estimate for the CASE over every unbilled entry makes it compile the
+                # statement (JIT), which costs more than running it (measured: 1.3 s of 3.4 s).
+                cursor.execute("SET LOCAL jit = off")
+        rows = list(wrong.values_list("pk", "sale_line_id", "billable_minutes", "expected"))
+        transaction.set_rollback(True)  # undoes the SET LOCAL, as in _entry_pairs
     return [Drift(line_id, "billable_minutes", stored, expected, label=f"entry {pk}")
             for pk, line_id, stored, expected in rows]
 

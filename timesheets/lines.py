@@ -3,7 +3,7 @@
 Asked by the services that log and edit time and by the relinks that move it; nothing here writes.
 """
 
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 
 from projects.models import Project, Task
 from sales.models import SaleOrderLine
@@ -75,10 +75,14 @@ def counted(*, approval: str, written_off: bool, needs_approval: bool) -> bool:
 
 
 def _needs_approval_q() -> Q:
-    """`approval_needed` for the entries of a set-based UPDATE, as correlated subqueries (no joins)."""
-    by_ticket = Exists(Ticket.objects.filter(pk=OuterRef("ticket_id"), team__invoiced_timesheets=APPROVED_ONLY))
-    by_project = Exists(HelpdeskTeam.objects.filter(project=OuterRef("project_id"), invoiced_timesheets=APPROVED_ONLY))
-    return (Q(ticket__isnull=False) & by_ticket) | (Q(ticket__isnull=True) & by_project)
+    """`approval_needed` for the entries of a set-based UPDATE or a check: two uncorrelated IN lists (the
+    tickets of teams on "approved only", those teams' projects), which PostgreSQL hashes once per statement
+    instead of asking a subquery per entry; no joins, which an UPDATE cannot take."""
+    tickets = Ticket.objects.filter(team__invoiced_timesheets=APPROVED_ONLY).order_by().values("pk")
+    # No NULL in the list: `x NOT IN (…, NULL)` is never true.
+    projects = (HelpdeskTeam.objects.filter(invoiced_timesheets=APPROVED_ONLY, project__isnull=False).order_by()
+                .values("project_id"))
+    return Q(ticket_id__in=tickets) | (Q(ticket__isnull=True) & Q(project_id__in=projects))
 
 
 def counted_q(*, approval: str | None = None) -> Q:
@@ -107,15 +111,20 @@ def _rounded(step):
     return (F("minutes") + (step - 1)) / step * step
 
 
-def billable_expression(line: SaleOrderLine | None = None, *, moving: bool = False, approval: str | None = None):
+def billable_expression(line: SaleOrderLine | None = None, *, moving: bool = False, approval: str | None = None,
+                        joined: bool = False):
     """`billable_minutes` for a set-based UPDATE: each entry's own line (its product's increment, read
-    per row), or, `moving` them to `line`, that line's; `approval`, the state the UPDATE gives them."""
+    per row), or, `moving` them to `line`, that line's; `approval`, the state the UPDATE gives them;
+    `joined`, for a SELECT, which may join the line and product."""
     counts = counted_q(approval=approval)
     if moving:
         if line is None:
             return Value(0)
         return Case(When(counts, then=_rounded(line.product.billing_increment_minutes)), default=Value(0))
-    step = Subquery(SaleOrderLine.objects.filter(pk=OuterRef("sale_line_id"))
-                    .values("product__billing_increment_minutes")[:1])
+    if joined:  # a read (a check): the increment through joins, not a subquery per entry
+        step = F("sale_line__product__billing_increment_minutes")
+    else:  # an UPDATE, which cannot join: one indexed lookup per entry (no ordering: no join to the orders)
+        step = Subquery(SaleOrderLine.objects.filter(pk=OuterRef("sale_line_id")).order_by()
+                        .values("product__billing_increment_minutes")[:1])
     return Case(When(Q(sale_line__isnull=False) & counts, then=(F("minutes") + step - 1) / step * step),
                 default=Value(0))

@@ -57,7 +57,12 @@ def follow_links(sender, instance, created=False, raw=False, **kwargs):
         return
     fields, follow, name = WATCHED[sender]
     stored = getattr(instance, "_stored_links", None)
-    if stored is not None and stored != tuple(getattr(instance, f) for f in fields):
+    if stored is None:
+        return
+    changed = {f for f, before in zip(fields, stored) if before != getattr(instance, f)}
+    if changed == {"invoiced_timesheets"}:  # no time moves: it counts now, or stops counting
+        relinks.timesheets_recount_team(team=instance)
+    elif changed:
         follow(**{name: instance})
 
 

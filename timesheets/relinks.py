@@ -152,6 +152,23 @@ def timesheets_follow_project(*, project: Project) -> int:
     return timesheets_rebill(entries=TimeEntry.objects.filter(project=project), pointed=[project.sale_line_id])
 
 
+def _team_entries(team: HelpdeskTeam) -> QuerySet[TimeEntry]:
+    return TimeEntry.objects.filter(Q(ticket__team=team) | Q(ticket__isnull=True, project_id=team.project_id))
+
+
+@transaction.atomic
+def timesheets_recount_team(*, team: HelpdeskTeam) -> int:
+    """After a team's Invoiced Timesheets alone changed: its unbilled time stays on its lines, only whether
+    it counts changes. One UPDATE of the entries, then their lines recomputed once (not one UPDATE per
+    ticket, as a relink needs: 11 s against a fraction of it at the bench's size)."""
+    links_lock(exclusive=True)
+    entries = _unbilled(_team_entries(team)).exclude(sale_line=None)
+    lines = sale_lines_lock(ids=_lines_of(entries))
+    count = entries.update(billable_minutes=billable_expression())
+    sale_lines_recompute(line_ids=[line.pk for line in lines])
+    return count
+
+
 def timesheets_follow_team(*, team: HelpdeskTeam) -> int:
     """After a team's project, Time Reinvoicing or Invoiced Timesheets changed: move and rebill its
     tickets' unbilled time, and the time on its project's tasks without a ticket (lines.approval_needed).
@@ -163,5 +180,4 @@ def timesheets_follow_team(*, team: HelpdeskTeam) -> int:
             _unbilled(TimeEntry.objects.filter(ticket__team=team, task__isnull=True)).exclude(
                 project_id=team.project_id).update(project_id=team.project_id)
 
-    entries = TimeEntry.objects.filter(Q(ticket__team=team) | Q(ticket__isnull=True, project_id=team.project_id))
-    return timesheets_rebill(entries=entries, relink=relink)
+    return timesheets_rebill(entries=_team_entries(team), relink=relink)
