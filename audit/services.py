@@ -34,7 +34,8 @@ def audit_record_many(*, action: str, objects: list[tuple[models.Model, Mapping]
     events = [AuditEvent(actor=actor, actor_name=name, action=action, object_type=obj._meta.label_lower,
                          object_id=obj.pk, object_repr=str(obj)[:200], changes=dict(changes))
               for obj, changes in objects]
-    return len(AuditEvent.objects.bulk_create(events, batch_size=5000))
+    # One INSERT on PostgreSQL whatever the count (psycopg binds client-side); Django batches for SQLite's limit.
+    return len(AuditEvent.objects.bulk_create(events))
 
 
 def field_changes(before: Mapping, after: Mapping) -> dict:
