@@ -132,74 +132,29 @@ marks done, plus a `SELECT … FOR UPDATE SKIP LOCKED` to take the item and a he
 ratio means that per-item overhead outweighed the click's own (see the run's figures above).""",
     8: """A download of a stored file is a permission check, one query for the invoice and the file's
 bytes; a miss means the download view still renders the PDF on request (see the row's label).""",
-    9: """**Approve is set-based per entry, but not per line.** Its fixed part is ~16 queries (the
-links lock, the lines' and entries' locks, two UPDATEs of the entries, the audit events in INSERTs of
-5,000, the recomputation's sums), whatever the number of entries: 234 entries on the big line alone
-cost large the same queries as small's. But `sale_lines_recompute` stores each line's totals with an
-UPDATE of its own (`sales.services.sale_lines_set_totals`: `for line_id, fields in …:
-SaleOrderLine.objects.filter(pk=line_id).update(…)`), so the count grows with the *lines* the entries
-are on: 16 + one per line (the most recent 10,000 entries on large sit on ~3,000 lines). In a development
-profile on large those ~3,000 UPDATEs cost ~1 s, the entries' UPDATE (its `billable_expression` runs the
-increment's subquery three times per row, see target 6) ~1.9 s, the 10,000 audit events' INSERT ~0.5 s;
-the rest is Python building 10,000 audit events. **Proposed** (sales/, not here): write the totals in one
-statement, `UPDATE sales_saleorderline l SET delivered_minutes = v.d, invoiced_minutes = v.i FROM (VALUES
-…) AS v(id, d, i) WHERE l.id = v.id` (the lines are already locked in key order), which makes the count
-flat (and helps every set-based writer: Create Invoice, credit notes, relinks).""",
-    10: """**A policy switch re-links the team's time ticket by ticket.** `timesheets_follow_team` goes
-through `timesheets_rebill`, which sends one UPDATE per (ticket, task, project) group of the team's
-unbilled entries (moving each group to its line, and recounting it), then one UPDATE per line for the
-totals (as in target 9): on large the big line's team has ~1,265 tickets with unbilled time on ~990
-lines, hence ~2,300 queries against ~60 on small. In a development profile on large the 1,265 group
-UPDATEs took ~11.7 s of ~20 s (about 9 ms each: every group re-reads its ticket's entries through the
-ticket index and evaluates the policy's `Exists` per row); the line UPDATEs 0.3 s. A change of Invoiced
-Timesheets alone moves no entry to another line. **Proposed** (timesheets/, not here): when only
-`invoiced_timesheets` changed, recount the team's unbilled entries in one set-based UPDATE,
-`_unbilled(entries).update(billable_minutes=billable_expression())` (what `timesheets_rebill` already
-does for hand-set lines), then `sale_lines_recompute` once, with its totals in one statement (target 9):
-a handful of queries whatever the team's size. For the relinks that do move time, one UPDATE per target
-line (grouping the groups that go to the same line, `filter(ticket_id__in=…)`) and skipping groups already
-on their line would cut the same count.""",
+    9: """**Approve is set-based, per entry and per line.** Its queries are fixed whatever the number of
+entries and of lines they sit on: the links lock, the lines' and entries' locks, the entries' UPDATE (the
+new state and the billable minutes in one write per row), the recomputation's sums, the lines' totals in
+one `UPDATE … FROM (VALUES …)` (`sales.services.sale_lines_set_totals`), and the audit events in one
+INSERT. Before those two changes the count grew with the lines (one UPDATE each: 3,146 queries and
+3.4 s for 10,000 entries on ~3,000 lines in the first run of this target). The time left is the
+entries' UPDATE (each row's increment looked up by its line, the policy read as two hashed lists) and
+Python building one audit event per entry.""",
+    10: """**A policy switch recounts, it does not relink.** When only Invoiced Timesheets changes
+(timesheets.receivers), `timesheets_recount_team` recounts the team's unbilled time in one UPDATE
+(`billable_expression`) and recomputes its lines once, their totals in one statement: the queries are
+flat. The first run of this target went through the relink, one UPDATE per (ticket, task, project)
+group and one per line: 2,297 queries and 11.2 s on large. The time left is the UPDATE of every
+unbilled entry of the team (~100,000 on large) and the lines' sums.""",
     5: """WeasyPrint's cost is the rows' layout; a miss here is noise (both sides lay out the same rows).""",
     6: """Issue 12 added `_count_drifts` (invoicing/selectors.py): the unbilled entries whose billable
-minutes differ from what their policy says now. The sums and lines part of the check still costs
-about what it did (~150 ms on large before issue 12); `_count_drifts` alone is the row above. Its
-`EXPLAIN ANALYZE` on large (development run): every one of the ~147,000 unbilled entries runs the
-billing increment's correlated subquery (`billable_expression`'s `Subquery(SaleOrderLine…)`) three
-times, once per use in `(minutes + step - 1) / step * step`, and each one joins `sales_saleorder` and
-sorts, because the subquery inherits `SaleOrderLine.Meta.ordering` (`order`, `pk`): 3 × 147,466 lookups,
-~0.6 s per subquery; the plan's estimated cost (15 million) then turns on JIT with inlining and optimization,
-which alone took 1.3 s of the 3.4 s. The policy's `Exists` were already hashed, run once.
-**Proposed** (not implemented here; invoicing/ and timesheets/ belong to others): let the check read
-the increment through joins instead of the UPDATE-shaped subquery, and the policy as two hashed
-`IN` lists, with JIT off for this statement (`SET LOCAL jit = off`, as the check already does for
-hash aggregation), in the ORM `annotate(step=F("sale_line__product__billing_increment_minutes"))` and a
-`Case` on it, or as SQL:
-
-```sql
-SELECT e.id, e.sale_line_id, e.billable_minutes, x.expected
-FROM timesheets_timeentry e
-LEFT JOIN sales_saleorderline l ON l.id = e.sale_line_id
-LEFT JOIN sales_product p ON p.id = l.product_id
-CROSS JOIN LATERAL (SELECT CASE
-    WHEN e.sale_line_id IS NOT NULL AND NOT e.written_off AND e.approval <> 'rejected'
-     AND (e.approval = 'approved' OR NOT CASE
-          WHEN e.ticket_id IS NOT NULL THEN e.ticket_id IN (
-              SELECT t.id FROM tickets_ticket t JOIN tickets_helpdeskteam h ON h.id = t.team_id
-              WHERE h.invoiced_timesheets = 'approved')
-          ELSE e.project_id IN (
-              SELECT project_id FROM tickets_helpdeskteam
-              WHERE invoiced_timesheets = 'approved' AND project_id IS NOT NULL) END)
-    THEN (e.minutes + p.billing_increment_minutes - 1) / p.billing_increment_minutes * p.billing_increment_minutes
-    ELSE 0 END AS expected) x
-WHERE e.invoice_line_id IS NULL AND e.billable_minutes <> x.expected
-ORDER BY e.id
-```
-
-Same rows, 170 ms on large instead of 3.4 s (270 ms with JIT left on): a hash join
-of the unbilled entries to the 20,000 lines. That would put the whole check near 2× the raw `GROUP BY`
-again; reaching ≤ 2× for sure would need the count folded into the one read of the entries the check
-already makes. Separately, `.order_by()` on that `Subquery` would drop the useless join and sort from
-every set-based UPDATE that uses `billable_expression` (Approve, Reject, relinks).""",
+minutes differ from what their policy says now. Its first version read the billing increment through
+a correlated subquery (three per row, each joining the orders because of the lines' default ordering)
+and let the planner compile the statement (JIT): 2.7 s on large, the check 20× the raw `GROUP BY`. It
+now joins the line and product, reads the policy as two hashed `IN` lists and runs with `SET LOCAL jit
+= off` (the row above). What is left over the raw `GROUP BY` is that second read, of the unbilled
+entries; folding it into the one read of every entry the check makes would bring the ratio under 2×
+with room to spare.""",
 }
 
 PROFILE = """
