@@ -162,9 +162,10 @@ def timesheets_recount_team(*, team: HelpdeskTeam) -> int:
     it counts changes. One UPDATE of the entries, then their lines recomputed once (not one UPDATE per
     ticket, as a relink needs: 11 s against a fraction of it at the bench's size)."""
     links_lock(exclusive=True)
-    entries = _unbilled(_team_entries(team)).exclude(sale_line=None)
-    lines = sale_lines_lock(ids=_lines_of(entries))
-    count = entries.update(billable_minutes=billable_expression())
+    # The lines of all its time, the invoiced too: a draft cancelled or trimmed meanwhile frees entries
+    # onto theirs, which this UPDATE then recounts (found by the service fuzz).
+    lines = sale_lines_lock(ids=_lines_of(_team_entries(team)))
+    count = _unbilled(_team_entries(team)).exclude(sale_line=None).update(billable_minutes=billable_expression())
     sale_lines_recompute(line_ids=[line.pk for line in lines])
     return count
 

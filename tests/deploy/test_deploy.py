@@ -123,7 +123,8 @@ def test_the_administrator_sets_up_a_team_with_its_autocomplete_field(deployment
                      "pagination": {"more": False}}
     answer = post(deployment, "/admin/tickets/helpdeskteam/add/", {
         "csrfmiddlewaretoken": form_token(form.text()), "name": "Customer Care", "timesheet_on_ticket": "on",
-        "project": found["results"][0]["id"], "time_reinvoicing": "on", "_save": "Save"})
+        "project": found["results"][0]["id"], "time_reinvoicing": "on", "invoiced_timesheets": "all",
+        "_save": "Save"})
     assert (answer.status, answer.headers["Location"]) == (302, "/admin/tickets/helpdeskteam/")
     teams = deployment.fetch("/admin/tickets/helpdeskteam/")
     assert "Customer Care" in teams.text() and "Support contracts" in teams.text()

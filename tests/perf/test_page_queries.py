@@ -74,8 +74,8 @@ def test_the_sales_order_page(client, accountant, line_a, ticket, agent):
     invoice_create_from_order(order=line_a.order)
     elsewhere(5)
     # session, user; the order; its lines (product, tax); the tickets and tasks billing it
-    # with their hours; its invoices; groups (roles)
-    assert queries(client, address) == few == 8
+    # with their hours; its invoices; groups (roles); the time awaiting approval of its lines (one GROUP BY)
+    assert queries(client, address) == few == 9
 
 
 def test_the_invoice_page_shows_a_page_of_entries(client, accountant, line_a, ticket, agent):
