@@ -1,6 +1,8 @@
 """Sales orders: a quotation is created with its lines, confirmed into a sales order, then
 invoiced ("Create Invoice"); a manual line's Delivered is typed. Accountants and managers write."""
 
+from decimal import Decimal
+
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -17,8 +19,8 @@ from sales.services import (
     sale_order_confirm,
     sale_order_save_quotation,
 )
-from sales.units import amount, minutes_to_qty, tax_amount
-from timesheets.selectors import awaiting_minutes, sale_orders_for
+from sales.units import amount, tax_amount
+from timesheets.selectors import awaiting_quantities, sale_orders_for
 
 from .filters import SaleOrderFilter
 from .invoices import InvoicesAnswer, InvoiceSerializer
@@ -50,14 +52,13 @@ class SaleOrderLineSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DecimalField(**QUANTITY))
     def get_awaiting_approval(self, line) -> str:
         # Read for the whole page at once (`with_awaiting`); in the line's unit, as Delivered.
-        minutes = self.context["awaiting"].get(line.pk, 0)
-        return serializers.DecimalField(**QUANTITY).to_representation(minutes_to_qty(minutes, line.uom))
+        quantity = self.context["awaiting"].get(line.pk, Decimal("0.00"))
+        return serializers.DecimalField(**QUANTITY).to_representation(quantity)
 
 
 def with_awaiting(context: dict, orders) -> dict:
     """Return `context` with the minutes awaiting approval of these orders' (prefetched) lines: one query."""
-    line_ids = [line.pk for order in orders for line in order.lines.all()]
-    return {**context, "awaiting": awaiting_minutes(line_ids=line_ids)}
+    return {**context, "awaiting": awaiting_quantities(lines=[line for order in orders for line in order.lines.all()])}
 
 
 class SaleOrderLineCreateSerializer(serializers.ModelSerializer):
@@ -213,7 +214,7 @@ class SaleOrderViewSet(ReadsItsBody, InvoicesAnswer, mixins.CreateModelMixin, mi
         serializer.is_valid(raise_exception=True)
         line = sale_line_set_delivered_manual(line=line, qty=serializer.validated_data["delivered"])
         line = SaleOrderLine.objects.select_related("product").get(pk=line.pk)
-        context = {"awaiting": awaiting_minutes(line_ids=[line.pk])}
+        context = {"awaiting": awaiting_quantities(lines=[line])}
         return Response(SaleOrderLineSerializer(line, context=context).data)
 
     @extend_schema(request=CreateInvoiceSerializer, responses={201: InvoiceSerializer, 400: REFUSED})

@@ -11,15 +11,21 @@ from django.utils import timezone
 from .models import AuditEvent, LoginFailure
 
 
+def _who(actor) -> tuple:
+    """Return (the user, their username as it is now); no one for a command."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None  # an anonymous request changes nothing, but a command passes no one
+    return actor, actor.get_username() if actor else ""
+
+
 def audit_record(*, action: str, obj: models.Model, actor=None, changes: Mapping | None = None) -> AuditEvent:
     """Append an event: `actor` did `action` to `obj`; `changes` says what ({"field": [before, after]}).
 
     Call it inside the service's transaction: the event is kept exactly when the change is.
     """
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None  # an anonymous request changes nothing, but a command passes no one
+    actor, name = _who(actor)
     return AuditEvent.objects.create(
-        actor=actor, actor_name=actor.get_username() if actor else "", action=action,
+        actor=actor, actor_name=name, action=action,
         object_type=obj._meta.label_lower, object_id=obj.pk, object_repr=str(obj)[:200],
         changes=dict(changes or {}),
     )
@@ -28,9 +34,7 @@ def audit_record(*, action: str, obj: models.Model, actor=None, changes: Mapping
 def audit_record_many(*, action: str, objects: list[tuple[models.Model, Mapping]], actor=None) -> int:
     """Append one event per (object, changes), in one INSERT: a bulk action costs the same queries
     for ten entries or ten thousand. Inside the service's transaction, like `audit_record`."""
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
-    name = actor.get_username() if actor else ""
+    actor, name = _who(actor)
     events = [AuditEvent(actor=actor, actor_name=name, action=action, object_type=obj._meta.label_lower,
                          object_id=obj.pk, object_repr=str(obj)[:200], changes=dict(changes))
               for obj, changes in objects]

@@ -348,7 +348,7 @@ class TimeEntryAdmin(ServiceAdmin):
 class LockDateAdmin(ServiceAdmin):
     """The global Timesheets lock date and the agents' grace window: one row, managers change it."""
 
-    list_display = ("__str__", "lock_date", "agent_grace_days", "updated_at")
+    list_display = ("__str__", "agent_grace_days", "updated_at")
     fields = ("lock_date", "agent_grace_days")
 
     def has_add_permission(self, request):

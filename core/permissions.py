@@ -62,6 +62,10 @@ rules.add_perm("timesheets.delete_timeentry", is_manager | (is_agent & is_own_en
 # those entries); a manager reinstates a written-off entry (Rule 15). Writing off is billing: invoicing.bill.
 rules.add_perm("timesheets.approve", is_manager)
 rules.add_perm("timesheets.reinstate", is_manager)
+# Approved time, and time on a locked date (Rule 12), stay as they are except for managers: the services
+# refuse the others with their message, and the screens offer them no Edit.
+rules.add_perm("timesheets.change_approved_time", is_manager)
+rules.add_perm("timesheets.change_locked_time", is_manager)
 
 # Quotations and sales orders: create, edit, confirm, cancel, a manual line's Delivered.
 rules.add_perm("sales.sell", is_accountant | is_manager)

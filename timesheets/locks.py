@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record, field_changes
-from core.roles import is_manager
 from projects.models import Project
 from tickets.models import HelpdeskTeam, Ticket
 
@@ -38,7 +37,7 @@ def locked_until(*, ticket: Ticket | None, project: Project, lock: LockDate | No
 
 def lock_check(*, dates, ticket: Ticket | None, project: Project, actor) -> None:
     """Refuse, on the date field, a change touching a locked date; managers (and commands) pass."""
-    if actor is None or is_manager(actor):
+    if actor is None or actor.has_perm("timesheets.change_locked_time"):
         return
     lock = LockDate.current()
     until = locked_until(ticket=ticket, project=project, lock=lock)

@@ -3,6 +3,7 @@ from django.db.models import F, Q, QuerySet, Sum
 from core.roles import sees_everything
 from projects.selectors import projects_for, tasks_for
 from sales.models import Customer, SaleOrder, SaleOrderLine
+from sales.units import minutes_to_qty
 from tickets.selectors import tickets_for
 
 from .models import TimeEntry
@@ -60,6 +61,13 @@ def awaiting_minutes(*, line_ids) -> dict[int, int]:
                                      written_off=False, approval=TimeEntry.Approval.TO_APPROVE)
             .values("sale_line_id").annotate(m=Sum((F("minutes") + step - 1) / step * step)).order_by())
     return {row["sale_line_id"]: int(row["m"]) for row in rows}
+
+
+def awaiting_quantities(*, lines) -> dict:
+    """Return {line id: quantity awaiting approval} of these lines, in each line's unit as Delivered is shown
+    (only lines with some): `awaiting_minutes` for the screens and the API alike."""
+    minutes = awaiting_minutes(line_ids=[line.pk for line in lines])
+    return {line.pk: minutes_to_qty(minutes[line.pk], line.uom) for line in lines if line.pk in minutes}
 
 
 def to_approve_for(*, user, team=None, agent=None, customer=None, start=None, end=None) -> QuerySet[TimeEntry]:

@@ -17,7 +17,6 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record, field_changes
 from core.errors import Conflict
-from core.roles import is_manager
 from projects.models import Project, Task
 from sales.models import SaleOrderLine
 from sales.services import links_lock, sale_line_check_billable, sale_lines_lock
@@ -158,7 +157,7 @@ def _lock_entry(entry: TimeEntry, *, also_lines: Iterable[int | None] = (), acto
     if locked.is_invoiced:
         raise Conflict(INVOICED_MESSAGE)
     if actor is not _UNSET:
-        if locked.is_approved and actor is not None and not is_manager(actor):
+        if locked.is_approved and actor is not None and not actor.has_perm("timesheets.change_approved_time"):
             raise Conflict(APPROVED_MESSAGE)
         lock_check(dates=[locked.date], ticket=locked.ticket, project=locked.project, actor=actor)
     return locked

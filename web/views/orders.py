@@ -16,9 +16,8 @@ from invoicing.services import invoice_create_from_order
 from projects.selectors import tasks_for
 from sales.models import SaleOrder, SaleOrderLine
 from sales.services import sale_line_set_delivered_manual, sale_order_confirm, sale_order_save_quotation
-from sales.units import minutes_to_qty
 from tickets.selectors import tickets_for
-from timesheets.selectors import awaiting_minutes, sale_orders_for, time_entries_for
+from timesheets.selectors import awaiting_quantities, sale_orders_for, time_entries_for
 
 from ..forms.orders import CreateInvoiceForm, DeliveredForm, OrderLineFormSet, QuotationForm
 from .base import act, add_service_error, page, paginate, refuse_unless, search_text
@@ -120,10 +119,9 @@ def line_set_delivered(request, pk):
 
 def _with_awaiting(lines: list[SaleOrderLine]) -> list[SaleOrderLine]:
     """Mark each line with its time awaiting approval (Rule 11), in its unit as Delivered is shown: one query."""
-    awaiting = awaiting_minutes(line_ids=[line.pk for line in lines])
+    awaiting = awaiting_quantities(lines=lines)
     for line in lines:
-        minutes = awaiting.get(line.pk, 0)
-        line.awaiting = minutes_to_qty(minutes, line.uom) if minutes else None
+        line.awaiting = awaiting.get(line.pk)
     return lines
 
 

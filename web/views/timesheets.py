@@ -12,7 +12,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
 from core.errors import Conflict
-from core.roles import is_manager
 from sales.units import HOUR, minutes_to_qty
 from timesheets.approval import timesheet_reinstate
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
@@ -124,10 +123,10 @@ def _tab(request, entries, *, log_form, edit_form, edit_id) -> dict:
     """Return the tab's context: its rows, each marked editable or not, and the forms."""
     user = request.user
     rows = list(entries.select_related("reviewed_by"))  # who rejected it, beside the reason
-    manager = is_manager(user)
+    approved_too = user.has_perm("timesheets.change_approved_time")
     for entry in rows:
         # The services refuse invoiced time, and an agent's change of approved time; the page offers neither.
-        entry.editable = (not entry.is_invoiced and not (entry.is_approved and not manager)
+        entry.editable = (not entry.is_invoiced and (approved_too or not entry.is_approved)
                           and user.has_perm("timesheets.change_timeentry", entry))
     if edit_form is None and (edit := record_id(request.GET.get("edit"))) is not None:
         editing = next((e for e in rows if e.pk == edit and e.editable), None)
