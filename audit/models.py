@@ -53,6 +53,9 @@ class AuditEvent(models.Model):
         INVOICE_WRITTEN_OFF = "invoice.written_off", "Timesheets written off"
         LOCK_DATE_CHANGED = "timesheets.lock_changed", "Timesheets lock date changed"
         TEAM_INVOICING_CHANGED = "team.invoicing_changed", "Invoiced Timesheets changed"
+        ORDER_RATES_CHANGED = "order.rates_changed", "Rates changed"
+        WORK_TYPE_CHANGED = "work_type.changed", "Work type billing changed"
+        PRODUCT_RULE_CHANGED = "product.rule_changed", "Billing rule changed"
 
     # Who: null for a change made outside a request (a command, a migration).
     # PROTECT: people who billed are deactivated, never deleted, like the agents of time entries.

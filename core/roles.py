@@ -17,7 +17,8 @@ ALL = ("add", "change", "delete", "view")
 # {group: {app label: {model: [actions]}}}: the model permissions the admin asks for.
 GROUPS = {
     AGENTS: {
-        "sales": {"customer": ["view"], "product": ["view"], "saleorder": ["view"], "saleorderline": ["view"]},
+        "sales": {"customer": ["view"], "product": ["view"], "saleorder": ["view"], "saleorderline": ["view"],
+                  "worktype": ["view"]},
         "projects": {"project": ["view"], "task": ["view", "change"]},
         "tickets": {"helpdeskteam": ["view"], "ticket": ["view", "add", "change"]},
         "timesheets": {"timeentry": list(ALL)},
@@ -25,20 +26,22 @@ GROUPS = {
     },
     MANAGERS: {
         "audit": {"auditevent": ["view"]},
-        "sales": {m: list(ALL) for m in ("customer", "tax", "product", "saleorder", "saleorderline")},
+        "sales": {m: list(ALL) for m in ("customer", "tax", "product", "saleorder", "saleorderline", "worktype",
+                                         "agentrate", "worktyperate")},
         "projects": {m: list(ALL) for m in ("project", "task")},
         "tickets": {m: list(ALL) for m in ("helpdeskteam", "ticket")},
         "timesheets": {"timeentry": list(ALL), "lockdate": ["view", "add", "change"]},
-        "invoicing": {"invoice": ["view", "add", "change"], "invoiceline": ["view"]},
+        "invoicing": {"invoice": ["view", "add", "change"], "invoiceline": ["view"], "ticketcharge": ["view"]},
     },
     ACCOUNTANTS: {
         "audit": {"auditevent": ["view"]},
         "sales": {"customer": ["view", "add", "change"], "tax": ["view"], "product": ["view"],
-                  "saleorder": ["view", "add", "change"], "saleorderline": ["view", "add", "change", "delete"]},
+                  "saleorder": ["view", "add", "change"], "saleorderline": ["view", "add", "change", "delete"],
+                  "worktype": ["view"], "agentrate": list(ALL), "worktyperate": list(ALL)},
         "projects": {"project": ["view"], "task": ["view"]},
         "tickets": {"helpdeskteam": ["view"], "ticket": ["view"]},
         "timesheets": {"timeentry": ["view"], "lockdate": ["view"]},
-        "invoicing": {"invoice": ["view", "add", "change"], "invoiceline": ["view"]},
+        "invoicing": {"invoice": ["view", "add", "change"], "invoiceline": ["view"], "ticketcharge": ["view"]},
     },
 }
 

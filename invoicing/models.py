@@ -5,8 +5,10 @@ from django.db import models
 from django.db.models import Q
 
 from core.errors import Conflict
-from sales.models import Customer, SaleOrder, SaleOrderLine
+from projects.models import Task
+from sales.models import Customer, Rounding, SaleOrder, SaleOrderLine
 from sales.units import UOM_CHOICES
+from tickets.models import Ticket
 from timesheets.models import TimeEntry
 
 ZERO = Decimal("0.00")
@@ -97,8 +99,20 @@ class InvoiceLine(models.Model):
     uom = models.CharField("unit", max_length=8, choices=UOM_CHOICES)
     price_unit = models.DecimalField("unit price", max_digits=12, decimal_places=2)
     tax_rate = models.DecimalField("tax (%)", max_digits=5, decimal_places=2, default=ZERO)
-    # Billable minutes this line bills (timesheet lines); the quantity is these in the unit.
+    # Minutes this line bills (timesheet lines): its entries' billable minutes plus its rounding; the
+    # quantity is these in the unit.
     minutes = models.PositiveBigIntegerField(default=0)
+    # Rule 14: the minutes billed beyond the entries, the sum of its charges' (TicketCharge). Negative on
+    # a credit note that gives back entries whose ticket's charge still covers them.
+    rounding_minutes = models.BigIntegerField(default=0)
+    # What it bills and why, as snapshots: its entries (no-charge ones included), their worked minutes,
+    # the product's rule when it was created, and the sentence shown on the screen, the PDF and the API.
+    entry_count = models.PositiveIntegerField(default=0)
+    worked_minutes = models.PositiveBigIntegerField(default=0)
+    rounding = models.CharField(max_length=8, choices=Rounding.choices, default=Rounding.ENTRY)
+    increment_minutes = models.PositiveIntegerField(default=1)
+    minimum_minutes = models.PositiveIntegerField(default=0)
+    explanation = models.CharField(max_length=500, blank=True)
     amount_untaxed = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     amount_tax = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     # On a credit note: the entries it gives back (freed when it is posted).
@@ -116,6 +130,32 @@ class InvoiceLine(models.Model):
     @property
     def amount_total(self) -> Decimal:
         return self.amount_untaxed + self.amount_tax
+
+
+class TicketCharge(models.Model):
+    """What a timesheet invoice line charges for one ticket (or one task without a ticket), Rule 14:
+    the entries' billable minutes summed, rounded up to the increment, raised to the minimum. On a credit
+    note: what it gives back of that ticket, so that crediting every entry returns exactly what was billed.
+    """
+
+    invoice_line = models.ForeignKey(InvoiceLine, on_delete=models.CASCADE, related_name="charges")
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    entries = models.PositiveIntegerField(default=0)
+    minutes = models.PositiveBigIntegerField(help_text="The entries' billable minutes.")
+    billed = models.PositiveBigIntegerField(help_text="The minutes charged.")
+
+    class Meta:
+        ordering = ["invoice_line", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(ticket__isnull=False) | Q(task__isnull=False),
+                                              name="charge_ticket_or_task")]
+
+    def __str__(self):
+        return f"{self.ticket or self.task}: {self.minutes} → {self.billed} min"
+
+    @property
+    def rounding(self) -> int:
+        return self.billed - self.minutes
 
 
 class InvoiceSequence(models.Model):

@@ -4,23 +4,24 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Exists, F, OuterRef, QuerySet, Sum
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Round
 
 from core.db import plain_rows
 from core.roles import sees_everything
-from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
-from sales.units import amount, minutes_to_qty, round_cents
+from sales.models import Rounding, SaleOrder, SaleOrderLine, ServicePolicy
+from sales.units import amount, charged_minutes, minutes_to_qty, round_cents
 from tickets.models import Ticket
 from timesheets.delivered import Minutes, checkpoint_drift, entry_sums, line_minutes
 from timesheets.lines import billable_expression
 from timesheets.models import TimeEntry
 from timesheets.selectors import sale_orders_for
 
-from .models import Invoice, InvoiceLine
+from .models import Invoice, InvoiceLine, TicketCharge
 
 
 @dataclass(frozen=True)
@@ -54,31 +55,60 @@ def in_cents(field: str):
     return Cast(Round(F(field) * 100), BigIntegerField())
 
 
-def _documents(invoice_lines: QuerySet[InvoiceLine]) -> list[tuple]:
-    """Return invoice lines as the checks read them: (pk, sales order line id, origin id, minutes,
-    quantity in cents, the document's kind, its state), in plain rows (core.db.plain_rows)."""
-    return plain_rows(invoice_lines.annotate(cents=in_cents("quantity")).values_list(
-        "pk", "sale_line_id", "origin_id", "minutes", "cents", "invoice__kind", "invoice__state").order_by("pk"))
+class Doc(NamedTuple):
+    """An invoice line as the checks read it."""
+
+    pk: int
+    line_id: int
+    origin_id: int | None
+    minutes: int
+    cents: int  # its quantity in cents
+    kind: str  # its document's
+    state: str
+    rounding: int
+
+    @property
+    def sign(self) -> int:
+        """How it counts in its sales order line's invoiced figures (SIGNS)."""
+        return SIGNS.get((self.kind, self.state), 0)
 
 
-def signed_cents(documents: Iterable[tuple]) -> dict[int, int]:
+def _documents(invoice_lines: QuerySet[InvoiceLine]) -> list[Doc]:
+    """Return invoice lines as the checks read them, in plain rows (core.db.plain_rows)."""
+    return [Doc(*row) for row in plain_rows(invoice_lines.annotate(cents=in_cents("quantity")).values_list(
+        "pk", "sale_line_id", "origin_id", "minutes", "cents", "invoice__kind", "invoice__state",
+        "rounding_minutes").order_by("pk"))]
+
+
+def signed_cents(documents: Iterable[Doc]) -> dict[int, int]:
     """Fold invoice lines (`_documents`) into {sales order line id: invoiced quantity in cents}: its
     lines on live invoices less those on posted credit notes."""
     quantities = defaultdict(int)
-    for _, line_id, _, _, quantity, kind, state in documents:
-        if factor := SIGNS.get((kind, state)):
-            quantities[line_id] += factor * quantity
+    for doc in documents:
+        if doc.sign:
+            quantities[doc.line_id] += doc.sign * doc.cents
     return dict(quantities)
+
+
+def signed_rounding(documents: Iterable[Doc]) -> dict[int, int]:
+    """Fold invoice lines into {sales order line id: rounding minutes} (Rule 14), signed as `signed_cents`."""
+    rounding = defaultdict(int)
+    for doc in documents:
+        if doc.sign and doc.rounding:
+            rounding[doc.line_id] += doc.sign * doc.rounding
+    return dict(rounding)
 
 
 def _from_cents(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
-def invoiced_quantities(*, line_ids: Iterable[int]) -> dict[int, Decimal]:
-    """Return {sales order line id: invoiced quantity} of these lines."""
+def invoiced_figures(*, line_ids: Iterable[int]) -> dict[int, tuple[Decimal, int]]:
+    """Return {sales order line id: (invoiced quantity, rounding minutes)} of these lines (those with invoices)."""
     documents = _documents(InvoiceLine.objects.filter(sale_line_id__in=line_ids))
-    return {line_id: _from_cents(cents) for line_id, cents in signed_cents(documents).items()}
+    cents, rounding = signed_cents(documents), signed_rounding(documents)
+    return {line_id: (_from_cents(cents.get(line_id, 0)), rounding.get(line_id, 0))
+            for line_id in {doc.line_id for doc in documents}}
 
 
 def _entry_pairs() -> dict[tuple[int | None, int | None], int]:
@@ -111,21 +141,23 @@ def billing_drift() -> list[Drift]:
         if invoice_line is not None:
             billed[invoice_line] += minutes
     documents, totals = _documents(InvoiceLine.objects.all()), line_minutes(pairs)
-    drifts = _line_drifts(totals, signed_cents(documents))
-    drifts += _dead_links(billed, documents) + _invoice_line_drifts(billed, documents)
+    drifts = _line_drifts(totals, signed_cents(documents), signed_rounding(documents))
+    drifts += _dead_links(billed, documents) + _invoice_line_drifts(billed, documents) + _charge_drifts(documents)
     drifts += [Drift(line_id, field, stored, actual) for line_id, field, stored, actual in checkpoint_drift(totals)]
     drifts += _count_drifts()
     names = dict(SaleOrderLine.objects.filter(pk__in={d.line_id for d in drifts}).values_list("pk", "order__name"))
     return [replace(d, label=d.label or names[d.line_id]) for d in drifts]
 
 
-def _line_drifts(by_line: dict[int, Minutes], quantities: dict[int, int]) -> list[Drift]:
+def _line_drifts(by_line: dict[int, Minutes], quantities: dict[int, int], rounding: dict[int, int]) -> list[Drift]:
     """Return the lines' stored figures that differ from their entries and invoice lines (quantities in cents)."""
     drifts, nothing = [], Minutes()
-    for pk, delivered, invoiced, qty in plain_rows(SaleOrderLine.objects.annotate(cents=in_cents("qty_invoiced"))
-                                                   .values_list("pk", "delivered_minutes", "invoiced_minutes", "cents")
-                                                   .order_by("pk")):
+    for pk, delivered, invoiced, qty, rounded in plain_rows(
+            SaleOrderLine.objects.annotate(cents=in_cents("qty_invoiced"))
+            .values_list("pk", "delivered_minutes", "invoiced_minutes", "cents", "rounding_minutes").order_by("pk")):
         actual = by_line.get(pk, nothing)
+        if rounding.get(pk, 0) != rounded:
+            drifts.append(Drift(pk, "rounding_minutes", rounded, rounding.get(pk, 0)))
         if actual.delivered != delivered:
             drifts.append(Drift(pk, "delivered_minutes", delivered, actual.delivered))
         if actual.invoiced != invoiced:
@@ -154,32 +186,42 @@ def _count_drifts() -> list[Drift]:
 
 def _dead_links(billed: dict[int, int], documents: list[tuple]) -> list[Drift]:
     """Return the entries linked to an invoice line that is not live: cancelled, or a credit note's."""
-    dead = [pk for pk, *_, kind, state in documents if SIGNS.get((kind, state)) != 1 and pk in billed]
+    dead = [doc.pk for doc in documents if doc.sign != 1 and doc.pk in billed]
     return [Drift(line_id, "invoice", "not live", "live invoice", label=f"entry {entry_id}")
             for entry_id, line_id in TimeEntry.objects.filter(invoice_line__in=dead).order_by("pk")
             .values_list("pk", "sale_line_id")]
 
 
-def _invoice_line_drifts(billed: dict[int, int], documents: list[tuple]) -> list[Drift]:
-    """Return the invoice lines whose minutes differ from the entries they bill.
+def _invoice_line_drifts(billed: dict[int, int], documents: list[Doc]) -> list[Drift]:
+    """Return the invoice lines whose minutes differ from the entries they bill plus their rounding (Rule 14).
 
-    Posted credit notes that gave some back, and freed them, account for a difference: the
+    Posted credit notes that gave some entries back, and freed them, account for a difference: the
     invoice, posted, keeps its minutes.
     """
-    credited = defaultdict(int)
-    for _, _, origin_id, minutes, _, kind, state in documents:
-        if SIGNS.get((kind, state)) == -1:
-            credited[origin_id] += minutes
+    credited = defaultdict(int)  # the entries' minutes given back, without the rounding
+    for doc in documents:
+        if doc.sign == -1:
+            credited[doc.origin_id] += doc.minutes - doc.rounding
     drifts = []
-    for pk, line_id, _, minutes, _, kind, state in documents:
-        if kind != Invoice.Kind.INVOICE or not minutes or state == Invoice.State.CANCELLED:
+    for doc in documents:
+        if doc.kind != Invoice.Kind.INVOICE or not doc.minutes or doc.state == Invoice.State.CANCELLED:
             continue
-        actual = billed.get(pk, 0)
-        if actual != minutes:
-            actual += credited[pk]
-        if actual != minutes:
-            drifts.append(Drift(line_id, "minutes", minutes, actual, label=f"invoice line {pk}"))
+        actual = billed.get(doc.pk, 0) + doc.rounding
+        if actual != doc.minutes:
+            actual += credited[doc.pk]
+        if actual != doc.minutes:
+            drifts.append(Drift(doc.line_id, "minutes", doc.minutes, actual, label=f"invoice line {doc.pk}"))
     return drifts
+
+
+def _charge_drifts(documents: list[Doc]) -> list[Drift]:
+    """Return the invoice lines whose rounding is not the sum of their tickets' charges (Rule 14)."""
+    charged = dict(TicketCharge.objects.values("invoice_line").annotate(
+        r=Sum(F("billed") - F("minutes"), output_field=BigIntegerField()))
+                   .values_list("invoice_line", "r").order_by())
+    return [Drift(doc.line_id, "rounding_minutes", doc.rounding, int(charged.get(doc.pk, 0)),
+                  label=f"invoice line {doc.pk}")
+            for doc in documents if doc.rounding != int(charged.get(doc.pk, 0))]
 
 
 def invoices_for(*, user):
@@ -285,6 +327,23 @@ def taxes_by_rate(*, invoice: Invoice) -> list[dict]:
 
 # --- To Invoice (the billing run's screen) -------------------------------------------------
 
+def _charged(entries: QuerySet[TimeEntry]) -> dict[int, int]:
+    """Return {line id: minutes Create Invoice would bill} for the lines of `entries` whose product rounds per
+    ticket or has a minimum (Rule 14): each ticket's sum charged by the rule. One GROUP BY, over those lines."""
+    rounded = Q(sale_line__product__rounding=Rounding.TICKET) | Q(sale_line__product__minimum_minutes__gt=0)
+    rows = (entries.filter(rounded).values("sale_line", "ticket", "task", "sale_line__product__rounding",
+                                           "sale_line__product__billing_increment_minutes",
+                                           "sale_line__product__minimum_minutes")
+            .annotate(m=Sum("billable_minutes")).order_by())
+    billed = defaultdict(int)
+    for row in rows:
+        billed[row["sale_line"]] += charged_minutes(
+            int(row["m"]), increment=row["sale_line__product__billing_increment_minutes"],
+            minimum=row["sale_line__product__minimum_minutes"],
+            per_ticket=row["sale_line__product__rounding"] == Rounding.TICKET)
+    return dict(billed)
+
+
 def orders_to_invoice(*, period_end=None, customer=None, team=None, order_ids=None) -> list[dict]:
     """Every confirmed order with something to invoice, as Create Invoice would bill it up to `period_end`.
 
@@ -305,6 +364,7 @@ def orders_to_invoice(*, period_end=None, customer=None, team=None, order_ids=No
         entries = entries.filter(date__lte=period_end)
     minutes = dict(entries.values("sale_line").annotate(m=Sum("billable_minutes")).values_list("sale_line", "m")
                    .order_by())
+    minutes.update(_charged(entries))
     quantity_lines = (SaleOrderLine.objects.filter(order__in=orders).select_related("product")
                       .exclude(product__service_policy=ServicePolicy.DELIVERED_TIMESHEET))
     by_order = defaultdict(list)

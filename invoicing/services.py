@@ -9,10 +9,11 @@ recomputed from the entries, never adjusted by a delta.
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -20,14 +21,15 @@ from audit.services import audit_record, audit_record_many
 from core.errors import Conflict
 from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
 from sales.services import sale_lines_lock, sale_lines_set_totals
-from sales.units import amount, minutes_to_qty, round_cents, tax_amount
+from sales.units import amount, format_minutes, minutes_to_qty, round_cents, tax_amount
 from timesheets.approval import reason_check
 from timesheets.delivered import sale_lines_recompute
-from timesheets.lines import billable_expression
+from timesheets.lines import billable_expression, no_charge_q
 from timesheets.models import TimeEntry
 
-from .models import ZERO, Invoice, InvoiceLine, InvoiceSequence
-from .selectors import invoiced_quantities
+from .charges import credit_charges, entries_text, line_fill, rule_snapshot
+from .models import ZERO, Invoice, InvoiceLine, InvoiceSequence, TicketCharge
+from .selectors import invoiced_figures
 from .tasks import render_pdf
 
 PREFIX = {Invoice.Kind.INVOICE: "INV", Invoice.Kind.CREDIT_NOTE: "RINV"}
@@ -66,11 +68,13 @@ def _snapshot_customer(invoice: Invoice) -> None:
 
 
 def sale_lines_recompute_invoiced(*, line_ids: Iterable[int]) -> None:
-    """Recompute invoiced minutes (from entries) and invoiced quantity (from invoice lines: selectors.SIGNS)."""
+    """Recompute invoiced minutes (from entries), and invoiced quantity and rounding (from invoice lines:
+    selectors.SIGNS)."""
     line_ids = sorted(set(line_ids))
     sale_lines_recompute(line_ids=line_ids)
-    quantities = invoiced_quantities(line_ids=line_ids)
-    sale_lines_set_totals(totals={pk: {"qty_invoiced": quantities.get(pk, ZERO)} for pk in line_ids})
+    figures = invoiced_figures(line_ids=line_ids)
+    sale_lines_set_totals(totals={pk: {"qty_invoiced": figures.get(pk, (ZERO, 0))[0],
+                                       "rounding_minutes": figures.get(pk, (ZERO, 0))[1]} for pk in line_ids})
 
 
 def _audited(invoice: Invoice) -> dict:
@@ -95,27 +99,39 @@ def _check_period(period_start, period_end) -> None:
         raise ValidationError({"period_end": "The period ends before it starts."})
 
 
+FILLED = ["minutes", "rounding_minutes", "entry_count", "worked_minutes", "explanation", "quantity",
+          "amount_untaxed", "amount_tax"]
+
+
 def _bill_timesheets(invoice: Invoice, line: SaleOrderLine, period_start, period_end) -> InvoiceLine | None:
-    """Link the line's unbilled entries in the period to a new invoice line, in one UPDATE."""
-    # Time that counts now only (billable_minutes > 0): not awaiting approval, rejected or written off.
-    entries = TimeEntry.objects.filter(sale_line=line, invoice_line__isnull=True, billable_minutes__gt=0)
+    """Link the line's unbilled entries in the period to a new invoice line, in one UPDATE, and fill it."""
+    # Time that counts now: not awaiting approval, rejected or written off; billable, or of a "No
+    # charge" work type, which rides along at 0.00 (Rule 13) on a line that bills something.
+    entries = TimeEntry.objects.filter(Q(billable_minutes__gt=0) | no_charge_q(), sale_line=line,
+                                       invoice_line__isnull=True)
     if period_start:
         entries = entries.filter(date__gte=period_start)
     if period_end:
         entries = entries.filter(date__lte=period_end)
-    if not entries.exists():
+    if not entries.filter(billable_minutes__gt=0).exists():
         return None
-    inv_line = InvoiceLine.objects.create(
+    inv_line = InvoiceLine(
         invoice=invoice, sale_line=line, name=line.name or line.product.name, quantity=ZERO, uom=line.uom,
         price_unit=line.price_unit, tax_rate=line.tax.rate if line.tax_id else ZERO,
     )
+    rule_snapshot(inv_line, line)
+    inv_line.save()
     entries.update(invoice_line=inv_line)
-    # Summed from what the UPDATE linked, so the line bills exactly its entries.
-    inv_line.minutes = inv_line.timesheets.aggregate(m=Sum("billable_minutes"))["m"]
-    inv_line.quantity = minutes_to_qty(inv_line.minutes, line.uom)
-    _price_line(inv_line)
-    inv_line.save(update_fields=["minutes", "quantity", "amount_untaxed", "amount_tax"])
+    _refill(inv_line, line)
     return inv_line
+
+
+def _refill(inv_line: InvoiceLine, line: SaleOrderLine) -> None:
+    """Bill exactly the entries the line holds now, rounded per its rule (charges.line_fill), and price it."""
+    line_fill(inv_line, line)
+    inv_line.quantity = minutes_to_qty(inv_line.minutes, inv_line.uom)
+    _price_line(inv_line)
+    inv_line.save(update_fields=FILLED)
 
 
 def _bill_quantity(invoice: Invoice, line: SaleOrderLine) -> InvoiceLine | None:
@@ -209,14 +225,13 @@ def _take_off(invoice: Invoice, entry_ids: Iterable[int], **entry_fields) -> tup
         raise ValidationError({"timesheets": f"These timesheets are not on {invoice}: {missing}."})
     before = _audited(invoice)
     entries.update(**{**_freed(), **entry_fields})
-    for inv_line in invoice.lines.filter(minutes__gt=0):
-        inv_line.minutes = inv_line.timesheets.aggregate(m=Sum("billable_minutes"))["m"] or 0
-        if inv_line.minutes == 0:
+    for inv_line in invoice.lines.filter(minutes__gt=0).select_related("sale_line__product"):
+        if not inv_line.timesheets.filter(billable_minutes__gt=0).exists():
+            # Nothing billable left: no-charge entries do not make a line of their own (Rule 13).
+            inv_line.timesheets.update(**_freed())
             inv_line.delete()
             continue
-        inv_line.quantity = minutes_to_qty(inv_line.minutes, inv_line.uom)
-        _price_line(inv_line)
-        inv_line.save(update_fields=["minutes", "quantity", "amount_untaxed", "amount_tax"])
+        _refill(inv_line, inv_line.sale_line)
     _total_invoice(invoice)
     sale_lines_recompute_invoiced(line_ids=_line_ids(invoice) + list(
         TimeEntry.objects.filter(pk__in=ids).values_list("sale_line_id", flat=True)))
@@ -337,33 +352,57 @@ def _creditable(invoice: Invoice, entry_ids: Iterable[int] | None) -> QuerySet[T
     return live.filter(pk__in=ids)
 
 
+def _credited(origin: InvoiceLine) -> tuple[int, Decimal]:
+    """Return (minutes, quantity) of `origin` given back by credit notes that are not cancelled."""
+    sums = InvoiceLine.objects.filter(origin=origin).exclude(invoice__state=Invoice.State.CANCELLED).aggregate(
+        m=Sum("minutes"), q=Sum("quantity"))
+    return sums["m"] or 0, round_cents(sums["q"] or ZERO)  # rounded: a float's sum on SQLite
+
+
 def _credit_line(note: Invoice, origin: InvoiceLine, given_back: list[tuple[int, int]], *, full: bool) -> None:
     """Add to `note` the line crediting `origin`, if anything of it is left to credit.
 
-    A timesheet line gives back `given_back` [(entry id, minutes)]; any other line, in a full
-    credit note only, what earlier notes have not credited yet.
+    A timesheet line gives back `given_back` [(entry id, minutes)] and, per ticket, the rounding
+    the entries left no longer need (charges.credit_charges); any other line, in a full credit note
+    only, what earlier notes have not credited yet.
     """
+    charges, worked = [], 0
+    credited_minutes, credited_qty = _credited(origin)
     if origin.minutes:
         if not given_back:
             return
-        minutes = sum(m for _, m in given_back)
-        # All of it given back: copy the quantity, so the credit negates the line exactly.
-        qty = origin.quantity if minutes == origin.minutes else minutes_to_qty(minutes, origin.uom)
+        charges = credit_charges(origin, [entry_id for entry_id, _ in given_back])
+        entries_minutes = sum(m for _, m in given_back)
+        minutes = sum(c.billed for c in charges) if charges else entries_minutes
+        # The last of it given back: the rest of the quantity, so the credits negate the line exactly.
+        qty = (origin.quantity - credited_qty if credited_minutes + minutes == origin.minutes
+               else minutes_to_qty(minutes, origin.uom))
+        worked = sum(TimeEntry.objects.filter(pk__in=[e for e, _ in given_back]).values_list("minutes", flat=True))
     else:
         if not full:
             return
-        credited = InvoiceLine.objects.filter(origin=origin).exclude(
-            invoice__state=Invoice.State.CANCELLED).aggregate(q=Sum("quantity"))["q"] or ZERO
-        minutes, qty = 0, origin.quantity - round_cents(credited)  # rounded: a float's sum on SQLite
+        minutes, entries_minutes, qty = 0, 0, origin.quantity - credited_qty
         if qty <= 0:
             return
     line = InvoiceLine(invoice=note, sale_line_id=origin.sale_line_id, origin=origin, name=origin.name,
                        quantity=qty, uom=origin.uom, price_unit=origin.price_unit, tax_rate=origin.tax_rate,
-                       minutes=minutes)
+                       minutes=minutes, rounding_minutes=minutes - entries_minutes, entry_count=len(given_back),
+                       worked_minutes=worked, rounding=origin.rounding, increment_minutes=origin.increment_minutes,
+                       minimum_minutes=origin.minimum_minutes)
+    if given_back:
+        line.explanation = (f"gives back {entries_text(len(given_back))}, {format_minutes(worked)} worked → "
+                            f"{format_minutes(minutes)} credited")
     _price_line(line)
     line.save()
-    if minutes:
+    if given_back:
         line.credited_timesheets.set([entry_id for entry_id, _ in given_back])
+        TicketCharge.objects.bulk_create([*_owned(charges, line)])
+
+
+def _owned(charges: list[TicketCharge], line: InvoiceLine):
+    for charge in charges:
+        charge.invoice_line = line
+        yield charge
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -47,6 +48,38 @@ class ServicePolicy(models.TextChoices):
 TIMESHEET_POLICIES = (ServicePolicy.DELIVERED_TIMESHEET, ServicePolicy.ORDERED_PREPAID)
 
 
+class WorkType(models.Model):
+    """What kind of work time is (DESIGN Rule 13): "Remote support", "On-site", "Internal", "Goodwill"."""
+
+    class Billing(models.TextChoices):
+        BILLABLE = "billable", "Billable"
+        NON_BILLABLE = "non_billable", "Non-billable"  # never reaches a customer: it bills no line
+        NO_CHARGE = "no_charge", "No charge"  # shown to the customer at 0.00, as goodwill
+
+    name = models.CharField(max_length=100, unique=True)
+    billing = models.CharField(max_length=12, choices=Billing.choices, default=Billing.BILLABLE)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = "work type"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def bills_a_line(self) -> bool:
+        return self.billing != self.Billing.NON_BILLABLE
+
+    @property
+    def charges(self) -> bool:
+        return self.billing == self.Billing.BILLABLE
+
+
+class Rounding(models.TextChoices):
+    ENTRY = "entry", "Per entry"
+    TICKET = "ticket", "Per ticket"
+
+
 class Product(models.Model):
     name = models.CharField(max_length=200)
     list_price = models.DecimalField(
@@ -60,7 +93,17 @@ class Product(models.Model):
     billing_increment_minutes = models.PositiveIntegerField(
         default=1,
         validators=[MinValueValidator(1)],
-        help_text="Each time entry is billed rounded up to a multiple of this many minutes.",
+        help_text="Time is billed rounded up to a multiple of this many minutes: each entry, or each "
+                  "ticket's sum on an invoice (Rounding).",
+    )
+    rounding = models.CharField(
+        max_length=8, choices=Rounding.choices, default=Rounding.ENTRY,
+        help_text="Per entry: each time entry is rounded up. Per ticket: on an invoice, a ticket's time is "
+                  "summed, then rounded up (DESIGN Rule 14).",
+    )
+    minimum_minutes = models.PositiveIntegerField(
+        "minimum charge (minutes)", default=0,
+        help_text="Per ticket per invoice: a ticket with time on an invoice is billed at least this long.",
     )
 
     class Meta:
@@ -72,6 +115,16 @@ class Product(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def entry_increment(self) -> int:
+        """The increment each entry is rounded up to: 1 when the rounding is per ticket (done on the invoice)."""
+        return self.billing_increment_minutes if self.rounding == Rounding.ENTRY else 1
+
+    @property
+    def rounds_per_ticket(self) -> bool:
+        """Whether invoicing sums time per ticket and rounds or raises it (a per-ticket rule or a minimum)."""
+        return self.rounding == Rounding.TICKET or self.minimum_minutes > 0
 
 
 class SaleOrder(models.Model):
@@ -121,6 +174,9 @@ class SaleOrderLine(models.Model):
     # time logged against the line, and the part of it on live invoices.
     delivered_minutes = models.PositiveBigIntegerField(default=0, editable=False)
     invoiced_minutes = models.PositiveBigIntegerField(default=0, editable=False)
+    # Minutes billed beyond the entries (Rule 14): the rounding of its live invoice lines, less what
+    # posted credit notes gave back. Invoiced is invoiced_minutes + rounding_minutes.
+    rounding_minutes = models.BigIntegerField(default=0, editable=False)
     # "Based on Delivered Quantity (Manual)": the delivered quantity typed by hand.
     qty_delivered_manual = models.DecimalField(
         "delivered (manual)", max_digits=12, decimal_places=2, default=Decimal("0.00"),
@@ -160,7 +216,7 @@ class SaleOrderLine(models.Model):
     @property
     def invoiced(self) -> Decimal:
         if self.is_timesheet_based:
-            return minutes_to_qty(self.invoiced_minutes, self.uom)
+            return minutes_to_qty(self.invoiced_minutes + self.rounding_minutes, self.uom)
         return self.qty_invoiced
 
     @property
@@ -185,3 +241,40 @@ class SaleOrderLine(models.Model):
             return "invoiced"
         return "nothing to invoice"
 
+
+
+class AgentRate(models.Model):
+    """Rates by agent (DESIGN Rule 13): time of this agent on the order bills this line."""
+
+    order = models.ForeignKey(SaleOrder, on_delete=models.CASCADE, related_name="agent_rates")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                             verbose_name="agent")
+    sale_line = models.ForeignKey(SaleOrderLine, on_delete=models.CASCADE, related_name="+",
+                                  verbose_name="Sales Order Item")
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = "rate by agent"
+        verbose_name_plural = "Rates by agent"
+        constraints = [models.UniqueConstraint(fields=["order", "user"], name="agent_rate_once_per_order")]
+
+    def __str__(self):
+        return f"{self.order}: {self.user} → {self.sale_line_id}"
+
+
+class WorkTypeRate(models.Model):
+    """Rates by work type (DESIGN Rule 13): time of this work type on the order bills this line."""
+
+    order = models.ForeignKey(SaleOrder, on_delete=models.CASCADE, related_name="work_type_rates")
+    work_type = models.ForeignKey(WorkType, on_delete=models.PROTECT, related_name="+")
+    sale_line = models.ForeignKey(SaleOrderLine, on_delete=models.CASCADE, related_name="+",
+                                  verbose_name="Sales Order Item")
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = "rate by work type"
+        verbose_name_plural = "Rates by work type"
+        constraints = [models.UniqueConstraint(fields=["order", "work_type"], name="work_type_rate_once_per_order")]
+
+    def __str__(self):
+        return f"{self.order}: {self.work_type} → {self.sale_line_id}"

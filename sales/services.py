@@ -19,7 +19,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from core.errors import Conflict
 
-from .models import TIMESHEET_POLICIES, Customer, SaleOrder, SaleOrderLine, ServicePolicy
+from .models import TIMESHEET_POLICIES, Customer, Product, SaleOrder, SaleOrderLine, ServicePolicy, WorkType
 
 
 @transaction.atomic
@@ -55,6 +55,31 @@ def sale_order_cancel(*, order: SaleOrder, actor=None) -> SaleOrder:
     audit_record(action=AuditEvent.Action.ORDER_CANCELLED, obj=order, actor=actor,
                  changes={"state": [before, SaleOrder.State.CANCEL]})
     return order
+
+
+def _save_audited(obj, *, fields: tuple[str, ...], action: str, actor):
+    """Validate and save `obj`; a change of `fields` goes in the audit log. Saving moves or recounts the
+    unbilled time these fields decide (timesheets' receivers, in this transaction)."""
+    obj.full_clean()
+    before = type(obj).objects.filter(pk=obj.pk).values(*fields).first() if obj.pk else None
+    obj.save()
+    if before is not None and (changes := {f: [before[f], getattr(obj, f)] for f in fields
+                                           if before[f] != getattr(obj, f)}):
+        audit_record(action=action, obj=obj, actor=actor, changes=changes)
+    return obj
+
+
+@transaction.atomic
+def work_type_save(*, work_type: WorkType, actor=None) -> WorkType:
+    """Save a work type; a change of its billing is audited (its unbilled time follows, Rule 13)."""
+    return _save_audited(work_type, fields=("billing",), action=AuditEvent.Action.WORK_TYPE_CHANGED, actor=actor)
+
+
+@transaction.atomic
+def product_save(*, product: Product, actor=None) -> Product:
+    """Save a product; a change of its billing rule is audited (its lines' unbilled time is recounted)."""
+    return _save_audited(product, fields=("rounding", "billing_increment_minutes", "minimum_minutes"),
+                         action=AuditEvent.Action.PRODUCT_RULE_CHANGED, actor=actor)
 
 
 def sale_line_check_billable(*, line: SaleOrderLine, customer: Customer | None) -> None:

@@ -51,3 +51,13 @@ def format_minutes(minutes: int) -> str:
     sign = "-" if minutes < 0 else ""
     hours, rest = divmod(abs(int(minutes)), 60)
     return f"{sign}{hours}:{rest:02d}"
+
+
+def charged_minutes(minutes: int, *, increment: int, minimum: int, per_ticket: bool) -> int:
+    """Return what a ticket's `minutes` on one invoice are billed (DESIGN Rule 14): rounded up to the
+    increment when the rounding is per ticket (per entry, each entry already is), then raised to the
+    minimum. Nothing stays nothing: a ticket with no billable minute is charged no minimum."""
+    if minutes <= 0:
+        return 0
+    step = increment if per_ticket else 1
+    return max(-(-minutes // step) * step, minimum)

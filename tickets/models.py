@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from projects.models import Project, Task
-from sales.models import Customer, SaleOrderLine
+from sales.models import Customer, SaleOrderLine, WorkType
 from sales.services import sale_line_check_billable
 
 
@@ -29,6 +29,10 @@ class HelpdeskTeam(models.Model):
     invoiced_timesheets = models.CharField(
         "Invoiced Timesheets", max_length=10, choices=Invoicing.choices, default=Invoicing.ALL,
         help_text="Which of the team's timesheets count in Delivered and are invoiced.",
+    )
+    default_work_type = models.ForeignKey(
+        WorkType, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The work type of time logged on this team's tickets unless the agent chooses another.",
     )
     timesheets_lock_date = models.DateField(
         "Timesheets lock date", null=True, blank=True,

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from projects.models import Project, Task
-from sales.models import SaleOrderLine
+from sales.models import SaleOrderLine, WorkType
 from tickets.models import Ticket
 
 from .durations import MAX_MINUTES, format_minutes
@@ -33,6 +33,9 @@ class TimeEntry(models.Model):
         SaleOrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries",
         verbose_name="Sales Order Item", db_index=False,  # indexed by entry_by_line below
     )
+    # Billable, non-billable or no charge, and which line it bills (Rule 13); none is billable.
+    work_type = models.ForeignKey(WorkType, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="time_entries")
     # Set by hand: the line stays when the ticket's or task's Sales Order Item changes.
     sale_line_manual = models.BooleanField("Sales Order Item set by hand", default=False)
     # The live invoice line billing this entry; cleared when a draft is cancelled

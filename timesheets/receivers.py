@@ -1,8 +1,12 @@
 """Keep Delivered and entry links true whatever saved the rows (admin, API, shell)."""
 
-from django.db.models.signals import post_delete, post_save, pre_save
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from projects.models import Project, Task
+from sales.models import AgentRate, Product, WorkType, WorkTypeRate
 from sales.services import links_lock
 from tickets.models import HelpdeskTeam, Ticket
 
@@ -15,7 +19,13 @@ WATCHED = {
     Task: (("sale_line_id", "project_id"), relinks.timesheets_follow_task, "task"),
     Project: (("sale_line_id", "billable"), relinks.timesheets_follow_project, "project"),
     HelpdeskTeam: (("time_reinvoicing", "project_id", "invoiced_timesheets"), relinks.timesheets_follow_team, "team"),
+    WorkType: (("billing",), relinks.timesheets_follow_work_type, "work_type"),
+    # No time moves: it is rounded another way (per entry, or on the invoice per ticket).
+    Product: (("billing_increment_minutes", "rounding"), relinks.timesheets_recount_product, "product"),
 }
+RATES = (AgentRate, WorkTypeRate)
+# The orders whose rates a batch (rates_batch) changed; None outside one.
+_batched: ContextVar[set | None] = ContextVar("rates_batched", default=None)
 
 
 def entry_saved(sender, instance, raw=False, **kwargs):
@@ -66,6 +76,36 @@ def follow_links(sender, instance, created=False, raw=False, **kwargs):
         follow(**{name: instance})
 
 
+def rates_lock(sender, instance, raw=False, **kwargs):
+    """A signal receiver which takes the links lock before a rate is written or deleted: it decides lines."""
+    if not raw:
+        links_lock(exclusive=True)
+
+
+def rates_follow(sender, instance, raw=False, **kwargs):
+    """A signal receiver which moves the order's unbilled time after one of its rates changed (Rule 13)."""
+    if raw:
+        return
+    batch = _batched.get()
+    if batch is not None:
+        batch.add(instance.order_id)
+    else:
+        relinks.timesheets_follow_order(order=instance.order)
+
+
+@contextmanager
+def rates_batch():
+    """Rates written inside move time once, at the end, for each order they changed (not once per rate)."""
+    orders = set()
+    token = _batched.set(orders)
+    try:
+        yield
+    finally:
+        _batched.reset(token)
+    for order_id in sorted(orders):
+        relinks.timesheets_follow_order(order=relinks.SaleOrder(pk=order_id))
+
+
 def connect():
     post_save.connect(entry_saved, sender=TimeEntry, dispatch_uid="timesheets.entry_saved")
     post_delete.connect(entry_deleted, sender=TimeEntry, dispatch_uid="timesheets.entry_deleted")
@@ -73,3 +113,9 @@ def connect():
         uid = f"timesheets.{model._meta.model_name}"
         pre_save.connect(remember_links, sender=model, dispatch_uid=f"{uid}.remember")
         post_save.connect(follow_links, sender=model, dispatch_uid=f"{uid}.follow")
+    for model in RATES:
+        uid = f"timesheets.{model._meta.model_name}"
+        pre_save.connect(rates_lock, sender=model, dispatch_uid=f"{uid}.lock")
+        pre_delete.connect(rates_lock, sender=model, dispatch_uid=f"{uid}.lock_delete")
+        post_save.connect(rates_follow, sender=model, dispatch_uid=f"{uid}.follow")
+        post_delete.connect(rates_follow, sender=model, dispatch_uid=f"{uid}.follow_delete")

@@ -12,7 +12,7 @@ from django.db.models import F, Q, QuerySet
 
 from core.errors import Conflict
 from projects.models import Project, Task
-from sales.models import SaleOrderLine
+from sales.models import Product, SaleOrder, SaleOrderLine, WorkType
 from sales.services import links_lock, sale_lines_lock
 from tickets.models import HelpdeskTeam, Ticket
 
@@ -37,13 +37,19 @@ def _lines_of(entries: QuerySet[TimeEntry]) -> set[int]:
     return set(entries.exclude(sale_line=None).values_list("sale_line_id", flat=True).distinct().order_by())
 
 
+GROUP = ("ticket_id", "task_id", "project_id", "user_id", "work_type_id")
+
+
 def _targets(movable: QuerySet[TimeEntry]) -> dict[tuple, SaleOrderLine | None]:
-    """Return {(ticket id, task id, project id): the line} for the groups of `movable` entries."""
-    groups = list(movable.values_list("ticket_id", "task_id", "project_id").distinct().order_by())
+    """Return {(ticket id, task id, project id, agent id, work type id): the line} for the groups of
+    `movable` entries (Rules 4 and 13)."""
+    groups = list(movable.values_list(*GROUP).distinct().order_by())
     tickets = Ticket.objects.select_related("team").in_bulk({g[0] for g in groups if g[0]})
     tasks = Task.objects.in_bulk({g[1] for g in groups if g[1]})
     projects = Project.objects.in_bulk({g[2] for g in groups})
-    return sale_lines_for({g: (tickets.get(g[0]), tasks.get(g[1]), projects[g[2]]) for g in groups})
+    work_types = WorkType.objects.in_bulk({g[4] for g in groups if g[4]})
+    return sale_lines_for({g: (tickets.get(g[0]), tasks.get(g[1]), projects[g[2]], g[3], work_types.get(g[4]))
+                           for g in groups})
 
 
 def _unpin_foreign(entries: QuerySet[TimeEntry]) -> None:
@@ -58,6 +64,9 @@ def _unpin_foreign(entries: QuerySet[TimeEntry]) -> None:
                      | Q(ticket__isnull=True, task__customer__isnull=False, **{sells_to: F("task__customer")})
                      | Q(ticket__isnull=True, task__customer__isnull=True, **{sells_to: F("project__customer")}))
     _unbilled(entries).filter(sale_line_manual=True).exclude(same_customer).update(sale_line_manual=False)
+    # Nor a non-billable work type's (Rule 13): it bills no line, by hand or not.
+    _unbilled(entries).filter(sale_line_manual=True, work_type__billing=WorkType.Billing.NON_BILLABLE).update(
+        sale_line_manual=False)
 
 
 @transaction.atomic
@@ -92,9 +101,9 @@ def timesheets_rebill(*, entries: QuerySet[TimeEntry], relink: Callable[[], None
                 if not wanted <= ids:
                     raise _MoreLines(wanted)
                 moved = 0
-                for (ticket_id, task_id, project_id), line in targets.items():
+                for group, line in targets.items():
                     moved += (
-                        movable.filter(ticket_id=ticket_id, task_id=task_id, project_id=project_id)
+                        movable.filter(**dict(zip(GROUP, group)))
                         .update(sale_line=line, billable_minutes=billable_expression(line, moving=True))
                     )
                 # Lines set by hand stay, but whether their time counts may have changed (a team's
@@ -182,3 +191,26 @@ def timesheets_follow_team(*, team: HelpdeskTeam) -> int:
                 project_id=team.project_id).update(project_id=team.project_id)
 
     return timesheets_rebill(entries=_team_entries(team), relink=relink)
+
+
+def timesheets_follow_order(*, order: SaleOrder) -> int:
+    """After an order's rates changed (Rule 13): its unbilled, not hand-set time moves to the line its
+    work type or agent maps to now, or back to its ticket's."""
+    return timesheets_rebill(entries=TimeEntry.objects.filter(sale_line__order=order))
+
+
+def timesheets_follow_work_type(*, work_type: WorkType) -> int:
+    """After a work type's billing changed: its unbilled time bills, bills at 0.00, or bills no line."""
+    return timesheets_rebill(entries=TimeEntry.objects.filter(work_type=work_type))
+
+
+@transaction.atomic
+def timesheets_recount_product(*, product: Product) -> int:
+    """After a product's rounding or increment changed: its lines' unbilled time is rounded the new way
+    (per entry, or not at all when the rounding is per ticket). Invoiced time stays as billed."""
+    links_lock(exclusive=True)
+    lines = sale_lines_lock(ids=SaleOrderLine.objects.filter(product=product).values_list("pk", flat=True))
+    count = _unbilled(TimeEntry.objects.filter(sale_line__in=[line.pk for line in lines])).update(
+        billable_minutes=billable_expression())
+    sale_lines_recompute(line_ids=[line.pk for line in lines])
+    return count

@@ -2,10 +2,11 @@ from django.db.models import F, Q, QuerySet, Sum
 
 from core.roles import sees_everything
 from projects.selectors import projects_for, tasks_for
-from sales.models import Customer, SaleOrder, SaleOrderLine
+from sales.models import Customer, SaleOrder, SaleOrderLine, WorkType
 from sales.units import minutes_to_qty
 from tickets.selectors import tickets_for
 
+from .lines import entry_increment_expression
 from .models import TimeEntry
 
 
@@ -56,9 +57,10 @@ def customers_for(*, user) -> QuerySet[Customer]:
 def awaiting_minutes(*, line_ids) -> dict[int, int]:
     """Return {line id: minutes awaiting approval}: the unbilled time of these lines that will count once
     approved (teams on "Approved timesheets only"), rounded as the line bills it. One GROUP BY."""
-    step = F("sale_line__product__billing_increment_minutes")
+    step = entry_increment_expression("sale_line__product__")
     rows = (TimeEntry.objects.filter(sale_line_id__in=list(line_ids), invoice_line=None, billable_minutes=0,
                                      written_off=False, approval=TimeEntry.Approval.TO_APPROVE)
+            .exclude(work_type__billing__in=[WorkType.Billing.NO_CHARGE, WorkType.Billing.NON_BILLABLE])
             .values("sale_line_id").annotate(m=Sum((F("minutes") + step - 1) / step * step)).order_by())
     return {row["sale_line_id"]: int(row["m"]) for row in rows}
 

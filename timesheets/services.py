@@ -18,7 +18,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record, field_changes
 from core.errors import Conflict
 from projects.models import Project, Task
-from sales.models import SaleOrderLine
+from sales.models import SaleOrderLine, WorkType
 from sales.services import links_lock, sale_line_check_billable, sale_lines_lock
 from tickets.models import Ticket
 
@@ -60,13 +60,21 @@ def _customer(ticket: Ticket | None, task: Task | None):
     return ticket.customer if ticket is not None else task.billing_customer
 
 
-def _line(*, ticket, task, project, sale_line) -> tuple[SaleOrderLine | None, bool]:
+def _check_work_type(work_type, sale_line) -> None:
+    if work_type is not None and not isinstance(work_type, WorkType):
+        raise ValidationError({"work_type": "Choose a work type from the list."})
+    if work_type is not None and not work_type.bills_a_line and sale_line not in (None, _UNSET):
+        raise ValidationError({"sale_line": f"{work_type} is non-billable: its time bills no Sales Order Item."})
+
+
+def _line(*, ticket, task, project, sale_line, user, work_type) -> tuple[SaleOrderLine | None, bool]:
     """Lock the line the entry will bill and return (line, set by hand); refuse a line it may not bill.
 
     Checked on the locked row, so an order cancelled a moment ago is seen as cancelled.
     """
     manual = sale_line is not None
-    line = sale_line if manual else sale_line_for(ticket=ticket, task=task, project=project)
+    line = sale_line if manual else sale_line_for(ticket=ticket, task=task, project=project, user_id=user.pk,
+                                                  work_type=work_type)
     if line is None:
         return None, manual
     [line] = sale_lines_lock(ids=[line.pk])
@@ -106,14 +114,14 @@ def _audited(entry: TimeEntry) -> dict:
     return {"user": entry.user_id, "date": entry.date, "minutes": entry.minutes,
             "billable_minutes": entry.billable_minutes, "description": entry.description,
             "ticket": entry.ticket_id, "task": entry.task_id, "sale_line": entry.sale_line_id,
-            "approval": entry.approval}
+            "work_type": entry.work_type_id, "approval": entry.approval}
 
 
 def entry_billable(entry: TimeEntry) -> int:
     """Return the minutes the entry bills now: rounded on its line, if it counts (lines.counted)."""
     counts = counted(approval=entry.approval, written_off=entry.written_off,
                      needs_approval=approval_needed(ticket=entry.ticket, project=entry.project))
-    return billable_minutes(entry.minutes, entry.sale_line, counts=counts)
+    return billable_minutes(entry.minutes, entry.sale_line, counts=counts, work_type=entry.work_type)
 
 
 # --- Logging time -----------------------------------------------------------
@@ -121,20 +129,27 @@ def entry_billable(entry: TimeEntry) -> int:
 @transaction.atomic
 def timesheet_log(*, user, date: datetime.date, minutes: int, description: str = "",
                   ticket: Ticket | None = None, task: Task | None = None,
-                  sale_line: SaleOrderLine | None = None, actor=None) -> TimeEntry:
-    """Log time on a ticket or a task; giving `sale_line` sets the line by hand.
+                  sale_line: SaleOrderLine | None = None, work_type: WorkType | None = None,
+                  actor=None) -> TimeEntry:
+    """Log time on a ticket or a task; giving `sale_line` sets the line by hand, `work_type` another
+    work type than the team's default.
 
     `actor` is who logged it (a manager may log an agent's time), for the audit log.
     """
     _check_date(date)
     _check_minutes(minutes)
     _check_description(description)
+    _check_work_type(work_type, sale_line)
     links_lock(exclusive=False)
     ticket, task, project = _context(ticket=ticket, task=task)
+    if work_type is None and ticket is not None:
+        work_type = ticket.team.default_work_type
+        _check_work_type(work_type, sale_line)
     lock_check(dates=[date], ticket=ticket, project=project, actor=actor)
-    line, manual = _line(ticket=ticket, task=task, project=project, sale_line=sale_line)
+    line, manual = _line(ticket=ticket, task=task, project=project, sale_line=sale_line, user=user,
+                         work_type=work_type)
     entry = TimeEntry(date=date, user=user, description=description, minutes=minutes, project=project, task=task,
-                      ticket=ticket, sale_line=line, sale_line_manual=manual)
+                      ticket=ticket, sale_line=line, sale_line_manual=manual, work_type=work_type)
     entry.billable_minutes = entry_billable(entry)  # new: to approve, so nothing on an "approved only" team
     entry.save()  # the post_save receiver recomputes the line's Delivered
     audit_record(action=AuditEvent.Action.ENTRY_CREATED, obj=entry, actor=actor, changes=_audited(entry))
@@ -148,8 +163,8 @@ def _lock_entry(entry: TimeEntry, *, also_lines: Iterable[int | None] = (), acto
     while True:
         current = entries.values_list("sale_line_id", flat=True).first()
         sale_lines_lock(ids=[current, *also_lines])
-        locked = (entries.select_for_update(of=("self",)).select_related("ticket__team", "task__project", "project")
-                  .first())
+        locked = (entries.select_for_update(of=("self",))
+                  .select_related("ticket__team", "task__project", "project", "work_type", "user").first())
         if locked is None:
             raise Conflict(GONE_MESSAGE)
         if locked.sale_line_id == current:
@@ -163,28 +178,51 @@ def _lock_entry(entry: TimeEntry, *, also_lines: Iterable[int | None] = (), acto
     return locked
 
 
-def _lines_to(entry: TimeEntry, sale_line) -> list[int]:
+def _default_line(entry: TimeEntry, work_type) -> SaleOrderLine | None:
+    return sale_line_for(ticket=entry.ticket, task=entry.task, project=entry.project, user_id=entry.user_id,
+                         work_type=work_type)
+
+
+def _lines_to(entry: TimeEntry, sale_line, work_type) -> list[int]:
     """Return the line an edit moves the entry to, so it is locked with its current one, in order."""
-    if sale_line is _UNSET:
+    if sale_line is _UNSET and work_type is _UNSET:
         return []
-    if sale_line is None:  # back to the default line
-        stored = TimeEntry.objects.select_related("ticket__team", "task", "project").filter(pk=entry.pk).first()
+    if sale_line is _UNSET or sale_line is None:  # the default line, for the work type it will have
+        stored = (TimeEntry.objects.select_related("ticket__team", "task", "project", "work_type")
+                  .filter(pk=entry.pk).first())
         if stored is None:
             raise Conflict(GONE_MESSAGE)
-        sale_line = sale_line_for(ticket=stored.ticket, task=stored.task, project=stored.project)
+        if sale_line is _UNSET and stored.sale_line_manual:
+            return []
+        sale_line = _default_line(stored, stored.work_type if work_type is _UNSET else work_type)
     return [sale_line.pk] if sale_line is not None else []
+
+
+def _relined(entry: TimeEntry, sale_line, work_type) -> None:
+    """Set the entry's work type and, when it decides it, its line (Rules 4, 13)."""
+    if work_type is not _UNSET:
+        entry.work_type = work_type
+        if work_type is not None and not work_type.bills_a_line:
+            sale_line = None  # it bills nothing, by hand or not
+    if sale_line is not _UNSET or (work_type is not _UNSET and not entry.sale_line_manual):
+        line, manual = _line(ticket=entry.ticket, task=entry.task, project=entry.project, user=entry.user,
+                             sale_line=None if sale_line is _UNSET else sale_line, work_type=entry.work_type)
+        entry.sale_line, entry.sale_line_manual = line, manual
 
 
 @transaction.atomic
 def timesheet_update(*, entry: TimeEntry, date=_UNSET, minutes=_UNSET, description=_UNSET,
-                     sale_line=_UNSET, actor=None) -> TimeEntry:
+                     sale_line=_UNSET, work_type=_UNSET, actor=None) -> TimeEntry:
     """Edit an unbilled entry. `sale_line` sets its line by hand; None returns it to the default.
+    `work_type` changes what it bills (a non-billable one bills no line).
 
     An approved entry is a manager's to change, and stays approved; a rejected one goes back to
     "to approve" when changed. Locked dates (locks.py) are refused, before and after the change.
     """
+    if work_type is not _UNSET:
+        _check_work_type(work_type, sale_line)
     links_lock(exclusive=False)
-    entry = _lock_entry(entry, also_lines=_lines_to(entry, sale_line), actor=actor)
+    entry = _lock_entry(entry, also_lines=_lines_to(entry, sale_line, work_type), actor=actor)
     before = _audited(entry)
     if date is not _UNSET:
         _check_date(date)
@@ -196,9 +234,7 @@ def timesheet_update(*, entry: TimeEntry, date=_UNSET, minutes=_UNSET, descripti
     if description is not _UNSET:
         _check_description(description)
         entry.description = description
-    if sale_line is not _UNSET:
-        line, manual = _line(ticket=entry.ticket, task=entry.task, project=entry.project, sale_line=sale_line)
-        entry.sale_line, entry.sale_line_manual = line, manual
+    _relined(entry, sale_line, work_type)
     if entry.approval == TimeEntry.Approval.REJECTED and field_changes(before, _audited(entry)):
         entry.approval, entry.approval_note = TimeEntry.Approval.TO_APPROVE, ""  # back to the manager
     entry.billable_minutes = entry_billable(entry)
