@@ -32,7 +32,7 @@ from sales.models import SaleOrder
 
 from .models import BillingRun, Invoice, RunItem, RunStep
 from .selectors import orders_to_invoice
-from .services import _check_period, invoice_create_from_order, invoice_post
+from .services import check_period, invoice_create_from_order, invoice_post
 from .tasks import work_step
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def _order_ids(order_ids, period_end, customer, team) -> list[int]:
 def run_start(*, order_ids=None, period_end: datetime.date | None = None, customer=None, team=None,
               actor=None) -> BillingRun:
     """Start a run over these orders (None: every order with something to invoice up to period_end)."""
-    _check_period(None, period_end)
+    check_period(None, period_end)
     ids = _order_ids(order_ids, period_end, customer, team)
     if not ids:
         raise ValidationError("There is nothing to invoice" + (f" up to {period_end}." if period_end else "."))

@@ -91,7 +91,7 @@ def _audited(invoice: Invoice) -> dict:
 
 # --- Create Invoice (DESIGN Rule 7) ------------------------------------------
 
-def _check_period(period_start, period_end) -> None:
+def check_period(period_start, period_end) -> None:
     for name, value in (("period_start", period_start), ("period_end", period_end)):
         if value is not None and not isinstance(value, datetime.date):
             raise ValidationError({name: "Enter a valid date."})
@@ -152,7 +152,7 @@ def _bill_quantity(invoice: Invoice, line: SaleOrderLine) -> InvoiceLine | None:
 def invoice_create_from_order(*, order: SaleOrder, period_start: datetime.date | None = None,
                               period_end: datetime.date | None = None, actor=None) -> Invoice:
     """Create Invoice: a draft billing everything the order has to invoice (timesheets within the period)."""
-    _check_period(period_start, period_end)
+    check_period(period_start, period_end)
     # The order's row lock makes two clicks at once queue: the second finds nothing left.
     order = SaleOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
     if order.state != SaleOrder.State.SALE:

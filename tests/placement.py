@@ -1,4 +1,4 @@
-"""Where time is billed: Rule 4 and "never another customer's order", checked over the whole database.
+"""Where time is billed: Rules 4 and 13 and "never another customer's order", checked over the whole database.
 
 `billing_drift` proves the stored figures match the entries; this proves the entries sit on
 the right lines. Every database test ends with both (conftest.no_billing_drift).
@@ -28,7 +28,7 @@ def misplaced() -> list[str]:
     entries = TimeEntry.objects.select_related(
         "ticket__team", "ticket__sale_line__product", "ticket__sale_line__order", "task__project",
         "task__sale_line__product", "task__sale_line__order", "project__sale_line__product",
-        "project__sale_line__order", "sale_line__order").order_by("pk")
+        "project__sale_line__order", "sale_line__order", "work_type").order_by("pk")
     for entry in entries:
         customer = entry.ticket.customer_id if entry.ticket_id else getattr(entry.task.billing_customer, "pk", None)
         line = entry.sale_line
@@ -37,7 +37,8 @@ def misplaced() -> list[str]:
                             f"of customer {line.order.customer_id}")
         if entry.invoice_line_id or entry.sale_line_manual or entry.pk in invoiced:
             continue
-        expected = sale_line_for(ticket=entry.ticket, task=entry.task, project=entry.project)
+        expected = sale_line_for(ticket=entry.ticket, task=entry.task, project=entry.project, user_id=entry.user_id,
+                                 work_type=entry.work_type)
         if entry.sale_line_id != (expected.pk if expected else None):
             problems.append(f"entry {entry.pk} is on line {entry.sale_line_id}, its ticket/task/project bills "
                             f"{expected.pk if expected else None}")
