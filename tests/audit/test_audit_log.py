@@ -40,7 +40,7 @@ def test_logging_editing_and_deleting_time_is_recorded_with_who_and_what(agent, 
     timesheet_delete(entry=entry, actor=agent)
 
     logged = {"user": agent.pk, "date": days_ago(1).isoformat(), "minutes": 90, "billable_minutes": 90,
-              "description": "Fuser", "ticket": ticket.pk, "task": None, "sale_line": line_a.pk,
+              "description": "Fuser", "ticket": ticket.pk, "task": None, "sale_line": line_a.pk, "work_type": None,
               "approval": "to_approve"}
     assert events(entry) == [
         (A.ENTRY_CREATED, "agent", logged),
