@@ -142,10 +142,21 @@ def _bill_quantity(invoice: Invoice, line: SaleOrderLine) -> InvoiceLine | None:
     inv_line = InvoiceLine(
         invoice=invoice, sale_line=line, name=line.name or line.product.name, quantity=qty, uom=line.uom,
         price_unit=line.price_unit, tax_rate=line.tax.rate if line.tax_id else ZERO,
+        explanation=_quantity_explanation(line, qty),
     )
     _price_line(inv_line)
     inv_line.save()
     return inv_line
+
+
+def _quantity_explanation(line: SaleOrderLine, qty: Decimal) -> str:
+    """Why an ordered or manual line bills `qty`: "4.00 of 10.00 ordered, 6.00 invoiced before"."""
+    unit = line.get_uom_display().lower()
+    if line.policy == ServicePolicy.ORDERED_PREPAID:
+        text = f"{qty} of {line.quantity} {unit} ordered (Prepaid/Fixed Price)"
+    else:
+        text = f"{qty} of {line.qty_delivered_manual} {unit} delivered (entered by hand)"
+    return text + (f", {line.qty_invoiced} invoiced before" if line.qty_invoiced else "")
 
 
 @transaction.atomic
@@ -392,6 +403,8 @@ def _credit_line(note: Invoice, origin: InvoiceLine, given_back: list[tuple[int,
     if given_back:
         line.explanation = (f"gives back {entries_text(len(given_back))}, {format_minutes(worked)} worked → "
                             f"{format_minutes(minutes)} credited")
+    else:
+        line.explanation = f"gives back {qty} of {origin.quantity} {origin.get_uom_display().lower()} invoiced"
     _price_line(line)
     line.save()
     if given_back:

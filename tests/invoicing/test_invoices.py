@@ -159,10 +159,14 @@ def test_prepaid_and_manual_lines_bill_quantities(agent, ticket, line_a):
     invoice = invoice_create_from_order(order=line_a.order)
     assert [(line.sale_line_id, line.quantity, line.amount_untaxed) for line in invoice.lines.all()] == [
         (prepaid.pk, Decimal("10.00"), Decimal("800.00")), (manual.pk, Decimal("2.00"), Decimal("100.00"))]
+    assert [line.explanation for line in invoice.lines.all()] == [
+        "10.00 of 10.00 hours ordered (Prepaid/Fixed Price)", "2.00 of 2.00 hours delivered (entered by hand)"]
     refresh(prepaid, manual)
     assert (prepaid.to_invoice, manual.to_invoice) == (Decimal("0.00"), Decimal("0.00"))
     invoice_post(invoice=invoice)
-    invoice_post(invoice=invoice_credit_note(invoice=invoice))
+    note = invoice_post(invoice=invoice_credit_note(invoice=invoice))
+    assert [line.explanation for line in note.lines.all()] == [
+        "gives back 10.00 of 10.00 hours invoiced", "gives back 2.00 of 2.00 hours invoiced"]
     refresh(prepaid, manual)
     assert (prepaid.to_invoice, manual.to_invoice) == (Decimal("10.00"), Decimal("2.00"))
     assert billing_drift() == []
