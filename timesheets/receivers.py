@@ -90,7 +90,7 @@ def rates_follow(sender, instance, raw=False, **kwargs):
     if batch is not None:
         batch.add(instance.order_id)
     else:
-        relinks.timesheets_follow_order(order=instance.order)
+        relinks.timesheets_follow_order(order=relinks.SaleOrder(pk=instance.order_id))
 
 
 @contextmanager
