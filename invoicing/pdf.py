@@ -1,14 +1,33 @@
 """The invoice as a PDF a client would accept, rendered by WeasyPrint from a template."""
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.template.loader import render_to_string
+
+from sales.models import WorkType
+from timesheets.models import TimeEntry
 
 from .models import Invoice
 from .selectors import invoice_entries, taxes_by_rate
 
 
+def mark_no_charge(entries: Iterable[TimeEntry]) -> None:
+    """Set `no_charge` on each entry: of a "No charge" work type (Rule 13), it is on the invoice at 0:00 billed.
+
+    One query, and none when no entry has a work type.
+    """
+    entries = list(entries)
+    kinds = {entry.work_type_id for entry in entries if entry.work_type_id}
+    free = set(WorkType.objects.filter(pk__in=kinds, billing=WorkType.Billing.NO_CHARGE)
+               .values_list("pk", flat=True)) if kinds else set()
+    for entry in entries:
+        entry.no_charge = entry.work_type_id in free
+
+
 def invoice_pdf_context(*, invoice: Invoice) -> dict:
     entries = invoice_entries(invoice=invoice)
+    mark_no_charge(entry for rows in entries.values() for entry in rows)
     lines = list(invoice.lines.select_related("sale_line").order_by("pk"))
     return {
         "company": settings.COMPANY,

@@ -33,6 +33,7 @@ urlpatterns = [
     path("orders/<int:pk>/edit/", orders.quotation_form, name="quotation_edit"),
     path("orders/<int:pk>/confirm/", orders.order_confirm, name="order_confirm"),
     path("orders/<int:pk>/create-invoice/", orders.invoice_create, name="invoice_create"),
+    path("orders/<int:pk>/invoice-preview/", orders.invoice_preview_view, name="invoice_preview"),
     path("order-lines/<int:pk>/delivered/", orders.line_set_delivered, name="line_set_delivered"),
     path("order-lines/<int:pk>/timesheets.csv", orders.line_timesheets_csv, name="line_timesheets_csv"),
 

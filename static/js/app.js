@@ -10,6 +10,18 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
+  // A form with data-copy-from sends the values typed in the other form's fields of the same names:
+  // Create Invoice's Preview, a GET form of its own, previews the period typed for Create Invoice.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var source = form.dataset.copyFrom && document.getElementById(form.dataset.copyFrom);
+    if (!source || event.defaultPrevented) return;
+    form.querySelectorAll("input[type=hidden][name]").forEach(function (input) {
+      var field = source.elements.namedItem(input.name);
+      if (field) input.value = field.value;
+    });
+  });
+
   // Tabs: buttons with data-tab show their panel and hide the others.
   document.querySelectorAll("[data-tabs]").forEach(function (strip) {
     var buttons = strip.querySelectorAll("[data-tab]");

@@ -181,9 +181,10 @@ def test_the_invoices_timesheets_download_as_csv(accountant_client, member, line
     assert response["Content-Disposition"] == (
         f'attachment; filename="{invoice.number.replace("/", "-")}-timesheets.csv"')
     assert response.content.decode() == (
-        "\ufeffDate,Agent,Ticket,Task,Description,Hours,Billed hours,Sales Order Item,Invoice,Approval,No charge\r\n"
+        "\ufeffDate,Agent,Ticket,Task,Description,Hours,Billed hours,Sales Order Item,Invoice,Approval,No charge,"
+        "Work type\r\n"
         f"2025-05-06,agent,{ticket},,Upgrade,1.67,1.67,{line_a.order.name} - Service on Timesheet,{invoice.number},"
-        "To approve,\r\n"
+        "To approve,,\r\n"
     )
 
 

@@ -22,7 +22,7 @@ from core.roles import sees_everything
 from invoicing.documents import MISSING, PREPARING, RETRY_SECONDS, pdf_download
 from invoicing.mail import invoice_send_queue
 from invoicing.models import Invoice
-from invoicing.pdf import invoice_pdf_filename
+from invoicing.pdf import invoice_pdf_filename, mark_no_charge
 from invoicing.selectors import invoice_entries, invoice_entries_page, invoice_ids_of, invoices_for, taxes_by_rate
 from invoicing.services import (
     invoice_cancel,
@@ -77,6 +77,7 @@ def invoice_detail(request, pk):
     # A page of entries at a time: an invoice may bill thousands.
     entries_page, entries = invoice_entries_page(invoice=invoice, lines=lines, number=request.GET.get("page"))
     entries = _entries_shown(request.user, invoice, lines, entries)
+    mark_no_charge(entries_page.object_list)
     return page(request, "web/invoices/invoice_detail.html", {
         "invoice": invoice,
         "lines": [(line, entries.get(line.pk, [])) for line in lines],

@@ -1,17 +1,20 @@
-"""Sales orders: the list, the quotation form and Confirm, a manual Delivered, the order page with
-"Create Invoice", and an order line's Timesheets as CSV.
+"""Sales orders: the list, the quotation form and Confirm, a manual Delivered, the order page with its
+rates and "Create Invoice", Create Invoice's preview, and an order line's Timesheets as CSV.
 
 Everyone signed in reads the orders they may see; quotations, Confirm and Delivered need the rule
-sales.sell, Create Invoice the rule invoicing.bill: others get the 403 page.
+sales.sell, Create Invoice and its preview the rule invoicing.bill: others get the 403 page.
 """
+
+from operator import itemgetter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, Sum
+from django.db.models import CharField, Count, Q, Sum, Value
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from invoicing.preview import invoice_preview
 from invoicing.services import invoice_create_from_order
 from projects.selectors import tasks_for
 from sales.models import SaleOrder, SaleOrderLine
@@ -125,11 +128,34 @@ def _with_awaiting(lines: list[SaleOrderLine]) -> list[SaleOrderLine]:
     return lines
 
 
+def _rates(order: SaleOrder, lines: list[SaleOrderLine]) -> dict:
+    """Return the order's Rates by agent and by work type (Rule 13) as [(agent or work type, the line it bills)].
+
+    One query for both (a UNION); their lines are the page's, a rate mapping to a line of its own order.
+    """
+    blank = Value("", output_field=CharField())
+    by_agent = order.agent_rates.annotate(kind=Value("agent_rates")).values_list(
+        "kind", "pk", "user__first_name", "user__last_name", "user__username", "sale_line_id").order_by()
+    by_type = order.work_type_rates.annotate(kind=Value("work_type_rates"), a=blank, b=blank).values_list(
+        "kind", "pk", "work_type__name", "a", "b", "sale_line_id").order_by()
+    line_of = {line.pk: line for line in lines}
+    rates = {"agent_rates": [], "work_type_rates": []}
+    rows = sorted(by_agent.union(by_type, all=True).order_by(), key=itemgetter(0, 1))  # each kind, as entered
+    for kind, _, name, last_name, username, line_id in rows:
+        who = f"{name} {last_name}".strip() or username  # an agent as get_full_name() gives it, else a work type
+        rates[kind].append((who, line_of.get(line_id)))
+    return rates
+
+
 def _order_page(request, order: SaleOrder, invoice_form: CreateInvoiceForm):
     user = request.user
+    lines = _with_awaiting(list(order.lines.select_related("product", "tax")))
     return page(request, "web/orders/order_detail.html", {
+        **_rates(order, lines),
+        # A link to the admin, so for staff only: others are spared the permission queries.
+        "can_edit_rates": user.is_staff and user.has_perm("sales.change_saleorder"),
         "order": order,
-        "lines": _with_awaiting(list(order.lines.select_related("product", "tax"))),
+        "lines": lines,
         "tickets": list(tickets_for(user=user).filter(sale_line__order=order)
                         .annotate(minutes_spent=Sum("time_entries__minutes")).order_by("pk")),
         "tasks": list(tasks_for(user=user).filter(sale_line__order=order)
@@ -147,12 +173,17 @@ def order_detail(request, pk):
     return _order_page(request, order, CreateInvoiceForm())
 
 
+def _order_to_invoice(request, pk) -> SaleOrder:
+    """Return the order for Create Invoice or its preview: 403 unless the user invoices (invoicing.bill)."""
+    refuse_unless(request.user.has_perm("invoicing.bill"), INVOICERS_ONLY)
+    return get_object_or_404(SaleOrder.objects.select_related("customer"), pk=pk)
+
+
 @login_required
 @require_POST
 def invoice_create(request, pk):
     """"Create Invoice": a draft billing what the order has to invoice, Timesheets within the period."""
-    refuse_unless(request.user.has_perm("invoicing.bill"), INVOICERS_ONLY)
-    order = get_object_or_404(SaleOrder.objects.select_related("customer"), pk=pk)
+    order = _order_to_invoice(request, pk)
     form = CreateInvoiceForm(request.POST)
     if form.is_valid():
         try:
@@ -163,6 +194,32 @@ def invoice_create(request, pk):
             messages.success(request, f"{invoice} created: check it, then post it.")
             return redirect("invoice_detail", pk=invoice.pk)
     return _order_page(request, order, form)
+
+
+@login_required
+def invoice_preview_view(request, pk):
+    """What Create Invoice would create for the period, changing nothing: its lines with their explanation and
+    totals, or its refusal; the time it would leave out and why; and the button that creates it.
+
+    A period that is not one (a bad date, an end before the start) answers 400 with the form's message.
+    """
+    order = _order_to_invoice(request, pk)
+    form = CreateInvoiceForm(request.GET)
+    preview = None
+    if form.is_valid():
+        try:
+            preview = invoice_preview(order=order, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+    left_out = preview["left_out"] if preview else {"reasons": [], "examples": []}
+    return page(request, "web/orders/invoice_preview.html", {
+        "order": order,
+        "form": form,
+        "preview": preview,
+        "left_out": left_out,
+        "left_out_entries": sum(row["entries"] for row in left_out["reasons"]),
+        "left_out_minutes": sum(row["minutes"] for row in left_out["reasons"]),
+    }, status=200 if preview is not None else 400)
 
 
 @login_required

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
 from core.errors import Conflict
+from sales.models import WorkType
 from sales.units import HOUR, minutes_to_qty
 from timesheets.approval import timesheet_reinstate
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
@@ -22,6 +23,9 @@ from .base import act, add_service_error, record_id, refuse_unless, show_refusal
 # The services name the duration "minutes"; the form calls it "duration".
 RENAME = {"minutes": "duration"}
 LOGGERS_ONLY = "Only agents and managers log time."
+# What the empty Work type means: when logging, the service takes the team's default (Rule 13); when
+# editing, or on a task without a ticket (no team), it is no work type, which bills.
+TEAM_DEFAULT, NO_WORK_TYPE = "Team default", "No work type (billable)"
 
 
 def _entry_id(value) -> int:
@@ -37,13 +41,33 @@ def _back(request):
 
 # --- The Timesheets tab -------------------------------------------------------------
 
+class _Forms:
+    """The tab's two forms with their Work type choices, read once per request (none for those who cannot log)."""
+
+    def __init__(self, request, *, ticket, task):
+        self.work_types = list(WorkType.objects.all()) if request.user.has_perm("timesheets.log_time") else []
+        linked = ticket if ticket is not None else getattr(task, "ticket", None)
+        self.default = linked.team.default_work_type_id if linked is not None else None
+        self.empty_label = TEAM_DEFAULT if linked is not None else NO_WORK_TYPE
+
+    def log(self, data=None, initial=None) -> TimeEntryForm:
+        initial = {"work_type": str(self.default) if self.default else "", **(initial or {})}
+        return TimeEntryForm(data, prefix="log", initial=initial, work_types=self.work_types,
+                             empty_label=self.empty_label)
+
+    def edit(self, data=None, initial=None) -> TimeEntryForm:
+        return TimeEntryForm(data, prefix="edit", initial=initial, work_types=self.work_types,
+                             empty_label=NO_WORK_TYPE)
+
+
 def timesheets_tab(request, *, entries, ticket=None, task=None):
     """Handle the tab's POST (log, edit, delete) and return its context, or a redirect once done.
 
     `entries` are the rows the page shows; an edited or deleted entry must be one of them.
     """
     user = request.user
-    log_form = TimeEntryForm(prefix="log", initial={"duration": request.GET.get("duration", "")})
+    forms = _Forms(request, ticket=ticket, task=task)
+    log_form = forms.log(initial={"duration": request.GET.get("duration", "")})
     if request.GET.get("duration"):  # the timer was stopped: what is left to type is the description
         log_form.fields["description"].widget.attrs["autofocus"] = True
     edit_form = edit_id = None
@@ -52,7 +76,7 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
         action = request.POST.get("action")
         if action == "log":
             refuse_unless(user.has_perm("timesheets.log_time"), LOGGERS_ONLY)
-            log_form = TimeEntryForm(request.POST, prefix="log")
+            log_form = forms.log(request.POST)
             if _log(request, log_form, ticket=ticket, task=task):
                 return _back(request)
         elif action in ("edit", "delete"):
@@ -62,7 +86,7 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
                 act(request, lambda: timesheet_delete(entry=entry, actor=user),
                     f"Deleted {entry.duration} of {entry.date:%Y-%m-%d}.")
                 return _back(request)
-            edit_form, edit_id = TimeEntryForm(request.POST, prefix="edit"), entry.pk
+            edit_form, edit_id = forms.edit(request.POST), entry.pk
             if _update(request, edit_form, entry):
                 return _back(request)
         elif action == "reinstate":
@@ -71,7 +95,7 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
         else:
             messages.error(request, "Unknown action.")
             return redirect(request.path)
-    return _tab(request, entries, log_form=log_form, edit_form=edit_form, edit_id=edit_id)
+    return _tab(request, entries, forms, log_form=log_form, edit_form=edit_form, edit_id=edit_id)
 
 
 def _reinstate(request, entries) -> None:
@@ -90,7 +114,8 @@ def _log(request, form: TimeEntryForm, *, ticket, task) -> bool:
     try:
         entry = timesheet_log(user=request.user, date=data["date"], minutes=data["duration"],
                               description=data["description"], ticket=ticket,
-                              task=None if ticket is not None else task, actor=request.user)
+                              task=None if ticket is not None else task, work_type=data["work_type"],
+                              actor=request.user)
     except ValidationError as error:
         add_service_error(form, error, RENAME)
         return False
@@ -106,9 +131,11 @@ def _update(request, form: TimeEntryForm, entry) -> bool:
     if not form.is_valid():
         return False
     data = form.cleaned_data
+    # The work type only when it changes: an unchanged one leaves the entry's line where it is.
+    changed = {"work_type": data["work_type"]} if getattr(data["work_type"], "pk", None) != entry.work_type_id else {}
     try:
         entry = timesheet_update(entry=entry, date=data["date"], minutes=data["duration"],
-                                 description=data["description"], actor=request.user)
+                                 description=data["description"], actor=request.user, **changed)
     except Conflict as error:  # invoiced meanwhile: nothing changes, and there is nothing to correct
         show_refusal(request, error)
         return True
@@ -119,10 +146,10 @@ def _update(request, form: TimeEntryForm, entry) -> bool:
     return True
 
 
-def _tab(request, entries, *, log_form, edit_form, edit_id) -> dict:
+def _tab(request, entries, forms: _Forms, *, log_form, edit_form, edit_id) -> dict:
     """Return the tab's context: its rows, each marked editable or not, and the forms."""
     user = request.user
-    rows = list(entries.select_related("reviewed_by"))  # who rejected it, beside the reason
+    rows = list(entries.select_related("reviewed_by", "work_type"))  # who rejected it, beside the reason
     approved_too = user.has_perm("timesheets.change_approved_time")
     for entry in rows:
         # The services refuse invoiced time, and an agent's change of approved time; the page offers neither.
@@ -132,8 +159,9 @@ def _tab(request, entries, *, log_form, edit_form, edit_id) -> dict:
         editing = next((e for e in rows if e.pk == edit and e.editable), None)
         if editing is not None:
             edit_id = editing.pk
-            edit_form = TimeEntryForm(prefix="edit", initial={
-                "date": editing.date, "duration": editing.duration, "description": editing.description})
+            edit_form = forms.edit(initial={
+                "date": editing.date, "duration": editing.duration, "description": editing.description,
+                "work_type": str(editing.work_type_id or "")})
     return {
         "entries": rows,
         "total_minutes": sum(entry.minutes for entry in rows),
@@ -148,7 +176,7 @@ def _tab(request, entries, *, log_form, edit_form, edit_id) -> dict:
 # --- CSV exports ----------------------------------------------------------------------
 
 CSV_HEADER = ["Date", "Agent", "Ticket", "Task", "Description", "Hours", "Billed hours", "Sales Order Item",
-              "Invoice", "Approval", "No charge"]
+              "Invoice", "Approval", "No charge", "Work type"]
 
 
 def _cell(text: str) -> str:
@@ -163,7 +191,7 @@ def timesheets_csv(entries, filename: str) -> HttpResponse:
     response.write("\ufeff")  # the byte-order mark tells spreadsheets the file is UTF-8
     writer = csv.writer(response)
     writer.writerow(CSV_HEADER)
-    for entry in entries.order_by("date", "pk"):
+    for entry in entries.select_related("work_type").order_by("date", "pk"):
         invoice = entry.invoice_line.invoice if entry.invoice_line_id else None
         writer.writerow([
             entry.date.isoformat(),
@@ -177,5 +205,6 @@ def timesheets_csv(entries, filename: str) -> HttpResponse:
             str(invoice) if invoice else "",
             entry.get_approval_display(),
             _cell(entry.write_off_reason or "No charge") if entry.written_off else "",  # written off: why
+            _cell(entry.work_type.name) if entry.work_type_id else "",
         ])
     return response
