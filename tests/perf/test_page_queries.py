@@ -56,8 +56,8 @@ def test_the_ticket_page(client, member, ticket):
     invoice_post(invoice=invoice_create_from_order(order=ticket.sale_line.order, period_end=days_ago(10)))
     elsewhere(5)
     # session, user, groups (roles); the ticket; its entries (with their agent, line, invoice);
-    # the invoices they are on; the agent's timer; the Sales Order Items offered
-    assert queries(client, address) == few == 8
+    # the invoices they are on; the agent's timer; the Sales Order Items offered; the work types offered
+    assert queries(client, address) == few == 9
 
 
 def test_the_sales_order_page(client, accountant, line_a, ticket, agent):
@@ -74,8 +74,9 @@ def test_the_sales_order_page(client, accountant, line_a, ticket, agent):
     invoice_create_from_order(order=line_a.order)
     elsewhere(5)
     # session, user; the order; its lines (product, tax); the tickets and tasks billing it
-    # with their hours; its invoices; groups (roles); the time awaiting approval of its lines (one GROUP BY)
-    assert queries(client, address) == few == 9
+    # with their hours; its invoices; groups (roles); the time awaiting approval of its lines (one GROUP BY);
+    # its rates (one UNION of both kinds)
+    assert queries(client, address) == few == 10
 
 
 def test_the_invoice_page_shows_a_page_of_entries(client, accountant, line_a, ticket, agent):

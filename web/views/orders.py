@@ -14,6 +14,7 @@ from django.db.models import CharField, Count, Q, Sum, Value
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from core.roles import is_accountant, is_manager
 from invoicing.preview import invoice_preview
 from invoicing.services import invoice_create_from_order
 from projects.selectors import tasks_for
@@ -152,8 +153,9 @@ def _order_page(request, order: SaleOrder, invoice_form: CreateInvoiceForm):
     lines = _with_awaiting(list(order.lines.select_related("product", "tax")))
     return page(request, "web/orders/order_detail.html", {
         **_rates(order, lines),
-        # A link to the admin, so for staff only: others are spared the permission queries.
-        "can_edit_rates": user.is_staff and user.has_perm("sales.change_saleorder"),
+        # A link to the admin, where managers and accountants edit rates (core.roles.GROUPS); the roles
+        # are read once per request, so asking costs no query.
+        "can_edit_rates": user.is_staff and bool(is_manager(user) or is_accountant(user)),
         "order": order,
         "lines": lines,
         "tickets": list(tickets_for(user=user).filter(sale_line__order=order)
