@@ -15,14 +15,10 @@ from .selectors import invoice_entries, taxes_by_rate
 def mark_no_charge(entries: Iterable[TimeEntry]) -> None:
     """Set `no_charge` on each entry: of a "No charge" work type (Rule 13), it is on the invoice at 0:00 billed.
 
-    One query, and none when no entry has a work type.
+    The invoice selectors read each entry's work type with it: no query.
     """
-    entries = list(entries)
-    kinds = {entry.work_type_id for entry in entries if entry.work_type_id}
-    free = set(WorkType.objects.filter(pk__in=kinds, billing=WorkType.Billing.NO_CHARGE)
-               .values_list("pk", flat=True)) if kinds else set()
     for entry in entries:
-        entry.no_charge = entry.work_type_id in free
+        entry.no_charge = entry.work_type_id is not None and entry.work_type.billing == WorkType.Billing.NO_CHARGE
 
 
 def invoice_pdf_context(*, invoice: Invoice) -> dict:

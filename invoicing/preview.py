@@ -44,7 +44,9 @@ def left_out(*, order: SaleOrder, period_start=None, period_end=None) -> dict:
     """Return {"reasons": [{"reason", "entries", "minutes"}], "examples": [entries, with .reason]}: the
     order's time that Create Invoice would not bill now, and why."""
     reasons = _reasons(period_start, period_end)
-    on_order = Q(sale_line__order=order) | Q(sale_line=None, ticket__sale_line__order=order)
+    # Non-billable time bills no line: it is the order's by its ticket's, else its task's, Sales Order Item.
+    on_order = (Q(sale_line__order=order) | Q(sale_line=None, ticket__sale_line__order=order)
+                | Q(sale_line=None, ticket=None, task__sale_line__order=order))
     entries = (TimeEntry.objects.filter(on_order)
                .filter(Q(invoice_line=None) | Q(invoice_line__invoice__state=Invoice.State.DRAFT))
                .annotate(reason=Case(*[When(q, then=Value(text)) for q, text in reasons], default=Value(""),

@@ -274,7 +274,8 @@ def invoice_entries(*, invoice: Invoice) -> dict[int, list[TimeEntry]]:
     line_of = {entry_id: line_id for line_id, ids in invoice_line_entry_ids(invoice_ids=[invoice.pk]).items()
                for entry_id in ids}
     by_line = defaultdict(list)
-    for entry in TimeEntry.objects.filter(pk__in=line_of).select_related("user", "ticket").order_by("date", "pk"):
+    entries = TimeEntry.objects.filter(pk__in=line_of).select_related("user", "ticket", "work_type")
+    for entry in entries.order_by("date", "pk"):
         by_line[line_of[entry.pk]].append(entry)
     return dict(by_line)
 
@@ -308,7 +309,7 @@ def invoice_entries_page(*, invoice: Invoice, lines: list[InvoiceLine], number=N
         keys = billed.union(keys, all=True)
     page = Paginator(keys.order_by("date", "pk"), per_page).get_page(number)
     ids = [pk for _, pk in page]
-    found = TimeEntry.objects.select_related("user", "ticket").in_bulk(ids)
+    found = TimeEntry.objects.select_related("user", "ticket", "work_type").in_bulk(ids)
     page.object_list = [found[pk] for pk in ids]  # the page holds its entries, in order
     line_of = dict(given_back.filter(timeentry_id__in=ids).values_list("timeentry_id", origin))
     by_line = defaultdict(list)
