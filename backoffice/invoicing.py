@@ -14,7 +14,7 @@ from timesheets.durations import format_minutes
 class InvoiceLineInline(ReadOnlyInline):
     model = InvoiceLine
     fields = ("name", "sale_line", "quantity", "uom", "price_unit", "tax_rate", "time", "amount_untaxed",
-              "amount_tax")
+              "amount_tax", "explanation")
     readonly_fields = fields
 
     def get_queryset(self, request):

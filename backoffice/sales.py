@@ -1,16 +1,21 @@
-"""Customers, taxes, products, and sales orders with their Order Lines, invoices and Create Invoice."""
+"""Customers, taxes, work types, products, and sales orders with their Order Lines, rates, invoices and
+Create Invoice."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin import BOTH_PAGES, ReadOnlyAdmin, Scoped, ScopedAdmin
+from core.admin import BOTH_PAGES, ReadOnlyAdmin, Scoped, ScopedAdmin, ServiceAdmin
 from core.errors import error_message
+from core.roles import AGENTS
 from invoicing.services import invoice_create_from_order
-from sales.models import TIMESHEET_POLICIES, SaleOrder, SaleOrderLine
-from sales.services import sale_order_confirm
+from sales.models import TIMESHEET_POLICIES, AgentRate, SaleOrder, SaleOrderLine, WorkType, WorkTypeRate
+from sales.services import product_save, sale_order_confirm, work_type_save
+from timesheets.rates import order_rates_set
 from timesheets.selectors import customers_for, order_lines_for, sale_orders_for
 
 from .invoicing import InvoiceInline
@@ -28,11 +33,30 @@ class TaxAdmin(ScopedAdmin):
     search_fields = ("name",)
 
 
-class ProductAdmin(ScopedAdmin):
-    list_display = ("name", "list_price", "uom", "service_policy", "billing_increment_minutes")
-    list_filter = ("service_policy", "uom")
+class WorkTypeAdmin(ServiceAdmin):
+    """Work types (DESIGN Rule 13): managers add them and switch their billing; the time follows."""
+
+    list_display = ("name", "billing")
+    list_filter = ("billing",)
+    search_fields = ("name",)
+    fields = ("name", "billing")
+
+    def save_model(self, request, obj, form, change):
+        work_type_save(work_type=obj, actor=request.user)
+
+
+class ProductAdmin(ServiceAdmin):
+    list_display = ("name", "list_price", "uom", "service_policy", "billing_increment_minutes", "rounding",
+                    "minimum_minutes")
+    list_filter = ("service_policy", "uom", "rounding")
     list_select_related = ("tax",)
     search_fields = ("name",)
+    fields = ("name", "list_price", "uom", "service_policy", "tax", "billing_increment_minutes", "rounding",
+              "minimum_minutes")
+
+    def save_model(self, request, obj, form, change):
+        # A new rounding or increment recounts the lines' unbilled time (Rule 14), audited.
+        product_save(product=obj, actor=request.user)
 
 
 # --- Sales orders ----------------------------------------------------------------
@@ -102,7 +126,96 @@ class SaleOrderLineInline(QuantityColumns, Scoped, admin.TabularInline):
         return self._is_quotation(obj) and super().has_delete_permission(request, obj)
 
 
-class SaleOrderAdmin(ScopedAdmin):
+class RateInline(admin.TabularInline):
+    """Rates by agent or by work type (DESIGN Rule 13): which of this order's lines their time bills.
+
+    The rows are not saved one by one: SaleOrderAdmin.save_related hands the rates they leave to
+    `order_rates_set`, which checks them, writes them, moves the order's unbilled time once and audits.
+    """
+
+    key = None  # "user" or "work_type"
+    extra = 1
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(self.key, "sale_line__order", "sale_line__product")
+
+    @staticmethod
+    def _open(order) -> bool:
+        # A cancelled order bills nothing: its rates stay as they were.
+        return order is None or order.state != SaleOrder.State.CANCEL
+
+    def has_add_permission(self, request, obj=None):
+        return self._open(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._open(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._open(obj) and super().has_delete_permission(request, obj)
+
+    def key_choices(self, rows):
+        """Return who or what a rate may name: the rows' own, and the others a new row may pick."""
+        raise NotImplementedError
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        fields = formset.form.base_fields  # built for this call: safe to adjust
+        rows = self.model.objects.filter(order=obj) if obj is not None else self.model.objects.none()
+        if "sale_line" in fields:
+            # This order's lines billed on timesheets, and those the rows map to.
+            fields["sale_line"].queryset = (
+                SaleOrderLine.objects.filter(Q(order=obj, product__service_policy__in=TIMESHEET_POLICIES)
+                                             | Q(pk__in=rows.values("sale_line")))
+                .select_related("order", "product").order_by("pk"))
+        if self.key in fields:
+            fields[self.key].queryset = self.key_choices(rows)
+        for name in (self.key, "sale_line"):
+            if name in fields:
+                fields[name].choices = list(fields[name].choices)  # listed once per page rather than per row
+        return formset
+
+    @classmethod
+    def rates(cls, formset) -> list[dict]:
+        """Return the rates the rows leave: those kept or added, none of the deleted or blank ones."""
+        deleted = set(map(id, formset.deleted_forms))
+        return [{cls.key: form.cleaned_data[cls.key], "sale_line": form.cleaned_data["sale_line"]}
+                for form in formset.forms
+                if id(form) not in deleted and (form.instance.pk is not None or form.has_changed())]
+
+    @classmethod
+    def report(cls, formset) -> None:
+        """Fill what Django's change message reads of a saved formset (the service saved the rows)."""
+        deleted = set(map(id, formset.deleted_forms))
+        kept = [form for form in formset.forms if id(form) not in deleted]
+        formset.new_objects = [form.instance for form in kept if form.instance.pk is None and form.has_changed()]
+        formset.changed_objects = [(form.instance, form.changed_data) for form in kept
+                                   if form.instance.pk is not None and form.has_changed()]
+        formset.deleted_objects = [form.instance for form in formset.deleted_forms if form.instance.pk is not None]
+
+
+class AgentRateInline(RateInline):
+    model = AgentRate
+    key = "user"
+    fields = ("user", "sale_line")
+
+    def key_choices(self, rows):
+        return (get_user_model().objects.filter(Q(groups__name=AGENTS) | Q(pk__in=rows.values("user")))
+                .distinct().order_by("username"))
+
+
+class WorkTypeRateInline(RateInline):
+    model = WorkTypeRate
+    key = "work_type"
+    fields = ("work_type", "sale_line")
+
+    def key_choices(self, rows):
+        return WorkType.objects.order_by("name")
+
+
+RATE_INLINES = {AgentRate: ("agent_rates", AgentRateInline), WorkTypeRate: ("work_type_rates", WorkTypeRateInline)}
+
+
+class SaleOrderAdmin(ServiceAdmin):
     scope = staticmethod(sale_orders_for)
     list_display = ("__str__", "customer", "state", "date_order", "confirmed_at")
     list_filter = ("state",)
@@ -110,8 +223,24 @@ class SaleOrderAdmin(ScopedAdmin):
     search_fields = ("name", "customer__name")
     autocomplete_fields = ("customer",)
     fields = ("name", "customer", "state", "date_order", "confirmed_at")
-    inlines = [SaleOrderLineInline, InvoiceInline]
+    inlines = [SaleOrderLineInline, AgentRateInline, WorkTypeRateInline, InvoiceInline]
     actions = ["confirm", "create_invoice"]
+
+    def get_inlines(self, request, obj):
+        # Rates map to the order's lines: they are set once it has some (after the first save).
+        return [inline for inline in self.inlines if obj is not None or not issubclass(inline, RateInline)]
+
+    def save_related(self, request, form, formsets, change):
+        """Save the Order Lines, then the rates through `order_rates_set`: checked, audited, and the
+        order's unbilled time moved once, whatever the number of rows changed."""
+        rated = [formset for formset in formsets if formset.model in RATE_INLINES]
+        super().save_related(request, form, [formset for formset in formsets if formset not in rated], change)
+        given = {RATE_INLINES[formset.model][0]: RATE_INLINES[formset.model][1].rates(formset)
+                 for formset in rated if formset.has_changed()}
+        if given:
+            order_rates_set(order=form.instance, actor=request.user, **given)
+        for formset in rated:
+            RATE_INLINES[formset.model][1].report(formset)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.state != SaleOrder.State.DRAFT:

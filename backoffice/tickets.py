@@ -18,12 +18,12 @@ def teammates(*, user):
 class HelpdeskTeamAdmin(ServiceAdmin):
     scope = staticmethod(teams_for)
     list_display = ("name", "timesheet_on_ticket", "project", "time_reinvoicing", "invoiced_timesheets",
-                    "timesheets_lock_date")
+                    "default_work_type", "timesheets_lock_date")
     list_filter = ("timesheet_on_ticket", "time_reinvoicing", "invoiced_timesheets")
-    list_select_related = ("project",)
+    list_select_related = ("project", "default_work_type")
     search_fields = ("name",)
     fields = ("name", "timesheet_on_ticket", "project", "time_reinvoicing", "invoiced_timesheets",
-              "timesheets_lock_date", "members")
+              "default_work_type", "timesheets_lock_date", "members")
     autocomplete_fields = ("project",)
     filter_horizontal = ("members",)
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from core.errors import Conflict
 from invoicing.models import Invoice
 from invoicing.services import invoice_create_from_order, invoice_post
-from sales.models import SaleOrder, SaleOrderLine
+from sales.models import SaleOrder, SaleOrderLine, WorkType
 from tickets.models import HelpdeskTeam, Ticket
 from timesheets.durations import HINT
 from timesheets.models import LockDate, TimeEntry
@@ -93,8 +93,9 @@ def test_every_list_and_page_of_every_model_loads(manager_client, agent, ticket,
     timesheet_log(user=agent, date=days_ago(0), minutes=30, ticket=ticket)
 
     LockDate.objects.create(pk=1, lock_date=days_ago(30))
+    WorkType.objects.create(name="Remote support")
     registered = [model for model in admin.site._registry if model._meta.app_label in OUR_APPS]
-    assert len(registered) == 12
+    assert len(registered) == 13
     for model in registered:
         obj = model.objects.order_by("pk").first()
         assert obj is not None, model
@@ -158,7 +159,7 @@ def test_confirm_from_the_order_page_refuses_an_empty_quotation(manager_client):
 def test_order_lines_show_delivered_and_are_read_only_once_confirmed(manager_client, agent, ticket, line_a):
     timesheet_log(user=agent, date=days_ago(0), minutes=630, ticket=ticket)
     response = manager_client.get(url(line_a.order))
-    [order_lines, invoices] = response.context["inline_admin_formsets"]
+    [order_lines, _by_agent, _by_work_type, invoices] = response.context["inline_admin_formsets"]
     assert order_lines.opts.verbose_name_plural == "Order Lines"
     assert not order_lines.has_add_permission and not order_lines.has_change_permission
     assert not order_lines.has_delete_permission
