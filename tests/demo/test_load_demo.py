@@ -1,4 +1,5 @@
-"""`load_demo`, what `make run` loads: the seed's flow with hours on Delivered, loaded once."""
+"""`load_demo`, what `make run` loads: the seed's flow with hours on Delivered, work types, a rate by agent
+and per-ticket rounding, loaded once."""
 
 from decimal import Decimal
 from io import StringIO
@@ -9,7 +10,9 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.db.models import Sum
 
-from sales.models import SaleOrder, SaleOrderLine
+from audit.models import AuditEvent
+from invoicing.preview import invoice_preview
+from sales.models import AgentRate, SaleOrder, SaleOrderLine, WorkType
 from tickets.models import HelpdeskTeam, Ticket
 from timesheets.models import TimeEntry
 from timesheets.selectors import awaiting_minutes
@@ -18,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 PASSWORDS = {
     "agent": "agent-demo-2026",
+    "senior": "senior-demo-2026",
     "manager": "manager-demo-2026",
     "accountant": "accountant-demo-2026",
     "admin": "admin-demo-2026",
@@ -46,8 +50,8 @@ def test_loading_twice_changes_nothing():
     output = load_demo()
 
     assert counts() == first
-    assert get_user_model().objects.count() == 4
-    assert TimeEntry.objects.count() == 8
+    assert get_user_model().objects.count() == 5
+    assert TimeEntry.objects.count() == 10
     assert SaleOrder.objects.count() == 3
     assert Ticket.objects.count() == 4
     assert "Demo users:" in output
@@ -58,21 +62,52 @@ def test_demo_line_delivers_the_time_of_its_entries():
     load_demo()
     load_demo()
 
-    line = SaleOrderLine.objects.get(order__customer__name="Acme Corporation")
+    line = SaleOrderLine.objects.get(order__customer__name="Acme Corporation", product__name="Service on Timesheet")
     assert line.order.is_confirmed
-    assert line.product.name == "Service on Timesheet"
     entries = TimeEntry.objects.filter(sale_line=line)
-    assert entries.count() == 3  # 1:30 + 2:00 + 0:45
-    assert line.delivered_minutes == entries.aggregate(m=Sum("minutes"))["m"] == 255
+    assert entries.count() == 4  # 1:30 + 2:00 + 0:45, and 0:15 of Goodwill at no charge
+    assert entries.aggregate(m=Sum("minutes"))["m"] == 270
+    assert line.delivered_minutes == entries.aggregate(m=Sum("billable_minutes"))["m"] == 255
     assert line.delivered == Decimal("4.25")
     assert line.to_invoice == Decimal("4.25")
     ticket = Ticket.objects.get(sale_line=line)
     assert ticket.task is not None
-    assert set(ticket.time_entries.all()) == set(ticket.task.time_entries.all()) == set(entries)
+    senior = TimeEntry.objects.get(user__username="senior")
+    assert set(ticket.time_entries.all()) == set(ticket.task.time_entries.all()) == {*entries, senior}
     # Initech's order is the billing run's second: 1:15 + 1:00 to invoice.
     initech = SaleOrderLine.objects.get(order__customer__name="Initech")
     assert initech.order.is_confirmed and initech.delivered == initech.to_invoice == Decimal("2.25")
     call_command("check_billing", stdout=StringIO())
+
+
+def test_the_demo_bills_by_work_type_rate_and_rounding_per_ticket():
+    load_demo()
+
+    assert list(WorkType.objects.values_list("name", "billing")) == [
+        ("Goodwill", "no_charge"), ("Internal", "non_billable"), ("On-site", "billable"),
+        ("Remote support", "billable")]
+    assert set(HelpdeskTeam.objects.values_list("default_work_type__name", flat=True)) == {"Remote support"}
+    order = SaleOrder.objects.get(customer__name="Acme Corporation")
+    service, senior_line = order.lines.order_by("pk")
+    rate = AgentRate.objects.get()
+    assert (rate.order, rate.user.username, rate.sale_line) == (order, "senior", senior_line)
+    assert AuditEvent.objects.get(action=AuditEvent.Action.ORDER_RATES_CHANGED).actor.username == "manager"
+    product = senior_line.product
+    assert (product.name, product.rounding, product.billing_increment_minutes, product.minimum_minutes) == (
+        "Senior support", "ticket", 15, 30)
+    # The senior agent's 0:20 on the printers ticket: Delivered as logged, 0:30 on the invoice (the minimum).
+    assert (senior_line.price_unit, senior_line.delivered, senior_line.to_invoice) == (
+        Decimal("120.00"), Decimal("0.33"), Decimal("0.33"))
+    goodwill = TimeEntry.objects.get(work_type__name="Goodwill")
+    assert (goodwill.minutes, goodwill.billable_minutes, goodwill.sale_line) == (15, 0, service)
+
+    preview = invoice_preview(order=order)
+    assert [(line.name, line.minutes, line.amount_untaxed, line.explanation) for line in preview["lines"]] == [
+        ("Service on Timesheet", 255, Decimal("382.50"), "4 entries, 4:30 worked → 4:15 billed: 1 no charge (0:15)"),
+        ("Senior support", 30, Decimal("60.00"), "1 entry, 0:20 worked → 0:30 billed: per ticket, 15-min increment, "
+                                                 "30-min minimum · rate for agent senior")]
+    assert (preview["amount_untaxed"], preview["amount_tax"], preview["amount_total"]) == (
+        Decimal("442.50"), Decimal("92.93"), Decimal("535.43"))
 
 
 def test_the_demo_has_a_team_approving_its_time_before_billing():
@@ -82,8 +117,8 @@ def test_the_demo_has_a_team_approving_its_time_before_billing():
     assert team.invoiced_timesheets == "approved"
     line = SaleOrderLine.objects.get(order__customer__name="Globex Logistics")
     entries = TimeEntry.objects.filter(sale_line=line).order_by("date")
-    assert [(e.duration, e.approval) for e in entries] == [
-        ("2:00", "to_approve"), ("1:30", "to_approve"), ("0:30", "rejected")]
+    assert [(e.duration, e.approval, e.work_type.name) for e in entries] == [
+        ("2:00", "to_approve", "On-site"), ("1:30", "to_approve", "On-site"), ("0:30", "rejected", "On-site")]
     assert entries.last().approval_note == "Travel is not billed to Globex: log it on an internal task."
     assert (line.delivered_minutes, awaiting_minutes(line_ids=[line.pk])) == (0, {line.pk: 210})
     assert line.to_invoice == 0  # the billing run leaves Globex out until the manager approves
@@ -99,6 +134,8 @@ def test_demo_users_sign_in_with_the_printed_passwords():
     users = get_user_model().objects.in_bulk(list(PASSWORDS), field_name="username")
     assert [g.name for g in users["agent"].groups.all()] == ["Agents"]
     assert list(users["agent"].helpdesk_teams.values_list("name", flat=True)) == ["Customer Care", "Field Services"]
+    assert [g.name for g in users["senior"].groups.all()] == ["Agents"]
+    assert list(users["senior"].helpdesk_teams.values_list("name", flat=True)) == ["Customer Care"]
     assert users["manager"].is_staff and [g.name for g in users["manager"].groups.all()] == ["Managers"]
     assert users["accountant"].is_staff and [g.name for g in users["accountant"].groups.all()] == ["Accountants"]
     assert users["admin"].is_superuser and users["admin"].is_staff

@@ -3,7 +3,9 @@
 The server is the one `make run` starts (scripts/demo.sh: migrate, load_demo, runserver) on a
 fresh SQLite file, not the test database, so the test sees the app only as a browser does. The
 figures are load_demo's (README, Quick start): 4:15 logged on a 50 h line of Service on Timesheet
-at 90.00, VAT 21%. A failed test leaves screenshots (tests/conftest.py).
+at 90.00 and 0:15 of Goodwill beside it at no charge, the senior agent's 0:20 on Senior support at
+120.00 (a rate by agent) rounded per ticket to a 30-minute minimum; VAT 21%. A failed test leaves
+screenshots (tests/conftest.py).
 """
 
 import csv
@@ -30,33 +32,48 @@ pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="walked th
 
 TICKET = "Printers on the 3rd floor print blank pages"
 TASK = "Restore printing on the 3rd floor"
+SERVICE, SENIOR = "Service on Timesheet", "Senior support"
+
+
+def order_line(page, name):
+    """The row of the order's line `name` on the sales order page."""
+    return page.locator("#order-lines tbody tr").filter(has_text=name)
 
 
 def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
     today = datetime.datetime.now(datetime.UTC).date()  # the server's TIME_ZONE is UTC by default
     number = f"INV/{today.year}/00001"
 
-    # The agent logs 0:45 on the demo ticket: 5:00 on it, and Delivered on the order goes from 4.25 to 5.00 h.
+    # The agent logs 0:45 on the demo ticket (4:50 on it: the senior's 0:20 and 0:15 of Goodwill besides):
+    # Delivered of Service on Timesheet goes from 4.25 to 5.00 h; Senior support's stays 0:20, 0.33 h.
     desk = open_browser("agent", "agent-demo-2026")
     desk.get_by_role("link", name=TICKET).click()
     desk.get_by_role("tab", name="Timesheets").click()
-    expect(desk.locator("#timesheets-total")).to_have_text("4:15")
+    expect(desk.locator("#timesheets-total")).to_have_text("4:50")
     log_time(desk, "0:45", "Replaced the fuser unit")
-    expect(desk.locator("#timesheets-total")).to_have_text("5:00")
+    expect(desk.locator("#timesheets-total")).to_have_text("5:35")
     desk.locator("#smart-sales-order").click()
     expect(desk.locator("h1")).to_contain_text("Sales Order S00001")
-    expect(desk.locator("[data-col=delivered]")).to_have_text("5.00")
+    expect(order_line(desk, SERVICE).locator("[data-col=delivered]")).to_have_text("5.00")
+    expect(order_line(desk, SENIOR).locator("[data-col=delivered]")).to_have_text("0.33")
 
     # The accountant clicks Create Invoice on the order and lands on the draft (a 500 on SQLite, once).
     books = open_browser("accountant", "accountant-demo-2026")
     books.get_by_role("link", name="Sales Orders").click()
     books.get_by_role("link", name="S00001").click()
-    expect(books.locator("[data-col=to-invoice]")).to_have_text("5.00")
+    expect(order_line(books, SERVICE).locator("[data-col=to-invoice]")).to_have_text("5.00")
+    expect(order_line(books, SENIOR).locator("[data-col=to-invoice]")).to_have_text("0.33")
     books.get_by_role("button", name="Create Invoice").click()
     expect(books.locator("#invoice-state")).to_have_text("Draft")
-    expect(books.locator("#invoice-lines .invoice-line")).to_contain_text("5:00 of Timesheets")
-    expect(books.locator("#invoice-lines tr[id^=entry-]")).to_have_count(4)
-    expect(books.locator("#invoice-total")).to_have_text("544.50")  # 5.00 h × 90.00 = 450.00, VAT 21% 94.50
+    # Each line says what it bills and why (Rules 13 and 14).
+    lines = books.locator("#invoice-lines .invoice-line")
+    expect(lines).to_have_count(2)
+    expect(lines.nth(0)).to_contain_text("5 entries, 5:15 worked → 5:00 billed: 1 no charge (0:15)")
+    expect(lines.nth(1)).to_contain_text("1 entry, 0:20 worked → 0:30 billed: per ticket, 15-min increment, "
+                                         "30-min minimum · rate for agent senior")
+    expect(books.locator("#invoice-lines tr[id^=entry-]")).to_have_count(6)
+    # 5.00 h × 90.00 = 450.00 (VAT 94.50) + 0.50 h × 120.00 = 60.00 (VAT 12.60)
+    expect(books.locator("#invoice-total")).to_have_text("617.10")
 
     books.get_by_role("button", name="Post").click()
     expect(books.locator("#invoice-state")).to_have_text("Posted")
@@ -69,27 +86,37 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
     assert pdf.startswith(b"%PDF-")
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
     assert f"Invoice {number}" in text
-    assert "Untaxed amount 450.00 Tax 21% on 450.00 94.50 Total due 544.50" in text
+    assert "Untaxed amount 510.00 Tax 21% on 510.00 107.10 Total due 617.10" in text
 
     name, data = download(books, "Export CSV")
     assert name == f"INV-{today.year}-00001-timesheets.csv"
-    line = "S00001 - Service on Timesheet"
+    line, senior = f"S00001 - {SERVICE}", f"S00001 - {SENIOR}"
+
+    def day(n):
+        return str(today - datetime.timedelta(days=n))
+
     assert list(csv.reader(io.StringIO(data.decode("utf-8-sig")))) == [
         CSV_HEADER,
-        [str(today - datetime.timedelta(days=3)), "agent", f"#1 {TICKET}", TASK,
-         "Reproduced the issue, collected printer logs", "1.50", "1.50", line, number, "To approve", ""],
-        [str(today - datetime.timedelta(days=2)), "agent", f"#1 {TICKET}", TASK,
-         "Rolled back the driver, tested every tray", "2.00", "2.00", line, number, "To approve", ""],
-        [str(today - datetime.timedelta(days=1)), "agent", f"#1 {TICKET}", TASK,
-         "Checked with the customer, documented the fix", "0.75", "0.75", line, number, "To approve", ""],
-        [str(today), "agent", f"#1 {TICKET}", TASK, "Replaced the fuser unit", "0.75", "0.75", line, number,
-         "To approve", ""],
+        [day(3), "agent", f"#1 {TICKET}", TASK, "Reproduced the issue, collected printer logs", "1.50", "1.50", line,
+         number, "To approve", "", "Remote support"],
+        [day(2), "agent", f"#1 {TICKET}", TASK, "Rolled back the driver, tested every tray", "2.00", "2.00", line,
+         number, "To approve", "", "Remote support"],
+        [day(2), "senior", f"#1 {TICKET}", TASK, "Escalation: confirmed the rollback is safe for the whole fleet",
+         "0.33", "0.33", senior, number, "To approve", "", "Remote support"],
+        [day(1), "agent", f"#1 {TICKET}", TASK, "Checked with the customer, documented the fix", "0.75", "0.75", line,
+         number, "To approve", "", "Remote support"],
+        [day(1), "agent", f"#1 {TICKET}", TASK, "Showed the office manager how to clear a stuck job", "0.25", "0.00",
+         line, number, "To approve", "", "Goodwill"],
+        [day(0), "agent", f"#1 {TICKET}", TASK, "Replaced the fuser unit", "0.75", "0.75", line, number,
+         "To approve", "", "Remote support"],
     ]
 
-    # All of the order's time is now invoiced, and every stored figure agrees with the entries.
+    # All of the order's time is now invoiced, Senior support's with its rounding (0:20 + 0:10), and every
+    # stored figure agrees with the entries.
     books.get_by_role("link", name="S00001").click()
-    expect(books.locator("[data-col=invoiced]")).to_have_text("5.00")
-    expect(books.locator("[data-col=to-invoice]")).to_have_text("0.00")
+    expect(order_line(books, SERVICE).locator("[data-col=invoiced]")).to_have_text("5.00")
+    expect(order_line(books, SENIOR).locator("[data-col=invoiced]")).to_have_text("0.50")
+    expect(books.locator("[data-col=to-invoice]")).to_have_text(["0.00", "0.00"])
     assert "Billing is consistent" in demo.manage("check_billing")
 
     # Nothing went wrong on the server's side, even where the browser saw no sign of it.
@@ -116,15 +143,16 @@ def test_the_month_end_billing_run_on_the_demo(demo, open_browser):
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("Acme Corporation")
     expect(rows.nth(1)).to_contain_text("Initech")
-    expect(books.locator("#orders-to-invoice tfoot")).to_contain_text("585.00")  # (4:15 + 2:15) × 90.00
+    # (4:15 + 2:15) × 90.00 + Senior support's 0:20 billed as the 0:30 minimum × 120.00
+    expect(books.locator("#orders-to-invoice tfoot")).to_contain_text("645.00")
     books.get_by_role("button", name="Create Invoices for all 2").click()
 
     # The page refreshes itself while the worker works: no reload by hand.
     expect(books.locator("[data-progress=create]")).to_have_text("2 / 2", timeout=60_000)
     expect(books.locator("#step-create progress")).to_have_attribute("value", "2")
     expect(books.locator("#step-create .badge")).to_have_text("Done")
-    # 462.83 (4.25 h × 90.00 + VAT 21%) + 245.03 (2.25 h): each invoice's tax rounded on its own.
-    expect(books.locator("#run-invoiced")).to_have_text("2 invoices, 707.86 with taxes")
+    # 535.43 (4.25 h × 90.00 + 0.50 h × 120.00 + VAT 21% of each line) + 245.03 (2.25 h): taxes per line.
+    expect(books.locator("#run-invoiced")).to_have_text("2 invoices, 780.46 with taxes")
     books.get_by_role("button", name="Post").click()
     expect(books.locator("[data-progress=post]")).to_have_text("2 / 2", timeout=60_000)
     expect(books.locator("#run-orders")).to_contain_text(f"INV/{year}/00001")

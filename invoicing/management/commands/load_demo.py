@@ -3,6 +3,10 @@
 Everything with a service is created through it, so the demo is built by the
 same rules as real data. Loading twice changes nothing: the user `admin` marks
 a loaded demo.
+
+Acme's order S00001 shows DESIGN Rules 13 and 14 too: the senior agent's time bills its "Senior support"
+line at 120.00 (a rate by agent), rounded per ticket to 15 minutes with a 30-minute minimum on the invoice,
+and a "Goodwill" entry rides along at 0.00.
 """
 
 import datetime
@@ -17,13 +21,14 @@ from django.utils import timezone
 
 from projects.models import Project
 from projects.services import project_save, task_create
-from sales.models import Customer, Product, SaleOrder, SaleOrderLine, ServicePolicy, Tax
-from sales.services import sale_order_confirm
+from sales.models import Customer, Product, Rounding, SaleOrder, SaleOrderLine, ServicePolicy, Tax, WorkType
+from sales.services import product_save, sale_order_confirm, work_type_save
 from sales.units import HOUR
 from tickets.models import HelpdeskTeam, Ticket
 from tickets.services import team_save, ticket_create, ticket_link_task, ticket_set_sale_line, ticket_set_status
 from timesheets.approval import timesheets_reject
 from timesheets.durations import format_minutes, parse_duration
+from timesheets.rates import order_rates_set
 from timesheets.services import timesheet_log
 
 URL = "http://127.0.0.1:8000/"
@@ -32,10 +37,15 @@ MARKER = "admin"
 # (username, role shown, group, is_staff, is_superuser); password: username + "-demo-2026".
 USERS = [
     ("agent", "Agents, member of Customer Care and Field Services", "Agents", False, False),
+    ("senior", "Agents, Customer Care, billed as Senior support", "Agents", False, False),
     ("manager", "Managers, staff", "Managers", True, False),
     ("accountant", "Accountants, staff", "Accountants", True, False),
     ("admin", "superuser", None, True, True),
 ]
+
+# Work types (Rule 13): Remote support is the teams' default.
+WORK_TYPES = [("Remote support", WorkType.Billing.BILLABLE), ("On-site", WorkType.Billing.BILLABLE),
+              ("Internal", WorkType.Billing.NON_BILLABLE), ("Goodwill", WorkType.Billing.NO_CHARGE)]
 
 
 def demo_password(username: str) -> str:
@@ -61,13 +71,21 @@ class Command(BaseCommand):
     def load(self):
         users = {name: self.create_user(name, group, staff, superuser)
                  for name, _, group, staff, superuser in USERS}
-        agent = users["agent"]
+        agent, senior = users["agent"], users["senior"]
+        kinds = {name: work_type_save(work_type=WorkType(name=name, billing=billing), actor=users["manager"])
+                 for name, billing in WORK_TYPES}
 
         tax = Tax.objects.create(name="VAT 21%", rate=Decimal("21.00"))
-        product = Product.objects.create(
+        product = product_save(product=Product(
             name="Service on Timesheet", list_price=Decimal("90.00"), uom=HOUR,
             service_policy=ServicePolicy.DELIVERED_TIMESHEET, tax=tax,
-        )
+        ))
+        # Rounded per ticket on the invoice: a ticket's time in 15-minute blocks, at least half an hour.
+        senior_product = product_save(product=Product(
+            name="Senior support", list_price=Decimal("120.00"), uom=HOUR,
+            service_policy=ServicePolicy.DELIVERED_TIMESHEET, tax=tax, rounding=Rounding.TICKET,
+            billing_increment_minutes=15, minimum_minutes=30,
+        ))
         acme = Customer.objects.create(
             name="Acme Corporation", email="billing@acme.example",
             address="12 Rue de la Loi\n1000 Brussels\nBelgium", vat_number="BE0123456789",
@@ -81,8 +99,9 @@ class Command(BaseCommand):
         project = project_save(project=Project(name="Customer Care", billable=True))
         team = team_save(team=HelpdeskTeam(
             name="Customer Care", timesheet_on_ticket=True, project=project, time_reinvoicing=True,
+            default_work_type=kinds["Remote support"],
         ))
-        team.members.add(agent)
+        team.members.add(agent, senior)
 
         # A ticket comes in; the agent works it on the ticket and on its task.
         task = task_create(project=project, name="Restore printing on the 3rd floor")
@@ -95,21 +114,31 @@ class Command(BaseCommand):
         timesheet_log(user=agent, date=days_ago(3), minutes=parse_duration("1:30"), ticket=ticket,
                       description="Reproduced the issue, collected printer logs")
 
-        # Sales: a quotation with the Service on Timesheet product, confirmed.
+        # Sales: a quotation with the Service on Timesheet product and Senior support, confirmed.
         order = SaleOrder.objects.create(customer=acme)
-        line = SaleOrderLine(order=order, product=product, name=product.name, quantity=Decimal("50.00"),
-                             uom=product.uom, price_unit=product.list_price, tax=product.tax)
-        line.full_clean()
-        line.save()
+        line, senior_line = (SaleOrderLine(order=order, product=p, name=p.name, quantity=quantity, uom=p.uom,
+                                           price_unit=p.list_price, tax=p.tax)
+                             for p, quantity in ((product, Decimal("50.00")), (senior_product, Decimal("10.00"))))
+        for item in (line, senior_line):
+            item.full_clean()
+            item.save()
         order = sale_order_confirm(order=order)
         line.refresh_from_db()  # drops the cached quotation: the line now belongs to a confirmed order
+        senior_line.refresh_from_db()
+        # Rates by agent: the senior agent's time on this order bills Senior support.
+        order_rates_set(order=order, agent_rates=[{"user": senior, "sale_line": senior_line}],
+                        actor=users["manager"])
 
         # Linking the ticket to the Sales Order Item bills the time already logged on it.
         ticket = ticket_set_sale_line(ticket=ticket, sale_line=line)
         timesheet_log(user=agent, date=days_ago(2), minutes=parse_duration("2:00"), ticket=ticket,
                       description="Rolled back the driver, tested every tray")
+        timesheet_log(user=senior, date=days_ago(2), minutes=parse_duration("0:20"), ticket=ticket,
+                      description="Escalation: confirmed the rollback is safe for the whole fleet")
         timesheet_log(user=agent, date=days_ago(1), minutes=parse_duration("0:45"), task=task,
                       description="Checked with the customer, documented the fix")
+        timesheet_log(user=agent, date=days_ago(1), minutes=parse_duration("0:15"), ticket=ticket,
+                      work_type=kinds["Goodwill"], description="Showed the office manager how to clear a stuck job")
 
         # A second ticket, just in: no sales order yet, no time.
         ticket_create(team=team, customer=globex, title="VPN disconnects every hour",
@@ -132,22 +161,24 @@ class Command(BaseCommand):
         timesheet_log(user=agent, date=days_ago(2), minutes=parse_duration("1:00"), ticket=mail,
                       description="Re-enabled archiving, moved 2019 mail to the archive")
 
-        self.load_field_services(users, product, globex)
+        self.load_field_services(users, product, globex, kinds)
 
         line.refresh_from_db()
+        senior_line.refresh_from_db()
         self.stdout.write(self.style.SUCCESS(
             f"Demo data loaded: {order.name} for {acme}, ticket {ticket} with "
-            f"{format_minutes(line.delivered_minutes)} logged; Delivered {line.delivered} h of {line.quantity} h."
+            f"{format_minutes(sum(ticket.time_entries.values_list('minutes', flat=True)))} logged; Delivered "
+            f"{line.delivered} h of {line.quantity} h of {line.name}, {senior_line.delivered} h of {senior_line.name}."
         ))
 
-    def load_field_services(self, users, product, customer):
+    def load_field_services(self, users, product, customer, kinds):
         """A team on "Approved timesheets only": its time counts once the manager approves it, so Globex's
         line shows 3:30 awaiting approval and nothing to invoice yet; travel time was rejected."""
         agent, manager = users["agent"], users["manager"]
         project = project_save(project=Project(name="Field Services", billable=True))
         team = team_save(team=HelpdeskTeam(
             name="Field Services", timesheet_on_ticket=True, project=project, time_reinvoicing=True,
-            invoiced_timesheets=HelpdeskTeam.Invoicing.APPROVED))
+            invoiced_timesheets=HelpdeskTeam.Invoicing.APPROVED, default_work_type=kinds["Remote support"]))
         team.members.add(agent)
         order = SaleOrder.objects.create(customer=customer)
         SaleOrderLine.objects.create(order=order, product=product, name="On-site support", quantity=Decimal("30.00"),
@@ -160,7 +191,7 @@ class Command(BaseCommand):
                                      (2, "1:30", "Replaced two access points in aisle 9"),
                                      (1, "0:30", "Drove back to the office")):
             entry = timesheet_log(user=agent, date=days_ago(days), minutes=parse_duration(duration), ticket=ticket,
-                                  description=text, actor=agent)
+                                  description=text, work_type=kinds["On-site"], actor=agent)
         timesheets_reject(ids=[entry.pk], reason="Travel is not billed to Globex: log it on an internal task.",
                           actor=manager)
 
