@@ -41,7 +41,7 @@ def measure_all(args) -> int:
     django.setup()
     from django.core.management import call_command
 
-    from . import approval, db, generate, measures, probes, report, runs
+    from . import approval, db, generate, measures, probes, report, rounding, runs
     from .notes import notes
     from .sizes import SIZES
 
@@ -67,6 +67,8 @@ def measure_all(args) -> int:
         ("1. logging time", lambda: measures.logging_time(made, runs=3 if quick else 15)),
         ("2. pages", lambda: measures.pages(made, runs=3 if quick else 15)),
         ("3. Create Invoice", lambda: measures.create_invoice(made, runs=1 if quick else 4)),
+        # Issue 13: the same click rounding per ticket with a minimum, rolled back like target 3.
+        ("11. per-ticket rounding", lambda: rounding.create_invoice_per_ticket(made, runs=1 if quick else 4)),
         # Issue 12: each run rolled back, so check_billing, next, also checks they left the data as it was.
         ("9. bulk approve", lambda: approval.bulk_approve(made, runs=1 if quick else 5)),
         ("10. policy switch", lambda: approval.policy_switch(made, runs=1 if quick else 3)),

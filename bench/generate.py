@@ -30,6 +30,11 @@ DESCRIPTIONS = ("Called the customer back", "Replaced the fuser", "Reset the rou
 # invoiced entries start approved (as the migration approves them), the others await approval.
 APPROVAL_COLUMNS = "approval, approval_note, reviewed_by_id, reviewed_at, written_off, write_off_reason"
 APPROVAL_REST = "'', NULL, NULL, false, ''"  # after `approval`
+# Issue 13's columns of an invoice line, also without database defaults: the product's rule as it was
+# (per entry, no increment, no minimum), no rounding; the counts and the explanation are set with the totals.
+INVOICE_LINE_RULE = "rounding_minutes, entry_count, worked_minutes, rounding, increment_minutes, minimum_minutes, " \
+    "explanation"
+INVOICE_LINE_RULE_VALUES = "0, 0, 0, 'entry', 1, 0, ''"
 
 
 def _entries_sql(size: Size, today: datetime.date, lo: int, hi: int) -> str:
@@ -85,8 +90,9 @@ def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
             INSERT INTO auth_user_groups (user_id, group_id)
             SELECT a, (SELECT id FROM auth_group WHERE name = 'Agents') FROM generate_series(1, {size.agents}) AS a;
             INSERT INTO sales_tax (id, name, rate) VALUES (1, 'VAT 21%', 21);
-            INSERT INTO sales_product (id, name, list_price, uom, service_policy, tax_id, billing_increment_minutes)
-            VALUES (1, 'Service on Timesheet', 90, 'hour', 'delivered_timesheet', 1, 1)"""),
+            INSERT INTO sales_product (id, name, list_price, uom, service_policy, tax_id, billing_increment_minutes,
+                rounding, minimum_minutes)
+            VALUES (1, 'Service on Timesheet', 90, 'hour', 'delivered_timesheet', 1, 1, 'entry', 0)"""),
         ("customers and orders", C + N + L, f"""
             INSERT INTO sales_customer (id, name, email, address, vat_number)
             SELECT c, 'Customer ' || lpad(c::text, 5, '0'), 'billing' || c || '@example.com',
@@ -96,9 +102,9 @@ def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
             SELECT o, 'S' || lpad(o::text, 5, '0'), 1 + (o - 1) % {C}, 'sale', DATE '{today}' - (o % 700), now()
             FROM generate_series(1, {N}) AS o;
             INSERT INTO sales_saleorderline (id, order_id, product_id, name, quantity, uom, price_unit, tax_id,
-                delivered_minutes, invoiced_minutes, qty_delivered_manual, qty_invoiced)
+                delivered_minutes, invoiced_minutes, rounding_minutes, qty_delivered_manual, qty_invoiced)
             SELECT l, CASE WHEN l = 1 THEN 1 ELSE {order_of('l')} END, 1, 'Support hours', 100, 'hour', 90, 1,
-                0, 0, 0, 0
+                0, 0, 0, 0, 0
             FROM generate_series(1, {L}) AS l"""),
         ("teams and tickets", T * 3 + size.agents + size.tickets * 11 // 10, f"""
             INSERT INTO projects_project (id, name, billable) SELECT t, 'Support ' || t, true
@@ -130,8 +136,9 @@ def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
                 DATE '{billed_on}', c.name, c.address, c.vat_number, 0, 0, 0, now(), now(), ''
             FROM generate_series(2, {invoices + 1}) AS o JOIN sales_customer c ON c.id = 1 + (o - 1) % {C};
             INSERT INTO invoicing_invoiceline (id, invoice_id, sale_line_id, name, quantity, uom, price_unit,
-                tax_rate, minutes, amount_untaxed, amount_tax)
-            SELECT l - 1, {order_of('l')} - 1, l, 'Support hours', 0, 'hour', 90, 21, 0, 0, 0
+                tax_rate, minutes, amount_untaxed, amount_tax, {INVOICE_LINE_RULE})
+            SELECT l - 1, {order_of('l')} - 1, l, 'Support hours', 0, 'hour', 90, 21, 0, 0, 0,
+                {INVOICE_LINE_RULE_VALUES}
             FROM generate_series(2, {billed_lines + 1}) AS l;
             INSERT INTO invoicing_invoicesequence (kind, year, last) VALUES ('invoice', {billed_on.year}, {invoices})
         """),
@@ -141,9 +148,13 @@ def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
 TOTALS_SQL = """
     UPDATE invoicing_invoiceline il
     SET minutes = s.m, quantity = round(s.m / 60.0, 2), amount_untaxed = round(round(s.m / 60.0, 2) * il.price_unit, 2),
-        amount_tax = round(round(round(s.m / 60.0, 2) * il.price_unit, 2) * il.tax_rate / 100, 2)
-    FROM (SELECT invoice_line_id, SUM(billable_minutes) AS m FROM timesheets_timeentry
-          WHERE invoice_line_id IS NOT NULL GROUP BY 1) AS s
+        amount_tax = round(round(round(s.m / 60.0, 2) * il.price_unit, 2) * il.tax_rate / 100, 2),
+        entry_count = s.n, worked_minutes = s.w,
+        explanation = CASE WHEN s.n = 1 THEN '1 entry' ELSE s.n || ' entries' END
+            || ', ' || (s.w / 60) || ':' || lpad((s.w % 60)::text, 2, '0') || ' worked → '
+            || (s.m / 60) || ':' || lpad((s.m % 60)::text, 2, '0') || ' billed'
+    FROM (SELECT invoice_line_id, SUM(billable_minutes) AS m, SUM(minutes) AS w, COUNT(*) AS n
+          FROM timesheets_timeentry WHERE invoice_line_id IS NOT NULL GROUP BY 1) AS s
     WHERE il.id = s.invoice_line_id;
     UPDATE invoicing_invoice i SET amount_untaxed = s.u, amount_tax = s.t, amount_total = s.u + s.t
     FROM (SELECT invoice_id, SUM(amount_untaxed) AS u, SUM(amount_tax) AS t FROM invoicing_invoiceline
@@ -215,8 +226,8 @@ def _run_orders_sql(*, size: Size, today: datetime.date, first: dict[str, int], 
             1 + j % {C}, 'sale', DATE '{today}' - 90, now()
         FROM generate_series(1, {count}) AS j;
         INSERT INTO sales_saleorderline (id, order_id, product_id, name, quantity, uom, price_unit, tax_id,
-            delivered_minutes, invoiced_minutes, qty_delivered_manual, qty_invoiced)
-        SELECT {ln} + j, {o} + j, 1, 'Support hours, month end', 200, 'hour', 90, 1, 0, 0, 0, 0
+            delivered_minutes, invoiced_minutes, rounding_minutes, qty_delivered_manual, qty_invoiced)
+        SELECT {ln} + j, {o} + j, 1, 'Support hours, month end', 200, 'hour', 90, 1, 0, 0, 0, 0, 0
         FROM generate_series(1, {count}) AS j;
         INSERT INTO tickets_ticket (id, team_id, customer_id, title, description, status, assignee_id,
             task_id, sale_line_id, created_at)

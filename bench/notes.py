@@ -45,6 +45,15 @@ METHOD = """
   "Approved timesheets only" through `tickets.services.team_save`, whose receiver recounts the team's
   unbilled entries and recomputes its lines; once more afterwards, `billing_drift()` must find nothing
   and no entry of the team awaiting approval may still bill minutes.
+- Rounding per ticket (target 11, issue 13) is target 3's click twice over, interleaved run by run and
+  each rolled back after a `VACUUM` of the entries: Create Invoice on the big line as the data set's
+  product rounds today (per entry, 1-minute increment), and with that product switched, inside the
+  transaction and before the clock starts, to per ticket with a 15-minute increment and a 30-minute
+  minimum (a plain `UPDATE` of the product: per ticket an entry bills its minutes as logged, which is
+  what the generated entries bill already, so nothing needs recounting). On large that is 100,000
+  entries on 500 tickets: 500 charges, each ticket's sum rounded up. A run of its own counts both
+  clicks' queries and runs `billing_drift()` after the per-ticket invoice: the charges must sum to the
+  invoice line's rounding and the line's stored totals must follow.
 - The stored PDF (target 8): each probe invoice's PDF is rendered and stored once by
   `invoicing.documents.pdf_store` (what the `render_pdf` job does when an invoice is posted; timed,
   one run), then downloaded through the web view and the API as an accountant with the test client,
@@ -105,6 +114,13 @@ CHANGES = """
 8. **PDF downloads** (issue 11) rendered the invoice on every request: 7–11 s for 2,000 entries
    (target 5's figure). A posted invoice's PDF is now rendered once by a job and stored; the
    download serves the stored file ("being prepared" until then).
+9. **Rounding per ticket** (issue 13) adds no pass over the entries: Create Invoice already sums the
+   entries it links in one `GROUP BY` (ticket, task, agent, work type, set by hand) for the line's
+   explanation; per ticket, those groups are folded by ticket in Python, each sum rounded and raised to
+   the minimum, and the charges written in one `INSERT` (`invoicing.charges.line_fill`). What it costs
+   over per entry is that insert of one row per ticket and a delete of the line's earlier charges.
+   The generator (`bench/generate.py`) fills issue 13's new columns (the product's rule, the invoice
+   lines' rule, counts and explanation, the lines' rounding), which have no database default.
 """
 
 MISSES = {
@@ -147,6 +163,10 @@ flat. The first run of this target went through the relink, one UPDATE per (tick
 group and one per line: 2,297 queries and 11.2 s on large. The time left is the UPDATE of every
 unbilled entry of the team (~100,000 on large) and the lines' sums.""",
     5: """WeasyPrint's cost is the rows' layout; a miss here is noise (both sides lay out the same rows).""",
+    11: """Per ticket, Create Invoice does what it does per entry (one `UPDATE` linking the entries, one
+`GROUP BY` of them) plus one `INSERT` of a charge per ticket (500 on large) and a `DELETE` of the line's
+earlier ones: two queries more (the counts above). A miss of the ratio means the fold per ticket or that
+insert grew with the tickets; a miss of the check means the charges no longer sum to the line's rounding.""",
     6: """Issue 12 added `_count_drifts` (invoicing/selectors.py): the unbilled entries whose billable
 minutes differ from what their policy says now. Its first version read the billing increment through
 a correlated subquery (three per row, each joining the orders because of the lines' default ordering)
