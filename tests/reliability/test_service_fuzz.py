@@ -1,13 +1,15 @@
 """Every billing service at once from several threads, in seeded random rounds.
 
 Each round, four workers (each with its own database connection) run one random service call
-at the same instant: log, edit, delete, set a line by hand, relink a ticket's or a task's
-Sales Order Item, link or unlink a task, move a ticket to the other customer, toggle a team's
-Time Reinvoicing, Create Invoice with or without a period, remove entries from a draft, cancel,
-post, credit. Refusals
-(ValidationError, Conflict) are answers; anything else (a deadlock, an integrity error) fails.
+at the same instant: log (with a random work type), edit, change an entry's work type, delete, set a
+line by hand, relink a ticket's or a task's Sales Order Item, link or unlink a task, move a ticket to
+the other customer, toggle a team's Time Reinvoicing, set an order's rates by agent and by work type,
+switch a work type's billing, change a product's rounding, increment and minimum, Create Invoice with
+or without a period, remove entries from a draft, cancel, post, credit in full or some entries.
+Refusals (ValidationError, Conflict) are answers; anything else (a deadlock, an integrity error) fails.
 After every round the stored figures match the entries (`billing_drift`, what check_billing
-runs) and every entry bills the line Rule 4 gives it (`misplaced`).
+runs: rounding and charges per ticket included) and every entry bills the line Rules 4 and 13 give it
+(`misplaced`).
 """
 
 import datetime
@@ -17,9 +19,10 @@ import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connections
+from django.db import connections, models
 
-from invoicing.models import Invoice
+from audit.models import AuditEvent
+from invoicing.models import Invoice, TicketCharge
 from invoicing.selectors import billing_drift
 from invoicing.services import (
     invoice_cancel,
@@ -31,11 +34,13 @@ from invoicing.services import (
 )
 from projects.models import Task
 from projects.services import task_set_sale_line
-from sales.models import SaleOrderLine
+from sales.models import Product, Rounding, SaleOrderLine, WorkType
+from sales.services import product_save, work_type_save
 from tickets.models import HelpdeskTeam, Ticket
 from tickets.services import team_save, ticket_link_task, ticket_set_customer, ticket_set_sale_line
 from timesheets.approval import timesheet_reinstate, timesheets_approve, timesheets_reject
 from timesheets.models import TimeEntry
+from timesheets.rates import order_rates_set
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
 from ..conftest import requires_postgres
@@ -57,17 +62,27 @@ def some_line(rng, lines):
     return rng.choice([*lines, None])
 
 
+def some_work_type(rng):
+    """A work type, or None: the team's default (no work type on a task without a ticket)."""
+    return pick(rng, WorkType.objects.all()) if rng.random() < 0.5 else None
+
+
 def log(rng, world):
     on_task = rng.random() < 0.3
     target = {"task": rng.choice(world["tasks"])} if on_task else {"ticket": pick(rng, Ticket.objects.all())}
     by_hand = rng.choice(world["lines"]) if rng.random() < 0.15 else None
     timesheet_log(user=rng.choice(world["agents"]), date=days_ago(rng.randrange(10)),
-                  minutes=rng.randrange(1, 181), sale_line=by_hand, **target)
+                  minutes=rng.randrange(1, 181), sale_line=by_hand, work_type=some_work_type(rng), **target)
 
 
 def edit(rng, world):
     if entry := pick(rng, TimeEntry.objects.all()):
         timesheet_update(entry=entry, minutes=rng.randrange(1, 181), date=days_ago(rng.randrange(10)))
+
+
+def retype(rng, world):
+    if entry := pick(rng, TimeEntry.objects.all()):
+        timesheet_update(entry=entry, work_type=some_work_type(rng))
 
 
 def set_line_by_hand(rng, world):
@@ -105,6 +120,31 @@ def toggle_reinvoicing(rng, world):
     team_save(team=team)
 
 
+def set_rates(rng, world):
+    """Replace an order's rates: some agents and work types, each to a line of that order, or none."""
+    order = rng.choice(world["orders"])
+    lines = [line for line in world["lines"] if line.order_id == order.pk]
+    agents = rng.sample(world["agents"], rng.randrange(len(world["agents"]) + 1))
+    kinds = rng.sample(world["work_types"], rng.randrange(len(world["work_types"]) + 1))
+    order_rates_set(order=order, agent_rates=[{"user": a, "sale_line": rng.choice(lines)} for a in agents],
+                    work_type_rates=[{"work_type": k, "sale_line": rng.choice(lines)} for k in kinds]
+                    if rng.random() < 0.7 else None, actor=world["manager"])
+
+
+def switch_billing(rng, world):
+    work_type = pick(rng, WorkType.objects.all())
+    work_type.billing = rng.choice(WorkType.Billing.values)
+    work_type_save(work_type=work_type, actor=world["manager"])
+
+
+def change_rounding(rng, world):
+    product = Product.objects.get(pk=rng.choice(world["lines"]).product_id)
+    product.rounding = rng.choice(Rounding.values)
+    product.billing_increment_minutes = rng.choice([1, 5, 15, 60])
+    product.minimum_minutes = rng.choice([0, 0, 15, 30])
+    product_save(product=product, actor=world["manager"])
+
+
 def create_invoice(rng, world):
     start = days_ago(rng.randrange(10)) if rng.random() < 0.5 else None
     end = start + datetime.timedelta(days=rng.randrange(5)) if start and rng.random() < 0.5 else None
@@ -132,6 +172,16 @@ def credit(rng, world):
         ids = list(TimeEntry.objects.filter(invoice_line__invoice=posted).values_list("pk", flat=True))
         some = rng.sample(ids, min(len(ids), 2)) if ids and rng.random() < 0.5 else None
         invoice_credit_note(invoice=posted, entry_ids=some)
+
+
+def credit_some(rng, world):
+    """A partial credit note, posted: it gives back some entries of a ticket whose charge may still cover
+    the rest (Rule 14), and frees them to bill again."""
+    if posted := pick(rng, Invoice.objects.filter(state=Invoice.State.POSTED, kind=Invoice.Kind.INVOICE)):
+        ids = list(TimeEntry.objects.filter(invoice_line__invoice=posted).values_list("pk", flat=True))
+        if ids:
+            note = invoice_credit_note(invoice=posted, entry_ids=rng.sample(ids, rng.randrange(1, len(ids) + 1)))
+            invoice_post(invoice=note)
 
 
 def approve(rng, world):
@@ -164,9 +214,10 @@ def reinstate(rng, world):
 
 
 # Weighted like a support company's day: mostly logging and editing, now and then the rest.
-OPERATIONS = [(log, 6), (edit, 2), (set_line_by_hand, 1), (delete, 1), (relink_ticket_line, 2),
+OPERATIONS = [(log, 6), (edit, 2), (retype, 1), (set_line_by_hand, 1), (delete, 1), (relink_ticket_line, 2),
               (relink_task_line, 1), (link_task, 1), (move_customer, 1), (toggle_reinvoicing, 1),
-              (create_invoice, 2), (remove_from_draft, 1), (cancel, 1), (post, 2), (credit, 1),
+              (set_rates, 1), (switch_billing, 1), (change_rounding, 1),
+              (create_invoice, 2), (remove_from_draft, 1), (cancel, 1), (post, 2), (credit, 1), (credit_some, 1),
               (approve, 2), (reject, 1), (toggle_policy, 1), (write_off, 1), (reinstate, 1)]
 
 
@@ -211,7 +262,8 @@ class Workers:
 
 
 def build_world():
-    """Two customers, each with a confirmed order of two timesheet lines; three tickets of one team."""
+    """Two customers, each with a confirmed order of two timesheet lines (each of its own product); three
+    tickets of one team, whose default work type is one of four (billable, billable, non-billable, no charge)."""
     first = confirmed_line()
     other = confirmed_line(order__customer=CustomerFactory())
     lines = [first, confirmed_line(order=first.order), other, confirmed_line(order=other.order)]
@@ -222,10 +274,15 @@ def build_world():
                TicketFactory(team=team, customer=customers[1], sale_line=other)]
     tasks = [TaskFactory(project=team.project, customer=customer) for customer in (*customers, customers[0])]
     agents = [UserFactory() for _ in range(4)]
+    work_types = [WorkType.objects.create(name=name, billing=billing) for name, billing in (
+        ("Remote support", "billable"), ("On-site", "billable"), ("Internal", "non_billable"),
+        ("Goodwill", "no_charge"))]
+    team.default_work_type = work_types[0]
+    team_save(team=team)
     for ticket in tickets:
         timesheet_log(user=agents[0], date=days_ago(5), minutes=30, ticket=ticket)
     return {"orders": [first.order, other.order], "lines": lines, "customers": customers, "team": team,
-            "tasks": tasks, "agents": agents, "manager": UserFactory()}
+            "tasks": tasks, "agents": agents, "work_types": work_types, "manager": UserFactory()}
 
 
 @requires_postgres
@@ -253,3 +310,8 @@ def test_random_services_from_four_threads_keep_every_figure_and_placement():
     assert Invoice.objects.filter(kind=Invoice.Kind.CREDIT_NOTE).exists()
     lines = SaleOrderLine.objects.filter(pk__in=[line.pk for line in world["lines"]])
     assert lines.filter(delivered_minutes__gt=0).count() > 1
+    # ...and rates, work types and rules changed under them, and tickets were charged per ticket.
+    for action in (AuditEvent.Action.ORDER_RATES_CHANGED, AuditEvent.Action.WORK_TYPE_CHANGED,
+                   AuditEvent.Action.PRODUCT_RULE_CHANGED):
+        assert AuditEvent.objects.filter(action=action).exists(), action
+    assert TicketCharge.objects.filter(billed__gt=models.F("minutes")).exists()
