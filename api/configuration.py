@@ -1,5 +1,6 @@
-"""What managers configure: customers, taxes, products, projects ("Billable"), tasks and
-Helpdesk Teams. Every role reads (agents their teams' projects, tasks and teams); managers write."""
+"""What managers configure: customers, taxes, products (their rounding), work types, projects
+("Billable"), tasks and Helpdesk Teams. Every role reads (agents their teams' projects, tasks and
+teams); managers write."""
 
 from django.db import transaction
 from rest_framework import serializers, viewsets
@@ -8,7 +9,8 @@ from core.roles import sees_everything
 from projects.models import Project, Task
 from projects.selectors import projects_for
 from projects.services import project_save, task_create, task_set_sale_line
-from sales.models import Customer, Product, Tax
+from sales.models import Customer, Product, Tax, WorkType
+from sales.services import product_save, work_type_save
 from tickets.models import HelpdeskTeam
 from tickets.selectors import teams_for
 from tickets.services import team_save
@@ -16,7 +18,7 @@ from tickets.services import team_save
 from .filters import ProjectFilter, TaskFilter
 from .parsers import ReadsItsBody
 from .permissions import ManagersWrite
-from .saving import ModelSaveSerializer, model_save
+from .saving import ModelSaveSerializer, ServiceSaveSerializer, model_save
 
 # --- Customers, taxes, products ---------------------------------------------------------
 
@@ -54,20 +56,61 @@ class TaxViewSet(ReadsItsBody, viewsets.ModelViewSet):
     ordering_fields = ["id", "name", "rate"]
 
 
-class ProductSerializer(ModelSaveSerializer):
+class ProductSerializer(ServiceSaveSerializer):
+    """A product; `billing_increment_minutes`, `rounding` and `minimum_minutes` say how its time is billed."""
+
     class Meta:
         model = Product
-        fields = ["id", "name", "list_price", "uom", "service_policy", "tax", "billing_increment_minutes"]
+        fields = ["id", "name", "list_price", "uom", "service_policy", "tax", "billing_increment_minutes",
+                  "rounding", "minimum_minutes"]
+
+    def save_through(self, instance):
+        return product_save(product=instance, actor=self.context["request"].user)
 
 
 class ProductViewSet(ReadsItsBody, viewsets.ModelViewSet):
-    """Products; "Service on Timesheet" is `service_policy` = `delivered_timesheet`."""
+    """Products; "Service on Timesheet" is `service_policy` = `delivered_timesheet`.
+
+    Time is billed rounded up to `billing_increment_minutes`: each entry (`rounding` = `entry`), or each
+    ticket's time on an invoice (`ticket`), raised to `minimum_minutes` per ticket per invoice. A change of
+    the rule is audited; unbilled time follows it.
+    """
 
     queryset = Product.objects.all()
     serializer_class = ProductSerializer
     permission_classes = [ManagersWrite]
-    filterset_fields = ["service_policy", "uom", "tax"]
+    filterset_fields = ["service_policy", "uom", "tax", "rounding"]
     ordering_fields = ["id", "name", "list_price"]
+
+
+# --- Work types -----------------------------------------------------------------------------
+
+class WorkTypeSerializer(ServiceSaveSerializer):
+    """A work type: what kind of work time is, and whether it bills."""
+
+    class Meta:
+        model = WorkType
+        fields = ["id", "name", "billing"]
+        extra_kwargs = {"billing": {"help_text": "`billable`; `non_billable`: never reaches a customer; "
+                                                 "`no_charge`: shown on the invoice at 0.00."}}
+
+    def save_through(self, instance):
+        return work_type_save(work_type=instance, actor=self.context["request"].user)
+
+
+class WorkTypeViewSet(ReadsItsBody, viewsets.ModelViewSet):
+    """Work types ("Remote support", "On-site", "Internal"): what kind of work time is, and whether it bills.
+
+    Time bills the line its work type maps to on the order (the order's `work_type_rates`), else its agent's,
+    else its ticket's. A change of `billing` is audited, and the work type's unbilled time follows it. A work
+    type still used by time, a team or a rate is not deleted (409). Every role reads; managers write.
+    """
+
+    queryset = WorkType.objects.all()
+    serializer_class = WorkTypeSerializer
+    permission_classes = [ManagersWrite]
+    filterset_fields = ["billing"]
+    ordering_fields = ["id", "name"]
 
 
 # --- Projects and tasks -----------------------------------------------------------------
@@ -143,25 +186,22 @@ class TaskViewSet(ReadsItsBody, viewsets.ModelViewSet):
 
 # --- Helpdesk Teams -----------------------------------------------------------------------
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ServiceSaveSerializer):
+    """A Helpdesk Team: where its tickets' time goes and how it is invoiced."""
+
     class Meta:
         model = HelpdeskTeam
         fields = ["id", "name", "timesheet_on_ticket", "project", "time_reinvoicing", "invoiced_timesheets",
-                  "timesheets_lock_date"]
+                  "timesheets_lock_date", "default_work_type"]
 
-    def create(self, validated_data):
-        return team_save(team=HelpdeskTeam(**validated_data), actor=self.context["request"].user)
-
-    def update(self, instance, validated_data):
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
+    def save_through(self, instance):
         return team_save(team=instance, actor=self.context["request"].user)
 
 
 class TeamViewSet(ReadsItsBody, viewsets.ModelViewSet):
     """Helpdesk Teams: "Timesheet on Ticket" (and its project), "Time Reinvoicing", "Invoiced Timesheets"
-    (`all` or `approved`: only approved time counts in Delivered), the team's Timesheets lock date.
-    Managers write."""
+    (`all` or `approved`: only approved time counts in Delivered), the team's Timesheets lock date, and the
+    `default_work_type` of time logged on its tickets. Managers write."""
 
     serializer_class = TeamSerializer
     permission_classes = [ManagersWrite]

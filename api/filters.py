@@ -59,6 +59,7 @@ class TimeEntryFilter(filters.FilterSet):
     task = IdFilter()
     sale_line = IdFilter()
     user = IdFilter()
+    work_type = IdFilter()
     date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
     invoiced = filters.BooleanFilter(field_name="invoice_line", lookup_expr="isnull", exclude=True,
@@ -68,7 +69,7 @@ class TimeEntryFilter(filters.FilterSet):
 
     class Meta:
         model = TimeEntry
-        fields = ["ticket", "task", "sale_line", "user", "date_from", "date_to", "invoiced", "approval",
+        fields = ["ticket", "task", "sale_line", "user", "work_type", "date_from", "date_to", "invoiced", "approval",
                   "written_off"]
 
 

@@ -18,7 +18,7 @@ from core.http import attachment
 from core.limits import MAX_ID
 from invoicing.documents import MISSING, PREPARING, RETRY_SECONDS, pdf_download
 from invoicing.mail import invoice_send_queue
-from invoicing.models import Invoice, InvoiceLine
+from invoicing.models import Invoice, InvoiceLine, TicketCharge
 from invoicing.pdf import invoice_pdf_filename
 from invoicing.selectors import invoice_line_entry_ids
 from invoicing.services import (
@@ -36,14 +36,33 @@ from .schema import REFUSED, ErrorSerializer, conflict
 from .timesheets import TimesheetIdsField, reason_field
 
 
+class TicketChargeSerializer(serializers.ModelSerializer):
+    """What a line charges for one ticket (or a task without a ticket): its entries' billable minutes
+    summed, rounded up to the increment, raised to the minimum."""
+
+    class Meta:
+        model = TicketCharge
+        fields = ["ticket", "task", "entries", "minutes", "billed"]
+        read_only_fields = fields
+
+
 class InvoiceLineSerializer(serializers.ModelSerializer):
     timesheets = serializers.SerializerMethodField(help_text="The time entries this line bills (or gives back).")
+    charges = TicketChargeSerializer(many=True, read_only=True,
+                                     help_text="Per ticket, when the product rounds per ticket or has a minimum.")
 
     class Meta:
         model = InvoiceLine
         fields = ["id", "sale_line", "name", "quantity", "uom", "price_unit", "tax_rate", "amount_untaxed",
-                  "amount_tax", "timesheets"]
+                  "amount_tax", "minutes", "worked_minutes", "entry_count", "rounding_minutes", "explanation",
+                  "charges", "timesheets"]
         read_only_fields = fields
+        extra_kwargs = {
+            "minutes": {"help_text": "Minutes billed: the entries' billable minutes plus `rounding_minutes`."},
+            "worked_minutes": {"help_text": "The entries' minutes as logged (no-charge ones included)."},
+            "rounding_minutes": {"help_text": "Minutes billed beyond the entries (per ticket rounding, minimums)."},
+            "explanation": {"help_text": "What the line bills and why, as the invoice shows it."},
+        }
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_timesheets(self, line) -> list[int]:
@@ -112,7 +131,10 @@ class InvoicesAnswer:
 
 
 def invoices_with_lines():
-    return Invoice.objects.prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.order_by("pk")))
+    """Return the invoices with their lines and the lines' charges: two queries for any number of lines."""
+    lines = InvoiceLine.objects.order_by("pk").prefetch_related(
+        Prefetch("charges", queryset=TicketCharge.objects.order_by("pk")))
+    return Invoice.objects.prefetch_related(Prefetch("lines", queryset=lines))
 
 
 class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, mixins.ListModelMixin, mixins.RetrieveModelMixin,

@@ -1,8 +1,10 @@
-"""Sales orders: a quotation is created with its lines, confirmed into a sales order, then
-invoiced ("Create Invoice"); a manual line's Delivered is typed. Accountants and managers write."""
+"""Sales orders: a quotation is created with its lines, confirmed into a sales order, its rates by
+agent and by work type set (which line time bills), then invoiced ("Create Invoice", previewed first);
+a manual line's Delivered is typed. Accountants and managers write."""
 
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -10,9 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from core.limits import MAX_ID
 from core.roles import sees_everything
+from invoicing.models import InvoiceLine
+from invoicing.preview import invoice_preview
 from invoicing.services import invoice_create_from_order
-from sales.models import Customer, SaleOrder, SaleOrderLine
+from sales.models import AgentRate, Customer, SaleOrder, SaleOrderLine, WorkType, WorkTypeRate
 from sales.services import (
     sale_line_set_delivered_manual,
     sale_order_cancel,
@@ -20,6 +25,8 @@ from sales.services import (
     sale_order_save_quotation,
 )
 from sales.units import amount, tax_amount
+from timesheets.models import TimeEntry
+from timesheets.rates import MAX_RATES, order_rates_set
 from timesheets.selectors import awaiting_quantities, sale_orders_for
 
 from .filters import SaleOrderFilter
@@ -46,8 +53,10 @@ class SaleOrderLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = SaleOrderLine
         fields = ["id", "product", "name", "quantity", "uom", "price_unit", "tax",
-                  "delivered", "awaiting_approval", "invoiced", "to_invoice", "invoice_status"]
+                  "delivered", "awaiting_approval", "invoiced", "to_invoice", "invoice_status", "rounding_minutes"]
         read_only_fields = fields
+        extra_kwargs = {"rounding_minutes": {
+            "help_text": "Minutes invoiced beyond the time logged (rounding per ticket, minimums); in `invoiced`."}}
 
     @extend_schema_field(serializers.DecimalField(**QUANTITY))
     def get_awaiting_approval(self, line) -> str:
@@ -83,15 +92,34 @@ def order_amounts(order: SaleOrder) -> dict:
     return {"amount_untaxed": untaxed, "amount_tax": tax, "amount_total": untaxed + tax}
 
 
+class AgentRateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AgentRate
+        fields = ["user", "sale_line"]
+        read_only_fields = fields
+
+
+class WorkTypeRateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WorkTypeRate
+        fields = ["work_type", "sale_line"]
+        read_only_fields = fields
+
+
 class SaleOrderSerializer(serializers.ModelSerializer):
     lines = SaleOrderLineSerializer(many=True, read_only=True)
+    agent_rates = AgentRateSerializer(many=True, read_only=True,
+                                      help_text="Rates by agent: this agent's time on the order bills this line.")
+    work_type_rates = WorkTypeRateSerializer(
+        many=True, read_only=True, help_text="Rates by work type: time of this work type bills this line (before "
+                                             "the agent's rate; a line set by hand on an entry wins over both).")
     amount_untaxed = serializers.SerializerMethodField()
     amount_tax = serializers.SerializerMethodField()
     amount_total = serializers.SerializerMethodField()
 
     class Meta:
         model = SaleOrder
-        fields = ["id", "name", "customer", "state", "date_order", "lines",
+        fields = ["id", "name", "customer", "state", "date_order", "lines", "agent_rates", "work_type_rates",
                   "amount_untaxed", "amount_tax", "amount_total"]
         read_only_fields = fields
 
@@ -125,6 +153,52 @@ class SaleLineDeliveredSerializer(serializers.Serializer):
     delivered = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
+def _id_field():
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class AgentRateInputSerializer(serializers.Serializer):
+    user = _id_field()
+    sale_line = _id_field()
+
+
+class WorkTypeRateInputSerializer(serializers.Serializer):
+    work_type = _id_field()
+    sale_line = _id_field()
+
+
+class SaleOrderRatesSerializer(serializers.Serializer):
+    """The order's rates, each list replaced as a whole when given (an empty list removes them all)."""
+
+    agent_rates = AgentRateInputSerializer(
+        many=True, required=False, max_length=MAX_RATES,
+        help_text="Rates by agent: [{\"user\": id, \"sale_line\": id}], a line of this order billed on timesheets.")
+    work_type_rates = WorkTypeRateInputSerializer(
+        many=True, required=False, max_length=MAX_RATES,
+        help_text="Rates by work type: [{\"work_type\": id, \"sale_line\": id}].")
+
+    KEYS = {"agent_rates": ("user", "user", get_user_model()), "work_type_rates": ("work_type", "work type", WorkType)}
+
+    def validate(self, data):
+        """Return the rates with their records: users, work types and lines, read in one query each."""
+        line_ids = {rate["sale_line"] for rates in data.values() for rate in rates}
+        lines = SaleOrderLine.objects.select_related("order", "product").in_bulk(line_ids)
+        errors = {}
+        for kind, rates in data.items():
+            key, label, model = self.KEYS[kind]
+            found = model.objects.in_bulk({rate[key] for rate in rates})
+            unknown = [f"No {label} has the id {rate[key]}." for rate in rates if rate[key] not in found]
+            unknown += [f"No Sales Order Item has the id {rate['sale_line']}." for rate in rates
+                        if rate["sale_line"] not in lines]
+            if unknown:
+                errors[kind] = list(dict.fromkeys(unknown))
+            else:
+                data[kind] = [{key: found[rate[key]], "sale_line": lines[rate["sale_line"]]} for rate in rates]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+
 class CreateInvoiceSerializer(serializers.Serializer):
     period_start = serializers.DateField(required=False, allow_null=True, help_text="Timesheets from this date.")
     period_end = serializers.DateField(required=False, allow_null=True, help_text="Timesheets up to this date.")
@@ -141,6 +215,50 @@ def quotation_lines(lines: list[dict]) -> list[SaleOrderLine]:
     ]
 
 
+class InvoicePreviewLineSerializer(serializers.ModelSerializer):
+    """A line Create Invoice would create, with what it bills and why (`explanation`)."""
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["sale_line", "name", "quantity", "uom", "price_unit", "amount_untaxed", "minutes",
+                  "rounding_minutes", "explanation"]
+        read_only_fields = fields
+
+
+class LeftOutReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text='"rejected", "written off (no charge)", "non-billable work type", '
+                                             '"on another invoice (a draft)", "before the period", '
+                                             '"after the period" or "not approved yet".')
+    entries = serializers.IntegerField()
+    minutes = serializers.IntegerField()
+
+
+class LeftOutEntrySerializer(serializers.ModelSerializer):
+    reason = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = TimeEntry
+        fields = ["id", "date", "user", "ticket", "minutes", "reason"]
+        read_only_fields = fields
+
+
+class LeftOutSerializer(serializers.Serializer):
+    reasons = LeftOutReasonSerializer(many=True, help_text="The time left out, by reason.")
+    examples = LeftOutEntrySerializer(many=True, help_text="The first entries left out, by date (at most 50).")
+
+
+class InvoicePreviewSerializer(serializers.Serializer):
+    """What Create Invoice would do now; nothing is created."""
+
+    lines = InvoicePreviewLineSerializer(many=True)
+    amount_untaxed = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    amount_tax = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    amount_total = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True,
+                                            help_text="Null when Create Invoice would refuse (`error`).")
+    error = serializers.CharField(allow_blank=True, help_text='Create Invoice\'s refusal, or "".')
+    left_out = LeftOutSerializer(help_text="The order's time Create Invoice would not bill now, and why.")
+
+
 LINE_ID = OpenApiParameter("line_id", int, OpenApiParameter.PATH, description="The order line's id.")
 
 
@@ -149,8 +267,9 @@ class SaleOrderViewSet(ReadsItsBody, InvoicesAnswer, mixins.CreateModelMixin, mi
     """Sales orders: a quotation is created with its lines, confirmed, then invoiced ("Create Invoice").
 
     A line's `delivered` counts only approved time where its team invoices "Approved timesheets only";
-    `awaiting_approval` beside it is the time that will count once approved. Agents see the orders whose
-    lines bill the tickets and time they see.
+    `awaiting_approval` beside it is the time that will count once approved. `agent_rates` and
+    `work_type_rates` say which line an agent's or a work type's time bills (PATCH sets them). Agents see
+    the orders whose lines bill the tickets and time they see.
     """
 
     serializer_class = SaleOrderSerializer
@@ -160,7 +279,9 @@ class SaleOrderViewSet(ReadsItsBody, InvoicesAnswer, mixins.CreateModelMixin, mi
 
     def get_queryset(self):
         orders = SaleOrder.objects.prefetch_related(
-            Prefetch("lines", queryset=SaleOrderLine.objects.select_related("product", "tax").order_by("pk")))
+            Prefetch("lines", queryset=SaleOrderLine.objects.select_related("product", "tax").order_by("pk")),
+            Prefetch("agent_rates", queryset=AgentRate.objects.order_by("pk")),
+            Prefetch("work_type_rates", queryset=WorkTypeRate.objects.order_by("pk")))
         user = self.request.user
         if sees_everything(user):
             return orders
@@ -190,6 +311,21 @@ class SaleOrderViewSet(ReadsItsBody, InvoicesAnswer, mixins.CreateModelMixin, mi
         order = sale_order_save_quotation(order=SaleOrder(customer=data["customer"]),
                                           lines=quotation_lines(data["lines"]))
         return self._answer(order, status.HTTP_201_CREATED)
+
+    @extend_schema(request=SaleOrderRatesSerializer, responses={200: SaleOrderSerializer, 400: REFUSED})
+    def partial_update(self, request, *args, **kwargs):
+        """Set the order's rates by agent and by work type: each list given replaces the order's.
+
+        Its unbilled time not set by hand moves to the line its work type maps to, else its agent's, else its
+        ticket's; both lines' Delivered follow. Unknown ids, a line of another order or not billed on
+        timesheets, or two rates for one agent or work type are refused (400), and nothing changes.
+        """
+        order = self.get_object()
+        serializer = SaleOrderRatesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data:
+            order = order_rates_set(order=order, actor=request.user, **serializer.validated_data)
+        return self._answer(order)
 
     @extend_schema(request=None, responses={200: SaleOrderSerializer})
     @action(detail=True, methods=["post"])
@@ -226,3 +362,15 @@ class SaleOrderViewSet(ReadsItsBody, InvoicesAnswer, mixins.CreateModelMixin, mi
         serializer.is_valid(raise_exception=True)
         invoice = invoice_create_from_order(order=order, actor=request.user, **serializer.validated_data)
         return self.invoice_response(invoice, status.HTTP_201_CREATED)
+
+    @extend_schema(request=CreateInvoiceSerializer, responses={200: InvoicePreviewSerializer, 400: REFUSED})
+    @action(detail=True, methods=["post"], url_path="invoice-preview", url_name="invoice-preview",
+            permission_classes=[InvoicersWrite])
+    def preview_invoice(self, request, pk=None):
+        """Create Invoice's preview: the lines it would create, or its refusal, and the time it would leave out
+        and why, for the optional period. Nothing is created."""
+        order = self.get_object()
+        serializer = CreateInvoiceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        preview = invoice_preview(order=order, actor=request.user, **serializer.validated_data)
+        return Response(InvoicePreviewSerializer(preview).data)

@@ -1,5 +1,6 @@
-"""Saving the records that have no service of their own (customers, taxes, products, a task's
-name, a ticket's plain fields): the model's own rules first, so that they answer 400, not 500."""
+"""Saving the records that have no service of their own (customers, taxes, a task's name, a ticket's
+plain fields): the model's own rules first, so that they answer 400, not 500; and the serializers of
+the records that have one (products, work types, teams)."""
 
 from django.db import transaction
 from rest_framework import serializers
@@ -23,3 +24,18 @@ class ModelSaveSerializer(serializers.ModelSerializer):
         for name, value in validated_data.items():
             setattr(instance, name, value)
         return model_save(instance)
+
+
+class ServiceSaveSerializer(serializers.ModelSerializer):
+    """A ModelSerializer that saves through its model's service (`save_through`: it validates and audits)."""
+
+    def save_through(self, instance):
+        raise NotImplementedError
+
+    def create(self, validated_data):
+        return self.save_through(self.Meta.model(**validated_data))
+
+    def update(self, instance, validated_data):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return self.save_through(instance)

@@ -17,7 +17,7 @@ from core.limits import MAX_ID
 from core.roles import sees_everything
 from projects.models import Task
 from projects.selectors import projects_for
-from sales.models import SaleOrderLine
+from sales.models import SaleOrderLine, WorkType
 from sales.units import HOUR, minutes_to_qty
 from tickets.models import Ticket
 from tickets.selectors import tickets_for
@@ -144,7 +144,7 @@ class TimeEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = TimeEntry
         fields = ["id", "date", "user", "description", "duration", "minutes", "billable_minutes", "hours",
-                  "ticket", "task", "project", "sale_line", "invoice", "invoice_line",
+                  "ticket", "task", "project", "work_type", "sale_line", "invoice", "invoice_line",
                   "approval", "approval_note", "written_off", "write_off_reason"]
         read_only_fields = fields
         extra_kwargs = {"approval_note": {"help_text": "Why a manager rejected it."},
@@ -160,7 +160,9 @@ class TimeEntrySerializer(serializers.ModelSerializer):
 
 
 class TimeEntryWriteSerializer(serializers.Serializer):
-    """Log or change time. `sale_line` given sets the entry's line by hand; null returns it to its default."""
+    """Log or change time. `sale_line` given sets the entry's line by hand; null returns it to its default.
+    `work_type` omitted or null when logging is the ticket's team's default work type; a non-billable one
+    bills no line."""
 
     date = serializers.DateField(required=False, help_text="Defaults to today.")
     user = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all(), required=False,
@@ -171,6 +173,9 @@ class TimeEntryWriteSerializer(serializers.Serializer):
     task = serializers.PrimaryKeyRelatedField(queryset=Task.objects.none(), required=False, allow_null=True)
     sale_line = serializers.PrimaryKeyRelatedField(
         queryset=SaleOrderLine.objects.select_related("order", "product"), required=False, allow_null=True)
+    work_type = serializers.PrimaryKeyRelatedField(
+        queryset=WorkType.objects.all(), required=False, allow_null=True,
+        help_text="Logging: omitted or null is the team's default. Editing: null is none.")
 
     def get_fields(self):
         fields = super().get_fields()
@@ -233,14 +238,14 @@ class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
             entry = timesheet_log(
                 user=user, date=data.get("date", timezone.localdate()), minutes=data["duration"],
                 description=data.get("description", ""), ticket=data.get("ticket"), task=data.get("task"),
-                sale_line=data.get("sale_line"), actor=request.user)
+                sale_line=data.get("sale_line"), work_type=data.get("work_type"), actor=request.user)
         except ValidationError as e:
             raise renamed(e, API_FIELDS) from e
         return self._answer(entry, status.HTTP_201_CREATED)
 
     @extend_schema(request=TimeEntryWriteSerializer, responses={200: TimeEntrySerializer, 409: LOCKED})
     def partial_update(self, request, *args, **kwargs):
-        """Change the date, duration, description or Sales Order Item of an entry not yet invoiced.
+        """Change the date, duration, description, work type or Sales Order Item of an entry not yet invoiced.
 
         An approved entry is a manager's to change (it stays approved); a rejected one goes back to be approved."""
         entry = self._editable(self.get_object())
@@ -252,7 +257,7 @@ class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
                  for name, value in fixed.items() if name in data and data[name] != value}
         if moved:
             raise serializers.ValidationError(moved)
-        changes = {name: data[name] for name in ("date", "description", "sale_line") if name in data}
+        changes = {name: data[name] for name in ("date", "description", "sale_line", "work_type") if name in data}
         if "duration" in data:
             changes["minutes"] = data["duration"]
         try:

@@ -10,7 +10,15 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from .configuration import CustomerViewSet, ProductViewSet, ProjectViewSet, TaskViewSet, TaxViewSet, TeamViewSet
+from .configuration import (
+    CustomerViewSet,
+    ProductViewSet,
+    ProjectViewSet,
+    TaskViewSet,
+    TaxViewSet,
+    TeamViewSet,
+    WorkTypeViewSet,
+)
 from .invoices import InvoiceViewSet
 from .orders import SaleOrderViewSet
 from .runs import BillingRunViewSet
@@ -40,6 +48,7 @@ router = Router()
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("taxes", TaxViewSet, basename="tax")
 router.register("products", ProductViewSet, basename="product")
+router.register("work-types", WorkTypeViewSet, basename="work-type")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("teams", TeamViewSet, basename="team")

@@ -110,7 +110,7 @@ def test_products_crud(manager_api):
     product = Product.objects.get()
     assert response.json() == {"id": product.pk, "name": "Service on Timesheet", "list_price": "90.00",
                                "uom": "hour", "service_policy": "delivered_timesheet", "tax": tax.pk,
-                               "billing_increment_minutes": 1}
+                               "billing_increment_minutes": 1, "rounding": "entry", "minimum_minutes": 0}
 
     response = manager_api.patch(f"{API}/products/{product.pk}/", {"billing_increment_minutes": 15, "tax": None})
     assert (response.json()["billing_increment_minutes"], response.json()["tax"]) == (15, None)
@@ -244,7 +244,7 @@ def test_teams_crud(manager_api):
     team = HelpdeskTeam.objects.get()
     assert response.json() == {"id": team.pk, "name": "Customer Care", "timesheet_on_ticket": True,
                                "project": project.pk, "time_reinvoicing": True, "invoiced_timesheets": "all",
-                               "timesheets_lock_date": None}
+                               "timesheets_lock_date": None, "default_work_type": None}
 
     response = manager_api.patch(f"{API}/teams/{team.pk}/", {"time_reinvoicing": False})
     assert response.json()["time_reinvoicing"] is False

@@ -23,9 +23,10 @@ from invoicing.models import BillingRun, Invoice
 from invoicing.services import invoice_create_from_order, invoice_post, invoice_write_off
 from projects.models import Project, Task
 from projects.services import task_create
-from sales.models import Customer, Product, SaleOrder, SaleOrderLine, ServicePolicy, Tax
+from sales.models import Customer, Product, SaleOrder, SaleOrderLine, ServicePolicy, Tax, WorkType
 from tickets.models import HelpdeskTeam, Ticket
 from timesheets.models import TimeEntry
+from timesheets.rates import order_rates_set
 from timesheets.services import timesheet_log
 
 from ..factories import ProductFactory, SaleOrderFactory, SaleOrderLineFactory, TicketFactory, confirmed_line, days_ago
@@ -36,9 +37,14 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 @pytest.fixture
 def records(agent, line_a, ticket):
-    """A few of everything: a confirmed order with a manual line, a ticket with a task, time (one entry
-    written off), two invoices."""
+    """A few of everything: a confirmed order with a manual line and rates, a ticket with a task, work types,
+    time (one entry written off, one of a non-billable work type), two invoices."""
     ticket.team.members.add(agent)
+    onsite = WorkType.objects.create(name="On-site")
+    internal = WorkType.objects.create(name="Internal", billing=WorkType.Billing.NON_BILLABLE)
+    order_rates_set(order=line_a.order, agent_rates=[{"user": agent, "sale_line": line_a}],
+                    work_type_rates=[{"work_type": onsite, "sale_line": line_a}])
+    timesheet_log(user=agent, date=days_ago(3), minutes=20, ticket=ticket, work_type=internal)
     confirmed_line(order=line_a.order, product=ProductFactory(name="Setup",
                                                               service_policy=ServicePolicy.DELIVERED_MANUAL))
     task_create(project=ticket.team.project, name="Fuser")
@@ -73,7 +79,8 @@ def live_schema():
 schema = live_schema()
 
 
-MODELS = {"customers": Customer, "taxes": Tax, "products": Product, "projects": Project, "tasks": Task,
+MODELS = {"customers": Customer, "taxes": Tax, "products": Product, "work-types": WorkType, "projects": Project,
+          "tasks": Task,
           "teams": HelpdeskTeam, "tickets": Ticket, "sale-orders": SaleOrder, "timesheets": TimeEntry,
           "invoices": Invoice, "billing-runs": BillingRun}
 

@@ -41,7 +41,9 @@ def test_list_and_detail(accountant_api, draft, line_a):
         "sale_order": line_a.order_id, "invoice_date": None, "refers": None,
         "lines": [{"id": invoice.lines.get().pk, "sale_line": line_a.pk, "name": "Service on Timesheet",
                    "quantity": "3.50", "uom": "hour", "price_unit": "90.00", "tax_rate": "0.00",
-                   "amount_untaxed": "315.00", "amount_tax": "0.00", "timesheets": sorted(draft["entries"])}],
+                   "amount_untaxed": "315.00", "amount_tax": "0.00", "minutes": 210, "worked_minutes": 210,
+                   "entry_count": 3, "rounding_minutes": 0, "explanation": "3 entries, 3:30 worked → 3:30 billed",
+                   "charges": [], "timesheets": sorted(draft["entries"])}],
         "amount_untaxed": "315.00", "amount_tax": "0.00", "amount_total": "315.00",
     }
 

@@ -42,15 +42,17 @@ def test_create_a_quotation_with_lines(accountant_api, products):
             {"id": lines[0].pk, "product": products["support"].pk, "name": "Service on Timesheet",
              "quantity": "50.00", "uom": "hour", "price_unit": "90.00", "tax": tax.pk, "delivered": "0.00",
              "awaiting_approval": "0.00", "invoiced": "0.00", "to_invoice": "0.00",
-             "invoice_status": "nothing to invoice"},
+             "invoice_status": "nothing to invoice", "rounding_minutes": 0},
             {"id": lines[1].pk, "product": products["junior"].pk, "name": "Junior", "quantity": "20.50",
              "uom": "hour", "price_unit": "19.99", "tax": None, "delivered": "0.00", "awaiting_approval": "0.00",
-             "invoiced": "0.00", "to_invoice": "0.00", "invoice_status": "nothing to invoice"},
+             "invoiced": "0.00", "to_invoice": "0.00", "invoice_status": "nothing to invoice",
+             "rounding_minutes": 0},
             {"id": lines[2].pk, "product": products["support"].pk, "name": "Service on Timesheet",
              "quantity": "1.00", "uom": "day", "price_unit": "720.00", "tax": None, "delivered": "0.00",
              "awaiting_approval": "0.00", "invoiced": "0.00", "to_invoice": "0.00",
-             "invoice_status": "nothing to invoice"},
+             "invoice_status": "nothing to invoice", "rounding_minutes": 0},
         ],
+        "agent_rates": [], "work_type_rates": [],
         # 4500.00 + 409.80 (20.5 × 19.99 = 409.795) + 720.00; tax 21 % of 4500.00.
         "amount_untaxed": "5629.80", "amount_tax": "945.00", "amount_total": "6574.80",
     }
@@ -134,7 +136,7 @@ def test_delivered_of_a_manual_line(accountant_api, products):
     assert response.json() == {
         "id": line.pk, "product": products["setup"].pk, "name": "Setup", "quantity": "3.00", "uom": "day",
         "price_unit": "150.00", "tax": None, "delivered": "2.50", "awaiting_approval": "0.00", "invoiced": "0.00",
-        "to_invoice": "2.50", "invoice_status": "to invoice"}
+        "to_invoice": "2.50", "invoice_status": "to invoice", "rounding_minutes": 0}
 
     invoice = accountant_api.post(f"{API}/sale-orders/{line.order_id}/create-invoice/").json()
     assert (invoice["lines"][0]["quantity"], invoice["amount_total"]) == ("2.50", "375.00")
@@ -192,7 +194,9 @@ def test_create_invoice(accountant, accountant_api, agent_api, team_ticket, line
         "sale_order": line_a.order_id, "invoice_date": None, "refers": None,
         "lines": [{"id": invoice.lines.get().pk, "sale_line": line_a.pk, "name": "Service on Timesheet",
                    "quantity": "10.50", "uom": "hour", "price_unit": "90.00", "tax_rate": "0.00",
-                   "amount_untaxed": "945.00", "amount_tax": "0.00", "timesheets": [entry_id]}],
+                   "amount_untaxed": "945.00", "amount_tax": "0.00", "minutes": 630, "worked_minutes": 630,
+                   "entry_count": 1, "rounding_minutes": 0, "explanation": "1 entry, 10:30 worked → 10:30 billed",
+                   "charges": [], "timesheets": [entry_id]}],
         "amount_untaxed": "945.00", "amount_tax": "0.00", "amount_total": "945.00",
     }
 

@@ -10,9 +10,11 @@ from .conftest import API
 
 PATHS = [
     "/customers/", "/customers/{id}/", "/taxes/", "/taxes/{id}/", "/products/", "/products/{id}/",
+    "/work-types/", "/work-types/{id}/",
     "/projects/", "/projects/{id}/", "/tasks/", "/tasks/{id}/", "/teams/", "/teams/{id}/",
     "/tickets/", "/tickets/{id}/", "/sale-orders/", "/sale-orders/{id}/", "/sale-orders/{id}/confirm/",
-    "/sale-orders/{id}/cancel/", "/sale-orders/{id}/create-invoice/", "/sale-orders/{id}/lines/{line_id}/",
+    "/sale-orders/{id}/cancel/", "/sale-orders/{id}/create-invoice/", "/sale-orders/{id}/invoice-preview/",
+    "/sale-orders/{id}/lines/{line_id}/",
     "/timesheets/", "/timesheets/{id}/", "/timesheets/approve/", "/timesheets/reject/",
     "/timesheets/{id}/reinstate/", "/invoices/", "/invoices/{id}/", "/invoices/{id}/post/",
     "/invoices/{id}/cancel/", "/invoices/{id}/remove-timesheets/", "/invoices/{id}/write-off/",
@@ -49,6 +51,47 @@ def test_schema_describes_fields_and_refusals(anonymous_api):
     assert list(pdf["content"]) == ["application/pdf"]
     create = schema["paths"][f"{API}/sale-orders/{{id}}/create-invoice/"]["post"]
     assert sorted(create["responses"]) == ["201", "400", "401", "403", "404"]
+
+
+def test_schema_documents_work_types_rates_and_rounding(anonymous_api):
+    schema = anonymous_api.get(f"{API}/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+
+    assert sorted(components["WorkType"]["properties"]) == ["billing", "id", "name"]
+    assert components["BillingEnum"]["enum"] == ["billable", "non_billable", "no_charge"]
+    assert sorted(schema["paths"][f"{API}/work-types/{{id}}/"]) == ["delete", "get", "patch", "put"]
+    assert sorted(schema["paths"][f"{API}/work-types/{{id}}/"]["delete"]["responses"]) == [
+        "204", "401", "403", "404", "409"]
+    assert components["TimeEntry"]["properties"]["work_type"]["readOnly"] is True
+    assert components["TimeEntryWriteRequest"]["properties"]["work_type"]["nullable"] is True
+    assert {"rounding", "minimum_minutes"} <= set(components["Product"]["properties"])
+    assert "default_work_type" in components["Team"]["properties"]
+    # An order's rates: read on the order, written by PATCH.
+    assert components["SaleOrder"]["properties"]["agent_rates"]["items"] == {"$ref": "#/components/schemas/AgentRate"}
+    assert components["SaleOrder"]["properties"]["work_type_rates"]["items"] == {
+        "$ref": "#/components/schemas/WorkTypeRate"}
+    assert "rounding_minutes" in components["SaleOrderLine"]["properties"]
+    patch = schema["paths"][f"{API}/sale-orders/{{id}}/"]["patch"]
+    assert patch["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PatchedSaleOrderRatesRequest"}
+    assert sorted(components["PatchedSaleOrderRatesRequest"]["properties"]) == ["agent_rates", "work_type_rates"]
+    assert sorted(components["AgentRateInputRequest"]["required"]) == ["sale_line", "user"]
+    # What an invoice line bills and why.
+    assert {"explanation", "rounding_minutes", "entry_count", "worked_minutes", "charges"} <= set(
+        components["InvoiceLine"]["properties"])
+    assert sorted(components["TicketCharge"]["properties"]) == ["billed", "entries", "minutes", "task", "ticket"]
+    # Create Invoice's preview.
+    preview = schema["paths"][f"{API}/sale-orders/{{id}}/invoice-preview/"]["post"]
+    assert sorted(preview["responses"]) == ["200", "400", "401", "403", "404"]
+    assert preview["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/InvoicePreview"}
+    assert sorted(components["InvoicePreview"]["properties"]) == [
+        "amount_tax", "amount_total", "amount_untaxed", "error", "left_out", "lines"]
+    assert components["InvoicePreview"]["properties"]["amount_total"]["nullable"] is True
+    assert sorted(components["InvoicePreviewLine"]["properties"]) == [
+        "amount_untaxed", "explanation", "minutes", "name", "price_unit", "quantity", "rounding_minutes", "sale_line",
+        "uom"]
+    assert sorted(components["LeftOutEntry"]["properties"]) == ["date", "id", "minutes", "reason", "ticket", "user"]
 
 
 def test_schema_is_valid_openapi():
@@ -109,8 +152,8 @@ def test_a_missing_slash_is_pointed_out(manager_api):
         "detail": "There is no /api/v1/timesheets in this API: did you mean /api/v1/timesheets/ (with a slash)?"}
 
 
-@pytest.mark.parametrize("path", ["customers", "taxes", "products", "projects", "tasks", "teams", "tickets",
-                                  "sale-orders", "timesheets", "invoices", ""])
+@pytest.mark.parametrize("path", ["customers", "taxes", "products", "work-types", "projects", "tasks", "teams",
+                                  "tickets", "sale-orders", "timesheets", "invoices", ""])
 def test_the_browsable_api_renders(client, manager, team_ticket, path):
     client.force_login(manager)
 

@@ -33,8 +33,8 @@ def test_agent_logs_time_typed_as_people_type_it(agent_api, agent, team_ticket, 
     assert response.json() == {
         "id": entry.pk, "date": days_ago(0).isoformat(), "user": agent.pk, "description": "Printer fixed",
         "duration": shown, "minutes": minutes, "billable_minutes": minutes, "hours": hours,
-        "ticket": team_ticket.pk, "task": None, "project": team_ticket.team.project_id, "sale_line": line_a.pk,
-        "invoice": None, "invoice_line": None,
+        "ticket": team_ticket.pk, "task": None, "project": team_ticket.team.project_id, "work_type": None,
+        "sale_line": line_a.pk, "invoice": None, "invoice_line": None,
         "approval": "to_approve", "approval_note": "", "written_off": False, "write_off_reason": "",
     }
     line_a.refresh_from_db()

@@ -1,8 +1,9 @@
 """Two teams' worlds side by side, and the personas of the permission matrix.
 
 Team A and team B each have a customer, a confirmed order (a timesheet line and a manual
-line), a quotation, a ticket linked to a task, and three entries of their agent: one on a
-posted invoice, one on a draft invoice, one not invoiced yet. Every name a page could leak
+line, and a rate by work type: their work type's time bills the timesheet line), a quotation,
+a ticket linked to a task, and three entries of their agent: one on a posted invoice, one on a
+draft invoice, one not invoiced yet. Every name a page could leak
 is unique to its side (`Side.markers`). Team A also has a lead: an agent who is staff, so
 the admin is theirs too, with no entry of their own (team A's are a teammate's to them).
 """
@@ -15,10 +16,11 @@ from rest_framework.authtoken.models import Token
 from invoicing.models import Invoice
 from invoicing.services import invoice_create_from_order, invoice_post
 from projects.models import Task
-from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
+from sales.models import SaleOrder, SaleOrderLine, ServicePolicy, WorkType
 from tickets.models import HelpdeskTeam, Ticket
 from tickets.services import ticket_link_task
 from timesheets.models import TimeEntry
+from timesheets.rates import order_rates_set
 from timesheets.services import timesheet_log
 
 from ..factories import (
@@ -50,6 +52,7 @@ class Side:
     invoiced_entry: TimeEntry
     drafted_entry: TimeEntry
     open_entry: TimeEntry
+    work_type: WorkType
     markers: list[str] = field(default_factory=list)
 
 
@@ -58,6 +61,9 @@ def build_side(name: str, agent) -> Side:
     line = confirmed_line(order__customer=customer)
     manual_line = confirmed_line(order=line.order, name=f"Setup for {name}",
                                  product=ProductFactory(name="Setup", service_policy=ServicePolicy.DELIVERED_MANUAL))
+    # Work types are configuration every role reads: its name is no marker of the side.
+    work_type = WorkType.objects.create(name=f"On-site {name}")
+    order_rates_set(order=line.order, work_type_rates=[{"work_type": work_type, "sale_line": line}])
     team = TeamFactory(name=f"Team {name}", project__name=f"Project of team {name}")
     team.members.add(agent)
     ticket = TicketFactory(team=team, customer=customer, sale_line=line, title=f"Printer of team {name} jams")
@@ -71,7 +77,7 @@ def build_side(name: str, agent) -> Side:
     quotation = SaleOrderLineFactory(order__customer=customer).order
     side = Side(name=name, agent=agent, team=team, ticket=ticket, task=task, order=line.order, line=line,
                 manual_line=manual_line, quotation=quotation, posted=posted, draft=draft,
-                invoiced_entry=entries[0], drafted_entry=entries[1], open_entry=entries[2])
+                invoiced_entry=entries[0], drafted_entry=entries[1], open_entry=entries[2], work_type=work_type)
     side.markers = [ticket.title, task.name, *(e.description for e in entries), customer.name, line.order.name,
                     posted.number, team.name, team.project.name, agent.username]
     return side

@@ -130,6 +130,8 @@ WEB = [
     Case("line_timesheets_csv", "GET", url("line_timesheets_csv", "line"), (200, 404), 200, 200),
     Case("order_detail", "GET", url("order_detail", "order"), (200, 404), 200, 200),
     Case("invoice_create", "POST", url("invoice_create", "order"), (403, 403), 302, 302),
+    # Create Invoice's preview: those who create invoices, for any order; it creates nothing.
+    Case("invoice_preview", "GET", url("invoice_preview", "order"), (403, 403), 200, 200),
     Case("invoice_list", "GET", url("invoice_list"), (200, 200), 200, 200),
     Case("invoice_detail", "GET", url("invoice_detail", "posted"), (200, 404), 200, 200),
     Case("invoice_post", "POST", url("invoice_post", "draft"), (403, 403), 302, 302),
@@ -255,6 +257,14 @@ ADMIN = [
     admin_case("timesheets.lockdate", "GET", admin_url("timesheets.lockdate", "changelist"), 200, 200, (403, 403)),
     admin_case("timesheets.lockdate", "POST", admin_url("timesheets.lockdate", "add"), 302, 403, (403, 403),
                data=lambda s, o: {"lock_date": "2026-01-31", "agent_grace_days": "7"}),
+    # Work types are configuration: every staff role reads them (both sides'), managers change them. The
+    # rates by agent and by work type are inlines of the order's page (sales.saleorder above).
+    admin_case("sales.worktype", "GET", admin_url("sales.worktype", "changelist"), 200, 200, (200, 200)),
+    admin_case("sales.worktype", "GET", admin_url("sales.worktype", "change", "work_type"), 200, 200, (200, 200)),
+    admin_case("sales.worktype", "POST", admin_url("sales.worktype", "change", "work_type"), 302, 403, (403, 403),
+               data=lambda s, o: {"name": f"{s.work_type.name} (renamed)", "billing": "no_charge", "_save": "Save"}),
+    admin_case("sales.worktype", "POST", admin_url("sales.worktype", "add"), 302, 403, (403, 403),
+               data=lambda s, o: {"name": "Travel", "billing": "non_billable", "_save": "Save"}),
     # The search behind the ticket, task, Sales Order Item and customer fields lists team A's only.
     *[admin_case("autocomplete", "GET", autocomplete(source, field), 200, 200, (200, 200))
       for source, field in [("timesheets.timeentry", "ticket"), ("timesheets.timeentry", "task"),
@@ -271,7 +281,7 @@ def api(path):
     """Return a function of (side, other) formatting `path` with the side's objects ({ticket}, {line}...)."""
     return lambda side, other: API + path.format(**{name: getattr(side, name).pk for name in (
         "ticket", "task", "team", "order", "line", "manual_line", "quotation", "posted", "draft", "open_entry",
-        "drafted_entry")}, customer=side.order.customer_id, project=side.team.project_id)
+        "drafted_entry", "work_type")}, customer=side.order.customer_id, project=side.team.project_id)
 
 
 def body(**data):
@@ -290,6 +300,15 @@ API_CASES = [
     Case("products", "GET", api("/products/"), (200, 200), 200, 200, anonymous=401),
     Case("products", "POST", api("/products/"), (403, 403), 403, 201, anonymous=401,
          data=body(name="Audit", list_price="100")),
+    # Work types: every role reads both sides' (configuration), managers write; the side's is used by its
+    # order's rate, so it is not deleted (409).
+    Case("work-types", "GET", api("/work-types/"), (200, 200), 200, 200, anonymous=401),
+    Case("work-types", "GET", api("/work-types/{work_type}/"), (200, 200), 200, 200, anonymous=401),
+    Case("work-types", "POST", api("/work-types/"), (403, 403), 403, 201, anonymous=401,
+         data=body(name="Travel", billing="non_billable")),
+    Case("work-types", "PATCH", api("/work-types/{work_type}/"), (403, 403), 403, 200, anonymous=401,
+         data=body(billing="no_charge")),
+    Case("work-types", "DELETE", api("/work-types/{work_type}/"), (403, 403), 403, 409, anonymous=401),
     Case("projects", "GET", api("/projects/"), (200, 200), 200, 200, anonymous=401),
     Case("projects", "GET", api("/projects/{project}/"), (200, 404), 200, 200, anonymous=401),
     Case("projects", "PATCH", api("/projects/{project}/"), (403, 403), 403, 200, anonymous=401,
@@ -320,6 +339,14 @@ API_CASES = [
          data=body()),
     Case("sale-orders", "PATCH", api("/sale-orders/{order}/lines/{manual_line}/"), (403, 403), 200, 200,
          anonymous=401, data=body(delivered="2")),
+    # Rates: accountants and managers set them; mapping to the other side's line is refused (400).
+    Case("sale-orders", "PATCH", api("/sale-orders/{order}/"), (403, 403), 200, 200, anonymous=401,
+         data=lambda s, o: {"agent_rates": [{"user": s.agent.pk, "sale_line": s.line.pk}],
+                            "work_type_rates": [{"work_type": o.work_type.pk, "sale_line": s.line.pk}]}),
+    Case("sale-orders", "PATCH", api("/sale-orders/{order}/"), (403, 403), 400, 400, anonymous=401,
+         data=lambda s, o: {"agent_rates": [{"user": s.agent.pk, "sale_line": o.line.pk}]}),
+    Case("sale-orders", "POST", api("/sale-orders/{order}/invoice-preview/"), (403, 403), 200, 200, anonymous=401,
+         data=body()),
     Case("timesheets", "GET", api("/timesheets/"), (200, 200), 200, 200, anonymous=401),
     Case("timesheets", "GET", api("/timesheets/{open_entry}/"), (200, 404), 200, 200, anonymous=401),
     # Time goes on the tickets one sees: another team's ticket is not a choice (400).

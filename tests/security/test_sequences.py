@@ -3,7 +3,8 @@
 The permission matrix sends one request per case from the same world; here a persona sends
 several in a row and the world keeps each answer. The rule they test (README, Roles): a
 ticket's customer is fixed once time is logged on it, and time never bills another
-customer's order, however its ticket and task are unlinked and relinked.
+customer's order, however its ticket and task are unlinked and relinked; and an order's rates
+are the accountant's to set, its agents' time follows them, and the preview is the invoice.
 """
 
 import pytest
@@ -11,10 +12,12 @@ from django.urls import reverse
 
 from api.tickets import CUSTOMER_FIXED
 from audit.models import AuditEvent
+from invoicing.models import Invoice
 from projects.services import task_create
+from sales.models import AgentRate
 from timesheets.models import TimeEntry
 
-from ..factories import TicketFactory
+from ..factories import ProductFactory, TicketFactory, confirmed_line
 from .test_permission_matrix import api_client_of, browser_of
 
 API = "/api/v1"
@@ -192,3 +195,44 @@ def test_approval_then_edits_rejection_write_off_and_reinstatement_each_by_whom_
     assert manager.post(f"{API}/timesheets/{drafted}/reinstate/").json()["written_off"] is False
     assert delivered(a.line) == 30 + 45 + 60 + 15
     assert AuditEvent.objects.filter(action=AuditEvent.Action.ENTRY_REINSTATED, object_id=drafted).count() == 1
+
+
+def test_the_accountant_sets_a_rate_the_agents_time_follows_and_the_preview_is_the_invoice(world):
+    a, b = world.a, world.b
+    agent_a = world.users["agent_a"]
+    accountant, agent, other = (api_client_of(world, p) for p in ("accountant", "agent_a", "agent_b"))
+    senior = confirmed_line(order=a.order, product=ProductFactory(name="Senior support"), price_unit=120)
+    order = f"{API}/sale-orders/{a.order.pk}/"
+
+    # The accountant maps agent A's time to Senior support: the open entry (1:00) moves there.
+    response = accountant.patch(order, {"agent_rates": [{"user": agent_a.pk, "sale_line": senior.pk}]},
+                                format="json")
+    assert response.status_code == 200
+    assert (delivered(senior), delivered(a.line)) == (60, 30 + 45)  # the invoiced two stay
+
+    # The agent logs: their time bills Senior support. They read the rates and cannot change them.
+    logged = agent.post(f"{API}/timesheets/", {"ticket": a.ticket.pk, "duration": "0:45"}, format="json").json()
+    assert (logged["sale_line"], delivered(senior)) == (senior.pk, 105)
+    assert agent.get(order).json()["agent_rates"] == [{"user": agent_a.pk, "sale_line": senior.pk}]
+    for response in (agent.patch(order, {"agent_rates": []}, format="json"),
+                     agent.post(f"{order}invoice-preview/", {}, format="json"),
+                     other.patch(order, {"agent_rates": []}, format="json")):
+        assert response.status_code == 403
+    assert other.get(order).status_code == 404
+    assert AgentRate.objects.filter(order=a.order).count() == 1
+
+    # The preview is what Create Invoice then makes, and creates nothing itself.
+    invoices = Invoice.objects.count()
+    preview = accountant.post(f"{order}invoice-preview/", {}, format="json").json()
+    assert Invoice.objects.count() == invoices
+    assert [(line["sale_line"], line["quantity"], line["amount_untaxed"], line["explanation"])
+            for line in preview["lines"]] == [
+        (senior.pk, "1.75", "210.00", "2 entries, 1:45 worked → 1:45 billed · rate for agent agent_a")]
+    assert preview["left_out"]["reasons"] == [{"reason": "on another invoice (a draft)", "entries": 1,
+                                               "minutes": 45}]
+    created = accountant.post(f"{order}create-invoice/", {}, format="json").json()
+    keys = ("sale_line", "name", "quantity", "uom", "price_unit", "amount_untaxed", "minutes", "rounding_minutes",
+            "explanation")
+    assert [{key: line[key] for key in keys} for line in created["lines"]] == preview["lines"]
+    assert created["amount_total"] == preview["amount_total"] == "210.00"
+    b_stays_hidden_and_unbilled(world, "agent_a", delivered(b.line))

@@ -73,7 +73,7 @@ def address(path: str, world) -> str:
     resource = path.split("/")[3]
     ids = {"customers": a.order.customer_id, "taxes": TaxFactory().pk, "products": a.line.product_id,
            "projects": a.team.project_id, "tasks": a.task.pk, "teams": a.team.pk, "tickets": a.ticket.pk,
-           "timesheets": a.open_entry.pk, "sale-orders": a.order.pk,
+           "timesheets": a.open_entry.pk, "sale-orders": a.order.pk, "work-types": a.work_type.pk,
            "invoices": a.posted.pk if path.endswith("credit-note/") else a.draft.pk}
     if resource == "billing-runs":
         ids["billing-runs"] = run_start(order_ids=[a.order.pk]).pk if "{id}" in path else None
