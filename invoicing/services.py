@@ -20,7 +20,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record, audit_record_many
 from core.errors import Conflict
 from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
-from sales.services import sale_lines_lock, sale_lines_set_totals
+from sales.services import links_lock, sale_lines_lock, sale_lines_set_totals
 from sales.units import amount, format_minutes, minutes_to_qty, round_cents, tax_amount
 from timesheets.approval import reason_check
 from timesheets.delivered import sale_lines_recompute
@@ -41,6 +41,16 @@ def _freed() -> dict:
     timesheets" yesterday, time awaiting approval counts nothing once its team invoices approved only.
     One write per row: see timesheets.approval on rows written twice."""
     return {"invoice_line": None, "billable_minutes": billable_expression()}
+
+
+def _charges_lock() -> None:
+    """Share the links lock (rank 0 of the lock order) before writing per-ticket charges (Rule 14).
+
+    A charge points at its ticket and task; PostgreSQL checks those keys at COMMIT by locking the
+    rows. Linking a task rewrites the ticket's row before its relink waits for the lines that
+    Create Invoice holds: without this, each would wait for the other (found by the service fuzz).
+    """
+    links_lock(exclusive=False)
 
 
 # --- Totals -----------------------------------------------------------------
@@ -164,6 +174,7 @@ def invoice_create_from_order(*, order: SaleOrder, period_start: datetime.date |
                               period_end: datetime.date | None = None, actor=None) -> Invoice:
     """Create Invoice: a draft billing everything the order has to invoice (timesheets within the period)."""
     check_period(period_start, period_end)
+    _charges_lock()
     # The order's row lock makes two clicks at once queue: the second finds nothing left.
     order = SaleOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
     if order.state != SaleOrder.State.SALE:
@@ -225,6 +236,7 @@ def _take_off(invoice: Invoice, entry_ids: Iterable[int], **entry_fields) -> tup
     """Take entries off a draft invoice, setting `entry_fields` on them; reprice its lines and the
     sales order lines. Return (the entry ids, the invoice's audited figures before)."""
     ids = {int(i) for i in entry_ids}
+    _charges_lock()
     invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="changed")
     if invoice.is_credit_note:
         raise Conflict("Timesheets are taken off invoices, not credit notes: cancel the credit note instead.")
@@ -424,6 +436,7 @@ def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = N
 
     Posting it gives the entries back: they are to invoice again.
     """
+    _charges_lock()
     invoice = _lock_invoice(invoice, states=[Invoice.State.POSTED], action="credited")
     if invoice.is_credit_note:
         raise Conflict(f"{invoice} is a credit note: only invoices are credited.")

@@ -42,7 +42,8 @@ def _context(*, ticket: Ticket | None, task: Task | None) -> tuple[Ticket | None
     if ticket is None and task is None:
         raise ValidationError("Log time on a ticket or on a task.")
     if ticket is not None:
-        ticket = Ticket.objects.select_related("team__project", "task__project", "customer").get(pk=ticket.pk)
+        ticket = Ticket.objects.select_related("team__project", "team__default_work_type", "task__project",
+                                               "customer").get(pk=ticket.pk)
         if not ticket.team.timesheet_on_ticket:
             raise ValidationError({"ticket": f"Timesheet on Ticket is off for the team {ticket.team}: "
                                              "time cannot be logged on its tickets."})
@@ -142,9 +143,11 @@ def timesheet_log(*, user, date: datetime.date, minutes: int, description: str =
     _check_work_type(work_type, sale_line)
     links_lock(exclusive=False)
     ticket, task, project = _context(ticket=ticket, task=task)
-    if work_type is None and ticket is not None:
-        work_type = ticket.team.default_work_type
-        _check_work_type(work_type, sale_line)
+    if work_type is not None:
+        work_type = _current(work_type)
+    elif ticket is not None:
+        work_type = ticket.team.default_work_type  # read with the ticket, under the lock
+    _check_work_type(work_type, sale_line)
     lock_check(dates=[date], ticket=ticket, project=project, actor=actor)
     line, manual = _line(ticket=ticket, task=task, project=project, sale_line=sale_line, user=user,
                          work_type=work_type)
@@ -198,9 +201,22 @@ def _lines_to(entry: TimeEntry, sale_line, work_type) -> list[int]:
     return [sale_line.pk] if sale_line is not None else []
 
 
+def _current(work_type: WorkType | None) -> WorkType | None:
+    """The work type as stored, read under the links lock: the caller's copy may predate a switch of its
+    billing, which holds that lock alone (found by the service fuzz)."""
+    if work_type is None:
+        return None
+    current = WorkType.objects.filter(pk=work_type.pk).first()
+    if current is None:
+        raise ValidationError({"work_type": f"The work type {work_type} was deleted meanwhile: choose another."})
+    return current
+
+
 def _relined(entry: TimeEntry, sale_line, work_type) -> None:
     """Set the entry's work type and, when it decides it, its line (Rules 4, 13)."""
     if work_type is not _UNSET:
+        work_type = _current(work_type)
+        _check_work_type(work_type, sale_line)
         entry.work_type = work_type
         if work_type is not None and not work_type.bills_a_line:
             sale_line = None  # it bills nothing, by hand or not
