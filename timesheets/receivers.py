@@ -77,7 +77,8 @@ def follow_links(sender, instance, created=False, raw=False, **kwargs):
 
 
 def rates_lock(sender, instance, raw=False, **kwargs):
-    """A signal receiver which takes the links lock before a rate is written or deleted: it decides lines."""
+    """A signal receiver which takes the links lock before a rate is written or deleted (it decides lines), or a
+    work type deleted (time being logged with it then commits first, and the delete sees it and is refused)."""
     if not raw:
         links_lock(exclusive=True)
 
@@ -119,3 +120,4 @@ def connect():
         pre_delete.connect(rates_lock, sender=model, dispatch_uid=f"{uid}.lock_delete")
         post_save.connect(rates_follow, sender=model, dispatch_uid=f"{uid}.follow")
         post_delete.connect(rates_follow, sender=model, dispatch_uid=f"{uid}.follow_delete")
+    pre_delete.connect(rates_lock, sender=WorkType, dispatch_uid="timesheets.worktype.lock_delete")
