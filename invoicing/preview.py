@@ -65,7 +65,8 @@ def invoice_preview(*, order: SaleOrder, period_start: datetime.date | None = No
                     period_end: datetime.date | None = None, actor=None) -> dict:
     """Return what Create Invoice would do now, changing nothing: {"lines": [invoice lines as they were
     read before the rollback: their ids name rows that no longer exist], "amount_untaxed", "amount_tax",
-    "amount_total", "error": the refusal it would give or "", "left_out": `left_out`}. A period that is not one is refused, as Create Invoice refuses it."""
+    "amount_total", "error": the refusal it would give or "", "left_out": `left_out`}. A period that is not
+    one is refused, as Create Invoice refuses it."""
     check_period(period_start, period_end)
     preview = {"lines": [], "amount_untaxed": None, "amount_tax": None, "amount_total": None, "error": ""}
     with transaction.atomic():
