@@ -16,6 +16,7 @@ from core.limits import MAX_ID
 from core.roles import sees_everything
 from invoicing.models import InvoiceLine
 from invoicing.preview import invoice_preview
+from invoicing.selectors import rounded_to_invoice
 from invoicing.services import invoice_create_from_order
 from sales.models import AgentRate, Customer, SaleOrder, SaleOrderLine, WorkType, WorkTypeRate
 from sales.services import (
@@ -49,11 +50,15 @@ class SaleOrderLineSerializer(serializers.ModelSerializer):
         choices=["to invoice", "invoiced", "nothing to invoice"], read_only=True)
     awaiting_approval = serializers.SerializerMethodField(
         help_text='Time that counts in Delivered once approved (teams on "Approved timesheets only").')
+    to_invoice_billed = serializers.SerializerMethodField(
+        help_text="What Create Invoice would bill of `to_invoice` now, rounded per ticket and raised to minimums "
+                  "when the product says so (Rule 14); `to_invoice` otherwise.")
 
     class Meta:
         model = SaleOrderLine
         fields = ["id", "product", "name", "quantity", "uom", "price_unit", "tax",
-                  "delivered", "awaiting_approval", "invoiced", "to_invoice", "invoice_status", "rounding_minutes"]
+                  "delivered", "awaiting_approval", "invoiced", "to_invoice", "to_invoice_billed", "invoice_status",
+                  "rounding_minutes"]
         read_only_fields = fields
         extra_kwargs = {"rounding_minutes": {
             "help_text": "Minutes invoiced beyond the time logged (rounding per ticket, minimums); in `invoiced`."}}
@@ -64,10 +69,21 @@ class SaleOrderLineSerializer(serializers.ModelSerializer):
         quantity = self.context["awaiting"].get(line.pk, Decimal("0.00"))
         return serializers.DecimalField(**QUANTITY).to_representation(quantity)
 
+    @extend_schema_field(serializers.DecimalField(**QUANTITY))
+    def get_to_invoice_billed(self, line) -> str:
+        quantity = self.context["rounded"].get(line.pk, line.to_invoice)
+        return serializers.DecimalField(**QUANTITY).to_representation(quantity)
+
+
+def line_context(lines) -> dict:
+    """The figures of these lines read for the whole page at once: awaiting approval (one query) and what
+    Create Invoice would bill when rounded per ticket (one query, none when no line rounds so)."""
+    return {"awaiting": awaiting_quantities(lines=lines), "rounded": rounded_to_invoice(lines=lines)}
+
 
 def with_awaiting(context: dict, orders) -> dict:
-    """Return `context` with the minutes awaiting approval of these orders' (prefetched) lines: one query."""
-    return {**context, "awaiting": awaiting_quantities(lines=[line for order in orders for line in order.lines.all()])}
+    """Return `context` with `line_context` of these orders' (prefetched) lines."""
+    return {**context, **line_context([line for order in orders for line in order.lines.all()])}
 
 
 class SaleOrderLineCreateSerializer(serializers.ModelSerializer):
@@ -350,7 +366,7 @@ class SaleOrderViewSet(ReadsItsBody, InvoicesAnswer, mixins.CreateModelMixin, mi
         serializer.is_valid(raise_exception=True)
         line = sale_line_set_delivered_manual(line=line, qty=serializer.validated_data["delivered"])
         line = SaleOrderLine.objects.select_related("product").get(pk=line.pk)
-        context = {"awaiting": awaiting_quantities(lines=[line])}
+        context = line_context([line])
         return Response(SaleOrderLineSerializer(line, context=context).data)
 
     @extend_schema(request=CreateInvoiceSerializer, responses={201: InvoiceSerializer, 400: REFUSED})

@@ -345,6 +345,17 @@ def _charged(entries: QuerySet[TimeEntry]) -> dict[int, int]:
     return dict(billed)
 
 
+def rounded_to_invoice(*, lines: Iterable[SaleOrderLine]) -> dict[int, Decimal]:
+    """Return {line id: quantity Create Invoice would bill now} for the timesheet lines (product loaded) whose
+    product rounds per ticket or has a minimum (Rule 14): To invoice shows the time as logged, this what it
+    bills. One query, and none when no line rounds so."""
+    rounded = [line for line in lines if line.is_timesheet_based and line.product.rounds_per_ticket]
+    if not rounded:
+        return {}
+    charged = _charged(TimeEntry.objects.filter(sale_line__in=rounded, invoice_line=None, billable_minutes__gt=0))
+    return {line.pk: minutes_to_qty(charged.get(line.pk, 0), line.uom) for line in rounded}
+
+
 def orders_to_invoice(*, period_end=None, customer=None, team=None, order_ids=None) -> list[dict]:
     """Every confirmed order with something to invoice, as Create Invoice would bill it up to `period_end`.
 

@@ -91,6 +91,9 @@ def test_45_45_5_minutes_rounded_per_ticket_bill_two_hours(manager_api, accounta
         "amount_untaxed": "120.00", "amount_tax": "0.00", "amount_total": "120.00", "error": "",
         "left_out": {"reasons": [], "examples": []}}
     assert not Invoice.objects.exists()  # a preview creates nothing
+    # The order says it too: 1:35 to invoice, which Create Invoice bills as 2:00.
+    [order_line] = accountant_api.get(order_url(line.order)).json()["lines"]
+    assert (order_line["to_invoice"], order_line["to_invoice_billed"]) == ("1.58", "2.00")
 
     created = accountant_api.post(f"{order_url(line.order)}create-invoice/", {})
     assert created.status_code == 201

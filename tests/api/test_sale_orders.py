@@ -42,15 +42,15 @@ def test_create_a_quotation_with_lines(accountant_api, products):
             {"id": lines[0].pk, "product": products["support"].pk, "name": "Service on Timesheet",
              "quantity": "50.00", "uom": "hour", "price_unit": "90.00", "tax": tax.pk, "delivered": "0.00",
              "awaiting_approval": "0.00", "invoiced": "0.00", "to_invoice": "0.00",
-             "invoice_status": "nothing to invoice", "rounding_minutes": 0},
+             "to_invoice_billed": "0.00", "invoice_status": "nothing to invoice", "rounding_minutes": 0},
             {"id": lines[1].pk, "product": products["junior"].pk, "name": "Junior", "quantity": "20.50",
              "uom": "hour", "price_unit": "19.99", "tax": None, "delivered": "0.00", "awaiting_approval": "0.00",
-             "invoiced": "0.00", "to_invoice": "0.00", "invoice_status": "nothing to invoice",
-             "rounding_minutes": 0},
+             "invoiced": "0.00", "to_invoice": "0.00", "to_invoice_billed": "0.00",
+             "invoice_status": "nothing to invoice", "rounding_minutes": 0},
             {"id": lines[2].pk, "product": products["support"].pk, "name": "Service on Timesheet",
              "quantity": "1.00", "uom": "day", "price_unit": "720.00", "tax": None, "delivered": "0.00",
              "awaiting_approval": "0.00", "invoiced": "0.00", "to_invoice": "0.00",
-             "invoice_status": "nothing to invoice", "rounding_minutes": 0},
+             "to_invoice_billed": "0.00", "invoice_status": "nothing to invoice", "rounding_minutes": 0},
         ],
         "agent_rates": [], "work_type_rates": [],
         # 4500.00 + 409.80 (20.5 × 19.99 = 409.795) + 720.00; tax 21 % of 4500.00.
@@ -136,7 +136,7 @@ def test_delivered_of_a_manual_line(accountant_api, products):
     assert response.json() == {
         "id": line.pk, "product": products["setup"].pk, "name": "Setup", "quantity": "3.00", "uom": "day",
         "price_unit": "150.00", "tax": None, "delivered": "2.50", "awaiting_approval": "0.00", "invoiced": "0.00",
-        "to_invoice": "2.50", "invoice_status": "to invoice", "rounding_minutes": 0}
+        "to_invoice": "2.50", "to_invoice_billed": "2.50", "invoice_status": "to invoice", "rounding_minutes": 0}
 
     invoice = accountant_api.post(f"{API}/sale-orders/{line.order_id}/create-invoice/").json()
     assert (invoice["lines"][0]["quantity"], invoice["amount_total"]) == ("2.50", "375.00")

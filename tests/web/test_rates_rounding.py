@@ -385,3 +385,11 @@ def test_an_agent_logs_on_site_time_and_the_accountant_previews_then_invoices(op
     expect(books.locator("#invoice-total")).to_have_text("150.00")
     invoice = Invoice.objects.get()
     assert (invoice.period_end, invoice.amount_total) == (days_ago(1), Decimal("150.00"))
+
+
+def test_the_order_page_says_what_create_invoice_bills_of_time_rounded_per_ticket(accountant_client, order, week):
+    # Support rounds per ticket to the hour: 0:45 + 0:45 + 0:05 + 0:15 to invoice (1.83 h) bill 2:00.
+    html = accountant_client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert '<strong>1.83</strong><div class="help"' in html
+    assert 'bills <span data-col="rounded">2.00</span>' in html
+    assert html.count('data-col="rounded"') == 1  # the lines rounded per entry bill what they show

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.roles import is_accountant, is_manager
 from invoicing.preview import invoice_preview
+from invoicing.selectors import rounded_to_invoice
 from invoicing.services import invoice_create_from_order
 from projects.selectors import tasks_for
 from sales.models import SaleOrder, SaleOrderLine
@@ -122,10 +123,12 @@ def line_set_delivered(request, pk):
 # --- The order page and Create Invoice -----------------------------------------------
 
 def _with_awaiting(lines: list[SaleOrderLine]) -> list[SaleOrderLine]:
-    """Mark each line with its time awaiting approval (Rule 11), in its unit as Delivered is shown: one query."""
-    awaiting = awaiting_quantities(lines=lines)
+    """Mark each line with its time awaiting approval (Rule 11), in its unit as Delivered is shown: one query;
+    and, when its product rounds per ticket (Rule 14), what Create Invoice would bill of its To invoice."""
+    awaiting, rounded = awaiting_quantities(lines=lines), rounded_to_invoice(lines=lines)
     for line in lines:
         line.awaiting = awaiting.get(line.pk)
+        line.rounded = rounded.get(line.pk)
     return lines
 
 
