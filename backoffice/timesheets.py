@@ -30,7 +30,7 @@ from timesheets.selectors import time_entries_for
 from timesheets.services import INVOICED_MESSAGE, timesheet_delete, timesheet_log, timesheet_update
 
 # What `timesheet_update` can change on an entry.
-EDITABLE = ("date", "minutes", "description", "sale_line")
+EDITABLE = ("date", "minutes", "description", "sale_line", "work_type")
 NOT_YOURS_MESSAGE = "You can only change your own time."
 
 
@@ -65,8 +65,10 @@ class TimesheetForm(forms.ModelForm):
 
     class Meta:
         model = TimeEntry
-        fields = ("date", "user", "description", "minutes", "sale_line")
-        help_texts = {"sale_line": "Empty: the line the ticket, task or project bills. A line chosen here stays."}
+        fields = ("date", "user", "description", "minutes", "work_type", "sale_line")
+        help_texts = {"sale_line": "Empty: the line the ticket, task or project bills. A line chosen here stays.",
+                      "work_type": "Empty when logging: the team's default. It decides which line the time bills "
+                                   "and whether it charges (Rule 13)."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,7 +108,7 @@ class TimesheetForm(forms.ModelForm):
         data = self.cleaned_data
         return timesheet_log(user=data["user"], date=data["date"], minutes=data["minutes"],
                              description=data.get("description") or "", sale_line=data.get("sale_line"),
-                             actor=actor, **parent)
+                             work_type=data.get("work_type"), actor=actor, **parent)
 
 
 # --- The Timesheets of a ticket or a task ------------------------------------
@@ -144,7 +146,7 @@ class TimesheetInline(Scoped, admin.TabularInline):
     model = TimeEntry
     form = TimesheetForm
     formset = TimesheetFormSet
-    fields = ("date", "user", "description", "minutes", "sale_line", "billable", "invoiced")
+    fields = ("date", "user", "description", "minutes", "work_type", "sale_line", "billable", "invoiced")
     readonly_fields = ("billable", "invoiced")
     extra = 1
 
@@ -179,7 +181,7 @@ class TimesheetInline(Scoped, admin.TabularInline):
                 SaleOrderLine.objects.filter(Q(pk__in=billable.values("pk")) | Q(pk__in=rows.values("sale_line")))
                 .select_related("order", "product").order_by("order_id", "pk")
             )
-        for name in ("user", "sale_line"):
+        for name in ("user", "sale_line", "work_type"):
             if name in fields:
                 # Listed once per page rather than once per row.
                 fields[name].choices = list(fields[name].choices)
@@ -216,7 +218,7 @@ class TaskTimesheetInline(TimesheetInline):
 
 class TimeEntryForm(TimesheetForm):
     class Meta(TimesheetForm.Meta):
-        fields = ("ticket", "task", "user", "date", "minutes", "description", "sale_line")
+        fields = ("ticket", "task", "user", "date", "minutes", "description", "work_type", "sale_line")
 
     def clean(self):
         cleaned_data = super().clean()
@@ -246,16 +248,17 @@ class TimeEntryAdmin(ServiceAdmin):
     scope = staticmethod(time_entries_for)
     field_scopes = {"user": loggers_for}
     form = TimeEntryForm
-    list_display = ("date", "user", "ticket", "task", "duration", "sale_line", "approval", "written_off", "invoiced")
-    list_filter = (InvoicedFilter, "approval", "written_off", "date", "user", "project", "ticket__team",
+    list_display = ("date", "user", "ticket", "task", "duration", "work_type", "sale_line", "approval", "written_off",
+                    "invoiced")
+    list_filter = (InvoicedFilter, "approval", "written_off", "work_type", "date", "user", "project", "ticket__team",
                    "sale_line_manual")
-    list_select_related = ("user", "ticket", "task", "sale_line__order", "sale_line__product")
+    list_select_related = ("user", "ticket", "task", "work_type", "sale_line__order", "sale_line__product")
     search_fields = ("description", "ticket__title", "task__name", "user__username")
     date_hierarchy = "date"
     autocomplete_fields = ("ticket", "task", "sale_line")
 
-    ADD_FIELDS = ("ticket", "task", "user", "date", "minutes", "description", "sale_line")
-    SHOWN = ("ticket", "task", "project", "user", "date", "minutes", "description", "sale_line",
+    ADD_FIELDS = ("ticket", "task", "user", "date", "minutes", "description", "work_type", "sale_line")
+    SHOWN = ("ticket", "task", "project", "user", "date", "minutes", "description", "work_type", "sale_line",
              "sale_line_manual", "billable", "approval", "approval_note", "written_off", "write_off_reason", "invoice")
 
     def get_fields(self, request, obj=None):

@@ -262,3 +262,20 @@ def test_the_invoice_admin_shows_each_lines_explanation(manager_client, agent, t
     invoice = invoice_create_from_order(order=line_a.order)
     page = manager_client.get(url(invoice)).content.decode()
     assert "1 entry, 1:30 worked → 1:30 billed" in page
+
+
+def test_time_logged_in_the_admin_takes_a_work_type_and_bills_as_it_says(manager_client, agent, ticket, line_a):
+    internal = WorkType.objects.create(name="Internal", billing=WorkType.Billing.NON_BILLABLE)
+    goodwill = WorkType.objects.create(name="Goodwill", billing=WorkType.Billing.NO_CHARGE)
+    add = url(TimeEntry, "add")
+    for work_type in (internal, goodwill):
+        response = manager_client.post(add, {
+            "ticket": ticket.pk, "task": "", "user": agent.pk, "date": days_ago(0).isoformat(), "minutes": "45m",
+            "description": work_type.name, "work_type": work_type.pk, "sale_line": "", "_save": "Save"})
+        assert response.status_code == 302
+    placed = {e.description: (e.sale_line_id, e.billable_minutes) for e in TimeEntry.objects.all()}
+    assert placed == {"Internal": (None, 0), "Goodwill": (line_a.pk, 0)}
+    line_a.refresh_from_db()
+    assert line_a.delivered_minutes == 0
+    changelist = manager_client.get(url(TimeEntry, "changelist"), {"work_type__id__exact": goodwill.pk})
+    assert [e.description for e in changelist.context["cl"].result_list] == ["Goodwill"]
