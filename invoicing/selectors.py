@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Case, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Cast, Round
 
 from core.db import plain_rows
@@ -332,9 +332,11 @@ def _charged(entries: QuerySet[TimeEntry]) -> dict[int, int]:
     """Return {line id: minutes Create Invoice would bill} for the lines of `entries` whose product rounds per
     ticket or has a minimum (Rule 14): each ticket's sum charged by the rule. One GROUP BY, over those lines."""
     rounded = Q(sale_line__product__rounding=Rounding.TICKET) | Q(sale_line__product__minimum_minutes__gt=0)
-    rows = (entries.filter(rounded).values("sale_line", "ticket", "task", "sale_line__product__rounding",
-                                           "sale_line__product__billing_increment_minutes",
-                                           "sale_line__product__minimum_minutes")
+    # Keyed as charges.line_fill keys a charge: the ticket, else (time on a task without a ticket) the task.
+    alone = Case(When(ticket__isnull=True, then=F("task")), default=Value(None), output_field=BigIntegerField())
+    rows = (entries.filter(rounded).annotate(alone=alone)
+            .values("sale_line", "ticket", "alone", "sale_line__product__rounding",
+                    "sale_line__product__billing_increment_minutes", "sale_line__product__minimum_minutes")
             .annotate(m=Sum("billable_minutes")).order_by())
     billed = defaultdict(int)
     for row in rows:

@@ -16,7 +16,7 @@ from invoicing.services import (
 from sales.models import Rounding
 from timesheets.services import timesheet_log
 
-from ..factories import ProductFactory, TicketFactory, confirmed_line, days_ago
+from ..factories import ProductFactory, TaskFactory, TicketFactory, confirmed_line, days_ago
 
 
 def _line(*, rounding=Rounding.ENTRY, increment=1, minimum=0, price=Decimal("60.00")):
@@ -124,3 +124,16 @@ def test_a_trimmed_draft_charges_its_tickets_again(agent):
     invoice_cancel(invoice=draft)
     line.refresh_from_db()
     assert (line.invoiced_minutes, line.rounding_minutes) == (0, 0)
+
+
+def test_time_on_tasks_without_a_ticket_is_charged_per_task(agent):
+    line = _line(rounding=Rounding.TICKET, increment=60)
+    tasks = [TaskFactory(sale_line=line, customer=line.order.customer) for _ in range(2)]
+    for task in tasks:
+        timesheet_log(user=agent, task=task, date=days_ago(1), minutes=10)
+        timesheet_log(user=agent, task=task, date=days_ago(2), minutes=5)
+    assert orders_to_invoice()[0]["minutes"] == 120  # To Invoice says what Create Invoice bills
+    inv_line = invoice_create_from_order(order=line.order).lines.get()
+    assert inv_line.minutes == 120
+    assert sorted((c.ticket_id, c.task_id, c.entries, c.minutes, c.billed) for c in TicketCharge.objects.all()) == [
+        (None, task.pk, 2, 15, 60) for task in tasks]
