@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from sales.models import WorkType
+
 from .factories import TicketFactory, UserFactory, confirmed_line
 
 
@@ -32,6 +34,14 @@ def line_a(db):
 def ticket(line_a):
     """A ticket of a reinvoicing team, billed to line A."""
     return TicketFactory(customer=line_a.order.customer, sale_line=line_a)
+
+
+@pytest.fixture
+def kinds(db):
+    """The demo's work types (DESIGN Rule 13), by name: billable, billable, non-billable, no charge."""
+    return {name: WorkType.objects.create(name=name, billing=billing) for name, billing in (
+        ("Remote support", "billable"), ("On-site", "billable"), ("Internal", "non_billable"),
+        ("Goodwill", "no_charge"))}
 
 
 requires_postgres = pytest.mark.skipif(

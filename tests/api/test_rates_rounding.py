@@ -31,13 +31,6 @@ INVOICERS_ONLY = {"detail": "Only accountants and managers create, post, cancel 
 
 
 @pytest.fixture
-def kinds(db):
-    return {name: WorkType.objects.create(name=name, billing=billing) for name, billing in (
-        ("Remote support", "billable"), ("On-site", "billable"), ("Internal", "non_billable"),
-        ("Goodwill", "no_charge"))}
-
-
-@pytest.fixture
 def order_lines(db):
     """One order: Support at 90.00 (its tickets' line), Senior support at 120.00, On-site at 150.00."""
     support = confirmed_line(price_unit=Decimal("90.00"))

@@ -28,13 +28,6 @@ def order_lines(db):
     return support, senior, onsite
 
 
-@pytest.fixture
-def kinds(db):
-    return {name: WorkType.objects.create(name=name, billing=billing) for name, billing in (
-        ("Remote support", "billable"), ("On-site", "billable"), ("Internal", "non_billable"),
-        ("Goodwill", "no_charge"))}
-
-
 def _log(user, ticket, minutes, work_type=None, **kwargs):
     return timesheet_log(user=user, ticket=ticket, date=days_ago(1), minutes=minutes, work_type=work_type, **kwargs)
 

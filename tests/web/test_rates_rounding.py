@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from invoicing.models import Invoice
 from invoicing.services import invoice_create_from_order
-from sales.models import Rounding, WorkType
+from sales.models import Rounding
 from timesheets.models import TimeEntry
 from timesheets.rates import order_rates_set
 from timesheets.services import timesheet_log
@@ -68,13 +68,6 @@ def rows(response, table_id: str) -> list[list[str]]:
 
 def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
-
-
-@pytest.fixture
-def kinds(db):
-    return {name: WorkType.objects.create(name=name, billing=billing) for name, billing in (
-        ("Remote support", "billable"), ("On-site", "billable"), ("Internal", "non_billable"),
-        ("Goodwill", "no_charge"))}
 
 
 @pytest.fixture
