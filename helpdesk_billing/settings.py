@@ -322,6 +322,10 @@ SPECTACULAR_SETTINGS = {
                    "Managers approve or reject time (timesheets/approve/, timesheets/reject/); on teams invoicing "
                    "approved timesheets only, Delivered counts approved time. Accountants write time off a draft "
                    "as No charge (invoices/{id}/write-off/). "
+                   "Time has a work type (work-types/: billable, non-billable, no charge); an order's agent_rates "
+                   "and work_type_rates decide which of its lines time bills; a product rounds per entry or per "
+                   "ticket with a minimum, and every invoice line says why it bills what it bills (explanation). "
+                   "sale-orders/{id}/invoice-preview/ shows what Create Invoice would do, creating nothing. "
                    "Authenticate with `Authorization: Token <key>` "
                    "(`python manage.py drf_create_token <username>` makes a key).",
     "VERSION": "1.0.0",

@@ -243,38 +243,48 @@ class SaleOrderLine(models.Model):
 
 
 
-class AgentRate(models.Model):
-    """Rates by agent (DESIGN Rule 13): time of this agent on the order bills this line."""
+class Rate(models.Model):
+    """A rate of a sales order (DESIGN Rule 13): the time of an agent or of a work type bills this line of it."""
+
+    sale_line = models.ForeignKey(SaleOrderLine, on_delete=models.CASCADE, related_name="+",
+                                  verbose_name="Sales Order Item")
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "pk"]
+
+    def __str__(self):
+        return f"{self.whose} → {self.sale_line}"
+
+
+class AgentRate(Rate):
+    """Rates by agent: time of this agent on the order bills this line."""
 
     order = models.ForeignKey(SaleOrder, on_delete=models.CASCADE, related_name="agent_rates")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                              verbose_name="agent")
-    sale_line = models.ForeignKey(SaleOrderLine, on_delete=models.CASCADE, related_name="+",
-                                  verbose_name="Sales Order Item")
 
-    class Meta:
-        ordering = ["order", "pk"]
+    class Meta(Rate.Meta):
         verbose_name = "rate by agent"
         verbose_name_plural = "Rates by agent"
         constraints = [models.UniqueConstraint(fields=["order", "user"], name="agent_rate_once_per_order")]
 
-    def __str__(self):
-        return f"{self.order}: {self.user} → {self.sale_line_id}"
+    @property
+    def whose(self):
+        return self.user
 
 
-class WorkTypeRate(models.Model):
-    """Rates by work type (DESIGN Rule 13): time of this work type on the order bills this line."""
+class WorkTypeRate(Rate):
+    """Rates by work type: time of this work type on the order bills this line."""
 
     order = models.ForeignKey(SaleOrder, on_delete=models.CASCADE, related_name="work_type_rates")
     work_type = models.ForeignKey(WorkType, on_delete=models.PROTECT, related_name="+")
-    sale_line = models.ForeignKey(SaleOrderLine, on_delete=models.CASCADE, related_name="+",
-                                  verbose_name="Sales Order Item")
 
-    class Meta:
-        ordering = ["order", "pk"]
+    class Meta(Rate.Meta):
         verbose_name = "rate by work type"
         verbose_name_plural = "Rates by work type"
         constraints = [models.UniqueConstraint(fields=["order", "work_type"], name="work_type_rate_once_per_order")]
 
-    def __str__(self):
-        return f"{self.order}: {self.work_type} → {self.sale_line_id}"
+    @property
+    def whose(self):
+        return self.work_type
