@@ -130,7 +130,7 @@ def explain(inv_line: InvoiceLine, groups: list[dict], line: SaleOrderLine) -> s
     """"6 entries, 1:35 worked → 2:00 billed: per ticket, 15-min increment, 30-min minimum · rate for agent Alice"."""
     count, worked = sum(g["n"] for g in groups), sum(g["worked"] for g in groups)
     text = f"{entries_text(count)}, {format_minutes(worked)} worked → {format_minutes(inv_line.minutes)} billed"
-    details = [rule_text(inv_line)] if rule_text(inv_line) else []
+    details = [rule] if (rule := rule_text(inv_line)) else []
     free = [g for g in groups if g["billable"] == 0]
     if free:
         details.append(f"{sum(g['n'] for g in free)} no charge ({format_minutes(sum(g['worked'] for g in free))})")

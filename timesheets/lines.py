@@ -69,7 +69,7 @@ def sale_lines_for(contexts: dict) -> dict:
         lines.update(SaleOrderLine.objects.select_related("order", "product").in_bulk(missing))
     chosen = {}
     for key, line in default.items():
-        _, _, _, user_id, work_type = (*contexts[key], None, None)[:5]
+        _, _, _, user_id, work_type = contexts[key]
         if work_type is not None and not work_type.bills_a_line:
             line = None
         if line is not None:
