@@ -56,6 +56,12 @@ class AuditEvent(models.Model):
         ORDER_RATES_CHANGED = "order.rates_changed", "Rates changed"
         WORK_TYPE_CHANGED = "work_type.changed", "Work type billing changed"
         PRODUCT_RULE_CHANGED = "product.rule_changed", "Billing rule changed"
+        COMPANY_CHANGED = "company.changed", "Company settings changed"
+        CUSTOMER_BILLING_CHANGED = "customer.billing_changed", "Customer billing details changed"
+        INVOICE_DUE_DATE_SET = "invoice.due_date_set", "Due date set"
+        PAYMENT_REGISTERED = "payment.registered", "Payment registered"
+        PAYMENT_REVERSED = "payment.reversed", "Payment reversed"
+        REMINDER_SENT = "invoice.reminder_sent", "Payment reminder sent"
 
     # Who: null for a change made outside a request (a command, a migration).
     # PROTECT: people who billed are deactivated, never deleted, like the agents of time entries.

@@ -73,3 +73,9 @@ rules.add_perm("sales.sell", is_accountant | is_manager)
 rules.add_perm("invoicing.bill", is_accountant | is_manager)
 # The PDF lists every team's Timesheets: for those who see every team.
 rules.add_perm("invoicing.download_invoice_pdf", sees_everything)
+# The receivable: register and reverse payments and refunds, and the due date of a draft, are the
+# accountants'; managers see payments, balances and the Overdue list (sees_everything), change nothing.
+rules.add_perm("invoicing.register_payment", is_accountant)
+rules.add_perm("invoicing.see_receivables", sees_everything)
+# The company's identity, bank and terms on every invoice: managers (the admin, `PATCH /company/`).
+rules.add_perm("sales.change_company", is_manager)

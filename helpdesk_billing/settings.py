@@ -345,12 +345,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# The company that issues invoices, printed on every invoice PDF.
-COMPANY = {
-    "name": os.environ.get("COMPANY_NAME", "Helpdesk Services SRL"),
-    "address": os.environ.get("COMPANY_ADDRESS", "12 Rue de la Loi\n1000 Brussels\nBelgium"),
-    "vat": os.environ.get("COMPANY_VAT", "BE0999999999"),
-    "email": os.environ.get("COMPANY_EMAIL", "billing@example.com"),
-}
-# Invoices are sent from the company's address unless DEFAULT_FROM_EMAIL says otherwise.
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", COMPANY["email"])
+# The company that issues invoices is configured in the admin (sales.Company), not here.
+# Invoices and reminders are sent from this address; replies go to the company's email.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@example.com")
+# When the daily payment reminders job runs, local time (invoicing.reminders).
+REMINDERS_AT = os.environ.get("REMINDERS_AT", "07:00")

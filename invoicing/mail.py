@@ -26,7 +26,7 @@ def sendable(invoice: Invoice) -> str:
     """Check the invoice can be sent now; return the address it goes to."""
     if invoice.state != Invoice.State.POSTED:
         raise Conflict(f"{invoice} is {invoice.get_state_display().lower()}: only posted invoices are sent.")
-    to = invoice.customer.email
+    to = invoice.customer.invoice_email
     if not to:
         raise ValidationError(f"{invoice.customer} has no billing email: add one to the customer first.")
     return to
@@ -44,7 +44,7 @@ def invoice_send_queue(*, invoice: Invoice, actor=None) -> str:
 
 def invoice_message(invoice: Invoice, to: str) -> EmailMessage:
     """Return the email of the invoice to `to`: subject and body from templates, its stored PDF attached."""
-    context = {"invoice": invoice, "company": settings.COMPANY}
+    context = {"invoice": invoice, "company": invoice.issuer}
     subject = " ".join(render_to_string("invoicing/email/subject.txt", context).split())
     body = render_to_string("invoicing/email/body.txt", context)
     if invoice.pdf is None or not invoice.pdf:
@@ -57,9 +57,14 @@ def invoice_message(invoice: Invoice, to: str) -> EmailMessage:
         raise FileNotFoundError(f"{invoice}: its stored PDF {invoice.pdf.name} is missing from storage; "
                                 "`manage.py render_missing_pdfs` renders it again.") from None
     message = EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to],
-                           reply_to=[settings.COMPANY["email"]])
+                           reply_to=reply_to(invoice))
     message.attach(invoice_pdf_filename(invoice), data, "application/pdf")
     return message
+
+
+def reply_to(invoice: Invoice) -> list[str]:
+    email = invoice.issuer.get("email")
+    return [email] if email else []
 
 
 def invoice_send(*, invoice_id: int, actor_id: int | None = None, run_id: int | None = None) -> str:

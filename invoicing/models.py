@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from core.errors import Conflict
 from projects.models import Task
-from sales.models import Customer, Rounding, SaleOrder, SaleOrderLine
+from sales.models import Company, Customer, Rounding, SaleOrder, SaleOrderLine
 from sales.units import UOM_CHOICES
 from tickets.models import Ticket
 from timesheets.models import TimeEntry
@@ -16,6 +16,13 @@ ZERO = Decimal("0.00")
 
 def pdf_path(invoice: "Invoice", filename: str) -> str:
     return f"invoices/{invoice.invoice_date:%Y}/{filename}"
+
+
+class PaymentState(models.TextChoices):
+    NOT_PAID = "not_paid", "Not paid"
+    PARTIAL = "partial", "Partially paid"
+    PAID = "paid", "Paid"
+    REVERSED = "reversed", "Reversed"  # credited in full by credit notes
 
 
 class Invoice(models.Model):
@@ -44,6 +51,21 @@ class Invoice(models.Model):
     customer_name = models.CharField(max_length=200)
     customer_address = models.TextField(blank=True)
     customer_vat = models.CharField("customer VAT number", max_length=40, blank=True)
+    customer_country = models.CharField(max_length=2, blank=True)
+    # The company that issues it (sales.Company.snapshot), copied at posting; empty on a draft, which
+    # shows the company as it is now.
+    seller = models.JSONField(default=dict, blank=True)
+    # The company's currency when the invoice was created: its amounts are rounded to its minor unit.
+    currency = models.CharField(max_length=3, default="EUR")
+    # Set at posting from the customer's payment terms (or the company's), unless given on the draft.
+    due_date = models.DateField(null=True, blank=True)
+    # The structured reference a payer quotes: Belgian OGM (+++…+++) or ISO 11649 (RF…), from the number.
+    payment_reference = models.CharField(max_length=40, blank=True)
+    # The receivable (invoicing.payments): recomputed from payments and credit notes whenever one is
+    # registered, reversed or posted; check_billing recomputes and compares.
+    amount_paid = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    amount_residual = models.DecimalField("balance", max_digits=14, decimal_places=2, default=ZERO)
+    payment_state = models.CharField(max_length=8, choices=PaymentState.choices, blank=True)
     amount_untaxed = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     amount_tax = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     amount_total = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
@@ -64,7 +86,9 @@ class Invoice(models.Model):
             models.CheckConstraint(condition=Q(kind="invoice", refers__isnull=True)
                                    | Q(kind="credit_note", refers__isnull=False),
                                    name="invoice_credit_note_refers"),
+            models.CheckConstraint(condition=Q(amount_residual__gte=0), name="invoice_residual_gte_0"),
         ]
+        indexes = [models.Index(fields=["payment_state", "due_date"], name="invoice_payment_due")]
 
     def __str__(self):
         if self.number:
@@ -85,6 +109,77 @@ class Invoice(models.Model):
     def sign(self) -> int:
         """-1 for a credit note: its amounts are stored positive and count against the invoice."""
         return -1 if self.is_credit_note else 1
+
+
+    @property
+    def issuer(self) -> dict:
+        """The company as the invoice printed it when posted, else (a draft) as it is now."""
+        if not self.seller:
+            self.seller = Company.current().snapshot()
+        return self.seller
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return (self.kind == self.Kind.INVOICE and self.amount_residual > 0 and self.due_date is not None
+                and self.due_date < timezone.localdate())
+
+
+class Payment(models.Model):
+    """Money received for an invoice, or refunded on a credit note. Never edited: a mistake is reversed,
+    which adds a row of the opposite amount pointing at it (DESIGN: nothing lost)."""
+
+    class Method(models.TextChoices):
+        BANK_TRANSFER = "transfer", "Bank transfer"
+        DIRECT_DEBIT = "debit", "Direct debit"
+        CARD = "card", "Card"
+        CASH = "cash", "Cash"
+        OTHER = "other", "Other"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    date = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    method = models.CharField(max_length=8, choices=Method.choices, default=Method.BANK_TRANSFER)
+    reference = models.CharField(max_length=100, blank=True)
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="reversal", help_text="The payment this row cancels.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["invoice", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(reverses__isnull=True, amount__gt=0)
+                                   | Q(reverses__isnull=False, amount__lt=0), name="payment_sign"),
+        ]
+
+    def __str__(self):
+        what = "Reversal" if self.reverses_id else "Payment"
+        return f"{what} of {self.amount} on {self.invoice}"
+
+    @property
+    def is_reversed(self) -> bool:
+        return hasattr(self, "reversal")
+
+
+class Reminder(models.Model):
+    """A payment reminder emailed for an overdue invoice: once per step (days after the due date)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="reminders")
+    step_days = models.PositiveSmallIntegerField(help_text="Days after the due date.")
+    to = models.EmailField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    skipped = models.CharField(max_length=200, blank=True, help_text="Why it was not sent (no email address).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["invoice", "step_days"]
+        constraints = [models.UniqueConstraint(fields=["invoice", "step_days"], name="reminder_once_per_step")]
+
+    def __str__(self):
+        return f"{self.invoice}: reminder after {self.step_days} days"
 
 
 class InvoiceLine(models.Model):

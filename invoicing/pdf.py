@@ -26,7 +26,7 @@ def invoice_pdf_context(*, invoice: Invoice) -> dict:
     mark_no_charge(entry for rows in entries.values() for entry in rows)
     lines = list(invoice.lines.select_related("sale_line").order_by("pk"))
     return {
-        "company": settings.COMPANY,
+        "company": invoice.issuer,
         "invoice": invoice,
         "lines": lines,
         "taxes": taxes_by_rate(invoice=invoice),

@@ -22,6 +22,7 @@ from timesheets.models import TimeEntry
 from timesheets.selectors import sale_orders_for
 
 from .models import Invoice, InvoiceLine, TicketCharge
+from .payments import balance_drifts
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def billing_drift() -> list[Drift]:
     drifts += _dead_links(billed, documents) + _invoice_line_drifts(billed, documents) + _charge_drifts(documents)
     drifts += [Drift(line_id, field, stored, actual) for line_id, field, stored, actual in checkpoint_drift(totals)]
     drifts += _count_drifts()
+    drifts += [Drift(0, field, stored, actual, label=number) for number, field, stored, actual in balance_drifts()]
     names = dict(SaleOrderLine.objects.filter(pk__in={d.line_id for d in drifts}).values_list("pk", "order__name"))
     return [replace(d, label=d.label or names[d.line_id]) for d in drifts]
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_record_many
 from core.errors import Conflict
-from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
+from sales.models import Company, SaleOrder, SaleOrderLine, ServicePolicy
 from sales.services import links_lock, sale_lines_lock, sale_lines_set_totals
 from sales.units import amount, format_minutes, minutes_to_qty, round_cents, tax_amount
 from timesheets.approval import reason_check
@@ -29,6 +29,7 @@ from timesheets.models import TimeEntry
 
 from .charges import credit_charges, entries_text, line_fill, rule_snapshot
 from .models import ZERO, Invoice, InvoiceLine, InvoiceSequence, TicketCharge
+from .payments import balances_refresh, receivable_terms
 from .selectors import invoiced_figures
 from .tasks import render_pdf
 
@@ -56,8 +57,9 @@ def _charges_lock() -> None:
 # --- Totals -----------------------------------------------------------------
 
 def _price_line(line: InvoiceLine) -> None:
-    line.amount_untaxed = amount(line.quantity, line.price_unit)
-    line.amount_tax = tax_amount(line.amount_untaxed, line.tax_rate)
+    currency = line.invoice.currency
+    line.amount_untaxed = amount(line.quantity, line.price_unit, currency)
+    line.amount_tax = tax_amount(line.amount_untaxed, line.tax_rate, currency)
 
 
 def _total_invoice(invoice: Invoice) -> None:
@@ -70,11 +72,15 @@ def _total_invoice(invoice: Invoice) -> None:
     invoice.save(update_fields=["amount_untaxed", "amount_tax", "amount_total"])
 
 
+SNAPSHOT = ("customer_name", "customer_address", "customer_vat", "customer_country")
+
+
 def _snapshot_customer(invoice: Invoice) -> None:
     customer = invoice.customer
     invoice.customer_name = customer.name
     invoice.customer_address = customer.address
     invoice.customer_vat = customer.vat_number
+    invoice.customer_country = customer.country.code or ""
 
 
 def sale_lines_recompute_invoiced(*, line_ids: Iterable[int]) -> None:
@@ -183,7 +189,7 @@ def invoice_create_from_order(*, order: SaleOrder, period_start: datetime.date |
     lines = (SaleOrderLine.objects.filter(pk__in=[line.pk for line in lines]).select_related("product", "tax")
              .order_by("pk"))
     invoice = Invoice(kind=Invoice.Kind.INVOICE, customer=order.customer, sale_order=order, created_by=actor,
-                      period_start=period_start, period_end=period_end)
+                      period_start=period_start, period_end=period_end, currency=Company.current().currency)
     _snapshot_customer(invoice)
     invoice.save()
     billed = []
@@ -339,15 +345,18 @@ def invoice_post(*, invoice: Invoice, actor=None) -> Invoice:
     invoice.state = Invoice.State.POSTED
     invoice.posted_at = timezone.now()
     _snapshot_customer(invoice)
-    invoice.save(update_fields=["invoice_date", "number", "state", "posted_at",
-                                "customer_name", "customer_address", "customer_vat"])
+    receivable_terms(invoice)
+    invoice.save(update_fields=["invoice_date", "number", "state", "posted_at", *SNAPSHOT, "seller", "due_date",
+                                "payment_reference"])
     if invoice.is_credit_note:
         credited = TimeEntry.objects.filter(credit_lines__invoice=invoice, invoice_line__invoice=invoice.refers_id)
         freed = sorted(credited.values_list("pk", flat=True))
         credited.update(**_freed())
     sale_lines_recompute_invoiced(line_ids=line_ids)
+    balances_refresh(invoice=invoice)
     changes = {"state": [Invoice.State.DRAFT, Invoice.State.POSTED], "number": [None, invoice.number],
-               "invoice_date": invoice.invoice_date, "amount_total": invoice.amount_total}
+               "invoice_date": invoice.invoice_date, "amount_total": invoice.amount_total,
+               "due_date": invoice.due_date, "payment_reference": invoice.payment_reference}
     if invoice.is_credit_note:
         changes["freed_timesheets"] = freed
     audit_record(action=AuditEvent.Action.INVOICE_POSTED, obj=invoice, actor=actor, changes=changes)
@@ -444,6 +453,7 @@ def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = N
     _lock_order_and_lines(invoice, _line_ids(invoice))
     entries = _creditable(invoice, entry_ids)
     note = Invoice(kind=Invoice.Kind.CREDIT_NOTE, customer=invoice.customer, sale_order=invoice.sale_order,
+                   currency=invoice.currency,
                    refers=invoice, created_by=actor)
     _snapshot_customer(note)
     note.save()

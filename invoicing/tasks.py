@@ -29,3 +29,12 @@ def send_invoice(invoice_id: int, actor_id: int | None = None) -> str:
     from .mail import invoice_send
 
     return invoice_send(invoice_id=invoice_id, actor_id=actor_id)
+
+
+@task
+def send_reminders() -> int:
+    """The daily payment reminders (reminders.reminders_send); queues tomorrow's run first."""
+    from .reminders import reminders_schedule, reminders_send
+
+    reminders_schedule()
+    return reminders_send()

@@ -1,24 +1,122 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django_countries.fields import CountryField
 
+from .identifiers import CURRENCIES, bic_clean, currency_clean, iban_clean, vat_clean
 from .units import HOUR, UOM_CHOICES, minutes_to_qty
+
+# Payment terms are days after the invoice date; a year is the longest anyone is given.
+TERMS_VALIDATORS = [MinValueValidator(0), MaxValueValidator(365)]
+
+
+def reminder_days_clean(text: str) -> list[int]:
+    """"7, 21" -> [7, 21]: days after the due date when a reminder goes out, each once."""
+    try:
+        days = sorted({int(part) for part in (text or "").replace(";", ",").split(",") if part.strip()})
+    except ValueError:
+        raise ValidationError(f"{text} is not a list of days: write them with commas, e.g. 7, 21.",
+                              code="reminder_days") from None
+    if any(day < 1 or day > 365 for day in days):
+        raise ValidationError("Reminders go out 1 to 365 days after the due date, e.g. 7, 21.", code="reminder_days")
+    return days
+
+
+class Company(models.Model):
+    """The company that issues the invoices: one row (pk 1), kept by managers in the admin.
+
+    Invoices copy what they print of it when they are posted (Invoice.seller): a posted invoice says
+    what it said, whatever this row becomes.
+    """
+
+    name = models.CharField(max_length=200, default="Helpdesk Services SRL")
+    address = models.TextField(blank=True, default="12 Rue de la Loi\n1000 Brussels")
+    country = CountryField(default="BE")
+    vat_number = models.CharField("VAT number", max_length=40, blank=True, default="BE0403019261")
+    email = models.EmailField(blank=True, default="billing@example.com",
+                              help_text="Printed on invoices; replies to invoice and reminder emails go here.")
+    iban = models.CharField("IBAN", max_length=34, blank=True)
+    bic = models.CharField("BIC", max_length=11, blank=True)
+    currency = models.CharField(max_length=3, choices=[(code, code) for code in CURRENCIES], default="EUR",
+                                help_text="ISO 4217, one per company: orders and new invoices are in it.")
+    payment_terms_days = models.PositiveSmallIntegerField(
+        "payment terms (days)", default=30, validators=TERMS_VALIDATORS,
+        help_text="Days after the invoice date it is due, for customers without terms of their own.")
+    reminder_days = models.CharField(
+        max_length=60, blank=True, default="7, 21",
+        help_text="Days after the due date when a reminder is emailed for an unpaid invoice, each once; "
+                  "empty sends none.")
+    logo = models.ImageField(upload_to="company/", blank=True)
+    invoice_footer = models.TextField(blank=True, help_text="Printed at the foot of every invoice.")
+
+    class Meta:
+        verbose_name = "company"
+        verbose_name_plural = "company"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="company_one_row")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        for field, check in (("vat_number", lambda v: vat_clean(v, self.country.code)), ("iban", iban_clean),
+                             ("bic", bic_clean), ("currency", currency_clean), ("reminder_days", reminder_days_clean)):
+            try:
+                value = check(getattr(self, field))
+            except ValidationError as error:
+                errors[field] = error.messages
+            else:
+                if field != "reminder_days":
+                    setattr(self, field, value)
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def current(cls) -> "Company":
+        """The one row, made with the defaults the first time it is asked for."""
+        return cls.objects.get_or_create(pk=1)[0]
+
+    @property
+    def reminder_steps(self) -> list[int]:
+        return reminder_days_clean(self.reminder_days)
+
+    def snapshot(self) -> dict:
+        """What an invoice keeps of the company when it is posted."""
+        return {"name": self.name, "address": self.address, "country": self.country.code,
+                "vat_number": self.vat_number, "email": self.email, "iban": self.iban, "bic": self.bic,
+                "invoice_footer": self.invoice_footer, "logo": self.logo.name if self.logo else ""}
 
 
 class Customer(models.Model):
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
+    billing_email = models.EmailField(blank=True, help_text="Where invoices and reminders go; else the email.")
     address = models.TextField(blank=True)
+    country = CountryField(blank=True)
     vat_number = models.CharField("VAT number", max_length=40, blank=True)
+    payment_terms_days = models.PositiveSmallIntegerField(
+        "payment terms (days)", null=True, blank=True, validators=TERMS_VALIDATORS,
+        help_text="Days after the invoice date it is due; empty takes the company's.")
 
     class Meta:
         ordering = ["name", "pk"]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        try:
+            self.vat_number = vat_clean(self.vat_number, self.country.code if self.country else "")
+        except ValidationError as error:
+            raise ValidationError({"vat_number": error.messages}) from None
+
+    @property
+    def invoice_email(self) -> str:
+        return self.billing_email or self.email
 
 
 class Tax(models.Model):

@@ -19,7 +19,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from core.errors import Conflict
 
-from .models import TIMESHEET_POLICIES, Customer, Product, SaleOrder, SaleOrderLine, ServicePolicy, WorkType
+from .models import TIMESHEET_POLICIES, Company, Customer, Product, SaleOrder, SaleOrderLine, ServicePolicy, WorkType
 
 
 @transaction.atomic
@@ -63,8 +63,8 @@ def _save_audited(obj, *, fields: tuple[str, ...], action: str, actor):
     obj.full_clean()
     before = type(obj).objects.filter(pk=obj.pk).values(*fields).first() if obj.pk else None
     obj.save()
-    if before is not None and (changes := {f: [before[f], getattr(obj, f)] for f in fields
-                                           if before[f] != getattr(obj, f)}):
+    after = type(obj).objects.filter(pk=obj.pk).values(*fields).first()  # as stored: codes, file names
+    if before is not None and (changes := {f: [before[f], after[f]] for f in fields if before[f] != after[f]}):
         audit_record(action=action, obj=obj, actor=actor, changes=changes)
     return obj
 
@@ -80,6 +80,27 @@ def product_save(*, product: Product, actor=None) -> Product:
     """Save a product; a change of its billing rule is audited (its lines' unbilled time is recounted)."""
     return _save_audited(product, fields=("rounding", "billing_increment_minutes", "minimum_minutes"),
                          action=AuditEvent.Action.PRODUCT_RULE_CHANGED, actor=actor)
+
+
+COMPANY_FIELDS = ("name", "address", "country", "vat_number", "email", "iban", "bic", "currency",
+                  "payment_terms_days", "reminder_days", "logo", "invoice_footer")
+
+
+@transaction.atomic
+def company_save(*, company: Company, actor=None) -> Company:
+    """Validate and save the company (numbers checked and compacted); every change is audited.
+    Posted invoices keep the company they printed (Invoice.seller)."""
+    company.pk = 1
+    return _save_audited(company, fields=COMPANY_FIELDS, action=AuditEvent.Action.COMPANY_CHANGED, actor=actor)
+
+
+@transaction.atomic
+def customer_save(*, customer: Customer, actor=None) -> Customer:
+    """Validate and save a customer (VAT number checked for its country); a change of what invoices
+    print or where they go is audited."""
+    return _save_audited(customer, fields=("name", "address", "country", "vat_number", "email", "billing_email",
+                                           "payment_terms_days"),
+                         action=AuditEvent.Action.CUSTOMER_BILLING_CHANGED, actor=actor)
 
 
 def sale_line_check_billable(*, line: SaleOrderLine, customer: Customer | None) -> None:

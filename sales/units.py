@@ -8,6 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
+from core.money import round_money
+
 HOUR = "hour"
 DAY = "day"
 UOM_CHOICES = [(HOUR, "Hours"), (DAY, "Days")]
@@ -38,12 +40,13 @@ def qty_to_minutes(qty: Decimal, uom: str) -> int:
     return int((Decimal(qty) * minutes_per_unit(uom)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def amount(qty: Decimal, price: Decimal) -> Decimal:
-    return round_cents(Decimal(qty) * Decimal(price))
+def amount(qty: Decimal, price: Decimal, currency: str = "EUR") -> Decimal:
+    """Quantity × price, rounded HALF-UP to the currency's minor unit (cents; yen are whole)."""
+    return round_money(Decimal(qty) * Decimal(price), currency)
 
 
-def tax_amount(untaxed: Decimal, rate_percent: Decimal) -> Decimal:
-    return round_cents(Decimal(untaxed) * Decimal(rate_percent) / 100)
+def tax_amount(untaxed: Decimal, rate_percent: Decimal, currency: str = "EUR") -> Decimal:
+    return round_money(Decimal(untaxed) * Decimal(rate_percent) / 100, currency)
 
 
 def format_minutes(minutes: int) -> str:

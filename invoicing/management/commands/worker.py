@@ -2,7 +2,8 @@
 
 Run as many as you like, on as many machines (README, Deploy). Every JOB_STALL_SECONDS / 2, each
 worker looks for a run step whose job stopped beating (its worker killed, its machine gone) and
-enqueues a new job for it (invoicing.runs.runs_recover); the first worker to look wins the step.
+enqueues a new job for it (invoicing.runs.runs_recover); the first worker to look wins the step. It also
+keeps the daily payment reminders job queued (invoicing.reminders.reminders_schedule).
 """
 
 import logging
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django_tasks_db.management.commands import db_worker
 
+from invoicing.reminders import reminders_schedule
 from invoicing.runs import runs_recover
 
 log = logging.getLogger("invoicing.worker")
@@ -22,6 +24,7 @@ def sweep_forever(interval: float) -> None:
         try:
             if resumed := runs_recover():
                 log.warning("Resumed billing run steps %s", resumed)
+            reminders_schedule()
         except Exception:  # the database restarting, say: try again at the next turn
             log.exception("Could not look for stalled billing runs")
         finally:
