@@ -3,6 +3,7 @@
 teams); managers write."""
 
 from django.db import transaction
+from django_countries.serializers import CountryFieldMixin
 from rest_framework import serializers, viewsets
 
 from core.roles import sees_everything
@@ -10,7 +11,7 @@ from projects.models import Project, Task
 from projects.selectors import projects_for
 from projects.services import project_save, task_create, task_set_sale_line
 from sales.models import Customer, Product, Tax, WorkType
-from sales.services import product_save, work_type_save
+from sales.services import customer_save, product_save, work_type_save
 from tickets.models import HelpdeskTeam
 from tickets.selectors import teams_for
 from tickets.services import team_save
@@ -23,10 +24,18 @@ from .saving import ModelSaveSerializer, ServiceSaveSerializer, model_save
 # --- Customers, taxes, products ---------------------------------------------------------
 
 
-class CustomerSerializer(ModelSaveSerializer):
+class CustomerSerializer(CountryFieldMixin, ServiceSaveSerializer):
+    """A customer; invoices copy its name, address, country and VAT number when posted, go to
+    `billing_email` (else `email`), and are due `payment_terms_days` after their date (null: the company's)."""
+
     class Meta:
         model = Customer
-        fields = ["id", "name", "email", "address", "vat_number"]
+        fields = ["id", "name", "email", "billing_email", "address", "country", "vat_number", "payment_terms_days"]
+        extra_kwargs = {"vat_number": {"help_text": "Checked for the customer's country (or its own prefix), "
+                                                    "e.g. BE0403019261."}}
+
+    def save_through(self, instance):
+        return customer_save(customer=instance, actor=self.context["request"].user)
 
 
 class CustomerViewSet(ReadsItsBody, viewsets.ModelViewSet):
@@ -35,7 +44,7 @@ class CustomerViewSet(ReadsItsBody, viewsets.ModelViewSet):
     queryset = Customer.objects.all()
     serializer_class = CustomerSerializer
     permission_classes = [ManagersWrite]
-    filterset_fields = ["name", "vat_number"]
+    filterset_fields = ["name", "vat_number", "country"]
     ordering_fields = ["id", "name"]
 
 

@@ -8,7 +8,8 @@ from django import forms
 from django_filters import rest_framework as filters
 
 from core.limits import MAX_ID
-from invoicing.models import Invoice
+from invoicing.models import Invoice, PaymentState
+from invoicing.payments import overdue_invoices
 from projects.models import Project, Task
 from sales.models import SaleOrder
 from tickets.models import Ticket
@@ -85,7 +86,16 @@ class InvoiceFilter(filters.FilterSet):
     customer = IdFilter()
     sale_order = IdFilter()
     refers = IdFilter()
+    payment_state = filters.ChoiceFilter(choices=PaymentState.choices)
+    overdue = filters.BooleanFilter(method="filter_overdue",
+                                    help_text="true: posted invoices past their due date, not paid in full; false: "
+                                              "the others.")
 
     class Meta:
         model = Invoice
-        fields = ["customer", "sale_order", "refers", "kind", "state"]
+        fields = ["customer", "sale_order", "refers", "kind", "state", "payment_state", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        # The Overdue list's own rule (invoicing.payments.overdue_invoices), as a subquery.
+        overdue = overdue_invoices().order_by().values("pk")
+        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)

@@ -18,7 +18,7 @@ from core.http import attachment
 from core.limits import MAX_ID
 from invoicing.documents import MISSING, PREPARING, RETRY_SECONDS, pdf_download
 from invoicing.mail import invoice_send_queue
-from invoicing.models import Invoice, InvoiceLine, TicketCharge
+from invoicing.models import Invoice, InvoiceLine, Reminder, TicketCharge
 from invoicing.pdf import invoice_pdf_filename
 from invoicing.selectors import invoice_line_entry_ids
 from invoicing.services import (
@@ -32,6 +32,7 @@ from invoicing.services import (
 from .filters import InvoiceFilter
 from .parsers import ReadsItsBody
 from .permissions import InvoicesOnly
+from .receivables import ReceivableActions, ReminderSerializer
 from .schema import REFUSED, ErrorSerializer, conflict
 from .timesheets import TimesheetIdsField, reason_field
 
@@ -70,15 +71,23 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
-    """An invoice or credit note; `number` is null while it is a draft."""
+    """An invoice or credit note; `number` is null while it is a draft. Its receivable: `amount_paid`,
+    `amount_residual` (what is left to pay, or to refund on a credit note), `payment_state`, `due_date`."""
 
     lines = InvoiceLineSerializer(many=True, read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True, help_text="Posted, past its due date, not paid in full.")
+    seller = serializers.JSONField(read_only=True, help_text="The company as the invoice printed it when posted; "
+                                                              "{} on a draft (see GET /company/).")
+    reminders = ReminderSerializer(many=True, read_only=True, help_text="Payment reminders sent for it.")
 
     class Meta:
         model = Invoice
         fields = ["id", "number", "kind", "state", "customer", "sale_order", "invoice_date", "refers", "lines",
-                  "amount_untaxed", "amount_tax", "amount_total"]
+                  "currency", "amount_untaxed", "amount_tax", "amount_total", "due_date", "payment_reference",
+                  "payment_state", "amount_paid", "amount_residual", "is_overdue", "seller", "reminders"]
         read_only_fields = fields
+        extra_kwargs = {"payment_state": {"help_text": "Empty on a draft or a cancelled document."},
+                        "payment_reference": {"help_text": "The structured reference a payer quotes (OGM or RF)."}}
 
 
 class TimesheetIdsSerializer(serializers.Serializer):
@@ -134,11 +143,13 @@ def invoices_with_lines():
     """Return the invoices with their lines and the lines' charges: two queries for any number of lines."""
     lines = InvoiceLine.objects.order_by("pk").prefetch_related(
         Prefetch("charges", queryset=TicketCharge.objects.order_by("pk")))
-    return Invoice.objects.prefetch_related(Prefetch("lines", queryset=lines))
+    reminders = Reminder.objects.order_by("step_days")
+    return Invoice.objects.prefetch_related(Prefetch("lines", queryset=lines),
+                                            Prefetch("reminders", queryset=reminders))
 
 
-class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                     viewsets.GenericViewSet):
+class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, ReceivableActions, mixins.ListModelMixin,
+                     mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Invoices and credit notes: accountants and managers see, post, cancel and credit them; on a draft,
     time is taken off (to invoice again) or written off as "No charge" (never invoiced unless reinstated)."""
 

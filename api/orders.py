@@ -18,7 +18,7 @@ from invoicing.models import InvoiceLine
 from invoicing.preview import invoice_preview
 from invoicing.selectors import rounded_to_invoice
 from invoicing.services import invoice_create_from_order
-from sales.models import AgentRate, Customer, SaleOrder, SaleOrderLine, WorkType, WorkTypeRate
+from sales.models import AgentRate, Company, Customer, SaleOrder, SaleOrderLine, WorkType, WorkTypeRate
 from sales.services import (
     sale_line_set_delivered_manual,
     sale_order_cancel,
@@ -97,14 +97,15 @@ class SaleOrderLineCreateSerializer(serializers.ModelSerializer):
                         "tax": {"required": False}}
 
 
-def order_amounts(order: SaleOrder) -> dict:
-    """Return the order's untaxed, tax and total amounts from its (prefetched) lines, as quoted."""
+def order_amounts(order: SaleOrder, currency: str = "EUR") -> dict:
+    """Return the order's untaxed, tax and total amounts from its (prefetched) lines, as quoted, rounded to
+    the currency's minor unit."""
     untaxed = tax = 0
     for line in order.lines.all():
-        line_untaxed = amount(line.quantity, line.price_unit)
+        line_untaxed = amount(line.quantity, line.price_unit, currency)
         untaxed += line_untaxed
         if line.tax is not None:
-            tax += tax_amount(line_untaxed, line.tax.rate)
+            tax += tax_amount(line_untaxed, line.tax.rate, currency)
     return {"amount_untaxed": untaxed, "amount_tax": tax, "amount_total": untaxed + tax}
 
 
@@ -132,16 +133,20 @@ class SaleOrderSerializer(serializers.ModelSerializer):
     amount_untaxed = serializers.SerializerMethodField()
     amount_tax = serializers.SerializerMethodField()
     amount_total = serializers.SerializerMethodField()
+    currency = serializers.SerializerMethodField(help_text="The company's currency (ISO 4217): its invoices' too.")
 
     class Meta:
         model = SaleOrder
         fields = ["id", "name", "customer", "state", "date_order", "lines", "agent_rates", "work_type_rates",
-                  "amount_untaxed", "amount_tax", "amount_total"]
+                  "currency", "amount_untaxed", "amount_tax", "amount_total"]
         read_only_fields = fields
+
+    def get_currency(self, order) -> str:
+        return self.context["currency"]
 
     def _amounts(self, order) -> dict:
         if getattr(order, "_amounts", None) is None:
-            order._amounts = order_amounts(order)
+            order._amounts = order_amounts(order, self.context["currency"])
         return order._amounts
 
     def _money(self, order, name) -> str:
@@ -305,6 +310,8 @@ class SaleOrderViewSet(ReadsItsBody, InvoicesAnswer, mixins.CreateModelMixin, mi
 
     def order_data(self, orders, *, many=False):
         context = with_awaiting(self.get_serializer_context(), orders if many else [orders])
+        # One company, one currency: read once for the page, not once per order.
+        context["currency"] = Company.current().currency
         return SaleOrderSerializer(orders, many=many, context=context).data
 
     def list(self, request, *args, **kwargs):

@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from .company import CompanyView
 from .configuration import (
     CustomerViewSet,
     ProductViewSet,
@@ -79,6 +80,7 @@ urlpatterns = [
     path("docs/", csp_override(SWAGGER_CSP)(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
          name="api-docs"),
     path("redoc/", csp_override(REDOC_CSP)(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
+    path("company/", CompanyView.as_view(), name="company"),
     *router.urls,
     re_path(r"^(?P<path>.*)$", not_found),
 ]

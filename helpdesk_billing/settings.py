@@ -342,6 +342,8 @@ SPECTACULAR_SETTINGS = {
         "InvoiceKindEnum": "invoicing.models.Invoice.Kind",
         "ServicePolicyEnum": "sales.models.ServicePolicy",
         "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "PaymentStateEnum": "invoicing.models.PaymentState",
+        "PaymentMethodEnum": "invoicing.models.Payment.Method",
     },
 }
 
