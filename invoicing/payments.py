@@ -94,7 +94,7 @@ def balances_refresh(*, invoice: Invoice) -> None:
 
 def _lock_account(invoice: Invoice) -> Invoice:
     """Lock the document paid (a note first, then its invoice: the module's lock order) and return it fresh."""
-    locked = Invoice.objects.select_for_update().select_related("refers").get(pk=invoice.pk)
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if locked.refers_id:
         Invoice.objects.select_for_update().filter(pk=locked.refers_id).first()
     if locked.state != Invoice.State.POSTED:
@@ -107,8 +107,10 @@ def _check_amount(invoice: Invoice, amount) -> Decimal:
         amount = Decimal(str(amount))
     except ArithmeticError:
         raise ValidationError({"amount": f"{amount} is not an amount: e.g. 120.50."}) from None
-    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
+    if not amount.is_finite() or amount <= 0:
         raise ValidationError({"amount": "The amount must be more than 0, e.g. 120.50."})
+    if amount > MAX_AMOUNT:
+        raise ValidationError({"amount": "The amount is too large: at most 999999999999.99."})
     if amount != amount.quantize(Decimal("0.01")):
         raise ValidationError({"amount": "An amount has at most two decimals, e.g. 120.50."})
     balance = invoice.amount_residual
@@ -150,7 +152,6 @@ def payment_register(*, invoice: Invoice, amount, date: datetime.date | None = N
 def payment_reverse(*, payment: Payment, reason: str = "", actor=None) -> Payment:
     """Cancel a payment registered by mistake (or returned by the bank): a row of the opposite amount."""
     invoice = _lock_account(payment.invoice)
-    payment = Payment.objects.select_related("reversal").filter(pk=payment.pk).first() or payment
     if payment.reverses_id:
         raise Conflict("This row reverses a payment: register the payment again instead.")
     if Payment.objects.filter(reverses=payment).exists():
