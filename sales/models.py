@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django_countries.fields import CountryField
 
-from .identifiers import CURRENCIES, bic_clean, currency_clean, iban_clean, vat_clean
+from .identifiers import CURRENCIES, bic_clean, iban_clean, vat_clean
 from .units import HOUR, UOM_CHOICES, minutes_to_qty
 
 # Payment terms are days after the invoice date; a year is the longest anyone is given.
@@ -64,7 +64,7 @@ class Company(models.Model):
     def clean(self):
         errors = {}
         for field, check in (("vat_number", lambda v: vat_clean(v, self.country.code)), ("iban", iban_clean),
-                             ("bic", bic_clean), ("currency", currency_clean), ("reminder_days", reminder_days_clean)):
+                             ("bic", bic_clean), ("reminder_days", reminder_days_clean)):
             try:
                 value = check(getattr(self, field))
             except ValidationError as error:
