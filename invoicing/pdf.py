@@ -35,11 +35,11 @@ def invoice_pdf_context(*, invoice: Invoice) -> dict:
 
 
 def invoice_pdf(*, invoice: Invoice) -> bytes:
-    """Return the invoice's PDF bytes."""
+    """Return the invoice's PDF bytes: PDF/A-3b, so that the stored file is the base of its Factur-X."""
     from weasyprint import HTML  # heavy import, only where a PDF is made
 
     html = render_to_string("invoicing/invoice_pdf.html", invoice_pdf_context(invoice=invoice))
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(pdf_variant="pdf/a-3b")
 
 
 def invoice_pdf_filename(invoice: Invoice) -> str:
