@@ -5,19 +5,28 @@ from django.contrib import admin
 from audit.models import AuditEvent, LoginFailure
 from invoicing.models import Invoice
 from projects.models import Project, Task
-from sales.models import Customer, Product, SaleOrder, SaleOrderLine, Tax, WorkType
+from sales.models import Company, Customer, Product, SaleOrder, SaleOrderLine, Tax, WorkType
 from tickets.models import HelpdeskTeam, Ticket
 from timesheets.models import LockDate, TimeEntry
 
 from .audit import AuditEventAdmin, LoginFailureAdmin
 from .invoicing import InvoiceAdmin
 from .projects import ProjectAdmin, TaskAdmin
-from .sales import CustomerAdmin, ProductAdmin, SaleOrderAdmin, SaleOrderLineAdmin, TaxAdmin, WorkTypeAdmin
+from .sales import (
+    CompanyAdmin,
+    CustomerAdmin,
+    ProductAdmin,
+    SaleOrderAdmin,
+    SaleOrderLineAdmin,
+    TaxAdmin,
+    WorkTypeAdmin,
+)
 from .tickets import HelpdeskTeamAdmin, TicketAdmin
 from .timesheets import LockDateAdmin, TimeEntryAdmin
 
 admin.site.register(AuditEvent, AuditEventAdmin)
 admin.site.register(LoginFailure, LoginFailureAdmin)
+admin.site.register(Company, CompanyAdmin)
 admin.site.register(Customer, CustomerAdmin)
 admin.site.register(Tax, TaxAdmin)
 admin.site.register(WorkType, WorkTypeAdmin)

@@ -1,11 +1,12 @@
-"""Customers, taxes, work types, products, and sales orders with their Order Lines, rates, invoices and
+"""The company, customers, taxes, work types, products, and sales orders with their Order Lines, rates, invoices and
 Create Invoice."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -13,8 +14,8 @@ from core.admin import BOTH_PAGES, ReadOnlyAdmin, Scoped, ScopedAdmin, ServiceAd
 from core.errors import error_message
 from core.roles import AGENTS
 from invoicing.services import invoice_create_from_order
-from sales.models import TIMESHEET_POLICIES, AgentRate, SaleOrder, SaleOrderLine, WorkType, WorkTypeRate
-from sales.services import product_save, sale_order_confirm, work_type_save
+from sales.models import TIMESHEET_POLICIES, AgentRate, Company, SaleOrder, SaleOrderLine, WorkType, WorkTypeRate
+from sales.services import company_save, customer_save, product_save, sale_order_confirm, work_type_save
 from timesheets.rates import order_rates_set
 from timesheets.selectors import customers_for, order_lines_for, sale_orders_for
 
@@ -22,10 +23,45 @@ from .invoicing import InvoiceInline
 
 # --- Customers, taxes, products ----------------------------------------------
 
-class CustomerAdmin(ScopedAdmin):
+class CompanyAdmin(ServiceAdmin):
+    """The company that issues the invoices: one row, so its list opens the row itself. Managers change it
+    (`sales.change_company`), accountants read it; it is never added (the row exists once asked for) nor
+    deleted. Saved through `company_save`: validated, compacted and audited."""
+
+    fieldsets = [
+        (None, {"fields": ("name", "address", "country", "vat_number", "email")}),
+        ("Bank and terms", {"fields": ("iban", "bic", "currency", "payment_terms_days", "reminder_days")}),
+        ("Invoices", {"fields": ("logo", "invoice_footer")}),
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return HttpResponseRedirect(reverse("admin:sales_company_change", args=[Company.current().pk]))
+
+    def save_model(self, request, obj, form, change):
+        company_save(company=obj, actor=request.user)
+
+
+class CustomerAdmin(ServiceAdmin):
     scope = staticmethod(customers_for)
-    list_display = ("name", "email", "vat_number")
-    search_fields = ("name", "email", "vat_number")
+    list_display = ("name", "email", "country", "vat_number", "payment_terms_days")
+    list_filter = ("country",)
+    search_fields = ("name", "email", "billing_email", "vat_number")
+    fieldsets = [
+        (None, {"fields": ("name", "email", "address", "country", "vat_number")}),
+        ("Billing", {"fields": ("billing_email", "payment_terms_days")}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        # The VAT number is checked for the country; a change of what invoices print is audited.
+        customer_save(customer=obj, actor=request.user)
 
 
 class TaxAdmin(ScopedAdmin):
