@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .forms.login import LoginForm
-from .views import approval, home, invoices, orders, runs, tasks, tickets
+from .views import approval, home, invoices, orders, payments, receivables, runs, tasks, tickets
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -46,6 +46,7 @@ urlpatterns = [
     path("billing-runs/<int:pk>/steps/<int:step>/resume/", runs.run_resume_view, name="billing_run_resume"),
 
     path("invoices/", invoices.invoice_list, name="invoice_list"),
+    path("invoices/overdue/", receivables.overdue_list, name="overdue_list"),
     path("invoices/<int:pk>/", invoices.invoice_detail, name="invoice_detail"),
     path("invoices/<int:pk>/post/", invoices.invoice_post_view, name="invoice_post"),
     path("invoices/<int:pk>/cancel/", invoices.invoice_cancel_view, name="invoice_cancel"),
@@ -54,5 +55,10 @@ urlpatterns = [
     path("invoices/<int:pk>/credit-note/", invoices.invoice_credit_view, name="invoice_credit"),
     path("invoices/<int:pk>/pdf/", invoices.invoice_pdf_view, name="invoice_pdf"),
     path("invoices/<int:pk>/send/", invoices.invoice_send_view, name="invoice_send"),
+    path("invoices/<int:pk>/facturx/", invoices.invoice_facturx_view, name="invoice_facturx"),
+    path("invoices/<int:pk>/ubl/", invoices.invoice_ubl_view, name="invoice_ubl"),
+    path("invoices/<int:pk>/payments/", payments.payment_register_view, name="payment_register"),
+    path("invoices/<int:pk>/payments/reverse/", payments.payment_reverse_view, name="payment_reverse"),
+    path("invoices/<int:pk>/due-date/", payments.invoice_due_date_view, name="invoice_due_date"),
     path("invoices/<int:pk>/timesheets.csv", invoices.invoice_timesheets_csv, name="invoice_timesheets_csv"),
 ]

@@ -75,8 +75,8 @@ def test_the_sales_order_page(client, accountant, line_a, ticket, agent):
     elsewhere(5)
     # session, user; the order; its lines (product, tax); the tickets and tasks billing it
     # with their hours; its invoices; groups (roles); the time awaiting approval of its lines (one GROUP BY);
-    # its rates (one UNION of both kinds)
-    assert queries(client, address) == few == 10
+    # its rates (one UNION of both kinds); the company (its currency, once)
+    assert queries(client, address) == few == 11
 
 
 def test_the_invoice_page_shows_a_page_of_entries(client, accountant, line_a, ticket, agent):
@@ -97,8 +97,8 @@ def test_the_invoice_page_shows_a_page_of_entries(client, accountant, line_a, ti
     assert len([entry for _, entries in response.context["lines"] for entry in entries]) == 50  # 250 by 100
     # session, user; the invoice; its lines; the page's entries: COUNT, their (date, id), the
     # entries themselves and the lines of those given back; the ones on a draft credit note;
-    # taxes; its credit notes; groups (roles); its history
-    assert queries(client, address) == queries(client, f"{address}?page=3") == few == 13
+    # taxes; its credit notes; groups (roles); its history; the Payment panel's payments and reminders
+    assert queries(client, address) == queries(client, f"{address}?page=3") == few == 15
 
 
 def test_the_ticket_list(client, manager, ticket, agent):

@@ -27,7 +27,7 @@ def nav(user) -> dict:
     else:
         role = ""
     return {"role": role, "orders": user.has_perm("sales.sell"), "invoices": user.has_perm("invoicing.bill"),
-            "approve": user.has_perm("timesheets.approve"),
+            "approve": user.has_perm("timesheets.approve"), "receivables": user.has_perm("invoicing.see_receivables"),
             "admin": is_manager(user) and user.is_staff}
 
 

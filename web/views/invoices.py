@@ -13,15 +13,18 @@ A draft's PDF is a preview, rendered on request and marked "Draft" on every page
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from audit.selectors import audit_events_for
 from core.http import attachment
 from core.roles import sees_everything
+from invoicing import einvoice
 from invoicing.documents import MISSING, PREPARING, RETRY_SECONDS, pdf_download
 from invoicing.mail import invoice_send_queue
-from invoicing.models import Invoice
+from invoicing.models import Invoice, PaymentState
+from invoicing.payments import overdue_invoices
 from invoicing.pdf import invoice_pdf_filename, mark_no_charge
 from invoicing.selectors import invoice_entries, invoice_entries_page, invoice_ids_of, invoices_for, taxes_by_rate
 from invoicing.services import (
@@ -36,9 +39,11 @@ from timesheets.models import TimeEntry
 from timesheets.selectors import sale_orders_for, time_entries_for
 
 from .base import act, page, paginate, record_id, refuse_unless, search_text
+from .receivables import receivable_panel
 from .timesheets import timesheets_csv
 
 INVOICERS_ONLY = "Only accountants and managers create, post, cancel and credit invoices."
+OVERDUE = "overdue"
 PDF_INVOICERS_ONLY = "Only accountants and managers download invoices: the PDF lists every team's Timesheets."
 
 
@@ -59,6 +64,9 @@ def invoice_list(request):
         ticket = get_object_or_404(tickets_for(user=request.user), pk=ticket_id)
         ids = invoice_ids_of(TimeEntry.objects.filter(ticket=ticket))
         invoices, filters["ticket"] = invoices.filter(pk__in=ids), ticket
+    receivables = request.user.has_perm("invoicing.see_receivables")
+    if receivables:
+        invoices = _payment_filter(request, invoices, filters)
     search = search_text(request)
     if search:
         invoices = invoices.filter(Q(number__icontains=search) | Q(customer_name__icontains=search)
@@ -66,13 +74,35 @@ def invoice_list(request):
     return page(request, "web/invoices/invoice_list.html", {
         "page_obj": paginate(request, invoices), "filters": filters, "search": search,
         "states": Invoice.State.choices, "kinds": Invoice.Kind.choices,
+        "receivables": receivables, "payment_states": [*PaymentState.choices, (OVERDUE, "Overdue")],
     })
+
+
+def _payment_filter(request, invoices, filters: dict):
+    """Narrow the list to a payment state, or to the overdue invoices (the Overdue list's)."""
+    payment = request.GET.get("payment", "")
+    if payment == OVERDUE:
+        filters["payment"] = payment
+        return invoices.filter(pk__in=overdue_invoices().values("pk"))
+    if payment in PaymentState.values:
+        filters["payment"] = payment
+        return invoices.filter(payment_state=payment)
+    return invoices
 
 
 @login_required
 def invoice_detail(request, pk):
-    invoice = get_object_or_404(invoices_for(user=request.user).select_related("sale_order", "refers", "customer"),
-                                pk=pk)
+    invoice = get_object_or_404(invoice_shown(request.user), pk=pk)
+    return invoice_page(request, invoice)
+
+
+def invoice_shown(user):
+    """Return the invoices `user` may open, with what their page reads beside them."""
+    return invoices_for(user=user).select_related("sale_order", "refers", "customer")
+
+
+def invoice_page(request, invoice: Invoice, forms: dict | None = None, status: int = 200):
+    """Render the invoice page; `forms` are the Payment panel's forms sent back with their errors."""
     lines = list(invoice.lines.order_by("pk"))
     # A page of entries at a time: an invoice may bill thousands.
     entries_page, entries = invoice_entries_page(invoice=invoice, lines=lines, number=request.GET.get("page"))
@@ -84,12 +114,14 @@ def invoice_detail(request, pk):
         "taxes": taxes_by_rate(invoice=invoice),
         "credit_notes": list(invoice.credit_notes.all()),
         "can_invoice": request.user.has_perm("invoicing.bill"),
+        "can_download": request.user.has_perm("invoicing.download_invoice_pdf"),
         "has_entries": entries_page.paginator.count > 0,
         "page_obj": entries_page,
         "events": list(audit_events_for(obj=invoice)),
         "pdf_preparing": invoice.state == Invoice.State.POSTED and not invoice.pdf,
         "tick_form": _tick_form(request.user, invoice),
-    })
+        "receivable": receivable_panel(request.user, invoice, forms or {}),
+    }, status=status)
 
 
 def _tick_form(user, invoice: Invoice) -> str:
@@ -206,6 +238,30 @@ def invoice_pdf_view(request, pk):
         return page(request, "web/invoices/invoice_pdf_status.html",
                     {"invoice": invoice, "retry": RETRY_SECONDS}, status=202)
     return attachment(pdf, invoice_pdf_filename(invoice), "application/pdf")
+
+
+def _posted_document(request, pk) -> Invoice:
+    """A posted invoice or credit note for its e-invoice: the same rule as its PDF; a draft has none (404)."""
+    invoice = get_object_or_404(invoices_for(user=request.user).select_related("sale_order", "refers", "customer"),
+                                pk=pk)
+    refuse_unless(request.user.has_perm("invoicing.download_invoice_pdf"), PDF_INVOICERS_ONLY)
+    if invoice.state != Invoice.State.POSTED:
+        raise Http404("Only posted invoices and credit notes have e-invoices.")
+    return invoice
+
+
+@login_required
+def invoice_facturx_view(request, pk):
+    """The Factur-X PDF (EN 16931): the invoice's PDF/A-3 with its CII XML embedded."""
+    invoice = _posted_document(request, pk)
+    return attachment(einvoice.facturx_pdf(invoice), einvoice.facturx_filename(invoice), "application/pdf")
+
+
+@login_required
+def invoice_ubl_view(request, pk):
+    """The UBL 2.1 XML (Peppol BIS Billing 3.0) of a posted invoice or credit note."""
+    invoice = _posted_document(request, pk)
+    return attachment(einvoice.ubl_xml(invoice), einvoice.ubl_filename(invoice), "application/xml")
 
 
 @login_required

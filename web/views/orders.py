@@ -19,7 +19,7 @@ from invoicing.preview import invoice_preview
 from invoicing.selectors import rounded_to_invoice
 from invoicing.services import invoice_create_from_order
 from projects.selectors import tasks_for
-from sales.models import SaleOrder, SaleOrderLine
+from sales.models import Company, SaleOrder, SaleOrderLine
 from sales.services import sale_line_set_delivered_manual, sale_order_confirm, sale_order_save_quotation
 from tickets.selectors import tickets_for
 from timesheets.selectors import awaiting_quantities, sale_orders_for, time_entries_for
@@ -70,7 +70,8 @@ def quotation_form(request, pk=None):
         saved = _save_quotation(form, lines)
         if saved is not None:
             return _after_save(request, saved)
-    return page(request, "web/orders/quotation_form.html", {"order": order, "form": form, "lines": lines})
+    return page(request, "web/orders/quotation_form.html", {"order": order, "form": form, "lines": lines,
+                                                               "currency": Company.current().currency})
 
 
 def _save_quotation(form, lines) -> SaleOrder | None:
@@ -159,6 +160,7 @@ def _order_page(request, order: SaleOrder, invoice_form: CreateInvoiceForm):
         # A link to the admin, where managers and accountants edit rates (core.roles.GROUPS); the roles
         # are read once per request, so asking costs no query.
         "can_edit_rates": user.is_staff and bool(is_manager(user) or is_accountant(user)),
+        "currency": Company.current().currency,  # orders are in the company's currency: read once per page
         "order": order,
         "lines": lines,
         "tickets": list(tickets_for(user=user).filter(sale_line__order=order)
@@ -219,6 +221,7 @@ def invoice_preview_view(request, pk):
     left_out = preview["left_out"] if preview else {"reasons": [], "examples": []}
     return page(request, "web/orders/invoice_preview.html", {
         "order": order,
+        "currency": Company.current().currency,
         "form": form,
         "preview": preview,
         "left_out": left_out,

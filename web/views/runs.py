@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from invoicing.models import BillingRun, RunItem, RunStep
 from invoicing.runs import run_post, run_send, run_start, stalled, step_resume, steps_progress
 from invoicing.selectors import orders_to_invoice
+from sales.models import Company
 
 from ..forms.runs import ToInvoiceFilter
 from .base import act, page, paginate, record_id, refuse_unless
@@ -39,7 +40,7 @@ def to_invoice(request):
     rows = orders_to_invoice(**filters.chosen())
     return page(request, "web/runs/to_invoice.html", {
         "filters": filters, "page_obj": paginate(request, rows, ORDERS_PER_PAGE),
-        "total": sum(row["amount"] for row in rows), "count": len(rows),
+        "total": sum(row["amount"] for row in rows), "count": len(rows), "currency": Company.current().currency,
         "runs": BillingRun.objects.select_related("created_by")[:5],
     })
 
@@ -92,8 +93,11 @@ def run_detail(request, pk):
         item.posting = later.get((RunStep.Kind.POST, item.order_id))
         item.sending = later.get((RunStep.Kind.SEND, item.order_id))
     working = any(row["step"].state != RunStep.State.DONE for row in rows)
-    invoiced = (create.items.filter(state=RunItem.State.DONE).aggregate(
-        total=Sum("invoice__amount_total"), count=Count("pk")) if create else {"total": None, "count": 0})
+    # The run's invoices, totalled per currency (one, unless the company's changed while it ran).
+    totals = list(create.items.filter(state=RunItem.State.DONE).values_list("invoice__currency").annotate(
+        total=Sum("invoice__amount_total"), count=Count("pk")).order_by("invoice__currency")) if create else []
+    invoiced = {"count": sum(count for _, _, count in totals),
+                "totals": [(currency, total) for currency, total, _ in totals]}
     return page(request, "web/runs/run_detail.html", {
         "run": run, "rows": rows, "page_obj": items, "working": working, "refresh": REFRESH_SECONDS,
         "invoiced": invoiced,

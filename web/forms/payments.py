@@ -1,0 +1,53 @@
+"""Forms of the invoice page's Payment panel: Register Payment (or Refund), Reverse, a draft's due date.
+
+They read the input's types only; what may be paid, when and how much is invoicing.payments' to say,
+and its refusals are shown on these forms' fields (web.views.base.add_service_error).
+"""
+
+from django import forms
+from django.utils import timezone
+
+from core.limits import MAX_ID
+from invoicing.models import Invoice, Payment
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PaymentForm(forms.Form):
+    """Register Payment: the date received, the amount (the balance by default), the method, the payer's reference.
+
+    The amount is text: "12,50", "abc" or "-5" reach the service, which answers with an example of an amount.
+    """
+
+    date = forms.DateField(widget=DATE, error_messages={"invalid": "Enter a date, e.g. 2026-03-31."})
+    amount = forms.CharField(max_length=30, widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 12}))
+    method = forms.ChoiceField(choices=Payment.Method.choices, initial=Payment.Method.BANK_TRANSFER)
+    reference = forms.CharField(max_length=100, required=False,
+                                widget=forms.TextInput(attrs={"placeholder": "e.g. the bank statement line"}))
+
+    def __init__(self, *args, invoice: Invoice, **kwargs):
+        kwargs.setdefault("initial", {"date": timezone.localdate(), "amount": invoice.amount_residual})
+        super().__init__(*args, prefix="payment", **kwargs)
+
+
+class ReverseForm(forms.Form):
+    """Reverse a payment: why (returned by the bank, registered on the wrong invoice); the service requires it."""
+
+    payment = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID, error_messages={
+        key: "Choose the payment to reverse in the list." for key in ("required", "invalid", "min_value", "max_value")})
+    reason = forms.CharField(max_length=100, required=False,
+                             widget=forms.TextInput(attrs={"placeholder": "e.g. returned by the bank", "size": 28}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="reverse", **kwargs)
+
+
+class DueDateForm(forms.Form):
+    """A draft's due date: blank takes the payment terms when it is posted."""
+
+    due_date = forms.DateField(required=False, widget=DATE, label="Due date",
+                               error_messages={"invalid": "Enter a date, e.g. 2026-03-31, or leave it blank."})
+
+    def __init__(self, *args, invoice: Invoice, **kwargs):
+        kwargs.setdefault("initial", {"due_date": invoice.due_date})
+        super().__init__(*args, prefix="due", **kwargs)
