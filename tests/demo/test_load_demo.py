@@ -1,5 +1,5 @@
 """`load_demo`, what `make run` loads: the seed's flow with hours on Delivered, work types, a rate by agent
-and per-ticket rounding, loaded once."""
+and per-ticket rounding, the company and the receivable (paid, partly paid, overdue and reminded), loaded once."""
 
 from decimal import Decimal
 from io import StringIO
@@ -9,15 +9,23 @@ from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.db.models import Sum
+from django.utils import timezone
 
 from audit.models import AuditEvent
+from invoicing.models import Invoice, Payment, PaymentState, Reminder
+from invoicing.payments import overdue_invoices
 from invoicing.preview import invoice_preview
-from sales.models import AgentRate, SaleOrder, SaleOrderLine, WorkType
+from invoicing.selectors import orders_to_invoice
+from sales.models import AgentRate, Company, Customer, SaleOrder, SaleOrderLine, WorkType
 from tickets.models import HelpdeskTeam, Ticket
 from timesheets.models import TimeEntry
 from timesheets.selectors import awaiting_minutes
 
+from ..factories import days_ago
+
 pytestmark = pytest.mark.django_db
+
+D = Decimal
 
 PASSWORDS = {
     "agent": "agent-demo-2026",
@@ -51,9 +59,10 @@ def test_loading_twice_changes_nothing():
 
     assert counts() == first
     assert get_user_model().objects.count() == 5
-    assert TimeEntry.objects.count() == 10
-    assert SaleOrder.objects.count() == 3
-    assert Ticket.objects.count() == 4
+    assert TimeEntry.objects.count() == 13
+    assert SaleOrder.objects.count() == 5
+    assert Ticket.objects.count() == 6
+    assert (Invoice.objects.count(), Payment.objects.count(), Reminder.objects.count()) == (3, 2, 1)
     assert "Demo users:" in output
     assert "http://127.0.0.1:8000/admin/" in output
 
@@ -139,3 +148,38 @@ def test_demo_users_sign_in_with_the_printed_passwords():
     assert users["manager"].is_staff and [g.name for g in users["manager"].groups.all()] == ["Managers"]
     assert users["accountant"].is_staff and [g.name for g in users["accountant"].groups.all()] == ["Accountants"]
     assert users["admin"].is_superuser and users["admin"].is_staff
+
+
+def test_the_demo_company_and_its_receivable():
+    load_demo()
+    year = timezone.localdate().year
+
+    company = Company.current()
+    assert (company.vat_number, company.iban, company.bic, company.currency, company.payment_terms_days,
+            company.reminder_steps) == ("BE0403019261", "BE68539007547034", "GEBABEBB", "EUR", 30, [7, 21])
+    assert company.invoice_footer
+    assert list(Customer.objects.values_list("name", "country", "vat_number", "payment_terms_days")) == [
+        ("Acme Corporation", "BE", "BE0477472701", None), ("Brasserie Lambic", "BE", "BE0202239951", None),
+        ("Dupont Transports", "FR", "FR40303265045", 15), ("Globex Logistics", "NL", "NL004495445B01", None),
+        ("Initech", "US", "", None)]
+
+    # Lambic's 2:00 paid in full, its 3:00 partly; Dupont's 1:30 overdue at 15-day terms: 90.00 an hour + 21%.
+    assert [(i.number, i.customer.name, i.amount_total, i.amount_paid, i.amount_residual, i.payment_state)
+            for i in Invoice.objects.order_by("pk")] == [
+        (f"INV/{year}/00001", "Brasserie Lambic", D("217.80"), D("217.80"), D("0.00"), PaymentState.PAID),
+        (f"INV/{year}/00002", "Brasserie Lambic", D("326.70"), D("100.00"), D("226.70"), PaymentState.PARTIAL),
+        (f"INV/{year}/00003", "Dupont Transports", D("163.35"), D("0.00"), D("163.35"), PaymentState.NOT_PAID)]
+    late = Invoice.objects.get(number=f"INV/{year}/00003")
+    assert (late.invoice_date, late.due_date) == (days_ago(30), days_ago(15))
+    assert list(overdue_invoices()) == [late]
+    reminder = Reminder.objects.get()
+    assert (reminder.invoice, reminder.step_days, reminder.to, reminder.sent_at is not None) == (
+        late, 7, "compta@dupont.example", True)
+    assert [(p.invoice.number, p.amount, p.reference) for p in Payment.objects.order_by("pk")] == [
+        (f"INV/{year}/00001", D("217.80"), Invoice.objects.get(number=f"INV/{year}/00001").payment_reference),
+        (f"INV/{year}/00002", D("100.00"), Invoice.objects.get(number=f"INV/{year}/00002").payment_reference)]
+    # Billed in full: To Invoice still lists Acme's and Initech's orders only.
+    assert sorted(row["order"].customer.name for row in orders_to_invoice()) == ["Acme Corporation", "Initech"]
+    out = StringIO()
+    call_command("check_billing", stdout=out)
+    assert "Billing is consistent" in out.getvalue()

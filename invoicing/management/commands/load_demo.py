@@ -7,6 +7,11 @@ a loaded demo.
 Acme's order S00001 shows DESIGN Rules 13 and 14 too: the senior agent's time bills its "Senior support"
 line at 120.00 (a rate by agent), rounded per ticket to 15 minutes with a 30-minute minimum on the invoice,
 and a "Goodwill" entry rides along at 0.00.
+
+The receivable (issue 14): the company with its bank account and reminder steps, and three posted invoices
+of two more customers, billed in full already (they stay out of To Invoice): Brasserie Lambic's first paid
+in full (217.80), its second partly (100.00 of 326.70), and Dupont Transports' overdue (163.35, due 15 days
+ago at 15-day terms) with its 7-day reminder sent.
 """
 
 import datetime
@@ -19,10 +24,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from invoicing.models import Invoice, Payment
+from invoicing.payments import balances_refresh, payment_register
+from invoicing.reminders import reminders_send
+from invoicing.services import invoice_create_from_order, invoice_post
 from projects.models import Project
 from projects.services import project_save, task_create
-from sales.models import Customer, Product, Rounding, SaleOrder, SaleOrderLine, ServicePolicy, Tax, WorkType
-from sales.services import product_save, sale_order_confirm, work_type_save
+from sales.models import Company, Customer, Product, Rounding, SaleOrder, SaleOrderLine, ServicePolicy, Tax, WorkType
+from sales.services import company_save, customer_save, product_save, sale_order_confirm, work_type_save
 from sales.units import HOUR
 from tickets.models import HelpdeskTeam, Ticket
 from tickets.services import team_save, ticket_create, ticket_link_task, ticket_set_sale_line, ticket_set_status
@@ -86,14 +95,16 @@ class Command(BaseCommand):
             service_policy=ServicePolicy.DELIVERED_TIMESHEET, tax=tax, rounding=Rounding.TICKET,
             billing_increment_minutes=15, minimum_minutes=30,
         ))
-        acme = Customer.objects.create(
-            name="Acme Corporation", email="billing@acme.example",
-            address="12 Rue de la Loi\n1000 Brussels\nBelgium", vat_number="BE0123456789",
-        )
-        globex = Customer.objects.create(
+        manager = users["manager"]
+        self.load_company(manager)
+        acme = customer_save(customer=Customer(
+            name="Acme Corporation", email="info@acme.example", billing_email="billing@acme.example",
+            address="Avenue Louise 54\n1050 Brussels", country="BE", vat_number="BE0477472701",
+        ), actor=manager)
+        globex = customer_save(customer=Customer(
             name="Globex Logistics", email="accounts@globex.example",
-            address="Keizersgracht 100\n1015 CV Amsterdam\nNetherlands", vat_number="NL123456789B01",
-        )
+            address="Keizersgracht 100\n1015 CV Amsterdam", country="NL", vat_number="NL004495445B01",
+        ), actor=manager)
 
         # Configuration: a Billable project, and a team logging and reinvoicing time on it.
         project = project_save(project=Project(name="Customer Care", billable=True))
@@ -146,8 +157,9 @@ class Command(BaseCommand):
 
         # A second customer with support time to bill: with Acme's, the month-end billing run
         # (To Invoice) has two orders to invoice.
-        initech = Customer.objects.create(name="Initech", email="ap@initech.example",
-                                          address="4120 Freidrich Lane\nAustin, TX 78744\nUnited States")
+        initech = customer_save(customer=Customer(
+            name="Initech", email="ap@initech.example", address="4120 Freidrich Lane\nAustin, TX 78744",
+            country="US"), actor=manager)
         initech_order = SaleOrder.objects.create(customer=initech)
         SaleOrderLine.objects.create(order=initech_order, product=product, name=product.name,
                                      quantity=Decimal("20.00"), uom=product.uom, price_unit=product.list_price,
@@ -162,6 +174,7 @@ class Command(BaseCommand):
                       description="Re-enabled archiving, moved 2019 mail to the archive")
 
         self.load_field_services(users, product, globex, kinds)
+        self.load_receivables(users, product, team)
 
         line.refresh_from_db()
         senior_line.refresh_from_db()
@@ -194,6 +207,62 @@ class Command(BaseCommand):
                                   description=text, work_type=kinds["On-site"], actor=agent)
         timesheets_reject(ids=[entry.pk], reason="Travel is not billed to Globex: log it on an internal task.",
                           actor=manager)
+
+    def load_company(self, manager):
+        """The company on every invoice: its VAT number, bank account, terms and reminder steps."""
+        company = Company.current()
+        for name, value in (("name", "Helpdesk Services SRL"), ("address", "12 Rue de la Loi\n1000 Brussels"),
+                            ("country", "BE"), ("vat_number", "BE0403019261"), ("email", "billing@example.com"),
+                            ("iban", "BE68 5390 0754 7034"), ("bic", "GEBABEBB"), ("currency", "EUR"),
+                            ("payment_terms_days", 30), ("reminder_days", "7, 21"),
+                            ("invoice_footer", "Helpdesk Services SRL · RPR Brussels · Payment by bank transfer to "
+                                               "BE68 5390 0754 7034 quoting the structured reference.")):
+            setattr(company, name, value)
+        company_save(company=company, actor=manager)
+
+    def load_receivables(self, users, product, team):
+        """Three posted invoices of two customers: one paid in full, one partly, one overdue and reminded."""
+        agent, accountant, manager = users["agent"], users["accountant"], users["manager"]
+        lambic = customer_save(customer=Customer(
+            name="Brasserie Lambic", email="info@lambic.example", billing_email="factures@lambic.example",
+            address="Rue Gheude 56\n1070 Anderlecht", country="BE", vat_number="BE0202239951"), actor=manager)
+        dupont = customer_save(customer=Customer(
+            name="Dupont Transports", email="contact@dupont.example", billing_email="compta@dupont.example",
+            address="8 Rue de la République\n69002 Lyon", country="FR", vat_number="FR40303265045",
+            payment_terms_days=15), actor=manager)
+        tills = self.billed_ticket(team, lambic, product, agent, "The tills lose the card terminal",
+                                   [(12, "2:00", "Re-paired the card terminals with the tills")])
+        timesheet_log(user=agent, date=days_ago(4), minutes=parse_duration("3:00"), ticket=tills,
+                      description="Replaced the router of the bar, moved the tills to their own network")
+        order = tills.sale_line.order
+        paid = invoice_post(invoice=invoice_create_from_order(order=order, period_end=days_ago(10), actor=accountant),
+                            actor=accountant)
+        partly = invoice_post(invoice=invoice_create_from_order(order=order, actor=accountant), actor=accountant)
+        routes = self.billed_ticket(team, dupont, product, agent, "The route planner crashes on start",
+                                    [(33, "1:30", "Reinstalled the route planner, restored its maps")])
+        late = invoice_post(invoice=invoice_create_from_order(order=routes.sale_line.order, actor=accountant),
+                            actor=accountant)
+        # Posted a month ago: its 15-day terms ran out 15 days ago. (Posting always dates an invoice today.)
+        Invoice.objects.filter(pk=late.pk).update(invoice_date=days_ago(30), due_date=days_ago(15))
+        balances_refresh(invoice=late)
+        for invoice, amount in ((paid, "217.80"), (partly, "100.00")):
+            invoice.refresh_from_db()
+            payment_register(invoice=invoice, amount=Decimal(amount), method=Payment.Method.BANK_TRANSFER,
+                             reference=invoice.payment_reference, actor=accountant)
+        reminders_send()  # Dupont's 7-day reminder: one email
+
+    def billed_ticket(self, team, customer, product, agent, title, entries):
+        """A confirmed order of `product` for `customer`, and a ticket billed to it with `entries` logged."""
+        order = SaleOrder.objects.create(customer=customer)
+        SaleOrderLine.objects.create(order=order, product=product, name=product.name, quantity=Decimal("10.00"),
+                                     uom=product.uom, price_unit=product.list_price, tax=product.tax)
+        line = sale_order_confirm(order=order).lines.get()
+        ticket = ticket_create(team=team, customer=customer, title=title, assignee=agent)
+        ticket = ticket_set_sale_line(ticket=ticket, sale_line=line)
+        for days, duration, text in entries:
+            timesheet_log(user=agent, date=days_ago(days), minutes=parse_duration(duration), ticket=ticket,
+                          description=text)
+        return ticket
 
     def create_user(self, username, group, is_staff, is_superuser):
         user = get_user_model()(username=username, email=f"{username}@example.com",
