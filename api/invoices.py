@@ -1,5 +1,6 @@
 """Invoices and credit notes: accountants and managers see, post, cancel, credit and send them, and
-download their PDF; on a draft they take time off, or write it off as "No charge" with a reason.
+download their PDF and, once posted, their e-invoices (Factur-X, UBL); on a draft they take time off, or
+write it off as "No charge" with a reason.
 ("Create Invoice" is an action of the sales order: api.orders.)
 
 A posted invoice's PDF is the file its job stored, never rendered in a request: until the job has run,
@@ -16,7 +17,8 @@ from rest_framework.response import Response
 
 from core.http import attachment
 from core.limits import MAX_ID
-from invoicing.documents import MISSING, PREPARING, RETRY_SECONDS, pdf_download
+from invoicing.documents import MISSING, PREPARING, RETRY_SECONDS, pdf_download, pdf_file
+from invoicing.einvoice import facturx_filename, facturx_pdf, refuse_unposted, ubl_filename, ubl_xml
 from invoicing.mail import invoice_send_queue
 from invoicing.models import Invoice, InvoiceLine, Reminder, TicketCharge
 from invoicing.pdf import invoice_pdf_filename
@@ -123,6 +125,31 @@ class PDFRenderer(renderers.BaseRenderer):
             return data
         renderer_context["response"]["Content-Type"] = "application/json"
         return renderers.JSONRenderer().render(data)
+
+
+class XMLRenderer(PDFRenderer):
+    """Lets a client ask for `Accept: application/xml` (the UBL e-invoice); an error still answers JSON."""
+
+    media_type = "application/xml"
+    format = "xml"
+
+
+def stored_pdf_waits(invoice) -> Response | None:
+    """The answer while a posted invoice's stored PDF is not there to build on (as `pdf` answers), else None."""
+    try:
+        file = pdf_file(invoice)
+    except FileNotFoundError:
+        return Response({"detail": f"The PDF of {invoice} is missing from storage: an administrator renders it "
+                                   "again with `manage.py render_missing_pdfs`."},
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    if file is None:
+        return Response({"detail": f"PDF being prepared: ask again in {RETRY_SECONDS} seconds."},
+                        status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(RETRY_SECONDS)})
+    file.close()
+    return None
+
+
+EINVOICES_OF_POSTED = conflict("A draft or cancelled invoice has no e-invoice: only posted ones do.")
 
 
 class InvoicesAnswer:
@@ -237,6 +264,28 @@ class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, ReceivableActions, mixins.Lis
             return Response({"detail": f"PDF being prepared: ask again in {RETRY_SECONDS} seconds."},
                             status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(RETRY_SECONDS)})
         return attachment(pdf, invoice_pdf_filename(invoice), "application/pdf")
+
+    @extend_schema(responses={
+        (200, "application/pdf"): OpenApiTypes.BINARY,
+        202: OpenApiResponse(ErrorSerializer, description="PDF being prepared: ask again after Retry-After seconds."),
+        409: EINVOICES_OF_POSTED,
+        503: OpenApiResponse(ErrorSerializer, description="The stored PDF is missing from storage.")})
+    @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, PDFRenderer])
+    def facturx(self, request, pk=None):
+        """The posted invoice or credit note as a Factur-X file (EN 16931 profile): its stored PDF, as PDF/A-3,
+        with the CII XML embedded. The same bytes every time."""
+        invoice = self.get_object()
+        refuse_unposted(invoice)
+        return stored_pdf_waits(invoice) or attachment(facturx_pdf(invoice), facturx_filename(invoice),
+                                                       "application/pdf")
+
+    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY, 409: EINVOICES_OF_POSTED})
+    @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, XMLRenderer])
+    def ubl(self, request, pk=None):
+        """The posted invoice or credit note as a UBL 2.1 e-invoice, Peppol BIS Billing 3.0 (Invoice or
+        CreditNote)."""
+        invoice = self.get_object()
+        return attachment(ubl_xml(invoice), ubl_filename(invoice), "application/xml")
 
     @extend_schema(request=None, responses={
         202: QueuedSendingSerializer, 400: REFUSED,
