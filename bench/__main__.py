@@ -41,7 +41,7 @@ def measure_all(args) -> int:
     django.setup()
     from django.core.management import call_command
 
-    from . import approval, db, generate, measures, probes, report, rounding, runs
+    from . import approval, db, einvoice, generate, measures, probes, report, rounding, runs
     from .notes import notes
     from .sizes import SIZES
 
@@ -75,6 +75,8 @@ def measure_all(args) -> int:
         ("6. check_billing", lambda: measures.check_billing(made, runs=2 if quick else 9)),
         ("5. PDF", lambda: measures.pdf(made, runs=1 if quick else 3)),
         ("8. stored PDF download", lambda: measures.download(made, runs=3 if quick else 15)),
+        # Issue 14: after 8, which times storing the PDFs; the Factur-X download builds on the stored one.
+        ("12. Factur-X PDF", lambda: einvoice.facturx(made, runs=1 if quick else 3)),
         ("4. gunicorn and hey", lambda: measures.throughput(
             made, rounds=1 if quick else 3, ping_requests=50 if quick else 250, post_requests=15 if quick else 80)),
         # Last: it adds its orders to the data sets, and runs worker processes beside this one.

@@ -59,6 +59,12 @@ METHOD = """
   one run), then downloaded through the web view and the API as an accountant with the test client,
   the whole body read. Before timing, one download with WeasyPrint made to fail must answer the
   stored bytes: a view that still rendered on request would be reported as such.
+- The Factur-X PDF (target 12, issue 14) of the 2,000-entry probe invoice, next to its plain PDF
+  (`invoicing.pdf.invoice_pdf`, PDF/A-3b since issue 14, so target 5's figure too), interleaved run
+  by run: from scratch (`invoicing.einvoice.facturx_pdf` on the invoice with its stored file hidden
+  in memory: the same rendering, the CII XML, factur-x's XSD check and embedding), as a download makes
+  it (the stored PDF read, then the XML and the embedding), and the CII and UBL XMLs alone. No limit
+  is set: the figures say what the e-invoice adds to the PDF.
 """
 
 CHANGES = """
