@@ -57,7 +57,7 @@ class Side:
 
 
 def build_side(name: str, agent) -> Side:
-    customer = CustomerFactory(name=f"Customer of team {name}")
+    customer = CustomerFactory(name=f"Customer of team {name}", vat_number="BE0477472701")  # valid: PATCH checks it
     line = confirmed_line(order__customer=customer)
     manual_line = confirmed_line(order=line.order, name=f"Setup for {name}",
                                  product=ProductFactory(name="Setup", service_policy=ServicePolicy.DELIVERED_MANUAL))

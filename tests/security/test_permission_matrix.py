@@ -13,9 +13,11 @@ team: ticket, task, entry, customer, order, invoice, team, project, agent.
 import datetime
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Callable
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -24,6 +26,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from invoicing.documents import pdf_store
+from invoicing.payments import payment_register
 from invoicing.runs import run_start
 
 from ..web.test_pages import web_routes
@@ -76,6 +79,14 @@ def stored_pdf(build):
         pdf_store(invoice_id=side.posted.pk)  # stores it once: later calls find it there
         return build(side, other)
     return stored
+
+
+def payment_of(side):
+    """A payment of 10.00 on the side's posted invoice, registered the first time a case asks for it."""
+    if not hasattr(side, "payment"):
+        accountant = get_user_model().objects.get(username="accountant")
+        side.payment = payment_register(invoice=side.posted, amount=Decimal("10.00"), actor=accountant)
+    return side.payment
 
 
 def run_of(side):
@@ -146,6 +157,19 @@ WEB = [
     Case("invoice_pdf", "GET", url("invoice_pdf", "draft"), (403, 404), 200, 200),
     Case("invoice_send", "POST", url("invoice_send", "posted"), (403, 403), 302, 302),
     Case("invoice_timesheets_csv", "GET", url("invoice_timesheets_csv", "posted"), (200, 404), 200, 200),
+    # E-invoices: as the PDF (accountants and managers); a posted invoice's, from its stored PDF.
+    Case("invoice_facturx", "GET", stored_pdf(url("invoice_facturx", "posted")), (403, 404), 200, 200),
+    Case("invoice_ubl", "GET", url("invoice_ubl", "posted"), (403, 404), 200, 200),
+    # The receivable: accountants register and reverse payments and set a draft's due date; managers see
+    # the Overdue list and the payments, change nothing; agents neither (the other team's invoice: 404).
+    Case("overdue_list", "GET", url("overdue_list"), (403, 403), 200, 200),
+    Case("payment_register", "POST", url("payment_register", "posted"), (403, 404), 302, 403,
+         data=lambda s, o: {"payment-date": TODAY, "payment-amount": "1.00", "payment-method": "transfer",
+                            "payment-reference": ""}),
+    Case("payment_reverse", "POST", url("payment_reverse", "posted"), (403, 404), 302, 403,
+         data=lambda s, o: {"reverse-payment": payment_of(s).pk, "reverse-reason": "Returned by the bank"}),
+    Case("invoice_due_date", "POST", url("invoice_due_date", "draft"), (403, 404), 302, 403,
+         data=lambda s, o: {"due-due_date": ""}),
     # Approval: managers only (To Approve, Approve, Reject); a manager may approve an agent's time, the
     # answer is the screen again (302). Reinstating is a manager's, on an entry of a ticket they see: the
     # side's open entry is not written off, so the manager's answer is the page with that refusal (302).
@@ -230,6 +254,19 @@ def entry_change(side, other):
 ADMIN = [
     # Every list the Agents group may open shows the lead only team A's rows (the markers are checked).
     *[admin_case(model, "GET", admin_url(model, "changelist"), 200, 200, (200, 200)) for model in CHANGELISTS],
+    # The company: one row, its list opens it; managers change it, accountants read it, agents do neither.
+    admin_case("sales.company", "GET", admin_url("sales.company", "changelist"), 302, 302, (403, 403)),
+    admin_case("sales.company", "GET", lambda s, o: reverse("admin:sales_company_change", args=[1]), 200, 200,
+               (403, 403)),
+    admin_case("sales.company", "POST", lambda s, o: reverse("admin:sales_company_change", args=[1]), 302, 403,
+               (403, 403), data=lambda s, o: {
+                   "name": "Helpdesk Services SRL", "address": "12 Rue de la Loi", "country": "BE",
+                   "vat_number": "BE0403019261", "email": "billing@example.com", "iban": "BE68 5390 0754 7034",
+                   "bic": "GEBABEBB", "currency": "EUR", "payment_terms_days": "30", "reminder_days": "7, 21",
+                   "invoice_footer": "", "_save": "Save"}),
+    admin_case("sales.company", "GET", admin_url("sales.company", "add"), 403, 403, (403, 403)),
+    admin_case("sales.company", "POST", lambda s, o: reverse("admin:sales_company_delete", args=[1]), 403, 403,
+               (403, 403), data=lambda s, o: {"post": "yes"}),
     # Agents do not read taxes (the API lists them to everyone: they are configuration).
     admin_case("sales.tax", "GET", admin_url("sales.tax", "changelist"), 200, 200, (403, 403)),
     # Another team's row is missing to the lead: 404, as on the screens.
@@ -380,6 +417,26 @@ API_CASES = [
          data=body()),
     Case("invoices", "GET", stored_pdf(api("/invoices/{posted}/pdf/")), (403, 403), 200, 200, anonymous=401),
     Case("invoices", "POST", api("/invoices/{posted}/send/"), (403, 403), 202, 202, anonymous=401),
+    # E-invoices: as the PDF.
+    Case("invoices", "GET", stored_pdf(api("/invoices/{posted}/facturx/")), (403, 403), 200, 200, anonymous=401),
+    Case("invoices", "GET", api("/invoices/{posted}/ubl/"), (403, 403), 200, 200, anonymous=401),
+    # The receivable: managers and accountants read payments, balances and the Overdue filter; accountants
+    # register and reverse payments and set a draft's due date; agents see no invoice.
+    Case("invoices", "GET", lambda s, o: f"{API}/invoices/?overdue=true&payment_state=not_paid", (403, 403), 200, 200,
+         anonymous=401),
+    Case("invoices", "GET", api("/invoices/{posted}/payments/"), (403, 403), 200, 200, anonymous=401),
+    Case("invoices", "POST", api("/invoices/{posted}/payments/"), (403, 403), 201, 403, anonymous=401,
+         data=body(amount="1.00", method="transfer")),
+    Case("invoices", "POST", lambda s, o: f"{API}/invoices/{s.posted.pk}/payments/{payment_of(s).pk}/reverse/",
+         (403, 403), 201, 403, anonymous=401, data=body(reason="Returned by the bank")),
+    Case("invoices", "POST", api("/invoices/{draft}/due-date/"), (403, 403), 200, 403, anonymous=401,
+         data=body(due_date=None)),
+    # The company: managers and accountants read it (agents: 403, billing data), managers change it.
+    Case("company", "GET", lambda s, o: f"{API}/company/", (403, 403), 200, 200, anonymous=401),
+    Case("company", "PATCH", lambda s, o: f"{API}/company/", (403, 403), 403, 200, anonymous=401,
+         data=body(invoice_footer="Thank you.")),
+    Case("company", "PATCH", lambda s, o: f"{API}/company/", (403, 403), 403, 400, anonymous=401,
+         data=body(iban="BE00 0000 0000 0000")),
     Case("billing-runs", "GET", api("/billing-runs/"), (403, 403), 200, 200, anonymous=401),
     Case("billing-runs", "GET", lambda s, o: f"{API}/billing-runs/{run_of(s).pk}/", (403, 403), 200, 200,
          anonymous=401),
