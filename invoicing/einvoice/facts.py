@@ -121,8 +121,10 @@ def invoice_facts(invoice: Invoice) -> Facts:
         seller=_party(seller["name"], seller["address"], seller["country"], seller["vat_number"], seller["email"]),
         buyer=_buyer(invoice), order=invoice.sale_order.name, refers=refers, period=period, lines=lines,
         taxes=taxes, untaxed=invoice.amount_untaxed, tax=invoice.amount_tax, total=invoice.amount_total,
-        payment_reference=invoice.payment_reference, iban=seller.get("iban", ""), bic=seller.get("bic", ""),
-        terms=_terms(invoice))
+        payment_reference=invoice.payment_reference, terms=_terms(invoice),
+        # A credit note is money owed to the buyer: no account of the seller's to pay into.
+        iban="" if invoice.is_credit_note else seller.get("iban", ""), bic="" if invoice.is_credit_note else
+        seller.get("bic", ""))
 
 
 def _buyer(invoice: Invoice) -> Party:

@@ -259,6 +259,7 @@ def test_a_credit_note_for_named_entries_is_a_381_of_those_amounts(agent, compan
     assert [doc.findtext(f"cac:BillingReference/cac:InvoiceDocumentReference/cbc:{tag}", namespaces=NS)
             for tag in ("ID", "IssueDate")] == ["INV/2026/00001", "2026-11-02"]
     assert doc.findtext("cac:CreditNoteLine/cbc:CreditedQuantity", namespaces=NS) == "1.25"
+    assert b"PaymentMeans" not in cii and b"PaymentMeans" not in ubl  # nothing for the buyer to pay
 
 
 @pytest.mark.parametrize("currency, price, minutes, untaxed, tax, total", [
