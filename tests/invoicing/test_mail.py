@@ -2,6 +2,7 @@
 stored PDF attached, by a job; each sending in the audit log; a real SMTP server on loopback; the console
 backend of `make run`."""
 
+import datetime
 import email
 import email.policy
 import io
@@ -17,10 +18,17 @@ from core.errors import Conflict
 from core.mail import ConsoleBackend
 from invoicing.mail import invoice_send, invoice_send_queue
 from invoicing.services import invoice_create_from_order, invoice_credit_note, invoice_post
+from sales.models import Company
 from timesheets.services import timesheet_log
 
 from ..factories import days_ago
 from ..jobs import queued, run_jobs, stored_pdf
+
+
+@pytest.fixture(autouse=True)
+def bank(db):
+    """The company's bank account, which the email names with the payment reference."""
+    Company.objects.filter(pk=Company.current().pk).update(iban="BE68539007547034", bic="GKCCBEBB")
 
 
 @pytest.fixture
@@ -46,7 +54,13 @@ def test_sending_is_a_job_that_mails_the_stored_pdf(posted, accountant, line_a):
     assert message.reply_to == ["billing@example.com"]
     assert message.subject == f"Invoice {number} from Helpdesk Services SRL"
     assert f"Dear {posted.customer_name}," in message.body
-    assert f"our invoice {number} of {posted.invoice_date:%Y-%m-%d} for 202.50" in message.body
+    assert message.body.splitlines()[2] == (
+        f"Please find attached our invoice {number} of {posted.invoice_date:%Y-%m-%d} for €202.50 (sales order "
+        f"{posted.sale_order.name}), due on {posted.due_date:%Y-%m-%d}. Please quote the reference "
+        f"{posted.payment_reference} with your payment to BE68539007547034. The time it bills is listed, entry by "
+        "entry, in its Timesheets appendix.")
+    assert posted.due_date == posted.invoice_date + datetime.timedelta(days=30)  # the company's terms
+    assert message.body.endswith("Kind regards,\nHelpdesk Services SRL\nbilling@example.com\n")
     [(name, content, mimetype)] = message.attachments
     assert (name, mimetype) == (f"{number.replace('/', '-')}.pdf", "application/pdf")
     assert content == stored_pdf(posted)
@@ -72,7 +86,9 @@ def test_a_credit_note_is_sent_as_one(posted, accountant):
 
     [message] = mail.outbox
     assert message.subject == f"Credit note {note.number} from Helpdesk Services SRL"
-    assert f"which corrects invoice {posted.number}" in message.body
+    assert message.body.splitlines()[2] == (
+        f"Please find attached our credit note {note.number} of {note.invoice_date:%Y-%m-%d}, for €202.50, which "
+        f"corrects invoice {posted.number}.")
     assert message.attachments[0].content == stored_pdf(note)
 
 

@@ -104,7 +104,7 @@ def test_the_seeds_walk_through(open_browser, agent, manager, accountant):
     expect(books.locator("#invoice-lines")).to_contain_text("Rolled back the driver")
     books.get_by_role("button", name="Post").click()
     expect(books.locator("#invoice-state")).to_have_text("Posted")
-    expect(books.locator("#invoice-total")).to_have_text("245.03")  # 2.25 h × 90 = 202.50, VAT 21% 42.53
+    expect(books.locator("#invoice-total")).to_have_text("€245.03")  # 2.25 h × 90 = 202.50, VAT 21% 42.53
     # Its PDF is rendered once, by a worker: the page says so until it is stored.
     expect(books.locator("#pdf-state")).to_have_text("PDF being prepared")
     assert run_jobs() == 1

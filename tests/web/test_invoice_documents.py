@@ -2,6 +2,7 @@
 prepared" until its job ran, a lost file answered with the command to run, a draft's preview, sending
 queued as a job and read back in the History."""
 
+import datetime
 import io
 import re
 
@@ -12,7 +13,9 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
+from invoicing.payments import payment_register
 from invoicing.services import invoice_create_from_order, invoice_credit_note, invoice_post
+from sales.models import Company
 from timesheets.services import timesheet_log
 
 from ..factories import days_ago
@@ -31,11 +34,11 @@ def posted(member, ticket, line_a):
     return invoice_post(invoice=invoice_create_from_order(order=line_a.order))
 
 
-def test_the_download_is_the_stored_file_never_a_new_rendering(accountant_client, posted, settings, monkeypatch):
+def test_the_download_is_the_stored_file_never_a_new_rendering(accountant_client, posted, monkeypatch):
     run_jobs()
     stored = stored_pdf(posted)
     # Whatever the company or the template become, a posted invoice's PDF stays what was stored.
-    settings.COMPANY = {**settings.COMPANY, "name": "Renamed Company SA"}
+    Company.objects.filter(pk=Company.current().pk).update(name="Renamed Company SA", iban="BE68539007547034")
     monkeypatch.setattr("weasyprint.HTML.write_pdf", lambda *a, **k: pytest.fail("rendered in the request"))
 
     response = accountant_client.get(reverse("invoice_pdf", args=[posted.pk]))
@@ -46,7 +49,66 @@ def test_the_download_is_the_stored_file_never_a_new_rendering(accountant_client
     data = b"".join(response.streaming_content)
     assert data == stored
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-    assert "Helpdesk Services SRL" in text and "Renamed" not in text
+    assert "Helpdesk Services SRL" in text and "Renamed" not in text and "BE68539007547034" not in text
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.fixture
+def company(db):
+    """The company with its bank account, country and invoice footer."""
+    company = Company.current()
+    company.iban, company.bic = "BE68539007547034", "GKCCBEBB"
+    company.invoice_footer = "Helpdesk Services SRL · RPM Brussels · Late payments bear interest at 8% a year."
+    company.save()
+    return company
+
+
+def test_the_pdf_says_how_and_when_to_pay(accountant_client, company, member, ticket, line_a):
+    timesheet_log(user=member, date=days_ago(2), minutes=90, ticket=ticket, description="Diagnosed")
+    timesheet_log(user=member, date=days_ago(1), minutes=45, ticket=ticket, description="Fixed")
+    posted = invoice_post(invoice=invoice_create_from_order(order=line_a.order))
+    run_jobs()
+    lines = pdf_text(stored_pdf(posted)).splitlines()
+
+    due = f"{posted.invoice_date + datetime.timedelta(days=30):%Y-%m-%d}"  # the company's terms, 30 days
+    assert lines[:6] == ["Helpdesk Services SRL", "12 Rue de la Loi", "1000 Brussels", "BE", "VAT BE0403019261",
+                         "billing@example.com"]
+    assert lines[11:16] == [f"Invoice {posted.number}", f"Date {posted.invoice_date:%Y-%m-%d}", "Sales Order S00001",
+                            f"Due date {due}", "Currency EUR"]
+    assert "2.25 hours €90.00 0% €202.50" in lines
+    assert lines[lines.index("Untaxed amount €202.50"):][:3] == ["Untaxed amount €202.50", "Tax 0% on €202.50 €0.00",
+                                                                 "Total due €202.50"]
+    assert lines[lines.index("How to pay"):][:9] == [
+        "How to pay", "Amount due €202.50", f"Due date {due}", "IBAN BE68539007547034", "BIC GKCCBEBB",
+        "Beneficiary Helpdesk Services SRL", f"Reference {posted.payment_reference}",
+        "Please quote the reference exactly, so that your payment is matched to this invoice.",
+        "Helpdesk Services SRL · RPM Brussels · Late payments bear interest at 8% a year."]
+    assert posted.payment_reference == "+++126/0000/00171+++"  # the Belgian OGM of INV/2026/00001
+
+
+def test_a_credit_notes_pdf_says_what_it_corrects_and_the_refund_due(company, accountant, posted):
+    payment_register(invoice=posted, amount="202.50", actor=accountant)
+    note = invoice_post(invoice=invoice_credit_note(invoice=posted))
+    run_jobs()
+    lines = pdf_text(stored_pdf(note)).splitlines()
+
+    assert f"Credit Note {note.number}" in lines
+    assert f"Corrects invoice {posted.number} of {posted.invoice_date:%Y-%m-%d}" in lines
+    assert "Total credited €202.50" in lines
+    assert lines[lines.index("Refund"):][:3] == ["Refund", "Refund due €202.50",
+                                                 f"We refund it to your account, quoting {note.payment_reference}."]
+    assert "How to pay" not in lines and not any(line.startswith("Due date") for line in lines)
+
+
+def test_a_credit_note_of_an_unpaid_invoice_refunds_nothing(company, posted):
+    note = invoice_post(invoice=invoice_credit_note(invoice=posted))
+    run_jobs()
+    lines = pdf_text(stored_pdf(note)).splitlines()
+    assert lines[lines.index("Refund"):][:3] == [
+        "Refund", "Refund due €0.00", f"The rest of this credit note reduces what invoice {posted.number} still owes."]
 
 
 def test_until_its_job_ran_the_pdf_is_being_prepared(accountant_client, posted):

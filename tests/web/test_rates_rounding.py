@@ -202,16 +202,16 @@ def test_the_csv_has_the_work_type(agent_client, member, desk, kinds, order):
 def test_the_order_page_lists_its_rates_and_links_to_edit_them(accountant_client, order):
     response = accountant_client.get(reverse("order_detail", args=[order.pk]))
     assert rows(response, "agent-rates") == [["Agent", "Sales Order Item", "Unit price"],
-                                             ["Alice Martin", "Senior support", "120.00"]]
+                                             ["Alice Martin", "Senior support", "€120.00"]]
     assert rows(response, "work-type-rates") == [["Work type", "Sales Order Item", "Unit price"],
-                                                 ["On-site", "On-site", "150.00"]]
+                                                 ["On-site", "On-site", "€150.00"]]
     edit = reverse("admin:sales_saleorder_change", args=[order.pk])
     assert f'<a class="btn small" href="{edit}">Edit rates</a>' in response.content.decode()
 
 
 def test_an_agent_reads_the_rates_without_the_link(agent_client, order, desk):
     response = agent_client.get(reverse("order_detail", args=[order.pk]))
-    assert rows(response, "agent-rates")[1:] == [["Alice Martin", "Senior support", "120.00"]]
+    assert rows(response, "agent-rates")[1:] == [["Alice Martin", "Senior support", "€120.00"]]
     assert "Edit rates" not in response.content.decode()
 
 
@@ -232,17 +232,17 @@ def test_the_preview_shows_the_lines_with_their_explanation_and_totals(accountan
     assert rows(response, "preview-lines") == [
         ["Description", "Quantity", "Unit", "Unit price", "Tax", "Amount"],
         ["Support 4 entries, 2:05 worked → 2:00 billed: per ticket, 60-min increment, 1 no charge (0:30)",
-         "2.00", "hours", "90.00", "21%", "180.00"],
-        ["Senior support 1 entry, 0:30 worked → 0:30 billed · rate for agent Alice Martin", "0.50", "hours", "120.00",
-         "0%", "60.00"],
-        ["On-site 1 entry, 1:00 worked → 1:00 billed · work type On-site", "1.00", "hours", "150.00", "0%", "150.00"],
+         "2.00", "hours", "€90.00", "21%", "€180.00"],
+        ["Senior support 1 entry, 0:30 worked → 0:30 billed · rate for agent Alice Martin", "0.50", "hours", "€120.00",
+         "0%", "€60.00"],
+        ["On-site 1 entry, 1:00 worked → 1:00 billed · work type On-site", "1.00", "hours", "€150.00", "0%", "€150.00"],
     ]
     assert [line.explanation for line in response.context["preview"]["lines"]][0] == (
         "4 entries, 2:05 worked → 2:00 billed: per ticket, 60-min increment, 1 no charge (0:30)")
     html = response.content.decode()
-    assert '<td class="num" id="preview-untaxed">390.00</td>' in html
-    assert '<td class="num" id="preview-tax">37.80</td>' in html  # 21% of 180.00
-    assert '<td class="num" id="preview-total">427.80</td>' in html
+    assert '<td class="num" id="preview-untaxed">€390.00</td>' in html
+    assert '<td class="num" id="preview-tax">€37.80</td>' in html  # 21% of 180.00
+    assert '<td class="num" id="preview-total">€427.80</td>' in html
     assert rows(response, "left-out-reasons") == [["Reason", "Entries", "Time"],
                                                   ["Non-billable work type", "1", "0:20"],
                                                   ["After the period", "1", "0:15"],
@@ -367,7 +367,7 @@ def test_an_agent_logs_on_site_time_and_the_accountant_previews_then_invoices(op
     expect(books.locator("h1")).to_contain_text("Create Invoice: preview")
     expect(books.locator("#preview-lines .explanation")).to_have_text(
         "1 entry, 1:00 worked → 1:00 billed · work type On-site")
-    expect(books.locator("#preview-total")).to_have_text("150.00")
+    expect(books.locator("#preview-total")).to_have_text("€150.00")
     expect(books.locator("#left-out-reasons")).to_contain_text("After the period")
     expect(books.locator("#left-out-examples tbody tr")).to_contain_text("0:45")
     assert not Invoice.objects.exists()
@@ -375,7 +375,7 @@ def test_an_agent_logs_on_site_time_and_the_accountant_previews_then_invoices(op
     expect(books.locator("#invoice-state")).to_have_text("Draft")
     expect(books.locator("#invoice-lines .explanation")).to_have_text(
         "1 entry, 1:00 worked → 1:00 billed · work type On-site")
-    expect(books.locator("#invoice-total")).to_have_text("150.00")
+    expect(books.locator("#invoice-total")).to_have_text("€150.00")
     invoice = Invoice.objects.get()
     assert (invoice.period_end, invoice.amount_total) == (days_ago(1), Decimal("150.00"))
 

@@ -56,7 +56,7 @@ def test_write_off_drops_the_total_and_marks_the_entry_no_charge(accountant_clie
     draft.refresh_from_db()
     assert draft.amount_untaxed == Decimal("135.00")  # 1.50 h × 90
     html = response.content.decode()
-    assert f'<td class="num" id="invoice-total">{draft.amount_total:,.2f}</td>' in html
+    assert f'<td class="num" id="invoice-total">€{draft.amount_total:,.2f}</td>' in html
     assert f'id="entry-{logged[1].pk}"' not in html  # off the invoice
 
     redone = TimeEntry.objects.get(pk=logged[1].pk)
