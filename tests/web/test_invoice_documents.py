@@ -76,7 +76,8 @@ def test_the_pdf_says_how_and_when_to_pay(accountant_client, company, member, ti
     due = f"{posted.invoice_date + datetime.timedelta(days=30):%Y-%m-%d}"  # the company's terms, 30 days
     assert lines[:6] == ["Helpdesk Services SRL", "12 Rue de la Loi", "1000 Brussels", "BE", "VAT BE0403019261",
                          "billing@example.com"]
-    assert lines[11:16] == [f"Invoice {posted.number}", f"Date {posted.invoice_date:%Y-%m-%d}", "Sales Order S00001",
+    assert lines[11:16] == [f"Invoice {posted.number}", f"Date {posted.invoice_date:%Y-%m-%d}",
+                            f"Sales Order {posted.sale_order.name}",
                             f"Due date {due}", "Currency EUR"]
     assert "2.25 hours €90.00 0% €202.50" in lines
     assert lines[lines.index("Untaxed amount €202.50"):][:3] == ["Untaxed amount €202.50", "Tax 0% on €202.50 €0.00",
@@ -86,7 +87,7 @@ def test_the_pdf_says_how_and_when_to_pay(accountant_client, company, member, ti
         "Beneficiary Helpdesk Services SRL", f"Reference {posted.payment_reference}",
         "Please quote the reference exactly, so that your payment is matched to this invoice.",
         "Helpdesk Services SRL · RPM Brussels · Late payments bear interest at 8% a year."]
-    assert posted.payment_reference == "+++126/0000/00171+++"  # the Belgian OGM of INV/2026/00001
+    assert re.fullmatch(r"\+\+\+\d{3}/\d{4}/\d{5}\+\+\+", posted.payment_reference)  # a Belgian OGM
 
 
 def test_a_credit_notes_pdf_says_what_it_corrects_and_the_refund_due(company, accountant, posted):

@@ -128,6 +128,39 @@ def test_the_overdue_list_and_the_documents(open_browser, accountant, member, ti
     assert f"<cbc:ID>{invoice.number}</cbc:ID>".encode() in ubl and IBAN.encode() in ubl
 
 
+def test_an_accountant_sets_a_drafts_due_date_and_filters_the_list(open_browser, accountant, member, ticket, line_a):
+    posted_invoice(member, ticket, line_a)
+    timesheet_log(user=member, date=days_ago(1), minutes=30, ticket=ticket, description="Follow-up")
+    draft = invoice_create_from_order(order=line_a.order)
+    books = open_browser(accountant)
+    books.get_by_role("link", name="Invoices").click()
+    books.get_by_role("link", name=str(draft)).click()
+    panel = books.locator("#payment-panel")
+    expect(panel.locator("#due-date")).to_have_text(
+        "From the payment terms when posted: 30 days after the invoice date (the company's payment terms)")
+    due = timezone.localdate() + datetime.timedelta(days=10)
+    panel.get_by_label("New due date").fill(f"{due:%Y-%m-%d}")
+    panel.get_by_role("button", name="Set due date").click()
+    expect(books.locator(".msg.success")).to_have_text(f"{draft} is due on {due:%Y-%m-%d}.")
+    expect(panel.locator("#due-date")).to_have_text(f"{due:%Y-%m-%d} (set by hand)")
+    shot(books, "draft-due-date")
+    panel.get_by_role("button", name="Clear: due 30 days after the invoice date (the company's payment terms)").click()
+    expect(panel.locator("#due-date")).to_contain_text("From the payment terms when posted")
+    panel.get_by_label("New due date").fill(f"{due:%Y-%m-%d}")
+    panel.get_by_role("button", name="Set due date").click()
+    books.get_by_role("button", name="Post").click()
+    expect(panel.locator("#due-date")).to_have_text(f"{due:%Y-%m-%d}")
+
+    books.get_by_role("navigation").get_by_role("link", name="Invoices").click()
+    shot(books, "invoice-list")
+    books.get_by_label("Payment").select_option(label="Overdue")
+    books.get_by_role("button", name="Filter").click()
+    expect(books.locator("#invoices tbody tr")).to_have_text(["No invoices."])
+    books.get_by_label("Payment").select_option(label="Not paid")
+    books.get_by_role("button", name="Filter").click()
+    expect(books.locator("#invoices tbody tr")).to_have_count(2)
+
+
 def test_an_agent_has_no_overdue_link(open_browser, member, ticket):
     desk = open_browser(member)
     expect(desk.get_by_role("link", name="Overdue")).to_have_count(0)

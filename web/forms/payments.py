@@ -45,7 +45,7 @@ class ReverseForm(forms.Form):
 class DueDateForm(forms.Form):
     """A draft's due date: blank takes the payment terms when it is posted."""
 
-    due_date = forms.DateField(required=False, widget=DATE, label="Due date",
+    due_date = forms.DateField(required=False, widget=DATE, label="New due date",
                                error_messages={"invalid": "Enter a date, e.g. 2026-03-31, or leave it blank."})
 
     def __init__(self, *args, invoice: Invoice, **kwargs):
