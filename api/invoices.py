@@ -20,7 +20,7 @@ from core.limits import MAX_ID
 from invoicing.documents import MISSING, PREPARING, RETRY_SECONDS, pdf_download, pdf_file
 from invoicing.einvoice import facturx_filename, facturx_pdf, refuse_unposted, ubl_filename, ubl_xml
 from invoicing.mail import invoice_send_queue
-from invoicing.models import Invoice, InvoiceLine, Reminder, TicketCharge
+from invoicing.models import Invoice, InvoiceLine, PaymentState, Reminder, TicketCharge
 from invoicing.pdf import invoice_pdf_filename
 from invoicing.selectors import invoice_line_entry_ids
 from invoicing.services import (
@@ -81,6 +81,8 @@ class InvoiceSerializer(serializers.ModelSerializer):
     seller = serializers.JSONField(read_only=True, help_text="The company as the invoice printed it when posted; "
                                                               "{} on a draft (see GET /company/).")
     reminders = ReminderSerializer(many=True, read_only=True, help_text="Payment reminders sent for it.")
+    payment_state = serializers.ChoiceField(choices=PaymentState.choices, allow_blank=True, read_only=True,
+                                            help_text="Empty on a draft or a cancelled document.")
 
     class Meta:
         model = Invoice
@@ -88,8 +90,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
                   "currency", "amount_untaxed", "amount_tax", "amount_total", "due_date", "payment_reference",
                   "payment_state", "amount_paid", "amount_residual", "is_overdue", "seller", "reminders"]
         read_only_fields = fields
-        extra_kwargs = {"payment_state": {"help_text": "Empty on a draft or a cancelled document."},
-                        "payment_reference": {"help_text": "The structured reference a payer quotes (OGM or RF)."}}
+        extra_kwargs = {"payment_reference": {"help_text": "The structured reference a payer quotes (OGM or RF)."}}
 
 
 class TimesheetIdsSerializer(serializers.Serializer):

@@ -19,7 +19,9 @@ PATHS = [
     "/timesheets/{id}/reinstate/", "/invoices/", "/invoices/{id}/", "/invoices/{id}/post/",
     "/invoices/{id}/cancel/", "/invoices/{id}/remove-timesheets/", "/invoices/{id}/write-off/",
     "/invoices/{id}/credit-note/",
-    "/invoices/{id}/pdf/", "/invoices/{id}/send/",
+    "/invoices/{id}/pdf/", "/invoices/{id}/send/", "/invoices/{id}/facturx/", "/invoices/{id}/ubl/",
+    "/invoices/{id}/payments/", "/invoices/{id}/payments/{payment_id}/reverse/", "/invoices/{id}/due-date/",
+    "/company/",
     "/billing-runs/", "/billing-runs/{id}/", "/billing-runs/{id}/post/", "/billing-runs/{id}/send/",
     "/billing-runs/{id}/resume/",
 ]
