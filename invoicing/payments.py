@@ -6,7 +6,8 @@ never adjusted by a delta (like Delivered):
   left of it, and the rest of the note is owed to the customer, settled by refunds (payments on the note);
 - a payment never exceeds what is owed, under the row lock of the invoice (or the note) it pays:
   two payments at once queue, and the second is refused if the first settled it.
-Lock order: a credit note's row before its invoice's (posting a note holds the note, then refreshes).
+Lock order: the invoice's row, then a posted note's. Posting a note holds that draft (no part of the
+account yet, so nobody else waits for it) and then takes the invoice's row to refresh.
 """
 
 import datetime
@@ -93,13 +94,16 @@ def balances_refresh(*, invoice: Invoice) -> None:
 
 
 def _lock_account(invoice: Invoice) -> Invoice:
-    """Lock the document paid (a note first, then its invoice: the module's lock order) and return it fresh."""
-    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if locked.refers_id:
-        Invoice.objects.select_for_update().filter(pk=locked.refers_id).first()
-    if locked.state != Invoice.State.POSTED:
-        raise Conflict(f"{locked} is not posted: only posted invoices and credit notes are paid.")
-    return locked
+    """Lock the account of the document paid, its invoice's row first, and return the document fresh.
+
+    The invoice's row is the account's lock: a refresh rewrites every posted note of the account, so
+    whoever holds a note's row must have taken the invoice's before it (see the module's lock order).
+    """
+    doc = Invoice.objects.get(pk=invoice.pk)
+    if doc.state != Invoice.State.POSTED:
+        raise Conflict(f"{doc} is not posted: only posted invoices and credit notes are paid.")
+    origin = Invoice.objects.select_for_update().get(pk=doc.refers_id or doc.pk)
+    return Invoice.objects.select_for_update().get(pk=doc.pk) if doc.refers_id else origin
 
 
 def _check_amount(invoice: Invoice, amount) -> Decimal:
@@ -148,6 +152,16 @@ def payment_register(*, invoice: Invoice, amount, date: datetime.date | None = N
     return payment
 
 
+def _check_refunds_covered(invoice: Invoice) -> None:
+    """Refuse a reversal that would leave a credit note refunded beyond what the customer paid: the
+    refund was made from that payment (the reversal row is rolled back with the refusal)."""
+    origin = Invoice.objects.get(pk=invoice.refers_id or invoice.pk)
+    over = [pk for pk, values in account_figures(origin).items() if values["amount_residual"] < 0]
+    if over:
+        notes = ", ".join(Invoice.objects.filter(pk__in=over).order_by("pk").values_list("number", flat=True))
+        raise Conflict(f"{notes} refunded money this payment brought in: reverse the refund first.")
+
+
 @transaction.atomic
 def payment_reverse(*, payment: Payment, reason: str = "", actor=None) -> Payment:
     """Cancel a payment registered by mistake (or returned by the bank): a row of the opposite amount."""
@@ -162,6 +176,7 @@ def payment_reverse(*, payment: Payment, reason: str = "", actor=None) -> Paymen
     reversal = Payment.objects.create(invoice=invoice, date=timezone.localdate(), amount=-payment.amount,
                                       method=payment.method, reference=reason[:100], reverses=payment,
                                       created_by=actor)
+    _check_refunds_covered(invoice)
     balances_refresh(invoice=invoice)
     invoice.refresh_from_db()
     audit_record(action=AuditEvent.Action.PAYMENT_REVERSED, obj=invoice, actor=actor, changes={

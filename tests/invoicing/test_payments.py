@@ -166,6 +166,23 @@ def test_a_credit_note_after_full_payment_is_owed_to_the_customer_and_refunded(a
     assert _figures(note) == (D("441.05"), D("0.00"), PaymentState.PAID)
 
 
+def test_a_payment_whose_money_was_refunded_cannot_be_reversed_before_the_refund(agent, accountant):
+    """Found by the service fuzz: paid, credited, refunded, then the payment reversed would owe the
+    customer less than nothing on the note."""
+    invoice, _ = _posted(agent, 270)
+    payment = payment_register(invoice=invoice, amount="441.05", actor=accountant)
+    note = invoice_post(invoice=invoice_credit_note(invoice=invoice))
+    refund = payment_register(invoice=note, amount="441.05", actor=accountant)
+    with pytest.raises(Conflict) as refused:
+        payment_reverse(payment=payment, reason="Returned by the bank", actor=accountant)
+    assert refused.value.messages == [f"{note.number} refunded money this payment brought in: reverse the refund first."]
+    assert Payment.objects.count() == 2
+    payment_reverse(payment=refund, reason="Refund sent to the wrong account", actor=accountant)
+    payment_reverse(payment=payment, reason="Returned by the bank", actor=accountant)
+    assert _figures(invoice) == (D("0.00"), D("0.00"), PaymentState.REVERSED)
+    assert _figures(note) == (D("0.00"), D("0.00"), PaymentState.PAID)
+
+
 def test_an_unpaid_invoice_credited_in_full_is_reversed(agent):
     invoice, _ = _posted(agent, 270)
     invoice_post(invoice=invoice_credit_note(invoice=invoice))

@@ -47,8 +47,8 @@ def test_each_step_is_sent_once_to_the_billing_email(agent):
         assert reminders_send() == 1
         assert reminders_send() == 0  # the same day again: nothing twice
     [message] = mail.outbox
-    assert (message.to, message.subject) == (["ap@customer.example"],
-                                             f"Reminder: invoice {invoice.number} from Helpdesk Services SRL is overdue")
+    assert message.to == ["ap@customer.example"]
+    assert message.subject == f"Reminder: invoice {invoice.number} from Helpdesk Services SRL is overdue"
     assert (f"Our invoice {invoice.number} of 2026-11-02 for €90.00 was due on 2026-11-17, 7 days ago. "
             "€90.00 of it is still open.") in message.body
     assert "quoting +++126/0000/00171+++" in message.body

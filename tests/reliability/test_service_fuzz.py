@@ -5,10 +5,12 @@ at the same instant: log (with a random work type), edit, change an entry's work
 line by hand, relink a ticket's or a task's Sales Order Item, link or unlink a task, move a ticket to
 the other customer, toggle a team's Time Reinvoicing, set an order's rates by agent and by work type,
 switch a work type's billing, change a product's rounding, increment and minimum, Create Invoice with
-or without a period, remove entries from a draft, cancel, post, credit in full or some entries.
+or without a period, remove entries from a draft, cancel, post, credit in full or some entries, register
+a payment or a refund (some of the balance, all of it, or more) and reverse one.
 Refusals (ValidationError, Conflict) are answers; anything else (a deadlock, an integrity error) fails.
 After every round the stored figures match the entries (`billing_drift`, what check_billing
-runs: rounding and charges per ticket included) and every entry bills the line Rules 4 and 13 give it
+runs: rounding and charges per ticket included, and every document's balance against its payments and
+credit notes) and every entry bills the line Rules 4 and 13 give it
 (`misplaced`).
 """
 
@@ -16,13 +18,15 @@ import datetime
 import os
 import random
 import threading
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connections, models
 
 from audit.models import AuditEvent
-from invoicing.models import Invoice, TicketCharge
+from invoicing.models import Invoice, Payment, TicketCharge
+from invoicing.payments import payment_register, payment_reverse
 from invoicing.selectors import billing_drift
 from invoicing.services import (
     invoice_cancel,
@@ -184,6 +188,19 @@ def credit_some(rng, world):
             invoice_post(invoice=note)
 
 
+def pay(rng, world):
+    """Some of a posted document's balance, all of it, or more (refused): an invoice, or a note's refund."""
+    if doc := pick(rng, Invoice.objects.filter(state=Invoice.State.POSTED, amount_residual__gt=0)):
+        share = rng.choice([Decimal("0.5"), Decimal("1"), Decimal("1.1")])
+        amount = (doc.amount_residual * share).quantize(Decimal("0.01")) or Decimal("1.00")
+        payment_register(invoice=doc, amount=amount, reference="fuzz")
+
+
+def reverse(rng, world):
+    if payment := pick(rng, Payment.objects.filter(reverses=None, reversal=None)):
+        payment_reverse(payment=payment, reason="Returned by the bank")
+
+
 def approve(rng, world):
     ids = list(TimeEntry.objects.exclude(approval="approved").order_by("pk").values_list("pk", flat=True))
     if ids:
@@ -218,7 +235,7 @@ OPERATIONS = [(log, 6), (edit, 2), (retype, 1), (set_line_by_hand, 1), (delete, 
               (relink_task_line, 1), (link_task, 1), (move_customer, 1), (toggle_reinvoicing, 1),
               (set_rates, 1), (switch_billing, 1), (change_rounding, 1),
               (create_invoice, 2), (remove_from_draft, 1), (cancel, 1), (post, 2), (credit, 1), (credit_some, 1),
-              (approve, 2), (reject, 1), (toggle_policy, 1), (write_off, 1), (reinstate, 1)]
+              (approve, 2), (reject, 1), (toggle_policy, 1), (write_off, 1), (reinstate, 1), (pay, 3), (reverse, 1)]
 
 
 class Workers:
@@ -315,3 +332,5 @@ def test_random_services_from_four_threads_keep_every_figure_and_placement():
                    AuditEvent.Action.PRODUCT_RULE_CHANGED):
         assert AuditEvent.objects.filter(action=action).exists(), action
     assert TicketCharge.objects.filter(billed__gt=models.F("minutes")).exists()
+    # ...and invoices were paid, and payments reversed.
+    assert Payment.objects.filter(reverses=None).count() > Payment.objects.exclude(reverses=None).count() > 0
