@@ -175,7 +175,8 @@ def test_a_payment_whose_money_was_refunded_cannot_be_reversed_before_the_refund
     refund = payment_register(invoice=note, amount="441.05", actor=accountant)
     with pytest.raises(Conflict) as refused:
         payment_reverse(payment=payment, reason="Returned by the bank", actor=accountant)
-    assert refused.value.messages == [f"{note.number} refunded money this payment brought in: reverse the refund first."]
+    assert refused.value.messages == [
+        f"{note.number} refunded money this payment brought in: reverse the refund first."]
     assert Payment.objects.count() == 2
     payment_reverse(payment=refund, reason="Refund sent to the wrong account", actor=accountant)
     payment_reverse(payment=payment, reason="Returned by the bank", actor=accountant)
