@@ -52,6 +52,7 @@ class Invoice(models.Model):
     customer_address = models.TextField(blank=True)
     customer_vat = models.CharField("customer VAT number", max_length=40, blank=True)
     customer_country = models.CharField(max_length=2, blank=True)
+    customer_email = models.EmailField(blank=True, help_text="Where it was sent: the customer's billing email.")
     # The company that issues it (sales.Company.snapshot), copied at posting; empty on a draft, which
     # shows the company as it is now.
     seller = models.JSONField(default=dict, blank=True)

@@ -72,7 +72,7 @@ def _total_invoice(invoice: Invoice) -> None:
     invoice.save(update_fields=["amount_untaxed", "amount_tax", "amount_total"])
 
 
-SNAPSHOT = ("customer_name", "customer_address", "customer_vat", "customer_country")
+SNAPSHOT = ("customer_name", "customer_address", "customer_vat", "customer_country", "customer_email")
 
 
 def _snapshot_customer(invoice: Invoice) -> None:
@@ -81,6 +81,7 @@ def _snapshot_customer(invoice: Invoice) -> None:
     invoice.customer_address = customer.address
     invoice.customer_vat = customer.vat_number
     invoice.customer_country = customer.country.code or ""
+    invoice.customer_email = customer.invoice_email
 
 
 def sale_lines_recompute_invoiced(*, line_ids: Iterable[int]) -> None:

@@ -1,8 +1,7 @@
 """What an e-invoice says, read once from a posted invoice: both syntaxes (CII, UBL) write these facts.
 
 Everything comes from the invoice's snapshots (its seller, customer, lines and stored amounts), so a posted
-invoice's e-invoices are the same whenever they are asked for. The one exception is the buyer's email,
-which invoices do not copy: it is read from the customer, and only when the buyer has no VAT number.
+invoice's e-invoices are the same whenever they are asked for.
 """
 
 import datetime
@@ -128,9 +127,7 @@ def invoice_facts(invoice: Invoice) -> Facts:
 
 
 def _buyer(invoice: Invoice) -> Party:
-    email = ""
-    if not invoice.customer_vat:  # its electronic address is then its email, which invoices do not copy
-        email = invoice.customer.billing_email or invoice.customer.email
+    email = "" if invoice.customer_vat else invoice.customer_email  # without VAT number, its electronic address
     # EN 16931 needs the buyer's country (BR-11); a customer without one is taken from its VAT number's
     # prefix, else as the seller's.
     country = invoice.customer_country or _vat_country(invoice.customer_vat) or invoice.issuer["country"]
