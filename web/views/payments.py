@@ -31,8 +31,7 @@ def _invoice_to_pay(request, pk) -> Invoice:
 
 
 def _sent_back(request, invoice: Invoice, name: str, form):
-    """The invoice page again, `form` (refused) in the Payment panel with its messages."""
-    invoice.refresh_from_db()
+    """The invoice page again, `form` (refused) in the Payment panel with its messages: nothing changed."""
     return invoice_page(request, invoice, {name: form}, status=400)
 
 
