@@ -1,9 +1,13 @@
 """The invoice as a PDF a client would accept, rendered by WeasyPrint from a template."""
 
+import base64
+import mimetypes
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
+from django_countries import countries
 
 from sales.models import WorkType
 from timesheets.models import TimeEntry
@@ -21,12 +25,31 @@ def mark_no_charge(entries: Iterable[TimeEntry]) -> None:
         entry.no_charge = entry.work_type_id is not None and entry.work_type.billing == WorkType.Billing.NO_CHARGE
 
 
+def logo_src(name: str) -> str:
+    """The company's logo as a data URI: stored files are not served publicly, so WeasyPrint gets the bytes."""
+    if not name:
+        return ""
+    try:
+        with default_storage.open(name, "rb") as file:
+            data = file.read()
+    except (FileNotFoundError, OSError):
+        return ""  # a lost logo leaves the invoice without one, never without a PDF
+    kind = mimetypes.guess_type(name)[0] or "image/png"
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
+
+
 def invoice_pdf_context(*, invoice: Invoice) -> dict:
     entries = invoice_entries(invoice=invoice)
     mark_no_charge(entry for rows in entries.values() for entry in rows)
     lines = list(invoice.lines.select_related("sale_line").order_by("pk"))
+    company = invoice.issuer
+    terms = (invoice.due_date - invoice.invoice_date).days if invoice.due_date and invoice.invoice_date else None
     return {
-        "company": invoice.issuer,
+        "company": company,
+        "logo_src": logo_src(company.get("logo", "")),
+        "company_country_name": countries.name(company.get("country", "")),
+        "customer_country_name": countries.name(invoice.customer_country),
+        "payment_terms_days": None if invoice.is_credit_note else terms,
         "invoice": invoice,
         "lines": lines,
         "taxes": taxes_by_rate(invoice=invoice),

@@ -8,9 +8,11 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
+from PIL import Image
 from pypdf import PdfReader
 
 from invoicing.payments import payment_register
@@ -74,11 +76,11 @@ def test_the_pdf_says_how_and_when_to_pay(accountant_client, company, member, ti
     lines = pdf_text(stored_pdf(posted)).splitlines()
 
     due = f"{posted.invoice_date + datetime.timedelta(days=30):%Y-%m-%d}"  # the company's terms, 30 days
-    assert lines[:6] == ["Helpdesk Services SRL", "12 Rue de la Loi", "1000 Brussels", "BE", "VAT BE0403019261",
-                         "billing@example.com"]
+    assert lines[:6] == ["Helpdesk Services SRL", "12 Rue de la Loi", "1000 Brussels", "Belgium",
+                         "VAT BE0403019261", "billing@example.com"]
     assert lines[11:16] == [f"Invoice {posted.number}", f"Date {posted.invoice_date:%Y-%m-%d}",
                             f"Sales Order {posted.sale_order.name}",
-                            f"Due date {due}", "Currency EUR"]
+                            f"Due date {due}", "Payment terms 30 days after the invoice date"]
     assert "2.25 hours €90.00 0% €202.50" in lines
     assert lines[lines.index("Untaxed amount €202.50"):][:3] == ["Untaxed amount €202.50", "Tax 0% on €202.50 €0.00",
                                                                  "Total due €202.50"]
@@ -88,6 +90,17 @@ def test_the_pdf_says_how_and_when_to_pay(accountant_client, company, member, ti
         "Please quote the reference exactly, so that your payment is matched to this invoice.",
         "Helpdesk Services SRL · RPM Brussels · Late payments bear interest at 8% a year."]
     assert re.fullmatch(r"\+\+\+\d{3}/\d{4}/\d{5}\+\+\+", posted.payment_reference)  # a Belgian OGM
+
+
+def test_the_company_logo_is_printed_from_storage(company, posted):
+    image = io.BytesIO()
+    Image.new("RGB", (120, 40), (200, 30, 30)).save(image, "PNG")
+    company.logo.save("logo.png", ContentFile(image.getvalue()))
+    note = invoice_post(invoice=invoice_credit_note(invoice=posted))  # posted now: it copies the logo
+    run_jobs()
+    [page] = PdfReader(io.BytesIO(stored_pdf(note))).pages[:1]
+    assert [img.image.size for img in page.images] == [(120, 40)]
+    assert [img.image.size for img in PdfReader(io.BytesIO(stored_pdf(posted))).pages[0].images] == []
 
 
 def test_a_credit_notes_pdf_says_what_it_corrects_and_the_refund_due(company, accountant, posted):
