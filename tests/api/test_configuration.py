@@ -19,18 +19,22 @@ MANAGERS_ONLY = {"detail": "Only managers change the configuration."}
 
 def test_customers_crud(manager_api):
     response = manager_api.post(f"{API}/customers/", {
-        "name": "Acme", "email": "billing@acme.test", "address": "1 Road\nTown", "vat_number": "BE0123456789"})
+        "name": "Acme", "email": "billing@acme.test", "address": "1 Road\nTown", "vat_number": "be 0477.123.402",
+        "country": "BE", "payment_terms_days": 15})
     assert response.status_code == 201
     customer = Customer.objects.get()
-    assert response.json() == {"id": customer.pk, "name": "Acme", "email": "billing@acme.test",
-                               "address": "1 Road\nTown", "vat_number": "BE0123456789"}
+    # The VAT number is checked for its country and stored compacted.
+    assert response.json() == {"id": customer.pk, "name": "Acme", "email": "billing@acme.test", "billing_email": "",
+                               "address": "1 Road\nTown", "country": "BE", "vat_number": "BE0477123402",
+                               "payment_terms_days": 15}
 
     response = manager_api.patch(f"{API}/customers/{customer.pk}/", {"name": "Acme SA"})
     assert (response.status_code, response.json()["name"]) == (200, "Acme SA")
 
     response = manager_api.put(f"{API}/customers/{customer.pk}/", {"name": "Acme NV"})
-    assert response.json() == {"id": customer.pk, "name": "Acme NV", "email": "billing@acme.test",
-                               "address": "1 Road\nTown", "vat_number": "BE0123456789"}
+    assert response.json() == {"id": customer.pk, "name": "Acme NV", "email": "billing@acme.test", "billing_email": "",
+                               "address": "1 Road\nTown", "country": "BE", "vat_number": "BE0477123402",
+                               "payment_terms_days": 15}
 
     assert manager_api.get(f"{API}/customers/?name=Acme%20NV").json()["count"] == 1
     assert manager_api.delete(f"{API}/customers/{customer.pk}/").status_code == 204
@@ -42,6 +46,12 @@ def test_customer_refusals(manager_api):
 
     assert response.status_code == 400
     assert response.json() == {"name": ["This field may not be blank."], "email": ["Enter a valid email address."]}
+
+    response = manager_api.post(f"{API}/customers/", {"name": "Acme", "country": "BE", "vat_number": "BE0999999999"})
+    assert (response.status_code, response.json()) == (400, {"vat_number": [
+        "BE0999999999 is not a valid VAT number (the number's checksum or check digit is invalid): "
+        "e.g. BE0403019261."]})
+    assert not Customer.objects.exists()
 
 
 def test_a_customer_in_use_is_not_deleted(manager_api):

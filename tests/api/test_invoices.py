@@ -45,6 +45,8 @@ def test_list_and_detail(accountant_api, draft, line_a):
                    "entry_count": 3, "rounding_minutes": 0, "explanation": "3 entries, 3:30 worked → 3:30 billed",
                    "charges": [], "timesheets": sorted(draft["entries"])}],
         "amount_untaxed": "315.00", "amount_tax": "0.00", "amount_total": "315.00",
+        "currency": "EUR", "due_date": None, "payment_reference": "", "payment_state": "", "amount_paid": "0.00",
+        "amount_residual": "0.00", "is_overdue": False, "seller": {}, "reminders": [],
     }
 
     assert accountant_api.get(f"{draft['url']}/").json() == expected
@@ -161,7 +163,10 @@ def test_full_credit_note(accountant_api, posted, line_a):
     assert response.json() | {"lines": None} == {
         "id": note.pk, "number": None, "kind": "credit_note", "state": "draft", "customer": line_a.order.customer_id,
         "sale_order": line_a.order_id, "invoice_date": None, "refers": posted["id"], "lines": None,
-        "amount_untaxed": "315.00", "amount_tax": "0.00", "amount_total": "315.00"}
+        "amount_untaxed": "315.00", "amount_tax": "0.00", "amount_total": "315.00",
+        "currency": "EUR", "due_date": None, "payment_reference": "", "payment_state": "", "amount_paid": "0.00",
+        "amount_residual": "0.00", "is_overdue": False, "seller": {}, "reminders": [],
+    }
     assert (line["quantity"], line["timesheets"]) == ("3.50", sorted(posted["entries"]))
 
     response = accountant_api.post(f"{API}/invoices/{note.pk}/post/")

@@ -456,14 +456,14 @@ def invoice_of(lines: int, agent) -> Invoice:
     return invoice_create_from_order(order=first.order)
 
 
-# The token and its user, the user's groups, the invoice, its lines, their charges, and the three queries
-# of `invoice_line_entry_ids` (billed, credited, given back): 8, for 1 line as for 10.
+# The token and its user, the user's groups, the invoice, its lines, their charges, its reminders, and the three
+# queries of `invoice_line_entry_ids` (billed, credited, given back): 9, for 1 line as for 10.
 @pytest.mark.parametrize("lines", [1, 10])
 def test_an_invoices_queries_do_not_grow_with_its_lines(accountant, agent, django_assert_max_num_queries, lines):
     invoice = invoice_of(lines, agent)
     client = client_for(accountant)
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = client.get(f"{API}/invoices/{invoice.pk}/")
 
     body = response.json()
@@ -478,8 +478,9 @@ def test_an_orders_queries_do_not_grow_with_its_rates(accountant, order_lines, d
     order_rates_set(order=support.order, agent_rates=[{"user": a, "sale_line": senior} for a in agents])
     client = client_for(accountant)
 
-    # The token and its user, the groups, the order, its lines, its two kinds of rates, awaiting approval.
-    with django_assert_max_num_queries(7):
+    # The token and its user, the groups, the order, its lines, its two kinds of rates, awaiting approval,
+    # the company's currency.
+    with django_assert_max_num_queries(8):
         response = client.get(order_url(support.order))
 
     assert len(response.json()["agent_rates"]) == 10

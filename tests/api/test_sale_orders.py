@@ -37,7 +37,7 @@ def test_create_a_quotation_with_lines(accountant_api, products):
     lines = list(order.lines.all())
     assert response.json() == {
         "id": order.pk, "name": f"S{order.pk:05d}", "customer": customer.pk, "state": "draft",
-        "date_order": days_ago(0).isoformat(),
+        "date_order": days_ago(0).isoformat(), "currency": "EUR",
         "lines": [
             {"id": lines[0].pk, "product": products["support"].pk, "name": "Service on Timesheet",
              "quantity": "50.00", "uom": "hour", "price_unit": "90.00", "tax": tax.pk, "delivered": "0.00",
@@ -198,6 +198,8 @@ def test_create_invoice(accountant, accountant_api, agent_api, team_ticket, line
                    "entry_count": 1, "rounding_minutes": 0, "explanation": "1 entry, 10:30 worked → 10:30 billed",
                    "charges": [], "timesheets": [entry_id]}],
         "amount_untaxed": "945.00", "amount_tax": "0.00", "amount_total": "945.00",
+        "currency": "EUR", "due_date": None, "payment_reference": "", "payment_state": "", "amount_paid": "0.00",
+        "amount_residual": "0.00", "is_overdue": False, "seller": {}, "reminders": [],
     }
 
 
