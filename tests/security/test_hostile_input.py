@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from invoicing.models import Invoice
+from invoicing.models import Invoice, Payment
 from sales.models import SaleOrder, SaleOrderLine
 from tickets.models import Ticket
 from timesheets.models import TimeEntry, Timer
@@ -42,6 +42,9 @@ def state():
                                                               "qty_delivered_manual", "qty_invoiced")),
         list(Ticket.objects.order_by("pk").values_list("pk", "status", "sale_line", "task")),
         list(Timer.objects.values_list("pk")),
+        list(Invoice.objects.order_by("pk").values_list("pk", "due_date", "amount_paid", "amount_residual",
+                                                          "payment_state")),
+        list(Payment.objects.order_by("pk").values_list("pk", "amount", "reverses")),
         AuditEvent.objects.count(),
     )
 
@@ -153,6 +156,39 @@ def test_invoicing_forms_with_broken_values(world, accountant_client):
     assert_refused_unchanged(accountant_client, reverse("invoice_post", args=[posted]), [{}])
     assert_refused_unchanged(accountant_client, reverse("invoice_cancel", args=[posted]), [{}])
     assert_refused_unchanged(accountant_client, reverse("invoice_credit", args=[draft]), [{"mode": "full"}])
+
+
+def test_payment_forms_with_broken_values(world, accountant_client):
+    """Register Payment, Reverse and a draft's due date, on screen and through the API: amounts a browser
+    never sends ("-0", 13 digits, "1e999", "NaN"), dates, methods, another team's payment, a draft."""
+    from rest_framework.test import APIClient
+
+    posted, draft = world.a.posted, world.a.draft
+    amounts = [*BAD_NUMBERS, "-0", "0.001", "1234567890123", str(posted.amount_total + 1), "1,50"]
+    assert_refused_unchanged(accountant_client, reverse("payment_register", args=[posted.pk]),
+                             [{"payment-date": "2026-01-01", "payment-amount": value, "payment-method": "transfer"}
+                              for value in amounts]
+                             + [{"payment-date": value, "payment-amount": "1.00", "payment-method": "transfer"}
+                                for value in BAD_DATES + ["2999-01-01"]]
+                             + [{"payment-date": "2026-01-01", "payment-amount": "1.00", "payment-method": value}
+                                for value in BAD_TEXT])
+    assert_refused_unchanged(accountant_client, reverse("payment_register", args=[draft.pk]),
+                             [{"payment-date": "2026-01-01", "payment-amount": "1.00", "payment-method": "transfer"}])
+    assert_refused_unchanged(accountant_client, reverse("payment_reverse", args=[posted.pk]),
+                             [{"payment-payment": value, "payment-reason": "Bounced"} for value in BAD_NUMBERS]
+                             + [{"payment": value, "reason": "Bounced"} for value in BAD_NUMBERS])
+    assert_refused_unchanged(accountant_client, reverse("invoice_due_date", args=[draft.pk]),
+                             [{"due_date": value} for value in BAD_DATES if value] + [{"due_date": "2000-01-01"}])
+    api = APIClient()
+    api.force_authenticate(world.users["accountant"])
+    before = state()
+    for value in [*amounts, 1e308, -5, None, [], {}, True]:
+        response = api.post(f"/api/v1/invoices/{posted.pk}/payments/", {"amount": value}, format="json")
+        assert (response.status_code, list(response.json())) == (400, ["amount"]), value
+    for value in BAD_DATES + ["2999-01-01"]:
+        response = api.post(f"/api/v1/invoices/{posted.pk}/due-date/", {"due_date": value}, format="json")
+        assert response.status_code in (400, 409), value
+    assert state() == before
 
 
 @pytest.mark.parametrize("name", ["ticket_list", "task_list", "order_list", "invoice_list"])

@@ -18,7 +18,7 @@ from sales.models import AgentRate
 from timesheets.models import TimeEntry
 
 from ..factories import ProductFactory, TicketFactory, confirmed_line
-from .test_permission_matrix import api_client_of, browser_of
+from .test_permission_matrix import TODAY, api_client_of, browser_of
 
 API = "/api/v1"
 
@@ -236,3 +236,74 @@ def test_the_accountant_sets_a_rate_the_agents_time_follows_and_the_preview_is_t
     assert [{key: line[key] for key in keys} for line in created["lines"]] == preview["lines"]
     assert created["amount_total"] == preview["amount_total"] == "210.00"
     b_stays_hidden_and_unbilled(world, "agent_a", delivered(b.line))
+
+
+# --- The receivable (issue 14): payments are the accountant's, never edited, only reversed ------------------
+
+def _pay(client, invoice, amount):
+    return client.post(f"{API}/invoices/{invoice.pk}/payments/", {"amount": amount, "method": "transfer"},
+                       format="json")
+
+
+def test_payments_registered_on_screen_and_by_api_reversed_once_never_by_a_manager(world):
+    a = world.a
+    invoice = a.posted
+    total = invoice.amount_total
+    books, manager = api_client_of(world, "accountant"), api_client_of(world, "manager")
+
+    # The manager sees the balance but cannot pay, neither by API nor on screen; the agent sees no payment.
+    assert _pay(manager, invoice, "1.00").status_code == 403
+    assert browser_of(world, "manager").post(reverse("payment_register", args=[invoice.pk]), {
+        "payment-date": TODAY, "payment-amount": "1.00", "payment-method": "transfer"}).status_code == 403
+    assert api_client_of(world, "agent_a").get(f"{API}/invoices/{invoice.pk}/payments/").status_code in (403, 404)
+
+    # Half by the API, the rest on the screen: paid; one cent more is refused and changes nothing.
+    half = (total / 2).quantize(total)
+    first = _pay(books, invoice, str(half))
+    assert first.status_code == 201
+    response = browser_of(world, "accountant").post(reverse("payment_register", args=[invoice.pk]), {
+        "payment-date": TODAY, "payment-amount": str(total - half), "payment-method": "card"})
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.amount_residual, invoice.payment_state) == (total, 0, "paid")
+    over = _pay(books, invoice, "0.01")
+    assert over.status_code == 400 and list(over.json()) == ["amount"]
+
+    # Reversing: the manager cannot; the accountant can, once; the reversal itself is not reversed.
+    payment_id = first.json()["payment"]["id"]
+    url = f"{API}/invoices/{invoice.pk}/payments/{payment_id}/reverse/"
+    assert manager.post(url, {"reason": "Bounced"}, format="json").status_code == 403
+    assert books.post(url, {"reason": ""}, format="json").status_code == 400
+    done = books.post(url, {"reason": "Returned by the bank"}, format="json")
+    assert done.status_code in (200, 201)
+    assert books.post(url, {"reason": "Again"}, format="json").status_code == 409
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.amount_residual, invoice.payment_state) == (total - half, half, "partial")
+    events = list(AuditEvent.objects.filter(object_id=invoice.pk, action__startswith="payment.")
+                  .order_by("pk").values_list("action", "actor__username"))
+    assert events == [("payment.registered", "accountant"), ("payment.registered", "accountant"),
+                      ("payment.reversed", "accountant")]
+
+
+def test_a_refunded_payment_is_reversed_only_after_its_refund(world):
+    a = world.a
+    books = api_client_of(world, "accountant")
+    invoice = a.posted
+    payment = _pay(books, invoice, str(invoice.amount_total)).json()["payment"]
+    note = books.post(f"{API}/invoices/{invoice.pk}/credit-note/", {}, format="json")
+    assert note.status_code == 201
+    note_id = note.json()["id"]
+    assert books.post(f"{API}/invoices/{note_id}/post/").status_code == 200
+    refund = books.post(f"{API}/invoices/{note_id}/payments/", {"amount": str(invoice.amount_total)}, format="json")
+    assert refund.status_code == 201
+
+    response = books.post(f"{API}/invoices/{invoice.pk}/payments/{payment['id']}/reverse/",
+                          {"reason": "Bounced"}, format="json")
+    assert response.status_code == 409
+    assert "reverse the refund first" in response.json()["detail"]
+    assert books.post(f"{API}/invoices/{note_id}/payments/{refund.json()['payment']['id']}/reverse/",
+                      {"reason": "Wrong account"}, format="json").status_code in (200, 201)
+    assert books.post(f"{API}/invoices/{invoice.pk}/payments/{payment['id']}/reverse/",
+                      {"reason": "Bounced"}, format="json").status_code in (200, 201)
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.amount_residual, invoice.payment_state) == (0, 0, "reversed")
