@@ -17,6 +17,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 
 from api.parsers import MAX_DEPTH
+from invoicing.payments import payment_register
 from invoicing.runs import run_start
 
 from ..factories import TaxFactory, UserFactory
@@ -79,6 +80,13 @@ def address(path: str, world) -> str:
         ids["billing-runs"] = run_start(order_ids=[a.order.pk]).pk if "{id}" in path else None
     if path.endswith("confirm/"):
         ids["sale-orders"] = a.quotation.pk
+    if "{payment_id}" in path:  # a payment of the posted invoice, to reverse
+        ids["invoices"] = a.posted.pk
+        path = path.replace("{payment_id}", str(payment_register(invoice=a.posted, amount="1.00").pk))
+    elif path.endswith("/payments/"):
+        ids["invoices"] = a.posted.pk
+    if resource == "company":  # one row, no id
+        return path
     return path.replace("{id}", str(ids[resource])).replace("{line_id}", str(a.manual_line.pk))
 
 
