@@ -255,6 +255,8 @@ LOGGING = {
         # WeasyPrint says at INFO each of its steps for every PDF, and fontTools each font it subsets.
         "weasyprint": {"handlers": [], "level": "WARNING", "propagate": True},
         "fontTools": {"handlers": [], "level": "WARNING", "propagate": True},
+        # The factur-x library says at INFO each step of every Factur-X download.
+        "factur-x": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 }
 
