@@ -94,9 +94,9 @@ def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
                 rounding, minimum_minutes)
             VALUES (1, 'Service on Timesheet', 90, 'hour', 'delivered_timesheet', 1, 1, 'entry', 0)"""),
         ("customers and orders", C + N + L, f"""
-            INSERT INTO sales_customer (id, name, email, address, vat_number)
-            SELECT c, 'Customer ' || lpad(c::text, 5, '0'), 'billing' || c || '@example.com',
-                c || ' Main Street' || chr(10) || '1000 Brussels', 'BE0' || lpad(c::text, 9, '0')
+            INSERT INTO sales_customer (id, name, email, billing_email, address, country, vat_number)
+            SELECT c, 'Customer ' || lpad(c::text, 5, '0'), 'billing' || c || '@example.com', '',
+                c || ' Main Street' || chr(10) || '1000 Brussels', 'BE', 'BE0' || lpad(c::text, 9, '0')
             FROM generate_series(1, {C}) AS c;
             INSERT INTO sales_saleorder (id, name, customer_id, state, date_order, confirmed_at)
             SELECT o, 'S' || lpad(o::text, 5, '0'), 1 + (o - 1) % {C}, 'sale', DATE '{today}' - (o % 700), now()
@@ -131,9 +131,11 @@ def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
         ("invoices", invoices + billed_lines, f"""
             INSERT INTO invoicing_invoice (id, kind, state, number, customer_id, sale_order_id, invoice_date,
                 customer_name, customer_address, customer_vat, amount_untaxed, amount_tax, amount_total,
-                created_at, posted_at, pdf)
+                created_at, posted_at, pdf, customer_country, customer_email, seller, currency, due_date,
+                payment_reference, amount_paid, amount_residual, payment_state)
             SELECT o - 1, 'invoice', 'posted', 'INV/{billed_on.year}/' || lpad((o - 1)::text, 5, '0'), c.id, o,
-                DATE '{billed_on}', c.name, c.address, c.vat_number, 0, 0, 0, now(), now(), ''
+                DATE '{billed_on}', c.name, c.address, c.vat_number, 0, 0, 0, now(), now(), '', 'BE', c.email,
+                '{{"name": "Helpdesk Services SRL", "country": "BE"}}', 'EUR', DATE '{billed_on}' + 30, '', 0, 0, 'paid'
             FROM generate_series(2, {invoices + 1}) AS o JOIN sales_customer c ON c.id = 1 + (o - 1) % {C};
             INSERT INTO invoicing_invoiceline (id, invoice_id, sale_line_id, name, quantity, uom, price_unit,
                 tax_rate, minutes, amount_untaxed, amount_tax, {INVOICE_LINE_RULE})
@@ -156,7 +158,8 @@ TOTALS_SQL = """
     FROM (SELECT invoice_line_id, SUM(billable_minutes) AS m, SUM(minutes) AS w, COUNT(*) AS n
           FROM timesheets_timeentry WHERE invoice_line_id IS NOT NULL GROUP BY 1) AS s
     WHERE il.id = s.invoice_line_id;
-    UPDATE invoicing_invoice i SET amount_untaxed = s.u, amount_tax = s.t, amount_total = s.u + s.t
+    UPDATE invoicing_invoice i SET amount_untaxed = s.u, amount_tax = s.t, amount_total = s.u + s.t,
+        amount_residual = s.u + s.t, payment_state = CASE WHEN s.u + s.t = 0 THEN 'paid' ELSE 'not_paid' END
     FROM (SELECT invoice_id, SUM(amount_untaxed) AS u, SUM(amount_tax) AS t FROM invoicing_invoiceline
           GROUP BY 1) AS s
     WHERE i.id = s.invoice_id;

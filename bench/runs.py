@@ -93,11 +93,12 @@ LOCK_WAITS = ("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_dat
 
 
 def drain(processes, folder: Path, timeout: float = 300) -> None:
-    """Wait until the workers have run every job already queued (the probes' PDFs): they are then up."""
+    """Wait until the workers have run every job already due (the probes' PDFs): they are then up. The daily
+    reminders job the workers keep queued for tomorrow is not due (invoicing.reminders)."""
     from django_tasks_db.models import DBTaskResult
 
     deadline = time.monotonic() + timeout
-    while DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists():
+    while DBTaskResult.objects.ready().exists() or DBTaskResult.objects.filter(status="RUNNING").exists():
         _alive(processes, folder)
         if time.monotonic() > deadline:
             raise RuntimeError("the workers did not empty the queue")
