@@ -11,3 +11,10 @@ register = template.Library()
 @register.filter
 def money(value, currency="EUR"):
     return format_money(value, currency)
+
+
+@register.filter
+def iban(value):
+    """An IBAN as people read and type it: in groups of four ("BE68 5390 0754 7034")."""
+    compact = "".join(str(value or "").split())
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))

@@ -57,7 +57,7 @@ def test_sending_is_a_job_that_mails_the_stored_pdf(posted, accountant, line_a):
     assert message.body.splitlines()[2] == (
         f"Please find attached our invoice {number} of {posted.invoice_date:%Y-%m-%d} for €202.50 (sales order "
         f"{posted.sale_order.name}), due on {posted.due_date:%Y-%m-%d}. Please quote the reference "
-        f"{posted.payment_reference} with your payment to BE68539007547034. The time it bills is listed, entry by "
+        f"{posted.payment_reference} with your payment to BE68 5390 0754 7034. The time it bills is listed, entry by "
         "entry, in its Timesheets appendix.")
     assert posted.due_date == posted.invoice_date + datetime.timedelta(days=30)  # the company's terms
     assert message.body.endswith("Kind regards,\nHelpdesk Services SRL\nbilling@example.com\n")

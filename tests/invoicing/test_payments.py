@@ -210,6 +210,12 @@ def test_the_check_sees_a_balance_that_drifted(agent, accountant, request):
     assert drifts == [(invoice.number, "amount_residual", D("441.05"), D("341.05"))]
     Invoice.objects.filter(pk=invoice.pk).update(amount_residual=D("341.05"))
     assert billing_drift() == []
+    # An invoice nobody paid or credited is checked too (the check reads only those that may differ).
+    untouched, _ = _posted(agent, 60)
+    Invoice.objects.filter(pk=untouched.pk).update(payment_state=PaymentState.PAID)
+    assert [(d.label, d.field, d.stored, d.actual) for d in billing_drift()] == [
+        (untouched.number, "payment_state", "paid", "not_paid")]
+    Invoice.objects.filter(pk=untouched.pk).update(payment_state=PaymentState.NOT_PAID)
 
 
 @pytest.mark.parametrize("currency, price, minutes, untaxed, tax, total", [

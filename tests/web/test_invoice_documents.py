@@ -51,7 +51,7 @@ def test_the_download_is_the_stored_file_never_a_new_rendering(accountant_client
     data = b"".join(response.streaming_content)
     assert data == stored
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-    assert "Helpdesk Services SRL" in text and "Renamed" not in text and "BE68539007547034" not in text
+    assert "Helpdesk Services SRL" in text and "Renamed" not in text and "BE68 5390 0754 7034" not in text
 
 
 def pdf_text(data: bytes) -> str:
@@ -85,7 +85,7 @@ def test_the_pdf_says_how_and_when_to_pay(accountant_client, company, member, ti
     assert lines[lines.index("Untaxed amount €202.50"):][:3] == ["Untaxed amount €202.50", "Tax 0% on €202.50 €0.00",
                                                                  "Total due €202.50"]
     assert lines[lines.index("How to pay"):][:9] == [
-        "How to pay", "Amount due €202.50", f"Due date {due}", "IBAN BE68539007547034", "BIC GKCCBEBB",
+        "How to pay", "Amount due €202.50", f"Due date {due}", "IBAN BE68 5390 0754 7034", "BIC GKCCBEBB",
         "Beneficiary Helpdesk Services SRL", f"Reference {posted.payment_reference}",
         "Please quote the reference exactly, so that your payment is matched to this invoice.",
         "Helpdesk Services SRL · RPM Brussels · Late payments bear interest at 8% a year."]
