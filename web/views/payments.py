@@ -35,68 +35,64 @@ def _sent_back(request, invoice: Invoice, name: str, form):
     return invoice_page(request, invoice, {name: form}, status=400)
 
 
-@login_required
-@require_POST
-def payment_register_view(request, pk):
-    invoice = _invoice_to_pay(request, pk)
-    form = PaymentForm(request.POST, invoice=invoice)
+def _submit(request, invoice, form, which: str, act):
+    """For a valid form, run `act(cleaned_data)`: a service call that returns the success message. A refusal
+    of the document's state (Conflict) is said above the page; one of the input goes on the form's fields
+    (the form is shown again); either way nothing changed."""
     if form.is_valid():
         try:
-            payment = payment_register(invoice=invoice, actor=request.user, **form.cleaned_data)
-        except Conflict as error:  # the document's state, not the input: said above the page
+            message = act(form.cleaned_data)
+        except Conflict as error:
             show_refusal(request, error)
             return redirect("invoice_detail", pk=invoice.pk)
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            invoice.refresh_from_db()
-            what = "Refund" if invoice.is_credit_note else "Payment"
-            messages.success(request, f"{what} of {format_money(payment.amount, invoice.currency)} registered on "
-                                      f"{invoice}: {invoice.get_payment_state_display().lower()}, "
-                                      f"{format_money(invoice.amount_residual, invoice.currency)} left to settle.")
+            messages.success(request, message)
             return redirect("invoice_detail", pk=invoice.pk)
-    return _sent_back(request, invoice, "payment", form)
+    return _sent_back(request, invoice, which, form)
+
+
+@login_required
+@require_POST
+def payment_register_view(request, pk):
+    invoice = _invoice_to_pay(request, pk)
+
+    def register(data):
+        payment = payment_register(invoice=invoice, actor=request.user, **data)
+        invoice.refresh_from_db()
+        what = "Refund" if invoice.is_credit_note else "Payment"
+        return (f"{what} of {format_money(payment.amount, invoice.currency)} registered on {invoice}: "
+                f"{invoice.get_payment_state_display().lower()}, "
+                f"{format_money(invoice.amount_residual, invoice.currency)} left to settle.")
+
+    return _submit(request, invoice, PaymentForm(request.POST, invoice=invoice), "payment", register)
 
 
 @login_required
 @require_POST
 def payment_reverse_view(request, pk):
     invoice = _invoice_to_pay(request, pk)
-    form = ReverseForm(request.POST)
-    if form.is_valid():
-        payment = get_object_or_404(Payment, pk=form.cleaned_data["payment"], invoice=invoice)
-        try:
-            payment_reverse(payment=payment, reason=form.cleaned_data["reason"], actor=request.user)
-        except Conflict as error:  # the document's state, not the input: said above the page
-            show_refusal(request, error)
-            return redirect("invoice_detail", pk=invoice.pk)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            invoice.refresh_from_db()
-            messages.success(request, f"Payment of {format_money(payment.amount, invoice.currency)} of "
-                                      f"{payment.date:%Y-%m-%d} reversed: "
-                                      f"{format_money(invoice.amount_residual, invoice.currency)} left to settle.")
-            return redirect("invoice_detail", pk=invoice.pk)
-    return _sent_back(request, invoice, "reverse", form)
+
+    def reverse(data):
+        payment = get_object_or_404(Payment, pk=data["payment"], invoice=invoice)
+        payment_reverse(payment=payment, reason=data["reason"], actor=request.user)
+        invoice.refresh_from_db()
+        return (f"Payment of {format_money(payment.amount, invoice.currency)} of {payment.date:%Y-%m-%d} "
+                f"reversed: {format_money(invoice.amount_residual, invoice.currency)} left to settle.")
+
+    return _submit(request, invoice, ReverseForm(request.POST), "reverse", reverse)
 
 
 @login_required
 @require_POST
 def invoice_due_date_view(request, pk):
     invoice = _invoice_to_pay(request, pk)
-    form = DueDateForm(request.POST, invoice=invoice)
-    if form.is_valid():
-        due_date = form.cleaned_data["due_date"]
-        try:
-            invoice_due_date_set(invoice=invoice, due_date=due_date, actor=request.user)
-        except Conflict as error:  # the document's state, not the input: said above the page
-            show_refusal(request, error)
-            return redirect("invoice_detail", pk=invoice.pk)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, f"{invoice} is due on {due_date:%Y-%m-%d}." if due_date else
-                             f"{invoice}'s due date will come from the payment terms when it is posted.")
-            return redirect("invoice_detail", pk=invoice.pk)
-    return _sent_back(request, invoice, "due", form)
+
+    def set_due(data):
+        due_date = data["due_date"]
+        invoice_due_date_set(invoice=invoice, due_date=due_date, actor=request.user)
+        return (f"{invoice} is due on {due_date:%Y-%m-%d}." if due_date else
+                f"{invoice}'s due date will come from the payment terms when it is posted.")
+
+    return _submit(request, invoice, DueDateForm(request.POST, invoice=invoice), "due", set_due)
