@@ -83,7 +83,11 @@ def _dated(invoice: Invoice):
     from facturx import facturx as library
 
     posted = invoice.posted_at
-    pdf_timestamp, metadata_timestamp = library._get_pdf_timestamp, library._get_metadata_timestamp
+    pdf_timestamp = getattr(library, "_get_pdf_timestamp", None)
+    metadata_timestamp = getattr(library, "_get_metadata_timestamp", None)
+    if pdf_timestamp is None or metadata_timestamp is None:  # a later factur-x without them: dated now, still valid
+        yield
+        return
     with _CLOCK:
         library._get_pdf_timestamp = lambda date=None: pdf_timestamp(date or posted)
         library._get_metadata_timestamp = lambda: f"{posted.astimezone(library.timezone.utc):%Y-%m-%dT%H:%M:%S}+00:00"
