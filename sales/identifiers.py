@@ -1,6 +1,7 @@
 """The numbers an invoice carries, checked before they are stored: VAT numbers (python-stdnum),
-IBAN and BIC (schwifty), ISO 4217 currencies (Babel). Each check returns the number in its
-compact form or raises a ValidationError that says what is wrong and what a good one looks like."""
+IBAN and BIC (schwifty); the ISO 4217 currencies (Babel) are the company's choices. Each check
+returns the number in its compact form or raises a ValidationError that says what is wrong and
+what a good one looks like."""
 
 import babel.numbers
 from django.core.exceptions import ValidationError
@@ -68,10 +69,3 @@ def bic_clean(value: str) -> str:
         raise ValidationError(f"{value} is not a valid BIC ({_lower(str(error))}): e.g. GEBABEBB.",
                               code="bic") from None
 
-
-def currency_clean(code: str) -> str:
-    code = (code or "").strip().upper()
-    if code not in CURRENCIES:
-        raise ValidationError(f"{code or 'An empty code'} is not an ISO 4217 currency: e.g. EUR, USD, CHF.",
-                              code="currency")
-    return code
