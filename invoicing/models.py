@@ -115,9 +115,11 @@ class Invoice(models.Model):
     @property
     def issuer(self) -> dict:
         """The company as the invoice printed it when posted, else (a draft) as it is now."""
-        if not self.seller:
-            self.seller = Company.current().snapshot()
-        return self.seller
+        if self.seller:
+            return self.seller
+        if not hasattr(self, "_company_now"):  # read once per object; never written into `seller`
+            self._company_now = Company.current().snapshot()
+        return self._company_now
 
     @property
     def is_overdue(self) -> bool:
