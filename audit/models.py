@@ -62,6 +62,9 @@ class AuditEvent(models.Model):
         PAYMENT_REGISTERED = "payment.registered", "Payment registered"
         PAYMENT_REVERSED = "payment.reversed", "Payment reversed"
         REMINDER_SENT = "invoice.reminder_sent", "Payment reminder sent"
+        ALERT_RAISED = "alert.raised", "Alert raised"
+        ALERT_CLEARED = "alert.cleared", "Alert dealt with"
+        ALERT_ENDED = "alert.ended", "Alert ended (back under its threshold)"
 
     # Who: null for a change made outside a request (a command, a migration).
     # PROTECT: people who billed are deactivated, never deleted, like the agents of time entries.

@@ -79,3 +79,9 @@ rules.add_perm("invoicing.register_payment", is_accountant)
 rules.add_perm("invoicing.see_receivables", sees_everything)
 # The company's identity, bank and terms on every invoice: managers (the admin, `PATCH /company/`).
 rules.add_perm("sales.change_company", is_manager)
+# Reports (reports app): the Time report of everyone's time, Unbilled work, Revenue and Prepaid lines are
+# for those who see every team; an agent's Time report shows their own time only (reports.time).
+rules.add_perm("reports.see_reports", sees_everything)
+rules.add_perm("reports.see_time_report", is_agent | sees_everything)
+# Alerts go to the order's accountant; accountants and managers mark them dealt with.
+rules.add_perm("reports.clear_alert", is_accountant | is_manager)

@@ -33,6 +33,7 @@ GROUPS = {
         "timesheets": {"timeentry": list(ALL), "lockdate": ["view", "add", "change"]},
         "invoicing": {"invoice": ["view", "add", "change"], "invoiceline": ["view"], "ticketcharge": ["view"],
                       "payment": ["view"], "reminder": ["view"]},
+        "reports": {"alert": ["view"]},
     },
     ACCOUNTANTS: {
         "audit": {"auditevent": ["view"]},
@@ -44,6 +45,7 @@ GROUPS = {
         "timesheets": {"timeentry": ["view"], "lockdate": ["view"]},
         "invoicing": {"invoice": ["view", "add", "change"], "invoiceline": ["view"], "ticketcharge": ["view"],
                       "payment": ["view", "add"], "reminder": ["view"]},
+        "reports": {"alert": ["view"]},
     },
 }
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tickets",
     "timesheets",
     "invoicing",
+    "reports",  # the top of the domain apps: reports, alerts, and the worker command that sweeps them all
     "web",  # the browser screens, on top of the domain apps
     "api",  # the REST API v1, on top of the domain apps
     "backoffice",  # the admin, on top of the domain apps

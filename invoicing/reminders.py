@@ -99,7 +99,7 @@ def next_run(now: datetime.datetime | None = None) -> datetime.datetime:
 def reminders_schedule() -> bool:
     """Queue the daily reminders job unless one is waiting; True when this call queued it.
 
-    Every worker calls it at each sweep (invoicing worker command), so the schedule survives restarts
+    Every worker calls it at each sweep (the worker command, reports app), so the schedule survives restarts
     and lost workers; a second job queued by a race sends nothing twice (see above).
     """
     from django_tasks_db.models import DBTaskResult

@@ -203,6 +203,19 @@ class Product(models.Model):
         "minimum charge (minutes)", default=0,
         help_text="Per ticket per invoice: a ticket with time on an invoice is billed at least this long.",
     )
+    # Alerts (reports.alerts): Odoo's upsell warning, and a prepaid block running low.
+    alert_delivered_percent = models.PositiveIntegerField(
+        "alert when Delivered reaches (% of ordered)", null=True, blank=True, default=100,
+        validators=[MinValueValidator(1)],
+        help_text="The order's accountant is alerted once when a line's Delivered reaches this share of its "
+                  "ordered quantity; empty: never.",
+    )
+    alert_remaining_hours = models.DecimalField(
+        "alert when remaining hours fall below", max_digits=8, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Prepaid lines: the order's accountant is alerted once when the hours left fall below this; "
+                  "empty: never.",
+    )
 
     class Meta:
         ordering = ["name", "pk"]
@@ -236,6 +249,9 @@ class SaleOrder(models.Model):
     state = models.CharField(max_length=8, choices=State.choices, default=State.DRAFT, editable=False)
     date_order = models.DateField("order date", auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Who looks after its billing: its alerts go to them (to every accountant when empty).
+    accountant = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", limit_choices_to={"groups__name": "Accountants"})
 
     class Meta:
         ordering = ["-pk"]

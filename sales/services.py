@@ -78,7 +78,8 @@ def work_type_save(*, work_type: WorkType, actor=None) -> WorkType:
 @transaction.atomic
 def product_save(*, product: Product, actor=None) -> Product:
     """Save a product; a change of its billing rule is audited (its lines' unbilled time is recounted)."""
-    return _save_audited(product, fields=("rounding", "billing_increment_minutes", "minimum_minutes"),
+    return _save_audited(product, fields=("rounding", "billing_increment_minutes", "minimum_minutes",
+                                          "alert_delivered_percent", "alert_remaining_hours"),
                          action=AuditEvent.Action.PRODUCT_RULE_CHANGED, actor=actor)
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN = ["audit", "sales", "projects", "tickets", "timesheets", "invoicing"]
+DOMAIN = ["audit", "sales", "projects", "tickets", "timesheets", "invoicing", "reports"]
 INTERFACES = ["web", "api", "backoffice"]
 OURS = {"core", *DOMAIN, *INTERFACES, "helpdesk_billing"}
 # The one import between interfaces: the admin signs in with the screens' throttled login form.

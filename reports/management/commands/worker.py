@@ -3,7 +3,9 @@
 Run as many as you like, on as many machines (README, Deploy). Every JOB_STALL_SECONDS / 2, each
 worker looks for a run step whose job stopped beating (its worker killed, its machine gone) and
 enqueues a new job for it (invoicing.runs.runs_recover); the first worker to look wins the step. It also
-keeps the daily payment reminders job queued (invoicing.reminders.reminders_schedule).
+keeps the daily payment reminders job queued (invoicing.reminders.reminders_schedule) and raises the
+billing alerts (reports.alerts.alerts_scan). It lives in the reports app, the top of the domain apps,
+so that it may call all of them.
 """
 
 import logging
@@ -15,8 +17,9 @@ from django_tasks_db.management.commands import db_worker
 
 from invoicing.reminders import reminders_schedule
 from invoicing.runs import runs_recover
+from reports.alerts import alerts_scan
 
-log = logging.getLogger("invoicing.worker")
+log = logging.getLogger("reports.worker")
 
 
 def sweep_forever(interval: float) -> None:
@@ -25,8 +28,9 @@ def sweep_forever(interval: float) -> None:
             if resumed := runs_recover():
                 log.warning("Resumed billing run steps %s", resumed)
             reminders_schedule()
+            alerts_scan()
         except Exception:  # the database restarting, say: try again at the next turn
-            log.exception("Could not look for stalled billing runs")
+            log.exception("The sweep failed: stalled billing runs, reminders or alerts")
         finally:
             connection.close()
         threading.Event().wait(interval)

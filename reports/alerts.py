@@ -1,0 +1,169 @@
+"""Raising, ending and clearing alerts (models.Alert), and emailing them.
+
+`alerts_scan` is set-based: two queries find the lines whose condition holds, whatever the number of
+lines, and it runs at every sweep of every worker (the worker command), so logging time pays nothing
+for it. Scans are serialised by the company row's lock; the unique (line, kind) of a live alert would
+refuse a second one anyway. The email is recorded before it goes out: at most once (DESIGN Rule 16).
+"""
+
+import logging
+from collections import defaultdict
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Case, DecimalField, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Value, When
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_record, audit_record_many
+from core.errors import Conflict
+from core.roles import ACCOUNTANTS
+from sales.models import TIMESHEET_POLICIES, Company, SaleOrder, SaleOrderLine, ServicePolicy
+from sales.units import DAY, format_minutes
+
+from .models import Alert
+
+log = logging.getLogger(__name__)
+NOBODY = "(no accountant has an email address)"
+
+
+def _ordered_minutes():
+    unit = Case(When(uom=DAY, then=Value(60 * settings.HOURS_PER_DAY)), default=Value(60), output_field=IntegerField())
+    return ExpressionWrapper(F("quantity") * unit, output_field=DecimalField(max_digits=20, decimal_places=2))
+
+
+def _lines():
+    return (SaleOrderLine.objects.filter(order__state=SaleOrder.State.SALE, quantity__gt=0,
+                                         product__service_policy__in=TIMESHEET_POLICIES)
+            .annotate(ordered=_ordered_minutes()))
+
+
+def crossing(kind: str):
+    """The lines whose condition of `kind` holds now, with `ordered` (minutes) and `limit` (the threshold)."""
+    if kind == Alert.Kind.DELIVERED:
+        # Delivered × 100 ≥ ordered × percent: reached, in whole minutes, with no division.
+        return (_lines().filter(product__alert_delivered_percent__isnull=False)
+                .annotate(limit=F("product__alert_delivered_percent"),
+                          reached=ExpressionWrapper(F("ordered") * F("product__alert_delivered_percent"),
+                                                    output_field=DecimalField(max_digits=24, decimal_places=2)))
+                .filter(reached__lte=F("delivered_minutes") * 100))
+    return (_lines().filter(product__service_policy=ServicePolicy.ORDERED_PREPAID,
+                            product__alert_remaining_hours__isnull=False)
+            .annotate(limit=F("product__alert_remaining_hours"),
+                      floor=ExpressionWrapper(F("product__alert_remaining_hours") * 60 + F("delivered_minutes"),
+                                              output_field=DecimalField(max_digits=24, decimal_places=2)))
+            .filter(ordered__lt=F("floor")))
+
+
+def _live(kind: str):
+    return Alert.objects.filter(kind=kind, ended_at__isnull=True)
+
+
+@transaction.atomic
+def alerts_scan(now=None) -> list[Alert]:
+    """End the alerts whose condition stopped holding and raise one for each new crossing; return those
+    raised. Their email is queued when the scan commits."""
+    now = now or timezone.now()
+    list(Company.objects.select_for_update().filter(pk=1).values_list("pk"))  # one scan at a time
+    raised = []
+    for kind in Alert.Kind.values:
+        holding = crossing(kind)
+        ended = list(_live(kind).exclude(sale_line__in=holding.values("pk")).select_related("sale_line__order"))
+        if ended:
+            Alert.objects.filter(pk__in=[alert.pk for alert in ended]).update(ended_at=now)
+            audit_record_many(action=AuditEvent.Action.ALERT_ENDED,
+                              objects=[(alert.sale_line.order, {"alert": alert.pk, "kind": kind,
+                                                                "sale_line": alert.sale_line_id})
+                                       for alert in ended])
+        new = (holding.filter(~Exists(_live(kind).filter(sale_line=OuterRef("pk"))))
+               .values_list("pk", "delivered_minutes", "ordered", "limit", "order__accountant"))
+        raised += Alert.objects.bulk_create([
+            Alert(sale_line_id=line, kind=kind, raised_at=now, delivered_minutes=delivered,
+                  ordered_minutes=int(ordered), threshold=limit, recipient_id=accountant)
+            for line, delivered, ordered, limit, accountant in new])
+    if raised:
+        lines = SaleOrderLine.objects.select_related("order").in_bulk([alert.sale_line_id for alert in raised])
+        audit_record_many(action=AuditEvent.Action.ALERT_RAISED, objects=[
+            (lines[alert.sale_line_id].order, {"alert": alert.pk, "kind": alert.kind, "sale_line": alert.sale_line_id,
+                                               "delivered_minutes": alert.delivered_minutes,
+                                               "ordered_minutes": alert.ordered_minutes,
+                                               "threshold": alert.threshold})
+            for alert in raised])
+        from .tasks import send_alerts
+
+        transaction.on_commit(send_alerts.enqueue)
+    return raised
+
+
+def open_alerts():
+    """The alerts raised and not dealt with, whose condition still holds: the newest first."""
+    return (Alert.objects.filter(cleared_at__isnull=True, ended_at__isnull=True)
+            .select_related("sale_line__order__customer", "sale_line__product", "recipient"))
+
+
+@transaction.atomic
+def alert_clear(*, alert_id: int, actor, note: str = "") -> Alert:
+    """Mark an alert dealt with (audited). One that is no longer open is refused with why."""
+    alert = Alert.objects.select_for_update().select_related("sale_line__order").get(pk=alert_id)
+    if alert.cleared_at is not None:
+        raise Conflict(f"This alert was already dealt with on {alert.cleared_at:%Y-%m-%d}.")
+    if alert.ended_at is not None:
+        raise Conflict("This alert has ended: the line is back under its threshold.")
+    alert.cleared_at, alert.cleared_by, alert.note = timezone.now(), actor, note.strip()[:500]
+    alert.save(update_fields=["cleared_at", "cleared_by", "note"])
+    audit_record(action=AuditEvent.Action.ALERT_CLEARED, obj=alert.sale_line.order, actor=actor,
+                 changes={"alert": alert.pk, "kind": alert.kind, "sale_line": alert.sale_line_id,
+                          "note": alert.note})
+    return alert
+
+
+def describe(alert: Alert) -> str:
+    """One sentence: what crossed, with the figures it was raised with."""
+    line = alert.sale_line
+    if alert.kind == Alert.Kind.DELIVERED:
+        return (f"{line.order} – {line.name or line.product}: Delivered {format_minutes(alert.delivered_minutes)} "
+                f"reached {alert.threshold:.0f}% of the {format_minutes(alert.ordered_minutes)} ordered.")
+    left = alert.ordered_minutes - alert.delivered_minutes
+    return (f"{line.order} – {line.name or line.product}: {format_minutes(left)} left of the "
+            f"{format_minutes(alert.ordered_minutes)} prepaid, below {alert.threshold} hours.")
+
+
+def _addresses(recipient) -> list[str]:
+    if recipient is not None:
+        return [recipient.email] if recipient.email else []
+    accountants = get_user_model().objects.filter(groups__name=ACCOUNTANTS, is_active=True).exclude(email="")
+    return sorted(set(accountants.values_list("email", flat=True)))
+
+
+def alerts_send() -> int:
+    """Email every alert not emailed yet, one message per recipient; return how many alerts went out.
+
+    The addresses are written, and committed, before the message is sent: a job killed in between
+    leaves the alert recorded as emailed, never sent twice.
+    """
+    with transaction.atomic():
+        pending = list(Alert.objects.select_for_update(skip_locked=True)
+                       .filter(emailed_to="", ended_at__isnull=True, cleared_at__isnull=True)
+                       .select_related("sale_line__order__customer", "sale_line__product", "recipient"))
+        groups = defaultdict(list)
+        for alert in pending:
+            groups[tuple(_addresses(alert.recipient))].append(alert)
+        for addresses, alerts in groups.items():
+            Alert.objects.filter(pk__in=[alert.pk for alert in alerts]).update(
+                emailed_to=", ".join(addresses) or NOBODY)
+    sent = 0
+    for addresses, alerts in groups.items():
+        if not addresses:
+            continue
+        subject = (f"Billing alert: {describe(alerts[0])}" if len(alerts) == 1
+                   else f"{len(alerts)} billing alerts")
+        body = "\n".join(["Delivered time crossed a threshold on these sales order lines:", ""]
+                         + [f"- {describe(alert)}" for alert in alerts]
+                         + ["", "Mark them dealt with on the Helpdesk overview once you have."])
+        EmailMessage(subject=subject[:200], body=body, from_email=settings.DEFAULT_FROM_EMAIL,
+                     to=list(addresses)).send()
+        Alert.objects.filter(pk__in=[alert.pk for alert in alerts]).update(emailed_at=timezone.now())
+        sent += len(alerts)
+    return sent
