@@ -9,7 +9,7 @@ def prepaid_params(data) -> Params:
     return parse(data, filters=("customer", "order"), default_days=1)
 
 
-def prepaid_report(*, user, params: Params) -> Report:
+def prepaid_report(*, user, params: Params, all_rows: bool = False) -> Report:
     """Rows per prepaid line of a confirmed order (least remaining first): order, customer, line, ordered,
     used, remaining (quantities in the line's unit), used_percent, weekly_rate (minutes per week over the
     last four weeks), runs_out (a date, or None when nothing is being used). Each row's filters: {"line": id}

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PAGE_SIZE = 50
+# An export holds every row, up to this many (a spreadsheet's sheet holds a million).
+EXPORT_ROWS = 100_000
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from tickets.models import HelpdeskTeam, Ticket
 from timesheets.models import TimeEntry
 
 from .params import Params, bucket_end, bucket_label, buckets, parse
-from .tables import PAGE_SIZE, Chart, Column, Report, Row, Series
+from .tables import EXPORT_ROWS, PAGE_SIZE, Chart, Column, Report, Row, Series
 
 BILLABLE, NON_BILLABLE, NO_CHARGE = 0, 1, 2
 # Which kind of time an entry is: written off or on a no-charge work type is no charge (shown to the
@@ -108,7 +108,8 @@ def _figures(row: dict) -> dict:
     return {column.key: row.get(column.key) or 0 for column in FIGURES}
 
 
-def time_report(*, user, params: Params) -> Report:
+def time_report(*, user, params: Params, all_rows: bool = False) -> Report:
+    """The report's page of rows (`params.page`), or every row for an export (`all_rows`, up to EXPORT_ROWS)."""
     entries = entries_for(user=user, params=params).alias(category=CATEGORY)
     unit, dimension = params.unit, params.dimension
     chart_unit = unit or "week"
@@ -133,12 +134,13 @@ def time_report(*, user, params: Params) -> Report:
     columns += FIGURES + [Column("entries", "Entries", "number")]
     # The most time first within each period; periods in order.
     order = (["period"] if unit else []) + ["-total"] + (["key"] if dimension else [])
-    offset = (params.page - 1) * PAGE_SIZE
+    size = EXPORT_ROWS if all_rows else PAGE_SIZE
+    offset = 0 if all_rows else (params.page - 1) * PAGE_SIZE
     found = list(grouped.values(*keys).annotate(**SUMS, entries=Count("id")).order_by(*order)
-                 [offset:offset + PAGE_SIZE + 1])
+                 [offset:offset + size + 1])
     names = _names(dimension, {row["key"] for row in found}) if dimension else {}
     rows = []
-    for row in found[:PAGE_SIZE]:
+    for row in found[:size]:
         cells, filters = {**_figures(row), "entries": row["entries"]}, {**params.filters}
         start, end = params.start, params.end
         if unit:
@@ -154,5 +156,5 @@ def time_report(*, user, params: Params) -> Report:
         # An entry with no key cannot be singled out by an id: its row has no drill-down.
         rows.append(Row(cells, filters if not dimension or row["key"] is not None else {}))
     return Report(name="time", title="Time", columns=columns, rows=rows, totals=totals, chart=chart,
-                  params=params.echo(), page=params.page, has_next=len(found) > PAGE_SIZE)
+                  params=params.echo(), page=params.page, has_next=len(found) > size)
 

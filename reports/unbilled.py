@@ -13,7 +13,7 @@ def unbilled_params(data) -> Params:
     return parse(data, filters=("customer",), default_days=1)
 
 
-def unbilled_report(*, user, params: Params) -> Report:
+def unbilled_report(*, user, params: Params, all_rows: bool = False) -> Report:
     """Rows per customer (most money first): for each age, minutes (`d0_30`) and amount (`d0_30_amount`),
     then `total` and `total_amount`; totals over every customer; a bar chart of the amount per age.
     Each row's filters list its entries to invoice (the Time report's drill-down, status=to_invoice)."""
