@@ -11,7 +11,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Val
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 
 from core.roles import sees_everything
-from sales.models import Customer, SaleOrder, WorkType
+from sales.models import Customer, SaleOrder, ServicePolicy, WorkType
 from tickets.models import HelpdeskTeam, Ticket
 from timesheets.models import TimeEntry
 
@@ -47,11 +47,12 @@ SUMS = {
     "no_charge": Sum("minutes", filter=Q(category=NO_CHARGE)),
     "total": Sum("minutes"),
     "invoiced": Sum("minutes", filter=Q(invoice_line__isnull=False)),
+    # Billable time not on an invoice yet, awaiting approval included (Unbilled work counts what bills now).
     "to_invoice": Sum("minutes", filter=Q(category=BILLABLE, invoice_line__isnull=True)),
 }
 FIGURES = [Column("billable", "Billable", "minutes"), Column("non_billable", "Non-billable", "minutes"),
            Column("no_charge", "No charge", "minutes"), Column("total", "Total", "minutes"),
-           Column("invoiced", "Invoiced", "minutes"), Column("to_invoice", "To invoice", "minutes")]
+           Column("invoiced", "Invoiced", "minutes"), Column("to_invoice", "Not invoiced", "minutes")]
 STACKS = [("billable", "Billable"), ("non_billable", "Non-billable"), ("no_charge", "No charge")]
 
 
@@ -60,7 +61,7 @@ STATUSES = ("all", "to_invoice", "invoiced")
 
 def time_params(data) -> Params:
     """from, to, group_by (a dimension and/or a unit; customer,week by default), the dimensions' ids as
-    filters, and status: all, to_invoice (billable and not on an invoice) or invoiced."""
+    filters, and status: all, invoiced, or to_invoice (what Create Invoice would take now)."""
     return parse(data, dimensions=tuple(DIMENSIONS), filters=FILTERS, default_group_by="customer,week",
                  extra={"status": STATUSES})
 
@@ -74,8 +75,9 @@ def entries_for(*, user, params: Params) -> QuerySet[TimeEntry]:
     status = params.extra.get("status", "all")
     if status == "invoiced":
         entries = entries.filter(invoice_line__isnull=False)
-    elif status == "to_invoice":
-        entries = entries.alias(category=CATEGORY).filter(category=BILLABLE, invoice_line__isnull=True)
+    elif status == "to_invoice":  # what Create Invoice would take (the Unbilled work report's drill-down)
+        entries = entries.filter(invoice_line__isnull=True, billable_minutes__gt=0,
+                                 sale_line__product__service_policy=ServicePolicy.DELIVERED_TIMESHEET)
     return entries
 
 

@@ -1,8 +1,31 @@
 """Unbilled work: every timesheet line's time to invoice, by customer, aged by entry date
-(0-30, 31-60, 61-90, over 90 days before the `to` date), with its amount at the line's price."""
+(0-30, 31-60, 61-90, over 90 days before the `to` date), with its amount at the line's price.
+
+Time to invoice is what Create Invoice would take: billable minutes (counted now) not on an invoice, on lines
+"Based on Timesheets". Amounts follow DESIGN's units per line and age: the minutes in the line's unit rounded
+HALF-UP to 0.01, times the price, rounded HALF-UP to the currency's minor unit; a customer's amount is the sum
+of those. Per-ticket rounding and minimums (Rule 14) are added by Create Invoice, not here.
+
+One query: the entries summed per (line, age) with their amounts in integer minor units (exact on both
+databases), summed per customer, paged, with the grand totals beside each row (a window).
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import BigIntegerField, Case, F, IntegerField, Sum, Value, When
+from django.db.models.functions import Cast, Round
+
+from core.money import places
+from core.roles import sees_everything
+from sales.models import Company, Customer, ServicePolicy
+from sales.units import DAY
+from timesheets.models import TimeEntry
 
 from .params import Params, parse
-from .tables import Report
+from .tables import EXPORT_ROWS, PAGE_SIZE, Chart, Column, Report, Row, Series
 
 AGES = (("d0_30", "0-30 days", 0, 30), ("d31_60", "31-60 days", 31, 60), ("d61_90", "61-90 days", 61, 90),
         ("over_90", "Over 90 days", 91, None))
@@ -13,8 +36,83 @@ def unbilled_params(data) -> Params:
     return parse(data, filters=("customer",), default_days=1)
 
 
+def _per_line_age(params: Params, currency: str):
+    """The inner query: (customer, age, minutes, amount in minor units) per line and age."""
+    as_of = params.end
+    age = Case(*[When(date__gte=as_of - datetime.timedelta(days=high), then=Value(index))
+                 for index, (_, _, _, high) in enumerate(AGES) if high is not None],
+               default=Value(len(AGES) - 1), output_field=IntegerField())
+    unit = Case(When(sale_line__uom=DAY, then=Value(60 * settings.HOURS_PER_DAY)), default=Value(60),
+                output_field=IntegerField())
+    entries = TimeEntry.objects.filter(invoice_line__isnull=True, billable_minutes__gt=0, date__lte=as_of,
+                                       sale_line__product__service_policy=ServicePolicy.DELIVERED_TIMESHEET)
+    if "customer" in params.filters:
+        entries = entries.filter(sale_line__order__customer_id=params.filters["customer"])
+    # Integer arithmetic, HALF-UP: hundredths of the unit, then the amount in 1/10^4 of the currency's
+    # unit, then its minor unit (cents; yen are whole).
+    scale = 10 ** (4 - places(currency))
+    centi = (F("minutes") * 200 + F("unit")) / (F("unit") * 2)
+    price = Cast(Round(F("sale_line__price_unit") * 100), BigIntegerField())
+    return (entries.annotate(age=age, unit=unit, customer=F("sale_line__order__customer_id"))
+            .values("customer", "sale_line", "age", "unit", "sale_line__price_unit")
+            .annotate(minutes=Sum("billable_minutes"))
+            .annotate(minor=(Cast(centi, BigIntegerField()) * price * 2 + scale) / (2 * scale))
+            .values("customer", "age", "minutes", "minor"))
+
+
+def _sql(params: Params, currency: str, limit: int, offset: int) -> tuple[str, list]:
+    inner, inner_params = _per_line_age(params, currency).query.sql_with_params()
+    by_age = ", ".join(f"SUM(CASE WHEN t.age = {index} THEN t.minutes ELSE 0 END), "
+                       f"SUM(CASE WHEN t.age = {index} THEN t.minor ELSE 0 END)" for index in range(len(AGES)))
+    grand = ", ".join(f"SUM(SUM(CASE WHEN t.age = {index} THEN t.minutes ELSE 0 END)) OVER (), "
+                      f"SUM(SUM(CASE WHEN t.age = {index} THEN t.minor ELSE 0 END)) OVER ()"
+                      for index in range(len(AGES)))
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    sql = (f"SELECT t.customer, c.name, {by_age}, SUM(t.minutes), SUM(t.minor), COUNT(*) OVER (), {grand} "
+           f"FROM ({inner}) t JOIN {customers} c ON c.id = t.customer "
+           f"GROUP BY t.customer, c.name ORDER BY SUM(t.minor) DESC, SUM(t.minutes) DESC, c.name, t.customer "
+           f"LIMIT {int(limit)} OFFSET {int(offset)}")
+    return sql, list(inner_params)
+
+
+def _money(minor: int, currency: str) -> Decimal:
+    return (Decimal(int(minor or 0)).scaleb(-places(currency))).quantize(Decimal("0.01"))
+
+
 def unbilled_report(*, user, params: Params, all_rows: bool = False) -> Report:
     """Rows per customer (most money first): for each age, minutes (`d0_30`) and amount (`d0_30_amount`),
     then `total` and `total_amount`; totals over every customer; a bar chart of the amount per age.
     Each row's filters list its entries to invoice (the Time report's drill-down, status=to_invoice)."""
-    raise NotImplementedError  # being written by the lead
+    currency = Company.current().currency
+    columns = [Column("customer", "Customer")]
+    for key, label, _, _ in AGES:
+        columns += [Column(key, label, "minutes"), Column(f"{key}_amount", f"{label} amount", "money")]
+    columns += [Column("total", "Total", "minutes"), Column("total_amount", "Total amount", "money")]
+    size = EXPORT_ROWS if all_rows else PAGE_SIZE
+    found = []
+    if sees_everything(user):
+        sql, args = _sql(params, currency, size + 1, 0 if all_rows else (params.page - 1) * PAGE_SIZE)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, args)
+            found = cursor.fetchall()
+    count = 2 + 2 * len(AGES)
+    grand = found[0][count + 3:] if found else [0] * (2 * len(AGES))
+    totals = {}
+    for index, (key, _, _, _) in enumerate(AGES):
+        totals[key], totals[f"{key}_amount"] = int(grand[2 * index] or 0), _money(grand[2 * index + 1], currency)
+    totals["total"] = sum(totals[key] for key, *_ in AGES)
+    totals["total_amount"] = sum((totals[f"{key}_amount"] for key, *_ in AGES), Decimal("0.00"))
+    rows = []
+    for record in found[:size]:
+        cells = {"customer": record[1]}
+        for index, (key, _, _, _) in enumerate(AGES):
+            cells[key] = int(record[2 + 2 * index])
+            cells[f"{key}_amount"] = _money(record[3 + 2 * index], currency)
+        cells["total"], cells["total_amount"] = int(record[count]), _money(record[count + 1], currency)
+        rows.append(Row(cells, {"customer": record[0], "to": params.end.isoformat(), "status": "to_invoice",
+                                "from": (params.end - datetime.timedelta(days=3660)).isoformat()}))
+    chart = Chart(kind="bars", unit="money", categories=[label for _, label, _, _ in AGES],
+                  series=[Series("amount", "To invoice", [totals[f"{key}_amount"] for key, *_ in AGES])])
+    return Report(name="unbilled", title="Unbilled work", columns=columns, rows=rows, totals=totals, chart=chart,
+                  params={**params.echo(), "group_by": "customer"}, currency=currency, page=params.page,
+                  has_next=len(found) > size)
