@@ -1,7 +1,33 @@
-"""Prepaid lines: ordered, used, remaining, the last four weeks' rate and the day the block runs out."""
+"""Prepaid lines: ordered, used, remaining, the last four weeks' rate and the day the block runs out.
 
-from .params import Params, parse
-from .tables import Chart, Report
+Used is the line's Delivered (the billable minutes counted against it, DESIGN Rule 6). The rate is the time
+logged on the line over the last 28 days; at that rate the remaining time lasts remaining / rate days.
+Two queries for a page whatever the number of lines: the page, and the page's rates.
+"""
+
+import datetime
+import math
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, IntegerField, Sum, Value, When
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from core.roles import sees_everything
+from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
+from sales.units import DAY, minutes_per_unit, minutes_to_qty
+from timesheets.models import TimeEntry
+
+from .params import Params, bucket_end, parse, week_start
+from .tables import EXPORT_ROWS, PAGE_SIZE, Chart, Column, Report, Row, Series
+
+RATE_DAYS = 28
+HORIZON_WEEKS = 52  # the projection stops a year ahead
+COLUMNS = [Column("order", "Sales Order"), Column("customer", "Customer"), Column("line", "Sales Order Item"),
+           Column("unit", "Unit"), Column("ordered", "Ordered", "quantity"), Column("used", "Used", "quantity"),
+           Column("remaining", "Remaining", "quantity"), Column("used_percent", "Used (%)", "percent"),
+           Column("weekly_rate", "Per week (last 4 weeks)", "minutes"), Column("runs_out", "Runs out", "date")]
 
 
 def prepaid_params(data) -> Params:
@@ -9,16 +35,104 @@ def prepaid_params(data) -> Params:
     return parse(data, filters=("customer", "order"), default_days=1)
 
 
+def prepaid_lines(*, user, params: Params | None = None):
+    """The prepaid lines of confirmed orders, with `remaining_minutes`, the least remaining first."""
+    if not sees_everything(user):
+        return SaleOrderLine.objects.none()
+    unit = Case(When(uom=DAY, then=Value(60 * settings.HOURS_PER_DAY)), default=Value(60), output_field=IntegerField())
+    lines = (SaleOrderLine.objects.filter(product__service_policy=ServicePolicy.ORDERED_PREPAID,
+                                          order__state=SaleOrder.State.SALE)
+             .select_related("order__customer", "product")
+             .annotate(remaining_minutes=ExpressionWrapper(F("quantity") * unit - F("delivered_minutes"),
+                                                           output_field=DecimalField(max_digits=24, decimal_places=2)))
+             .order_by("remaining_minutes", "pk"))
+    filters = (params.filters if params else {})
+    if "customer" in filters:
+        lines = lines.filter(order__customer_id=filters["customer"])
+    if "order" in filters:
+        lines = lines.filter(order_id=filters["order"])
+    return lines
+
+
+def rates(line_ids, today: datetime.date) -> dict[int, int]:
+    """{line: minutes counted on it over the last RATE_DAYS days}."""
+    since = today - datetime.timedelta(days=RATE_DAYS - 1)
+    return dict(TimeEntry.objects.filter(sale_line__in=list(line_ids), date__gte=since, date__lte=today)
+                .values_list("sale_line").annotate(minutes=Sum("billable_minutes")).order_by())
+
+
+def ordered_minutes(line: SaleOrderLine) -> int:
+    return int(line.quantity * minutes_per_unit(line.uom))
+
+
+def runs_out(remaining: int, recent: int, today: datetime.date) -> datetime.date | None:
+    """The day `remaining` minutes run out at `recent` minutes per RATE_DAYS days; None when nothing is used.
+    Used up already: today."""
+    if remaining <= 0:
+        return today
+    if not recent:
+        return None
+    return today + datetime.timedelta(days=math.ceil(remaining * RATE_DAYS / recent))
+
+
 def prepaid_report(*, user, params: Params, all_rows: bool = False) -> Report:
     """Rows per prepaid line of a confirmed order (least remaining first): order, customer, line, ordered,
     used, remaining (quantities in the line's unit), used_percent, weekly_rate (minutes per week over the
     last four weeks), runs_out (a date, or None when nothing is being used). Each row's filters: {"line": id}
     (the burn-down)."""
-    raise NotImplementedError  # being written by the lead
+    today = timezone.localdate()
+    size = EXPORT_ROWS if all_rows else PAGE_SIZE
+    offset = 0 if all_rows else (params.page - 1) * PAGE_SIZE
+    found = list(prepaid_lines(user=user, params=params)[offset:offset + size + 1])
+    recent = rates([line.pk for line in found[:size]], today)
+    rows = []
+    for line in found[:size]:
+        ordered, used = ordered_minutes(line), line.delivered_minutes
+        rows.append(Row({
+            "order": line.order.name, "customer": line.order.customer.name, "line": line.name or str(line.product),
+            "unit": line.get_uom_display(), "ordered": line.quantity, "used": minutes_to_qty(used, line.uom),
+            "remaining": line.remaining,
+            "used_percent": (Decimal(used * 100) / ordered).quantize(Decimal("0.1")) if ordered else None,
+            "weekly_rate": recent.get(line.pk, 0) * 7 // RATE_DAYS,
+            "runs_out": runs_out(ordered - used, recent.get(line.pk, 0), today)}, {"line": line.pk}))
+    return Report(name="prepaid", title="Prepaid lines", columns=COLUMNS, rows=rows, totals={}, chart=None,
+                  params={key: value for key, value in params.echo().items() if key not in ("from", "to", "group_by")},
+                  page=params.page, has_next=len(found) > size)
+
+
+def _hours(minutes: int) -> Decimal:
+    return minutes_to_qty(minutes, "hour")
 
 
 def burndown(*, line) -> Chart:
     """The line's remaining hours at the end of each week since its first entry (or its order's date), and,
     at the last four weeks' rate, the weeks until it runs out: a "lines" chart of two series,
     `remaining` and `projected` (None where a series has no point)."""
-    raise NotImplementedError  # being written by the lead
+    today = timezone.localdate()
+    weekly = dict(TimeEntry.objects.filter(sale_line=line, billable_minutes__gt=0)
+                  .annotate(week=TruncWeek("date")).values_list("week").annotate(minutes=Sum("billable_minutes"))
+                  .order_by())
+    opened = line.order.confirmed_at.date() if line.order.confirmed_at else line.order.date_order
+    first = week_start(min([opened, today, *weekly]))
+    ordered, used = ordered_minutes(line), 0
+    weeks, remaining = [], []
+    week = first
+    while week <= today:
+        used += weekly.get(week, 0)
+        weeks.append(week)
+        remaining.append(_hours(ordered - used))
+        week += datetime.timedelta(days=7)
+    left = ordered - line.delivered_minutes  # what Delivered counts now (the sums above, entries moved aside)
+    remaining[-1] = _hours(left)
+    per_week = rates([line.pk], today).get(line.pk, 0) * 7 / RATE_DAYS
+    projected = [None] * (len(weeks) - 1) + [_hours(left)]
+    step = 0
+    while per_week and left > 0 and step < HORIZON_WEEKS:
+        step += 1
+        left = max(left - per_week, 0)
+        weeks.append(weeks[-1] + datetime.timedelta(days=7))
+        remaining.append(None)
+        projected.append(_hours(round(left)))
+    labels = [bucket_end(week, "week").isoformat() for week in weeks]
+    return Chart(kind="lines", unit="hours", categories=labels,
+                 series=[Series("remaining", "Remaining", remaining), Series("projected", "Projected", projected)])
