@@ -13,7 +13,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from core.limits import MAX_ID
-from core.roles import sees_everything
+from core.roles import ACCOUNTANTS, sees_everything
 from invoicing.models import InvoiceLine
 from invoicing.preview import invoice_preview
 from invoicing.selectors import rounded_to_invoice
@@ -137,8 +137,8 @@ class SaleOrderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SaleOrder
-        fields = ["id", "name", "customer", "state", "date_order", "lines", "agent_rates", "work_type_rates",
-                  "currency", "amount_untaxed", "amount_tax", "amount_total"]
+        fields = ["id", "name", "customer", "accountant", "state", "date_order", "lines", "agent_rates",
+                  "work_type_rates", "currency", "amount_untaxed", "amount_tax", "amount_total"]
         read_only_fields = fields
 
     def get_currency(self, order) -> str:
@@ -167,6 +167,10 @@ class SaleOrderSerializer(serializers.ModelSerializer):
 
 class SaleOrderCreateSerializer(serializers.Serializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    accountant = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(groups__name=ACCOUNTANTS, is_active=True).distinct(), required=False,
+        allow_null=True, help_text="The accountant its billing alerts go to (an active accountant); every "
+                                   "accountant when absent.")
     lines = SaleOrderLineCreateSerializer(many=True)
 
 
@@ -331,7 +335,7 @@ class SaleOrderViewSet(ReadsItsBody, InvoicesAnswer, mixins.CreateModelMixin, mi
         serializer = SaleOrderCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        order = sale_order_save_quotation(order=SaleOrder(customer=data["customer"]),
+        order = sale_order_save_quotation(order=SaleOrder(customer=data["customer"], accountant=data.get("accountant")),
                                           lines=quotation_lines(data["lines"]))
         return self._answer(order, status.HTTP_201_CREATED)
 

@@ -22,11 +22,12 @@ def products(db):
     }
 
 
-def test_create_a_quotation_with_lines(accountant_api, products):
+def test_create_a_quotation_with_lines(accountant_api, accountant, products):
     customer = CustomerFactory(name="Acme")
     tax = products["support"].tax
 
-    response = accountant_api.post(f"{API}/sale-orders/", {"customer": customer.pk, "lines": [
+    response = accountant_api.post(f"{API}/sale-orders/", {
+        "customer": customer.pk, "accountant": accountant.pk, "lines": [
         {"product": products["support"].pk, "quantity": "50"},
         {"product": products["junior"].pk, "quantity": "20.5", "price_unit": "19.99", "name": "Junior"},
         {"product": products["support"].pk, "quantity": "1", "uom": "day", "price_unit": "720", "tax": None},
@@ -36,8 +37,8 @@ def test_create_a_quotation_with_lines(accountant_api, products):
     order = SaleOrder.objects.get()
     lines = list(order.lines.all())
     assert response.json() == {
-        "id": order.pk, "name": f"S{order.pk:05d}", "customer": customer.pk, "state": "draft",
-        "date_order": days_ago(0).isoformat(), "currency": "EUR",
+        "id": order.pk, "name": f"S{order.pk:05d}", "customer": customer.pk, "accountant": accountant.pk,
+        "state": "draft", "date_order": days_ago(0).isoformat(), "currency": "EUR",
         "lines": [
             {"id": lines[0].pk, "product": products["support"].pk, "name": "Service on Timesheet",
              "quantity": "50.00", "uom": "hour", "price_unit": "90.00", "tax": tax.pk, "delivered": "0.00",
@@ -258,3 +259,14 @@ def test_list_filters(manager_api, line_a, products):
     response = manager_api.get(f"{API}/sale-orders/?state=gone")
     assert response.status_code == 400
     assert response.json() == {"state": ["Select a valid choice. gone is not one of the available choices."]}
+
+
+def test_an_order_s_accountant_is_an_active_accountant(accountant_api, agent, products):
+    """Alerts go to the order's accountant: an agent is refused on the field, and nothing is created."""
+    customer = CustomerFactory(name="Acme")
+    line = {"product": products["support"].pk, "quantity": "5"}
+    response = accountant_api.post(f"{API}/sale-orders/", {"customer": customer.pk, "accountant": agent.pk,
+                                                           "lines": [line]})
+    assert response.status_code == 400
+    assert list(response.json()) == ["accountant"]
+    assert not SaleOrder.objects.exists()

@@ -61,6 +61,24 @@ def test_save_keeps_a_quotation_to_change_later(accountant_client, product):
     assert [(line.quantity, line.price_unit) for line in order.lines.all()] == [(Decimal("8.00"), Decimal("95.00"))]
 
 
+def test_the_quotation_names_its_accountant_whom_alerts_go_to(manager_client, accountant, agent, product):
+    """The Accountant choice lists active accountants only; the order page shows who it is."""
+    customer = CustomerFactory()
+    form = manager_client.get(reverse("quotation_create")).context["form"]
+    assert list(form.fields["accountant"].queryset) == [accountant]
+    lines = {**management(), "lines-0-product": product.pk, "lines-0-quantity": "5", "lines-0-uom": "hour",
+             "lines-0-price_unit": "90", "save": "Save"}
+    refused = manager_client.post(reverse("quotation_create"), {"customer": customer.pk, "accountant": agent.pk,
+                                                                 **lines})
+    assert refused.status_code == 200 and "accountant" in refused.context["form"].errors
+    assert not SaleOrder.objects.exists()
+    manager_client.post(reverse("quotation_create"), {"customer": customer.pk, "accountant": accountant.pk, **lines})
+    order = SaleOrder.objects.get()
+    assert order.accountant == accountant
+    assert b"<dt>Accountant</dt><dd>accountant</dd>" in manager_client.get(
+        reverse("order_detail", args=[order.pk])).content
+
+
 def test_bad_input_comes_back_on_the_form(manager_client, product):
     response = manager_client.post(reverse("quotation_create"), {
         "customer": "", **management(), "lines-0-product": product.pk, "lines-0-quantity": "-3",

@@ -23,11 +23,15 @@ class ProductSelect(forms.Select):
 class QuotationForm(forms.ModelForm):
     class Meta:
         model = SaleOrder
-        fields = ("customer",)
+        fields = ("customer", "accountant")
+        help_texts = {"accountant": "Its billing alerts go to them; to every accountant when empty."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].empty_label = "Choose a customer"
+        accountant = self.fields["accountant"]
+        accountant.queryset = accountant.queryset.filter(is_active=True).distinct().order_by("username")
+        accountant.empty_label = "Every accountant"
 
 
 class OrderLineForm(forms.ModelForm):

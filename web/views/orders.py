@@ -176,7 +176,7 @@ def _order_page(request, order: SaleOrder, invoice_form: CreateInvoiceForm):
 
 @login_required
 def order_detail(request, pk):
-    order = get_object_or_404(sale_orders_for(user=request.user).select_related("customer"), pk=pk)
+    order = get_object_or_404(sale_orders_for(user=request.user).select_related("customer", "accountant"), pk=pk)
     return _order_page(request, order, CreateInvoiceForm())
 
 
