@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .forms.login import LoginForm
-from .views import approval, home, invoices, orders, payments, receivables, runs, tasks, tickets
+from .views import alerts, approval, home, invoices, orders, payments, receivables, reports, runs, tasks, tickets
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -61,4 +61,13 @@ urlpatterns = [
     path("invoices/<int:pk>/payments/reverse/", payments.payment_reverse_view, name="payment_reverse"),
     path("invoices/<int:pk>/due-date/", payments.invoice_due_date_view, name="invoice_due_date"),
     path("invoices/<int:pk>/timesheets.csv", invoices.invoice_timesheets_csv, name="invoice_timesheets_csv"),
+
+    path("reports/", reports.report_index, name="reports"),
+    path("reports/time/", reports.report_time, name="report_time"),
+    path("reports/time/entries/", reports.report_time_entries, name="report_time_entries"),
+    path("reports/unbilled/", reports.report_unbilled, name="report_unbilled"),
+    path("reports/revenue/", reports.report_revenue, name="report_revenue"),
+    path("reports/prepaid/", reports.report_prepaid, name="report_prepaid"),
+    path("reports/prepaid/<int:pk>/", reports.report_prepaid_line, name="report_prepaid_line"),
+    path("alerts/<int:pk>/clear/", alerts.alert_clear_view, name="alert_clear"),
 ]

@@ -1,0 +1,320 @@
+"""Reports on screen: the index, Time (and its drill-down, the entries a row counts), Unbilled work,
+Revenue, Prepaid lines and a prepaid line's burn-down.
+
+Each report page is the same: a filter form (the query string, as the API reads it: reports.params),
+the chart (web.charts), the table with its totals, pages, and the exports (`?export=csv|xlsx`: every row,
+reports.exports). Refused parameters are shown on the form with a 400, never a 500. Who sees what is the
+rules' (reports.see_reports, reports.see_time_report) and the report's selector (an agent's own time).
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Sum
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from core.money import format_money
+from core.roles import sees_everything
+from reports import prepaid, revenue, time, unbilled
+from reports.exports import export_filename, report_csv, report_xlsx
+from reports.params import UNITS
+from reports.tables import Report
+from sales.models import Customer, SaleOrder, SaleOrderLine, ServicePolicy, WorkType
+from sales.units import format_minutes
+from tickets.models import HelpdeskTeam
+from tickets.selectors import tickets_for
+from timesheets.models import TimeEntry
+
+from ..charts import format_value, render_chart
+from .base import page, paginate, refuse_unless
+
+REPORTS_ONLY = "Only managers and accountants see this report."
+TIME_ONLY = "Only agents, managers and accountants see the Time report."
+EXPORTS = {"csv": ("text/csv; charset=utf-8", report_csv),
+           "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", report_xlsx)}
+# A filter's list holds this many choices at most (the first by name); the chosen one is always in it.
+MAX_CHOICES = 300
+UNIT_LABELS = {"": "No period", "day": "per day", "week": "per week", "month": "per month"}
+DIMENSION_LABELS = {"customer": "Customer", "team": "Helpdesk Team", "agent": "Agent", "ticket": "Ticket",
+                    "order": "Sales Order", "work_type": "Work type"}
+STATUS_LABELS = {"all": "All time", "to_invoice": "To invoice", "invoiced": "Invoiced"}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What differs from one report page to the next."""
+
+    name: str  # the url name
+    title: str
+    permission: str
+    refusal: str
+    parse: Callable
+    build: Callable  # (user=, params=, all_rows=) -> Report
+    dimensions: tuple[str, ...] = ()
+    default_group_by: str = ""  # as the parser's default, for the form
+    filters: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ("from", "to")
+    extra: dict = field(default_factory=dict)  # {name: {value: label}}
+    help: str = ""
+
+
+SPECS = {
+    "time": Spec("report_time", "Time", "reports.see_time_report", TIME_ONLY, time.time_params, time.time_report,
+                 dimensions=tuple(time.DIMENSIONS), default_group_by="customer,week", filters=time.FILTERS,
+                 extra={"status": STATUS_LABELS},
+                 help="Where the time went: billable, non-billable and no-charge time, invoiced and to invoice."),
+    "unbilled": Spec("report_unbilled", "Unbilled work", "reports.see_reports", REPORTS_ONLY,
+                     unbilled.unbilled_params, unbilled.unbilled_report, filters=("customer",), dates=("to",),
+                     help="Billable time not on an invoice yet, by customer, aged from the day chosen, with its "
+                          "amount at each line's price."),
+    "revenue": Spec("report_revenue", "Revenue", "reports.see_reports", REPORTS_ONLY, revenue.revenue_params,
+                    revenue.revenue_report, dimensions=revenue.DIMENSIONS, default_group_by="month",
+                    filters=("customer",),
+                    help="Posted invoices less posted credit notes, untaxed."),
+    "prepaid": Spec("report_prepaid", "Prepaid lines", "reports.see_reports", REPORTS_ONLY,
+                    prepaid.prepaid_params, prepaid.prepaid_report, filters=("customer", "order"), dates=(),
+                    help="Prepaid hours of confirmed orders: used, remaining, and when they run out at the "
+                         "last four weeks' rate."),
+}
+
+
+def report_data(request):
+    """The query string as the report's parser reads it: the form's two "Group by" selects (a dimension and
+    a period) joined into one `group_by`."""
+    data = request.GET.copy()
+    parts = [part for part in data.getlist("group_by") if part.strip()]
+    if len(data.getlist("group_by")) > 1:
+        data["group_by"] = ",".join(parts)
+    return data
+
+
+def cell_text(value, kind: str, currency: str) -> str:
+    """A table cell as the reader reads it."""
+    if value is None or value == "":
+        return ""
+    if kind == "minutes":
+        return format_minutes(int(value))
+    if kind == "money":
+        return format_money(value, currency)
+    if kind == "percent":
+        return f"{value} %"
+    if kind == "date":
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return str(value)
+
+
+def drill_down(report: Report, filters: dict) -> str:
+    """Where a row leads: a prepaid line's burn-down, else the time entries the row counts."""
+    if not filters:
+        return ""
+    if "line" in filters:
+        return reverse("report_prepaid_line", args=[filters["line"]])
+    query = dict(filters)
+    status = report.params.get("status")
+    if report.name == "time" and status and status != "all":
+        query.setdefault("status", status)
+    return f"{reverse('report_time_entries')}?{urlencode(query)}"
+
+
+def table(report: Report) -> dict:
+    """The report's rows and totals, written for the page."""
+    kinds = [column.kind for column in report.columns]
+    rows = [{"cells": [(cell_text(value, kind, report.currency), kind)
+                       for value, kind in zip(report.values(row), kinds)],
+             "link": drill_down(report, row.filters)} for row in report.rows]
+    totals = [(cell_text(report.totals.get(column.key), column.kind, report.currency), column.kind)
+              for column in report.columns]
+    first = next((n for n, (text, _) in enumerate(totals) if text == ""), None)
+    if first is not None:
+        totals[first] = ("Total", "text")
+    return {"columns": report.columns, "rows": rows, "totals": totals}
+
+
+# --- The filter form -----------------------------------------------------------------------------------
+
+def _bounded(queryset, label, chosen) -> list[tuple[str, str]]:
+    """The first MAX_CHOICES rows of `queryset` (pk, *fields) as (id, label); the chosen one stays among them
+    when the user may see it."""
+    options = [(str(pk), label(*rest)) for pk, *rest in queryset[:MAX_CHOICES]]
+    if chosen and str(chosen) not in {value for value, _ in options}:
+        found = list(queryset.filter(pk=chosen)[:1])
+        options.insert(0, (str(chosen), label(*found[0][1:]) if found else f"#{chosen}"))
+    return options
+
+
+def _person(username, first, last) -> str:
+    return f"{first} {last}".strip() or username
+
+
+def filter_choices(name: str, user, chosen) -> list[tuple[str, str]]:
+    """The choices of one filter, among what the user may see, bounded."""
+    everything = sees_everything(user)
+    if name == "customer":
+        customers = Customer.objects.all() if everything else Customer.objects.filter(
+            Exists(tickets_for(user=user).filter(customer=OuterRef("pk"))))
+        return _bounded(customers.order_by("name").values_list("pk", "name"), str, chosen)
+    if name == "team":
+        teams = HelpdeskTeam.objects.all() if everything else HelpdeskTeam.objects.filter(members=user)
+        return _bounded(teams.order_by("name").values_list("pk", "name"), str, chosen)
+    if name == "agent":
+        people = get_user_model().objects.filter(Exists(TimeEntry.objects.filter(user=OuterRef("pk"))))
+        return _bounded(people.order_by("username").values_list("pk", "username", "first_name", "last_name"),
+                        _person, chosen)
+    if name == "work_type":
+        return _bounded(WorkType.objects.order_by("name").values_list("pk", "name"), str, chosen)
+    if name == "order":
+        orders = SaleOrder.objects.filter(state=SaleOrder.State.SALE) if everything else SaleOrder.objects.none()
+        return _bounded(orders.order_by("-pk").values_list("pk", "name"), str, chosen)
+    # Tickets are too many to list: the chosen one only (a drill-down's).
+    tickets = tickets_for(user=user).filter(pk=chosen or 0).values_list("pk", "title")
+    return _bounded(tickets, lambda title: title, chosen) if chosen else []
+
+
+def _choice_field(name, label, options, value, errors, empty):
+    return {"name": name, "label": label, "kind": "select", "value": value,
+            "options": ([("", empty)] if empty is not None else []) + list(options), "error": errors.get(name, "")}
+
+
+def form_fields(spec: Spec, request, errors: dict) -> list[dict]:
+    """The filter form's fields, with the values as given and the refusals under them."""
+    data, user = request.GET, request.user
+    fields = [{"name": name, "label": "As of" if spec.dates == ("to",) else {"from": "From", "to": "To"}[name],
+               "kind": "date", "value": data.get(name, ""), "error": errors.get(name, "")} for name in spec.dates]
+    if spec.dimensions:
+        given = [part.strip() for value in data.getlist("group_by") for part in value.split(",")]
+        dimension = next((part for part in given if part in spec.dimensions), "" if given else None)
+        unit = next((part for part in given if part in UNITS), "" if given else None)
+        default_dimension, _, default_unit = spec.default_group_by.rpartition(",")
+        fields.append(_choice_field("group_by", "Group by", [(d, DIMENSION_LABELS[d]) for d in spec.dimensions],
+                                    default_dimension if dimension is None else dimension, errors, "Nothing"))
+        fields.append(_choice_field("group_by", "Period", [(u, UNIT_LABELS[u]) for u in UNITS],
+                                    default_unit if unit is None else unit, {}, UNIT_LABELS[""]))
+    for name, labels in spec.extra.items():
+        fields.append(_choice_field(name, "Status", labels.items(), data.get(name, ""), errors, None))
+    for name in spec.filters:
+        if name == "agent" and not sees_everything(user):
+            continue  # an agent's report is their own time
+        chosen = data.get(name, "").strip()
+        chosen = chosen if chosen.isascii() and chosen.isdigit() and len(chosen) <= 19 else ""
+        fields.append(_choice_field(name, DIMENSION_LABELS.get(name, name.title()),
+                                    filter_choices(name, user, chosen), data.get(name, ""), errors, "All"))
+    return fields
+
+
+# --- The pages ------------------------------------------------------------------------------------------
+
+def export_response(report: Report, kind: str) -> HttpResponse:
+    content_type, write = EXPORTS[kind]
+    response = HttpResponse(write(report), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(report, kind)}"'
+    return response
+
+
+def report_page(request, spec: Spec):
+    """The report with its form, or its export; refused parameters on the form with a 400."""
+    refuse_unless(request.user.has_perm(spec.permission), spec.refusal)
+    export = request.GET.get("export", "")
+    errors, report = {}, None
+    try:
+        params = spec.parse(report_data(request))
+    except ValidationError as error:
+        errors = {key: " ".join(messages) for key, messages in error.message_dict.items()}
+    if export and export not in EXPORTS:
+        errors["export"] = "Export as csv or xlsx."
+    if not errors and export:
+        return export_response(spec.build(user=request.user, params=params, all_rows=True), export)
+    if not errors:
+        report = spec.build(user=request.user, params=params)
+    context = {"spec": spec, "fields": form_fields(spec, request, errors), "errors": errors, "report": report,
+               "own_time_only": spec.name == "report_time" and not sees_everything(request.user)}
+    if report is not None:
+        context.update(table(report), chart=render_chart(report.chart, currency=report.currency,
+                                                         label=f"{report.title} chart"))
+    return page(request, "web/reports/report.html", context, status=400 if errors else 200)
+
+
+@login_required
+def report_index(request):
+    user = request.user
+    refuse_unless(user.has_perm("reports.see_time_report"), TIME_ONLY)
+    shown = [spec for spec in SPECS.values() if user.has_perm(spec.permission)]
+    return page(request, "web/reports/index.html", {"specs": shown})
+
+
+@login_required
+def report_time(request):
+    return report_page(request, SPECS["time"])
+
+
+@login_required
+def report_unbilled(request):
+    return report_page(request, SPECS["unbilled"])
+
+
+@login_required
+def report_revenue(request):
+    return report_page(request, SPECS["revenue"])
+
+
+@login_required
+def report_prepaid(request):
+    return report_page(request, SPECS["prepaid"])
+
+
+ENTRIES_PER_PAGE = 100
+
+
+@login_required
+def report_time_entries(request):
+    """The drill-down: the entries a row of the Time report counts, with their total."""
+    spec = SPECS["time"]
+    refuse_unless(request.user.has_perm(spec.permission), spec.refusal)
+    try:
+        params = time.time_params(report_data(request))
+    except ValidationError as error:
+        errors = {key: " ".join(messages) for key, messages in error.message_dict.items()}
+        return page(request, "web/reports/time_entries.html",
+                    {"errors": errors, "fields": form_fields(spec, request, errors)}, status=400)
+    entries = time.time_entries(user=request.user, params=params)
+    total = entries.order_by().aggregate(minutes=Sum("minutes"), billable=Sum("billable_minutes"))
+    back = {key: value for key, value in request.GET.items() if key != "page"}
+    return page(request, "web/reports/time_entries.html", {
+        "page_obj": paginate(request, entries, ENTRIES_PER_PAGE), "params": params,
+        "total_minutes": total["minutes"] or 0, "total_billable": total["billable"] or 0,
+        "chosen": _chosen(params, request.user), "report_url": f"{reverse('report_time')}?{urlencode(back)}",
+    })
+
+
+def _chosen(params, user) -> list[tuple[str, str]]:
+    """The filters a drill-down applies, named: [("Customer", "Acme")]."""
+    chosen = []
+    for name, pk in params.filters.items():
+        options = dict(filter_choices(name, user, pk))
+        chosen.append((DIMENSION_LABELS[name], options.get(str(pk), f"#{pk}")))
+    status = params.extra.get("status", "all")
+    if status != "all":
+        chosen.append(("Status", STATUS_LABELS[status]))
+    return chosen
+
+
+@login_required
+def report_prepaid_line(request, pk):
+    """A prepaid line's burn-down: remaining hours week by week, and where the last four weeks' rate leads."""
+    refuse_unless(request.user.has_perm("reports.see_reports"), REPORTS_ONLY)
+    line = get_object_or_404(SaleOrderLine.objects.select_related("order__customer", "product"), pk=pk,
+                             product__service_policy=ServicePolicy.ORDERED_PREPAID)
+    chart = prepaid.burndown(line=line)
+    points = [{"week": category, "values": [format_value(series.values[n], chart.unit) if series.values[n] is not None
+                                            else "" for series in chart.series]}
+              for n, category in enumerate(chart.categories)]
+    return page(request, "web/reports/prepaid_line.html", {
+        "line": line, "series": chart.series, "points": points,
+        "chart": render_chart(chart, label=f"Burn-down of {line.order} – {line.name or line.product}"),
+    })
+
