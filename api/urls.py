@@ -22,6 +22,17 @@ from .configuration import (
 )
 from .invoices import InvoiceViewSet
 from .orders import SaleOrderViewSet
+from .reports import (
+    AlertClearView,
+    AlertListView,
+    BurndownView,
+    OverviewView,
+    PrepaidReportView,
+    RevenueReportView,
+    TimeEntriesView,
+    TimeReportView,
+    UnbilledReportView,
+)
 from .runs import BillingRunViewSet
 from .tickets import TicketViewSet
 from .timesheets import TimeEntryViewSet
@@ -81,6 +92,16 @@ urlpatterns = [
          name="api-docs"),
     path("redoc/", csp_override(REDOC_CSP)(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
     path("company/", CompanyView.as_view(), name="company"),
+    path("reports/time/", TimeReportView.as_view(), name="report-time"),
+    path("reports/time/entries/", TimeEntriesView.as_view(), name="report-time-entries"),
+    path("reports/unbilled/", UnbilledReportView.as_view(), name="report-unbilled"),
+    path("reports/revenue/", RevenueReportView.as_view(), name="report-revenue"),
+    path("reports/prepaid/", PrepaidReportView.as_view(), name="report-prepaid"),
+    re_path(r"^reports/prepaid/(?P<line_id>[0-9]{1,18})/burndown/$", BurndownView.as_view(),
+            name="report-prepaid-burndown"),
+    path("overview/", OverviewView.as_view(), name="overview"),
+    path("alerts/", AlertListView.as_view(), name="alert-list"),
+    re_path(r"^alerts/(?P<pk>[0-9]{1,18})/clear/$", AlertClearView.as_view(), name="alert-clear"),
     *router.urls,
     re_path(r"^(?P<path>.*)$", not_found),
 ]
