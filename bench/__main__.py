@@ -42,6 +42,7 @@ def measure_all(args) -> int:
     from django.core.management import call_command
 
     from . import approval, db, einvoice, generate, measures, probes, report, rounding, runs
+    from . import reports as report_pages
     from .notes import notes
     from .sizes import SIZES
 
@@ -77,6 +78,8 @@ def measure_all(args) -> int:
         ("8. stored PDF download", lambda: measures.download(made, runs=3 if quick else 15)),
         # Issue 14: after 8, which times storing the PDFs; the Factur-X download builds on the stored one.
         ("12. Factur-X PDF", lambda: einvoice.facturx(made, runs=1 if quick else 3)),
+        # Issue 15: each report's first page; the rows it adds (prepaid lines, alerts) are rolled back.
+        ("13. reports", lambda: report_pages.reports(made, runs=3 if quick else 9)),
         ("4. gunicorn and hey", lambda: measures.throughput(
             made, rounds=1 if quick else 3, ping_requests=50 if quick else 250, post_requests=15 if quick else 80)),
         # Last: it adds its orders to the data sets, and runs worker processes beside this one.

@@ -65,6 +65,14 @@ METHOD = """
   in memory: the same rendering, the CII XML, factur-x's XSD check and embedding), as a download makes
   it (the stored PDF read, then the XML and the embedding), and the CII and UBL XMLs alone. No limit
   is set: the figures say what the e-invoice adds to the PDF.
+- The reports (target 13, issue 15): each report's first page with the screens' default parameters
+  (Time by customer and week over the last 12 weeks, and by agent and month over a year; Unbilled work;
+  Revenue per month over 12 months; Prepaid lines) and the Helpdesk overview as a manager and as an
+  accountant, through the test client as a page and as its API route, as target 2 times pages. The data
+  sets hold no prepaid line and no alert threshold: in a transaction rolled back after the figures, every
+  10th generated line becomes a prepaid block (20 hours' alert) and the generated product alerts at 100%,
+  then one alerts scan runs (`bench.reports`). Any query over 200 ms on large is printed with its
+  `EXPLAIN (ANALYZE, BUFFERS)` on the bench's output.
 """
 
 CHANGES = """
@@ -173,6 +181,9 @@ unbilled entry of the team (~100,000 on large) and the lines' sums.""",
 `GROUP BY` of them) plus one `INSERT` of a charge per ticket (500 on large) and a `DELETE` of the line's
 earlier ones: two queries more (the counts above). A miss of the ratio means the fold per ticket or that
 insert grew with the tickets; a miss of the check means the charges no longer sum to the line's rounding.""",
+    13: """A report page's queries are fixed (the period's sums, the page of rows, its names); a miss of the
+time means one of those sums over the period's entries outgrew 500 ms: the slow query and its plan are on
+the bench's output.""",
     6: """Issue 12 added `_count_drifts` (invoicing/selectors.py): the unbilled entries whose billable
 minutes differ from what their policy says now. Its first version read the billing increment through
 a correlated subquery (three per row, each joining the orders because of the lines' default ordering)
