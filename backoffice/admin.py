@@ -5,6 +5,7 @@ from django.contrib import admin
 from audit.models import AuditEvent, LoginFailure
 from invoicing.models import Invoice
 from projects.models import Project, Task
+from reports.models import Alert
 from sales.models import Company, Customer, Product, SaleOrder, SaleOrderLine, Tax, WorkType
 from tickets.models import HelpdeskTeam, Ticket
 from timesheets.models import LockDate, TimeEntry
@@ -12,6 +13,7 @@ from timesheets.models import LockDate, TimeEntry
 from .audit import AuditEventAdmin, LoginFailureAdmin
 from .invoicing import InvoiceAdmin
 from .projects import ProjectAdmin, TaskAdmin
+from .reports import AlertAdmin
 from .sales import (
     CompanyAdmin,
     CustomerAdmin,
@@ -40,3 +42,4 @@ admin.site.register(Ticket, TicketAdmin)
 admin.site.register(TimeEntry, TimeEntryAdmin)
 admin.site.register(LockDate, LockDateAdmin)
 admin.site.register(Invoice, InvoiceAdmin)
+admin.site.register(Alert, AlertAdmin)

@@ -87,11 +87,15 @@ class ProductAdmin(ServiceAdmin):
     list_filter = ("service_policy", "uom", "rounding")
     list_select_related = ("tax",)
     search_fields = ("name",)
-    fields = ("name", "list_price", "uom", "service_policy", "tax", "billing_increment_minutes", "rounding",
-              "minimum_minutes")
+    fieldsets = [
+        (None, {"fields": ("name", "list_price", "uom", "service_policy", "tax", "billing_increment_minutes",
+                           "rounding", "minimum_minutes")}),
+        # The order's accountant is alerted once per crossing (reports.alerts); empty: never.
+        ("Alerts", {"fields": ("alert_delivered_percent", "alert_remaining_hours")}),
+    ]
 
     def save_model(self, request, obj, form, change):
-        # A new rounding or increment recounts the lines' unbilled time (Rule 14), audited.
+        # A new rounding or increment recounts the lines' unbilled time (Rule 14); a new threshold is audited.
         product_save(product=obj, actor=request.user)
 
 
@@ -253,12 +257,14 @@ RATE_INLINES = {AgentRate: ("agent_rates", AgentRateInline), WorkTypeRate: ("wor
 
 class SaleOrderAdmin(ServiceAdmin):
     scope = staticmethod(sale_orders_for)
-    list_display = ("__str__", "customer", "state", "date_order", "confirmed_at")
+    list_display = ("__str__", "customer", "state", "date_order", "confirmed_at", "accountant")
     list_filter = ("state",)
-    list_select_related = ("customer",)
+    list_select_related = ("customer", "accountant")
     search_fields = ("name", "customer__name")
     autocomplete_fields = ("customer",)
-    fields = ("name", "customer", "state", "date_order", "confirmed_at")
+    # The accountant (one of the Accountants: the model limits the choices) gets the order's alerts; it stays
+    # editable once the order is confirmed, when alerts come.
+    fields = ("name", "customer", "state", "date_order", "confirmed_at", "accountant")
     inlines = [SaleOrderLineInline, AgentRateInline, WorkTypeRateInline, InvoiceInline]
     actions = ["confirm", "create_invoice"]
 
