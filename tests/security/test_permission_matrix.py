@@ -28,7 +28,11 @@ from audit.models import AuditEvent
 from invoicing.documents import pdf_store
 from invoicing.payments import payment_register
 from invoicing.runs import run_start
+from reports.alerts import alerts_scan
+from reports.models import Alert
+from sales.models import Product, ServicePolicy
 
+from ..factories import ProductFactory, confirmed_line
 from ..web.test_pages import web_routes
 
 LOGIN, ADMIN_LOGIN = "login page", "admin login page"
@@ -100,6 +104,25 @@ def run_url(name):
     return lambda side, other: reverse(name, args=[run_of(side).pk])
 
 
+def prepaid_of(side):
+    """A prepaid block of 10 h on the side's order, added the first time a case asks for it."""
+    if not hasattr(side, "prepaid"):
+        side.prepaid = confirmed_line(order=side.order, quantity=10, name=f"Prepaid block of {side.name}",
+                                      product=ProductFactory(name="Prepaid block",
+                                                             service_policy=ServicePolicy.ORDERED_PREPAID))
+    return side.prepaid
+
+
+def alert_of(side):
+    """An alert on the side's line (its Delivered passed 1% of the ordered 50 h), raised by the scan the first
+    time a case asks for it."""
+    if not hasattr(side, "alert"):
+        Product.objects.filter(pk=side.line.product_id).update(alert_delivered_percent=1)
+        alerts_scan()
+        side.alert = Alert.objects.get(sale_line=side.line)
+    return side.alert
+
+
 def log_form(prefix="log"):
     return lambda side, other: {"action": "log", f"{prefix}-date": TODAY, f"{prefix}-duration": "0:30",
                                 f"{prefix}-description": "More work"}
@@ -108,7 +131,8 @@ def log_form(prefix="log"):
 # --- Browser screens ---------------------------------------------------------------------------
 
 WEB = [
-    Case("home", "GET", url("home"), (302, 302), 302, 302),
+    # The Helpdesk overview: every role, each their teams' cards (the alerts' case below opens it again).
+    Case("home", "GET", url("home"), (200, 200), 200, 200),
     Case("ticket_list", "GET", url("ticket_list"), (200, 200), 200, 200),
     Case("ticket_detail", "GET", url("ticket_detail", "ticket"), (200, 404), 200, 200),
     Case("ticket_detail", "POST", url("ticket_detail", "ticket"), (302, 404), 403, 302, data=log_form()),
@@ -194,6 +218,26 @@ WEB = [
     Case("billing_run_send", "POST", run_url("billing_run_send"), (403, 403), 302, 302),
     Case("billing_run_resume", "POST", lambda s, o: reverse("billing_run_resume", args=[
         run_of(s).pk, run_of(s).steps.get().pk]), (403, 403), 302, 302),
+    # Reports: agents open the index and the Time report, which holds their own time only (the markers are
+    # checked: none of the other team's time, customer, ticket or agent shows); the other three, a prepaid
+    # line's burn-down and alerts are for managers and accountants, who clear alerts.
+    Case("reports", "GET", url("reports"), (200, 200), 200, 200),
+    Case("report_time", "GET", url("report_time"), (200, 200), 200, 200),
+    *[Case("report_time", "GET", lambda s, o, query=query: f"{reverse('report_time')}?{query}", (200, 200), 200, 200)
+      for query in ("group_by=agent,day", "group_by=ticket", "group_by=order,month&status=to_invoice",
+                    "export=csv", "export=xlsx")],
+    Case("report_time", "GET", lambda s, o: f"{reverse('report_time')}?group_by=drop+table", (400, 400), 400, 400),
+    Case("report_time_entries", "GET", url("report_time_entries"), (200, 200), 200, 200),
+    # Another team's ticket as a filter: an agent's own time on it, none.
+    Case("report_time_entries", "GET", lambda s, o: f"{reverse('report_time_entries')}?ticket={o.ticket.pk}",
+         (200, 200), 200, 200),
+    *[Case(name, "GET", lambda s, o, name=name, query=query: f"{reverse(name)}{query}", (403, 403), 200, 200)
+      for name in ("report_unbilled", "report_revenue", "report_prepaid") for query in ("", "?export=csv")],
+    Case("report_prepaid_line", "GET", lambda s, o: reverse("report_prepaid_line", args=[prepaid_of(s).pk]),
+         (403, 403), 200, 200),
+    Case("alert_clear", "POST", lambda s, o: reverse("alert_clear", args=[alert_of(s).pk]), (403, 403), 302, 302,
+         data=lambda s, o: {"note": "Upsold 10 hours"}),
+    Case("home", "GET", lambda s, o: alert_of(s) and reverse("home"), (200, 200), 200, 200),
     # The admin: staff only (managers, accountants, team leads); agents and strangers get its login
     # page. The lead's admin is scoped to their team (ADMIN below); the audit log and the users are not theirs.
     Case("admin", "GET", lambda s, o: reverse("admin:index"), (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200,
@@ -306,6 +350,17 @@ ADMIN = [
     *[admin_case("autocomplete", "GET", autocomplete(source, field), 200, 200, (200, 200))
       for source, field in [("timesheets.timeentry", "ticket"), ("timesheets.timeentry", "task"),
                             ("timesheets.timeentry", "sale_line"), ("tickets.ticket", "customer")]],
+    # Alerts, read-only: managers and accountants see them; the lead (an agent) does not.
+    admin_case("reports.alert", "GET", admin_url("reports.alert", "changelist"), 200, 200, (403, 403)),
+    admin_case("reports.alert", "GET", lambda s, o: reverse("admin:reports_alert_change", args=[alert_of(s).pk]),
+               200, 200, (403, 403)),
+    admin_case("reports.alert", "GET", lambda s, o: reverse("admin:reports_alert_history", args=[alert_of(s).pk]),
+               200, 200, (403, 403)),
+    admin_case("reports.alert", "POST", lambda s, o: reverse("admin:reports_alert_change", args=[alert_of(s).pk]),
+               403, 403, (403, 403), data=lambda s, o: {"note": "Edited", "_save": "Save"}),
+    admin_case("reports.alert", "POST", lambda s, o: reverse("admin:reports_alert_delete", args=[alert_of(s).pk]),
+               403, 403, (403, 403), data=lambda s, o: {"post": "yes"}),
+    admin_case("reports.alert", "GET", admin_url("reports.alert", "add"), 403, 403, (403, 403)),
 ]
 
 
@@ -444,6 +499,21 @@ API_CASES = [
          data=lambda s, o: {"orders": [s.order.pk]}),
     *[Case("billing-runs", "POST", lambda s, o, action=action: f"{API}/billing-runs/{run_of(s).pk}/{action}/",
            (403, 403), 409, 409, anonymous=401) for action in ("post", "send", "resume")],
+    # Reports: the Time report and its entries for every role (an agent's own time: by ticket and by agent,
+    # whose names are markers, none of the other team's shows); the others for managers and accountants.
+    *[Case("reports", "GET", lambda s, o, path=path: f"{API}/reports/{path}", (200, 200), 200, 200, anonymous=401)
+      for path in ("time/", "time/?group_by=ticket", "time/?group_by=agent,month", "time/?export=csv",
+                   "time/entries/", "time/entries/?status=to_invoice")],
+    Case("reports", "GET", lambda s, o: f"{API}/reports/time/entries/?ticket={o.ticket.pk}", (200, 200), 200, 200,
+         anonymous=401),
+    *[Case("reports", "GET", lambda s, o, path=path: f"{API}/reports/{path}", (403, 403), 200, 200, anonymous=401)
+      for path in ("unbilled/", "revenue/", "prepaid/", "unbilled/?export=xlsx")],
+    Case("reports", "GET", lambda s, o: f"{API}/reports/prepaid/{prepaid_of(s).pk}/burndown/", (403, 403), 200, 200,
+         anonymous=401),
+    Case("overview", "GET", lambda s, o: alert_of(s) and f"{API}/overview/", (200, 200), 200, 200, anonymous=401),
+    Case("alerts", "GET", lambda s, o: f"{API}/alerts/?state=all", (403, 403), 200, 200, anonymous=401),
+    Case("alerts", "POST", lambda s, o: f"{API}/alerts/{alert_of(s).pk}/clear/", (403, 403), 200, 200,
+         anonymous=401, data=body(note="Upsold 10 hours")),
     Case("schema", "GET", lambda s, o: f"{API}/schema/", (200, 200), 200, 200, anonymous=200),
 ]
 
@@ -549,3 +619,24 @@ def test_who_may_read_and_call_what_in_the_api(world, persona):
     # Customers are readable by every role (configuration): their names are not a leak in the API.
     markers = lambda side: [m for m in side.markers if "Customer" not in m]  # noqa: E731
     assert "\n".join(leaks(world, persona, bodies, markers)) == ""
+
+
+def test_an_agents_time_report_holds_their_own_time_only(world):
+    """Agent A's Time report and its entries, by API and on screen: A's three entries (2:15), none of B's."""
+    a, b = world.a, world.b
+    own = [a.invoiced_entry, a.drafted_entry, a.open_entry]
+    api = api_client_of(world, "agent_a")
+
+    report = api.get(f"{API}/reports/time/?group_by=agent").json()
+    assert [(row["agent"], row["total"], row["entries"]) for row in report["rows"]] == [("agent_a", 135, 3)]
+    assert report["totals"]["total"] == 135
+    entries = api.get(f"{API}/reports/time/entries/").json()
+    assert sorted(entry["id"] for entry in entries["results"]) == sorted(entry.pk for entry in own)
+    assert api.get(f"{API}/reports/time/entries/?agent={b.agent.pk}").json()["count"] == 0
+    # The manager sees both agents' time.
+    both = api_client_of(world, "manager").get(f"{API}/reports/time/?group_by=agent").json()
+    assert [(row["agent"], row["total"]) for row in both["rows"]] == [("agent_a", 135), ("agent_b", 135)]
+
+    page = browser_of(world, "agent_a").get(reverse("report_time_entries")).content.decode()
+    assert all(entry.description in page for entry in own)
+    assert not any(marker in page for marker in b.markers)
