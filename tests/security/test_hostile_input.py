@@ -214,3 +214,106 @@ def test_admin_lists_with_broken_values(world):
                      for value in ["9223372036854775808", "-1", NUL]]
         address = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         assert_refused_unchanged(client, address, variants, method="get")
+
+
+# --- Reports (issue 15): every parameter refused with a 400 naming it, on screen and in the API ----------
+
+REPORT_ROUTES = {  # the screen, its API route, and the parameters it reads beside from, to and page
+    "report_time": ("/api/v1/reports/time/", ("group_by", "customer", "team", "agent", "ticket", "order", "work_type",
+                                              "status", "export")),
+    "report_time_entries": ("/api/v1/reports/time/entries/", ("group_by", "customer", "team", "agent", "ticket",
+                                                              "order", "work_type", "status")),
+    "report_unbilled": ("/api/v1/reports/unbilled/", ("customer", "export")),
+    "report_revenue": ("/api/v1/reports/revenue/", ("group_by", "customer", "currency", "export")),
+    "report_prepaid": ("/api/v1/reports/prepaid/", ("customer", "order", "export")),
+}
+BAD_IDS = [value for value in BAD_NUMBERS if value] + ["0", "2147483648"]
+BAD_CHOICES = [NUL, HUGE, "<script>alert(1)</script>", "'; DROP TABLE x; --", "\ufeff", "exe", "drop table"]
+# Days no calendar reaches from or to by a period's default length, a week or a month: refused, not a 500.
+FAR_DATES = ["0001-01-01", "0001-03-01", "9999-12-31", "9999-12-25"]
+
+
+def report_variants(params: tuple[str, ...], *, dated: bool = True) -> list[dict]:
+    variants = [{"page": value} for value in BAD_IDS] + [{"page": "-2"}, {"page": "100001"}]
+    variants += [{key: value} for key in ("from", "to") for value in BAD_DATES + (FAR_DATES if dated else []) if value]
+    variants += [{"from": "2026-03-01", "to": "2026-02-01"}, {"from": "1900-01-01", "to": "2100-01-01"},
+                 {"from": "2000-01-01", "to": "2026-01-01"}]
+    for key in params:
+        if key in ("customer", "team", "agent", "ticket", "order", "work_type"):
+            variants += [{key: value} for value in BAD_IDS]
+        else:
+            variants += [{key: value} for value in BAD_CHOICES]
+    if "group_by" in params:
+        variants += [{"group_by": value} for value in ("customer,team", "day,week", ",", "customer;month", "year")]
+        variants += [{"from": "2020-01-01", "to": "2026-01-01", "group_by": "day"}]  # over 550 bars
+    return variants
+
+
+@pytest.mark.parametrize("name", list(REPORT_ROUTES))
+def test_report_parameters_with_broken_values(world, manager_client, name):
+    from rest_framework.test import APIClient
+
+    address, params = REPORT_ROUTES[name]
+    api = APIClient(raise_request_exception=False)
+    api.force_authenticate(world.users["manager"])
+    screen = Client(raise_request_exception=False)
+    screen.force_login(world.users["manager"])
+    before = state()
+    wrong = []
+    for data in report_variants(params, dated=name != "report_prepaid"):  # prepaid lines have no period
+        answer = api.get(address, data)
+        if answer.status_code != 400 or not set(answer.json()) & set(data):
+            wrong.append(f"API {address} {str(data)[:60]!r}: {answer.status_code}")
+        page = screen.get(reverse(name), data)
+        if page.status_code != 400:
+            wrong.append(f"{name} {str(data)[:60]!r}: {page.status_code}")
+    assert "\n".join(wrong) == ""
+    assert state() == before
+
+
+def test_a_burn_down_and_alerts_with_broken_values(world):
+    from rest_framework.test import APIClient
+
+    api = APIClient(raise_request_exception=False)
+    api.force_authenticate(world.users["accountant"])
+    screen = Client(raise_request_exception=False)
+    screen.force_login(world.users["accountant"])
+    before = state()
+    for value in ("abc", "-1", "0", "99999999999999999999", "9223372036854775808", "1e3", NUL):
+        assert api.get(f"/api/v1/reports/prepaid/{value}/burndown/").status_code == 404, value
+        assert api.post(f"/api/v1/alerts/{value}/clear/", {}, format="json").status_code == 404, value
+    # The side's timesheet line is no prepaid line: no burn-down.
+    assert api.get(f"/api/v1/reports/prepaid/{world.a.line.pk}/burndown/").status_code == 404
+    assert screen.get(reverse("report_prepaid_line", args=[world.a.line.pk])).status_code == 404
+    assert screen.post(reverse("alert_clear", args=[2**31])).status_code == 404
+    for value in [*BAD_CHOICES, "OPEN"]:
+        answer = api.get("/api/v1/alerts/", {"state": value})
+        assert (answer.status_code, list(answer.json())) == (400, ["state"]), value
+    for value in BAD_IDS:
+        assert api.get("/api/v1/alerts/", {"page": value}).status_code == 400, value
+    assert state() == before
+
+
+def test_clearing_an_alert_with_broken_values(world):
+    from rest_framework.test import APIClient
+
+    from reports.alerts import alerts_scan
+    from reports.models import Alert
+    from sales.models import Product
+
+    Product.objects.filter(pk=world.a.line.product_id).update(alert_delivered_percent=1)
+    [alert] = alerts_scan()
+    api = APIClient(raise_request_exception=False)
+    api.force_authenticate(world.users["accountant"])
+    for value in [NUL, "x" * 501, MEGABYTE, ["a", "b"], {"a": 1}]:
+        answer = api.post(f"/api/v1/alerts/{alert.pk}/clear/", {"note": value}, format="json")
+        assert (answer.status_code, list(answer.json())) == (400, ["note"]), str(value)[:20]
+    assert Alert.objects.get().is_open
+    # On screen a note is cut to its 500 characters and NUL bytes are dropped: the alert is dealt with once.
+    screen = Client(raise_request_exception=False)
+    screen.force_login(world.users["accountant"])
+    assert screen.post(reverse("alert_clear", args=[alert.pk]), {"note": f"Sold{NUL}" + "x" * 600}).status_code == 302
+    alert.refresh_from_db()
+    assert (alert.is_open, alert.note) == (False, "Sold" + "x" * 496)
+    assert screen.post(reverse("alert_clear", args=[alert.pk]), {"note": "again"}).status_code == 302
+    assert api.post(f"/api/v1/alerts/{alert.pk}/clear/", {}, format="json").status_code == 409
