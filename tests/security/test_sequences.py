@@ -307,3 +307,50 @@ def test_a_refunded_payment_is_reversed_only_after_its_refund(world):
                       {"reason": "Bounced"}, format="json").status_code in (200, 201)
     invoice.refresh_from_db()
     assert (invoice.amount_paid, invoice.amount_residual, invoice.payment_state) == (0, 0, "reversed")
+
+
+def test_an_alert_raised_by_an_agents_time_is_cleared_once_by_those_who_bill_and_raised_again_per_crossing(world):
+    """Team A's line alerts at 5% of its 50 h (2:30): the agent's time crosses it, only a manager or an accountant
+    deals with it, once; deleting the time ends it, and crossing again raises a new one. Team B's never alerts."""
+    from reports.alerts import alerts_scan, open_alerts
+    from reports.models import Alert
+    from sales.models import Product
+
+    a = world.a
+    Product.objects.filter(pk=a.line.product_id).update(alert_delivered_percent=5)
+    assert alerts_scan() == []  # 2:15 delivered
+    agent = api_client_of(world, "agent_a")
+    logged = agent.post(f"{API}/timesheets/", {"ticket": a.ticket.pk, "duration": "0:30"}, format="json")
+    assert logged.status_code == 201
+    [alert] = alerts_scan()
+    assert (alert.sale_line, alert.delivered_minutes, alert.ordered_minutes, alert.threshold) == (a.line, 165, 3000, 5)
+
+    # Agents neither see nor clear it, on screen or by API.
+    assert agent.get(f"{API}/alerts/").status_code == 403
+    assert agent.post(f"{API}/alerts/{alert.pk}/clear/", {}, format="json").status_code == 403
+    assert browser_of(world, "agent_a").post(reverse("alert_clear", args=[alert.pk])).status_code == 403
+    assert browser_of(world, "lead_a").post(reverse("alert_clear", args=[alert.pk])).status_code == 403
+    # The manager deals with it on screen; the accountant, a moment later, is told it was done.
+    response = browser_of(world, "manager").post(reverse("alert_clear", args=[alert.pk]), {"note": "Upsold"})
+    assert response.status_code == 302
+    again = api_client_of(world, "accountant").post(f"{API}/alerts/{alert.pk}/clear/", {}, format="json")
+    assert again.status_code == 409
+    alert.refresh_from_db()
+    assert (alert.cleared_by.username, alert.note, list(open_alerts())) == ("manager", "Upsold", [])
+    assert alerts_scan() == []  # still crossing, dealt with: no second alert
+
+    # The agent deletes the time: the line is back under, the alert ends; crossing again raises a new one.
+    assert agent.delete(f"{API}/timesheets/{logged.json()['id']}/").status_code == 204
+    assert alerts_scan() == []
+    alert.refresh_from_db()
+    assert alert.ended_at is not None
+    agent.post(f"{API}/timesheets/", {"ticket": a.ticket.pk, "duration": "0:30"}, format="json")
+    [second] = alerts_scan()
+    assert second.pk != alert.pk and list(open_alerts()) == [second]
+    cleared = api_client_of(world, "accountant").post(f"{API}/alerts/{second.pk}/clear/", {}, format="json")
+    assert cleared.status_code == 200
+    assert not Alert.objects.filter(sale_line=world.b.line).exists()
+    assert list(AuditEvent.objects.filter(object_id=a.order.pk, action__startswith="alert.").order_by("pk")
+                .values_list("action", "actor__username")) == [
+        ("alert.raised", None), ("alert.cleared", "manager"), ("alert.ended", None), ("alert.raised", None),
+        ("alert.cleared", "accountant")]

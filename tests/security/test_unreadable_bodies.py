@@ -19,6 +19,9 @@ from rest_framework.authtoken.models import Token
 from api.parsers import MAX_DEPTH
 from invoicing.payments import payment_register
 from invoicing.runs import run_start
+from reports.alerts import alerts_scan
+from reports.models import Alert
+from sales.models import Product
 
 from ..factories import TaxFactory, UserFactory
 
@@ -66,6 +69,7 @@ def test_every_write_operation_is_tested():
     assert len(OPERATIONS) >= 39
     assert ("POST", "/api/v1/timesheets/", True) in OPERATIONS
     assert ("POST", "/api/v1/invoices/{id}/post/", False) in OPERATIONS
+    assert ("POST", "/api/v1/alerts/{id}/clear/", True) in OPERATIONS
 
 
 def address(path: str, world) -> str:
@@ -85,15 +89,24 @@ def address(path: str, world) -> str:
         path = path.replace("{payment_id}", str(payment_register(invoice=a.posted, amount="1.00").pk))
     elif path.endswith("/payments/"):
         ids["invoices"] = a.posted.pk
+    if resource == "alerts":  # an open alert of team A's line, to clear
+        ids["alerts"] = alert_of(world).pk
     if resource == "company":  # one row, no id
         return path
     return path.replace("{id}", str(ids[resource])).replace("{line_id}", str(a.manual_line.pk))
 
 
+def alert_of(world) -> Alert:
+    """An open alert on team A's line (its Delivered passed 1% of the ordered quantity), raised by the scan."""
+    Product.objects.filter(pk=world.a.line.product_id).update(alert_delivered_percent=1)
+    alerts_scan()
+    return Alert.objects.get(sale_line=world.a.line)
+
+
 def state() -> dict:
     """Every row of our apps (the audit log among them), as comparable values."""
     return {model._meta.label: list(model.objects.order_by("pk").values_list())
-            for label in ("audit", "sales", "projects", "tickets", "timesheets", "invoicing")
+            for label in ("audit", "sales", "projects", "tickets", "timesheets", "invoicing", "reports")
             for model in apps.get_app_config(label).get_models(include_auto_created=True)}
 
 
@@ -184,13 +197,14 @@ GARBLED_FORMS = {
 }
 
 
-@pytest.mark.parametrize("page", ["ticket", "login", "create invoice"])
+@pytest.mark.parametrize("page", ["ticket", "login", "create invoice", "alert dealt with"])
 def test_the_screens_survive_a_body_they_cannot_read(world, page):
     client = Client(raise_request_exception=False)
     if page != "login":
-        client.force_login(world.users["accountant" if page == "create invoice" else "agent_a"])
-    target = {"ticket": reverse("ticket_detail", args=[world.a.ticket.pk]), "login": reverse("login"),
-              "create invoice": reverse("invoice_create", args=[world.a.order.pk])}[page]
+        client.force_login(world.users["agent_a" if page == "ticket" else "accountant"])
+    target = {"ticket": lambda: reverse("ticket_detail", args=[world.a.ticket.pk]), "login": lambda: reverse("login"),
+              "create invoice": lambda: reverse("invoice_create", args=[world.a.order.pk]),
+              "alert dealt with": lambda: reverse("alert_clear", args=[alert_of(world).pk])}[page]()
     before = state()
     refused = {name: client.generic("POST", target, body, content_type=content_type).status_code
                for name, (content_type, body) in REFUSED_FORMS.items()}
