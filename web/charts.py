@@ -20,6 +20,7 @@ WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 70, 12, 12, 42
 MAX_LABELS = 12  # x labels shown at most; the others are thinned out (every bar keeps its tooltip)
 TICKS = 5
+MAX_BAR = 64  # a bar's width at most, however few the categories
 
 
 def format_value(value, unit: str, currency: str = "") -> str:
@@ -96,7 +97,7 @@ def _x_labels(plot: _Plot, categories: list[str]) -> list[str]:
 
 
 def _bars(plot: _Plot, chart: Chart, currency: str) -> list[str]:
-    parts, width = [], max(plot.slot * .7, 1)
+    parts, width = [], min(max(plot.slot * .7, 1), MAX_BAR)
     for n, category in enumerate(chart.categories):
         values = [_number(series.values[n]) for series in chart.series]
         total = sum(values)

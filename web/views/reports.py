@@ -202,6 +202,8 @@ def form_fields(spec: Spec, request, errors: dict) -> list[dict]:
             continue  # an agent's report is their own time
         chosen = data.get(name, "").strip()
         chosen = chosen if chosen.isascii() and chosen.isdigit() and len(chosen) <= 19 else ""
+        if name in ("ticket", "order") and not chosen and not errors.get(name):
+            continue  # too many to list: offered once a drill-down chose one
         fields.append(_choice_field(name, DIMENSION_LABELS.get(name, name.title()),
                                     filter_choices(name, user, chosen), data.get(name, ""), errors, "All"))
     return fields
