@@ -6,15 +6,20 @@ import csv
 import datetime
 import io
 import re
+from decimal import Decimal
 from html import unescape
 
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from core.money import format_money
+from invoicing.services import invoice_create_from_order, invoice_post
 from reports.alerts import alerts_scan
 from reports.models import Alert
+from reports.tables import Chart, Series
 from timesheets.services import timesheet_log
+from web.charts import nice_step, render_chart
 
 from ..factories import TicketFactory, UserFactory, confirmed_line
 
@@ -223,10 +228,18 @@ def test_unbilled_work_shows_the_amounts_at_the_lines_price(accountant_client, l
     assert table_rows(entries, "time-entries")[-1] == ["Total", "2:00", "2:00", ""]
 
 
-def test_the_revenue_and_prepaid_pages_answer(accountant_client, logged):
-    assert get(accountant_client, "report_revenue").status_code == 200
-    assert get(accountant_client, "report_prepaid").status_code == 200
+def test_revenue_shows_the_posted_invoices_net(accountant_client, logged, line_a):
+    invoice = invoice_post(invoice=invoice_create_from_order(order=line_a.order))
+    html = get(accountant_client, "report_revenue", group_by="customer").content.decode()
+    net = format_money(invoice.amount_untaxed, invoice.currency)
+    # 2:00 on line A at 90.00 an hour, untaxed.
+    assert net == "€180.00"
+    assert table_rows(html)[1:] == [[line_a.order.customer.name, net, "€0.00", net, "1", ""],
+                                    ["Total", net, "€0.00", net, "", ""]]
     assert get(accountant_client, "report_revenue", 400, group_by="agent").status_code == 400
+    rows = list(csv.reader(io.StringIO(get(accountant_client, "report_revenue", group_by="customer",
+                                           export="csv").content.decode())))
+    assert rows[-1] == ["Total", "180.00", "0.00", "180.00", ""]
 
 
 def test_a_prepaid_line_has_its_burn_down(accountant_client, member):
@@ -236,6 +249,8 @@ def test_a_prepaid_line_has_its_burn_down(accountant_client, member):
     ticket.team.members.add(member)
     timesheet_log(user=member, ticket=ticket, date=datetime.date.today() - datetime.timedelta(days=8), minutes=120)
     html = get(accountant_client, "report_prepaid").content.decode()
+    # 2:00 used of 10 hours.
+    assert table_rows(html)[1][4:8] == ["10.00", "2.00", "8.00", "20.0 %"]
     links = re.findall(r'<a href="([^"]+)" class="drill">', html)
     assert links == [reverse("report_prepaid_line", args=[line.pk])]
     page = accountant_client.get(links[0]).content.decode()
@@ -280,3 +295,15 @@ def test_an_agent_may_not_clear_an_alert(agent_client, alert):
     assert alert.cleared_at is None
     assert agent_client.get(reverse("alert_clear", args=[alert.pk])).status_code == 405
     assert Alert.objects.filter(cleared_at__isnull=True).count() == 1
+
+
+def test_the_chart_thins_its_labels_and_keeps_a_tooltip_per_bar():
+    days = [f"2025-01-{n:02d}" for n in range(1, 32)]
+    chart = Chart(kind="bars", unit="money", categories=days,
+                  series=[Series("amount", "Net", [Decimal("12.50")] * 31)])
+    svg = str(render_chart(chart, currency="EUR"))
+    assert len(bars(svg)) == 31 and bars(svg)[0] == ("2025-01-01", "2025-01-01: €12.50")
+    assert re.findall(r'<text class="label"[^>]*>([^<]*)</text>', svg) == days[::3]
+    assert re.findall(r'<text class="tick"[^>]*>([^<]*)</text>', svg) == [
+        "€0.00", "€5.00", "€10.00", "€15.00"]
+    assert (nice_step(135, "minutes"), nice_step(600, "minutes"), nice_step(7300, "money")) == (30, 120, 2000)
