@@ -144,7 +144,7 @@ def alerts_send() -> int:
     leaves the alert recorded as emailed, never sent twice.
     """
     with transaction.atomic():
-        pending = list(Alert.objects.select_for_update(skip_locked=True)
+        pending = list(Alert.objects.select_for_update(skip_locked=True, of=("self",))
                        .filter(emailed_to="", ended_at__isnull=True, cleared_at__isnull=True)
                        .select_related("sale_line__order__customer", "sale_line__product", "recipient"))
         groups = defaultdict(list)

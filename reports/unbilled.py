@@ -75,6 +75,14 @@ def _sql(params: Params, currency: str, limit: int, offset: int) -> tuple[str, l
     return sql, list(inner_params)
 
 
+def unbilled_amount(currency: str) -> Decimal:
+    """The amount of all time to invoice today, at each line's price (the overview's figure): one query."""
+    inner, args = _per_line_age(unbilled_params({}), currency).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT SUM(t.minor) FROM ({inner}) t", list(args))
+        return _money(cursor.fetchone()[0], currency)
+
+
 def _money(minor: int, currency: str) -> Decimal:
     return (Decimal(int(minor or 0)).scaleb(-places(currency))).quantize(Decimal("0.01"))
 

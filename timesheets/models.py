@@ -86,6 +86,14 @@ class TimeEntry(models.Model):
             # "Create Invoice" reads the unbilled entries of a line within a period.
             models.Index(fields=["sale_line", "date"], condition=Q(invoice_line__isnull=True),
                          name="entry_unbilled_by_line"),
+            # The Time report and the overview read a period's entries (reports.time): a range of this index,
+            # without visiting the table on PostgreSQL.
+            models.Index(fields=["date"], include=["minutes", "user", "ticket", "task", "project", "sale_line",
+                                                   "work_type", "invoice_line", "written_off", "approval"],
+                         name="entry_by_date"),
+            # Unbilled work and the overview sum what Create Invoice would take (reports.unbilled).
+            models.Index(fields=["sale_line"], include=["date", "billable_minutes", "ticket"],
+                         condition=Q(invoice_line__isnull=True, billable_minutes__gt=0), name="entry_unbilled"),
             # To Approve lists the entries awaiting review, by agent and date.
             models.Index(fields=["user", "date"], condition=Q(approval="to_approve"), name="entry_to_approve"),
         ]
