@@ -59,10 +59,10 @@ def test_loading_twice_changes_nothing():
 
     assert counts() == first
     assert get_user_model().objects.count() == 5
-    assert TimeEntry.objects.count() == 13
-    assert SaleOrder.objects.count() == 5
-    assert Ticket.objects.count() == 6
-    assert (Invoice.objects.count(), Payment.objects.count(), Reminder.objects.count()) == (3, 2, 1)
+    assert TimeEntry.objects.count() == 26
+    assert SaleOrder.objects.count() == 6
+    assert Ticket.objects.count() == 7
+    assert (Invoice.objects.count(), Payment.objects.count(), Reminder.objects.count()) == (4, 3, 1)
     assert "Demo users:" in output
     assert "http://127.0.0.1:8000/admin/" in output
 
@@ -81,11 +81,13 @@ def test_demo_line_delivers_the_time_of_its_entries():
     assert line.to_invoice == Decimal("4.25")
     ticket = Ticket.objects.get(sale_line=line)
     assert ticket.task is not None
-    senior = TimeEntry.objects.get(user__username="senior")
+    senior = TimeEntry.objects.get(user__username="senior", ticket=ticket)
     assert set(ticket.time_entries.all()) == set(ticket.task.time_entries.all()) == {*entries, senior}
-    # Initech's order is the billing run's second: 1:15 + 1:00 to invoice.
+    # Initech's order is the billing run's second: 1:15 + 1:00 this week, 1:30 + 2:00 + 3:00 months ago, to
+    # invoice; its 8 hours are past 100% Delivered.
     initech = SaleOrderLine.objects.get(order__customer__name="Initech")
-    assert initech.order.is_confirmed and initech.delivered == initech.to_invoice == Decimal("2.25")
+    assert initech.order.is_confirmed and initech.delivered == initech.to_invoice == Decimal("8.75")
+    assert initech.quantity == Decimal("8.00")
     call_command("check_billing", stdout=StringIO())
 
 
@@ -107,7 +109,7 @@ def test_the_demo_bills_by_work_type_rate_and_rounding_per_ticket():
     # The senior agent's 0:20 on the printers ticket: Delivered as logged, 0:30 on the invoice (the minimum).
     assert (senior_line.price_unit, senior_line.delivered, senior_line.to_invoice) == (
         Decimal("120.00"), Decimal("0.33"), Decimal("0.33"))
-    goodwill = TimeEntry.objects.get(work_type__name="Goodwill")
+    goodwill = TimeEntry.objects.get(work_type__name="Goodwill", sale_line=service)
     assert (goodwill.minutes, goodwill.billable_minutes, goodwill.sale_line) == (15, 0, service)
 
     preview = invoice_preview(order=order)
@@ -161,14 +163,15 @@ def test_the_demo_company_and_its_receivable():
     assert list(Customer.objects.values_list("name", "country", "vat_number", "payment_terms_days")) == [
         ("Acme Corporation", "BE", "BE0477472701", None), ("Brasserie Lambic", "BE", "BE0202239951", None),
         ("Dupont Transports", "FR", "FR40303265045", 15), ("Globex Logistics", "NL", "NL004495445B01", None),
-        ("Initech", "US", "", None)]
+        ("Initech", "US", "", None), ("Verdant Clinics", "BE", "", None)]
 
     # Lambic's 2:00 paid in full, its 3:00 partly; Dupont's 1:30 overdue at 15-day terms: 90.00 an hour + 21%.
     assert [(i.number, i.customer.name, i.amount_total, i.amount_paid, i.amount_residual, i.payment_state)
             for i in Invoice.objects.order_by("pk")] == [
         (f"INV/{year}/00001", "Brasserie Lambic", D("217.80"), D("217.80"), D("0.00"), PaymentState.PAID),
         (f"INV/{year}/00002", "Brasserie Lambic", D("326.70"), D("100.00"), D("226.70"), PaymentState.PARTIAL),
-        (f"INV/{year}/00003", "Dupont Transports", D("163.35"), D("0.00"), D("163.35"), PaymentState.NOT_PAID)]
+        (f"INV/{year}/00003", "Dupont Transports", D("163.35"), D("0.00"), D("163.35"), PaymentState.NOT_PAID),
+        (f"INV/{year}/00004", "Verdant Clinics", D("2057.00"), D("2057.00"), D("0.00"), PaymentState.PAID)]
     late = Invoice.objects.get(number=f"INV/{year}/00003")
     assert (late.invoice_date, late.due_date) == (days_ago(30), days_ago(15))
     assert list(overdue_invoices()) == [late]
@@ -177,7 +180,8 @@ def test_the_demo_company_and_its_receivable():
         late, 7, "compta@dupont.example", True)
     assert [(p.invoice.number, p.amount, p.reference) for p in Payment.objects.order_by("pk")] == [
         (f"INV/{year}/00001", D("217.80"), Invoice.objects.get(number=f"INV/{year}/00001").payment_reference),
-        (f"INV/{year}/00002", D("100.00"), Invoice.objects.get(number=f"INV/{year}/00002").payment_reference)]
+        (f"INV/{year}/00002", D("100.00"), Invoice.objects.get(number=f"INV/{year}/00002").payment_reference),
+        (f"INV/{year}/00004", D("2057.00"), Invoice.objects.get(number=f"INV/{year}/00004").payment_reference)]
     # Billed in full: To Invoice still lists Acme's and Initech's orders only.
     assert sorted(row["order"].customer.name for row in orders_to_invoice()) == ["Acme Corporation", "Initech"]
     out = StringIO()
@@ -200,7 +204,7 @@ def test_the_demo_invoices_download_as_e_invoices_the_validators_accept():
     for invoice in Invoice.objects.filter(state=Invoice.State.POSTED).order_by("pk"):
         pdf_store(invoice_id=invoice.pk)  # what the worker of `make run` does after posting
         invoice.refresh_from_db()
-        [line] = invoice.lines.all()  # each bills one line at 90.00 an hour, 21% tax
+        [line] = invoice.lines.all()  # each bills one line (at 90.00 an hour, the prepaid block 20 h at 85.00), 21%
         expected = {"lines": [line.amount_untaxed], "taxes": {D("21.00"): (invoice.amount_untaxed, invoice.amount_tax)},
                     "untaxed": invoice.amount_untaxed, "tax": invoice.amount_tax, "total": invoice.amount_total,
                     "due": invoice.amount_total}
@@ -208,4 +212,47 @@ def test_the_demo_invoices_download_as_e_invoices_the_validators_accept():
         _, embedded = facturx.get_xml_from_pdf(facturx_pdf(invoice), check_xsd=False)
         assert embedded == cii
         totals.append(invoice.amount_total)
-    assert totals == [D("217.80"), D("326.70"), D("163.35")]
+    assert totals == [D("217.80"), D("326.70"), D("163.35"), D("2057.00")]
+
+
+def test_the_demo_shows_real_figures_in_every_report_and_alerts_the_accountant():
+    """Issue 15: time over weeks of two teams and both agents, non-billable and no-charge time, unbilled time in
+    every age, revenue in more than one month, a prepaid block running low, a line past 100% Delivered: the
+    worker's first sweep raises the two alerts, for the demo accountant."""
+    from reports.alerts import alerts_scan
+    from reports.overview import overview
+    from reports.prepaid import prepaid_params, prepaid_report
+    from reports.revenue import revenue_params, revenue_report
+    from reports.time import time_params, time_report
+    from reports.unbilled import unbilled_params, unbilled_report
+
+    load_demo()
+    accountant = get_user_model().objects.get(username="accountant")
+
+    alerts = sorted(alerts_scan(), key=lambda alert: alert.kind)
+    assert [(a.sale_line.order.customer.name, a.kind, a.delivered_minutes, a.ordered_minutes, a.threshold,
+             a.recipient) for a in alerts] == [
+        ("Initech", "delivered", 525, 480, 100, accountant),
+        ("Verdant Clinics", "remaining", 930, 1200, D("5.00"), accountant)]
+    unbilled = unbilled_report(user=accountant, params=unbilled_params({}))
+    # 0-30 days: Acme's 4:15 at 90.00 and 0:20 at 120.00, Initech's 2:15; then Initech's 3:00, 2:00 and 1:30.
+    assert {key: unbilled.totals[key] for key in ("d0_30", "d31_60", "d61_90", "over_90", "total", "total_amount")} \
+        == {"d0_30": 410, "d31_60": 180, "d61_90": 120, "over_90": 90, "total": 800, "total_amount": D("1209.60")}
+    [block] = prepaid_report(user=accountant, params=prepaid_params({})).rows
+    assert {key: block.cells[key] for key in ("customer", "ordered", "used", "remaining", "weekly_rate")} == {
+        "customer": "Verdant Clinics", "ordered": D("20.00"), "used": D("15.50"), "remaining": D("4.50"),
+        "weekly_rate": 120}  # 1:00 + 1:00 over the last four weeks
+    assert block.cells["runs_out"] is not None
+    time = time_report(user=accountant, params=time_params({"group_by": "customer"}))
+    # The last 12 weeks: all but Initech's 1:30 of 100 days ago; Verdant's internal 1:00, Globex's rejected 0:30.
+    assert {key: time.totals[key] for key in ("non_billable", "no_charge", "total")} == {
+        "non_billable": 90, "no_charge": 45, "total": 2375}
+    assert len(time.chart.categories) in (12, 13) and len(time.rows) == 6  # 84 days: 12 weeks, or parts of 13
+    assert len({entry.user_id for entry in TimeEntry.objects.all()}) == 2
+    revenue = revenue_report(user=accountant, params=revenue_params({}))
+    assert revenue.totals["net"] == D("2285.00")  # 180.00 + 270.00 + 135.00 + 1,700.00, untaxed
+    assert len(revenue.rows) >= 2  # invoiced today, a month ago and two months ago
+    board = overview(user=accountant)
+    assert [(card.team.name, card.unbilled_minutes) for card in board.teams] == [
+        ("Customer Care", 800), ("Field Services", 0)]
+    assert (board.to_invoice, board.overdue_count, len(board.alerts)) == ([("EUR", D("1209.60"))], 1, 2)

@@ -42,11 +42,12 @@ def order_line(page, name):
 
 def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
     today = datetime.datetime.now(datetime.UTC).date()  # the server's TIME_ZONE is UTC by default
-    number = f"INV/{today.year}/00004"  # the demo posted three: paid, partly paid, overdue
+    number = f"INV/{today.year}/00005"  # the demo posted four: paid, partly paid, overdue, the prepaid block
 
     # The agent logs 0:45 on the demo ticket (4:50 on it: the senior's 0:20 and 0:15 of Goodwill besides):
     # Delivered of Service on Timesheet goes from 4.25 to 5.00 h; Senior support's stays 0:20, 0.33 h.
     desk = open_browser("agent", "agent-demo-2026")
+    desk.goto("/tickets/")  # signing in opens the Helpdesk overview
     desk.get_by_role("link", name=TICKET).click()
     desk.get_by_role("tab", name="Timesheets").click()
     expect(desk.locator("#timesheets-total")).to_have_text("4:50")
@@ -84,14 +85,14 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
     wait_for_pdf(books)
 
     name, pdf = download(books, "Download PDF")
-    assert name == f"INV-{today.year}-00004.pdf"
+    assert name == f"INV-{today.year}-00005.pdf"
     assert pdf.startswith(b"%PDF-")
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
     assert f"Invoice {number}" in text
     assert "Untaxed amount €510.00 Tax 21% on €510.00 €107.10 Total due €617.10" in text
 
     name, data = download(books, "Export CSV")
-    assert name == f"INV-{today.year}-00004-timesheets.csv"
+    assert name == f"INV-{today.year}-00005-timesheets.csv"
     line, senior = f"S00001 - {SERVICE}", f"S00001 - {SENIOR}"
 
     def day(n):
@@ -145,20 +146,20 @@ def test_the_month_end_billing_run_on_the_demo(demo, open_browser):
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("Acme Corporation")
     expect(rows.nth(1)).to_contain_text("Initech")
-    # (4:15 + 2:15) × 90.00 + Senior support's 0:20 billed as the 0:30 minimum × 120.00
-    expect(books.locator("#orders-to-invoice tfoot")).to_contain_text("€645.00")
+    # (4:15 + Initech's 8:45) × 90.00 + Senior support's 0:20 billed as the 0:30 minimum × 120.00
+    expect(books.locator("#orders-to-invoice tfoot")).to_contain_text("€1,230.00")
     books.get_by_role("button", name="Create Invoices for all 2").click()
 
     # The page refreshes itself while the worker works: no reload by hand.
     expect(books.locator("[data-progress=create]")).to_have_text("2 / 2", timeout=60_000)
     expect(books.locator("#step-create progress")).to_have_attribute("value", "2")
     expect(books.locator("#step-create .badge")).to_have_text("Done")
-    # 535.43 (4.25 h × 90.00 + 0.50 h × 120.00 + VAT 21% of each line) + 245.03 (2.25 h): taxes per line.
-    expect(books.locator("#run-invoiced")).to_have_text("2 invoices, €780.46 with taxes")
+    # 535.43 (4.25 h × 90.00 + 0.50 h × 120.00 + VAT 21% of each line) + 952.88 (8.75 h): taxes per line.
+    expect(books.locator("#run-invoiced")).to_have_text("2 invoices, €1,488.31 with taxes")
     books.get_by_role("button", name="Post").click()
     expect(books.locator("[data-progress=post]")).to_have_text("2 / 2", timeout=60_000)
-    expect(books.locator("#run-orders")).to_contain_text(f"INV/{year}/00004")
     expect(books.locator("#run-orders")).to_contain_text(f"INV/{year}/00005")
+    expect(books.locator("#run-orders")).to_contain_text(f"INV/{year}/00006")
     books.get_by_role("button", name="Send by email").click()
     expect(books.locator("[data-progress=send]")).to_have_text("2 / 2", timeout=60_000)
     expect(books.locator("#run-orders")).to_contain_text("Sent to billing@acme.example")
@@ -168,7 +169,7 @@ def test_the_month_end_billing_run_on_the_demo(demo, open_browser):
     # The worker printed both messages, each with its PDF as one line, not pages of base64.
     out = demo.out.read_text()
     assert out.count("To: billing@acme.example") == 1 and out.count("To: ap@initech.example") == 1
-    assert re.search(rf"Attachment: INV-{year}-0000[45]\.pdf \(\d+ bytes, application/pdf\)", out)
+    assert re.search(rf"Attachment: INV-{year}-0000[56]\.pdf \(\d+ bytes, application/pdf\)", out)
     assert "Billing is consistent" in demo.manage("check_billing")
     log = demo.log.read_text()
     assert "Traceback" not in log

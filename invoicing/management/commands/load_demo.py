@@ -12,6 +12,12 @@ The receivable (issue 14): the company with its bank account and reminder steps,
 of two more customers, billed in full already (they stay out of To Invoice): Brasserie Lambic's first paid
 in full (217.80), its second partly (100.00 of 326.70), and Dupont Transports' overdue (163.35, due 15 days
 ago at 15-day terms) with its 7-day reminder sent.
+
+Reports and alerts (issue 15): Initech's 8-hour line has 8:45 logged over three months, none of it invoiced
+(aged 0-30, 31-60, 61-90 and over 90 days), past 100% Delivered; Verdant Clinics' prepaid block of 20 h,
+invoiced two months ago and paid (2,057.00), has 15:30 used by two agents over seven weeks, below its 5-hour
+alert, with internal (non-billable) and goodwill (no charge) time beside it. The demo accountant looks
+after both orders; the worker's first sweep raises their two alerts.
 """
 
 import datetime
@@ -160,9 +166,9 @@ class Command(BaseCommand):
         initech = customer_save(customer=Customer(
             name="Initech", email="ap@initech.example", address="4120 Freidrich Lane\nAustin, TX 78744",
             country="US"), actor=manager)
-        initech_order = SaleOrder.objects.create(customer=initech)
+        initech_order = SaleOrder.objects.create(customer=initech, accountant=users["accountant"])
         SaleOrderLine.objects.create(order=initech_order, product=product, name=product.name,
-                                     quantity=Decimal("20.00"), uom=product.uom, price_unit=product.list_price,
+                                     quantity=Decimal("8.00"), uom=product.uom, price_unit=product.list_price,
                                      tax=product.tax)
         initech_line = sale_order_confirm(order=initech_order).lines.get()
         mail = ticket_create(team=team, customer=initech, title="Mailboxes hit their quota every Friday",
@@ -172,9 +178,19 @@ class Command(BaseCommand):
                       description="Found the archiving job disabled since the October upgrade")
         timesheet_log(user=agent, date=days_ago(2), minutes=parse_duration("1:00"), ticket=mail,
                       description="Re-enabled archiving, moved 2019 mail to the archive")
+        # Older time, never invoiced: the Unbilled work report ages it; the 8-hour line is past 100% Delivered.
+        for days, duration, text in ((100, "1:30", "Sized the mail archive for the quota"),
+                                     (70, "2:00", "Set up the archiving job"),
+                                     (45, "3:00", "Trained the office on the archive search")):
+            timesheet_log(user=agent, date=days_ago(days), minutes=parse_duration(duration), ticket=mail,
+                          description=text)
 
         self.load_field_services(users, product, globex, kinds)
         self.load_receivables(users, product, team)
+        self.load_prepaid(users, tax, team, kinds)
+        # Initech's line past 100% Delivered and Verdant's block below 5 hours left raise their alerts at the
+        # worker's first sweep (reports.alerts.alerts_scan), which `make run` starts beside the server: this
+        # app lies below reports and does not call it.
 
         line.refresh_from_db()
         senior_line.refresh_from_db()
@@ -250,6 +266,43 @@ class Command(BaseCommand):
             payment_register(invoice=invoice, amount=Decimal(amount), method=Payment.Method.BANK_TRANSFER,
                              reference=invoice.payment_reference, actor=accountant)
         reminders_send()  # Dupont's 7-day reminder: one email
+
+    def load_prepaid(self, users, tax, team, kinds):
+        """A prepaid block of 20 h, invoiced and paid two months ago, used week after week by two agents."""
+        agent, senior, accountant = users["agent"], users["senior"], users["accountant"]
+        block = product_save(product=Product(
+            name="Prepaid support block", list_price=Decimal("85.00"), uom=HOUR,
+            service_policy=ServicePolicy.ORDERED_PREPAID, tax=tax, alert_remaining_hours=Decimal("5.00"),
+        ), actor=users["manager"])
+        verdant = customer_save(customer=Customer(
+            name="Verdant Clinics", email="it@verdant.example", billing_email="accounts@verdant.example",
+            address="Rue Belliard 20\n1040 Brussels", country="BE"), actor=users["manager"])
+        order = SaleOrder.objects.create(customer=verdant, accountant=accountant)
+        SaleOrderLine.objects.create(order=order, product=block, name="Prepaid support, 20 hours",
+                                     quantity=Decimal("20.00"), uom=block.uom, price_unit=block.list_price, tax=tax)
+        line = sale_order_confirm(order=order).lines.get()
+        # Billed when sold: posted two months ago at 30-day terms, paid.
+        invoice = invoice_post(invoice=invoice_create_from_order(order=order, actor=accountant), actor=accountant)
+        Invoice.objects.filter(pk=invoice.pk).update(invoice_date=days_ago(60), due_date=days_ago(30))
+        balances_refresh(invoice=invoice)
+        invoice.refresh_from_db()
+        payment_register(invoice=invoice, amount=invoice.amount_total, date=days_ago(40),
+                         method=Payment.Method.BANK_TRANSFER, reference=invoice.payment_reference, actor=accountant)
+        ticket = ticket_create(team=team, customer=verdant, title="Move the clinics to the new booking system",
+                               description="Six clinics, one weekend each.", assignee=senior)
+        ticket = ticket_set_sale_line(ticket=ticket, sale_line=line)
+        for days, user, duration, text in (
+                (48, senior, "2:00", "Planned the migration with the clinics' managers"),
+                (41, agent, "2:30", "Migrated the first clinic"), (34, senior, "3:00", "Migrated clinics 2 and 3"),
+                (27, agent, "1:30", "Fixed the reminders of clinic 2"), (20, senior, "2:00", "Migrated clinic 4"),
+                (13, agent, "2:30", "Migrated clinic 5"), (6, senior, "1:00", "Checked the backups"),
+                (2, agent, "1:00", "Migrated clinic 6")):
+            timesheet_log(user=user, date=days_ago(days), minutes=parse_duration(duration), ticket=ticket,
+                          description=text)
+        timesheet_log(user=senior, date=days_ago(10), minutes=parse_duration("1:00"), ticket=ticket,
+                      work_type=kinds["Internal"], description="Wrote our own migration checklist")
+        timesheet_log(user=agent, date=days_ago(13), minutes=parse_duration("0:30"), ticket=ticket,
+                      work_type=kinds["Goodwill"], description="Showed the receptionist the new calendar")
 
     def billed_ticket(self, team, customer, product, agent, title, entries):
         """A confirmed order of `product` for `customer`, and a ticket billed to it with `entries` logged."""
