@@ -14,6 +14,7 @@ UNITS = ("day", "week", "month")
 MAX_BUCKETS = 550
 MAX_DAYS = 3660
 MAX_PAGE = 100_000
+EARLIEST, LATEST = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 
 
 @dataclass
@@ -83,17 +84,22 @@ def _date(data, key: str, default: datetime.date, errors: dict) -> datetime.date
     if not text:
         return default
     try:
-        return datetime.date.fromisoformat(text)
+        day = datetime.date.fromisoformat(text)
     except ValueError:
         errors[key] = f"Enter a date as YYYY-MM-DD, for example {timezone.localdate().isoformat()}."
         return default
+    if not EARLIEST <= day <= LATEST:  # a period's default length or its last bucket would leave the calendar
+        errors[key] = f"Enter a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}."
+        return default
+    return day
 
 
 def _whole(data, key: str, errors: dict, *, default=None, low=1, high=2**31 - 1):
     text = (data.get(key) or "").strip()
     if not text:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    # "²" is a digit to isdigit(), and int() refuses thousands of digits: ASCII, and at most 12 of them.
+    if not (text.isascii() and text.isdigit() and len(text) <= 12) or not low <= int(text) <= high:
         errors[key] = f"Enter a whole number from {low} to {high}."
         return default
     return int(text)
