@@ -75,7 +75,8 @@ def test_the_seeds_walk_through(open_browser, agent, manager, accountant):
     order_name = re.search(r"S\d{5}", boss.locator("h1").inner_text())[0]
 
     # The agent records 1:30 and 0:45 on the ticket's Timesheets tab.
-    desk = open_browser(agent)
+    desk = open_browser(agent)  # lands on the Helpdesk overview
+    desk.get_by_role("link", name="Tickets", exact=True).click()
     desk.get_by_role("link", name="Printers print blank pages").click()
     desk.get_by_role("tab", name="Timesheets").click()
     log_time(desk, "1:30", "Reproduced the issue, collected the logs")
@@ -116,7 +117,7 @@ def test_the_seeds_walk_through(open_browser, agent, manager, accountant):
     assert "Reproduced the issue, collected the logs" in text and "Rolled back the driver" in text
 
     # The agent closes the ticket; its Timesheets are now locked.
-    desk.goto("/")
+    desk.goto("/tickets/")
     desk.get_by_role("link", name="Printers print blank pages").click()
     desk.get_by_role("button", name="Close").click()
     expect(desk.locator("#ticket-status")).to_have_text("Closed")
@@ -131,6 +132,7 @@ def test_time_on_the_task_shows_on_the_ticket_and_the_reverse(open_browser, agen
     TicketFactory(team=team, customer=line_a.order.customer, title="Paper jams", task=task, sale_line=line_a)
 
     page = open_browser(agent)
+    page.get_by_role("link", name="Tickets", exact=True).click()
     page.get_by_role("link", name="Paper jams").click()
     page.locator("#task-link").click()
     expect(page.locator("h1")).to_have_text("Replace the fuser")

@@ -31,10 +31,10 @@ def test_every_screen_sends_a_stranger_to_the_login_page(client, db, name, ids):
     assert response["Location"] == f"{reverse('login')}?next={address}"
 
 
-def test_login_then_the_agent_lands_on_the_tickets(client, member):
+def test_login_then_the_agent_lands_on_the_helpdesk_overview(client, member):
     response = client.post(reverse("login"), {"username": "agent", "password": "secret-pass-123"}, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("ticket_list")
-    assert "Log out" in response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("home")
+    assert "Log out" in response.content.decode() and "<h1>Helpdesk overview</h1>" in response.content.decode()
 
 
 def test_a_wrong_password_is_refused_on_the_form(client, member):
@@ -63,10 +63,14 @@ def test_the_top_bar_offers_what_each_role_may_use(client, member, accountant, m
         assert nav_links(client.get(reverse("ticket_list"))) == links, user
 
 
-def test_home_sends_accountants_to_the_sales_orders_and_others_to_the_tickets(client, member, accountant, manager):
-    for user, target in [(member, "ticket_list"), (accountant, "order_list"), (manager, "ticket_list")]:
+def test_home_is_the_helpdesk_overview_for_every_role_and_the_tickets_for_none(client, member, accountant,
+                                                                                manager):
+    for user in (member, accountant, manager):
         client.force_login(user)
-        assert client.get(reverse("home"))["Location"] == reverse(target)
+        response = client.get(reverse("home"))
+        assert response.status_code == 200 and "<h1>Helpdesk overview</h1>" in response.content.decode(), user
+    client.force_login(UserFactory(username="nobody"))
+    assert client.get(reverse("home"))["Location"] == reverse("ticket_list")
 
 
 def test_a_refusal_is_the_403_page_with_its_reason(agent_client, line_a):
