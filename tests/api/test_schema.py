@@ -21,6 +21,8 @@ PATHS = [
     "/invoices/{id}/credit-note/",
     "/invoices/{id}/pdf/", "/invoices/{id}/send/", "/invoices/{id}/facturx/", "/invoices/{id}/ubl/",
     "/invoices/{id}/payments/", "/invoices/{id}/payments/{payment_id}/reverse/", "/invoices/{id}/due-date/",
+    "/reports/time/", "/reports/time/entries/", "/reports/unbilled/", "/reports/revenue/", "/reports/prepaid/",
+    "/reports/prepaid/{line_id}/burndown/", "/overview/", "/alerts/", "/alerts/{id}/clear/",
     "/company/",
     "/billing-runs/", "/billing-runs/{id}/", "/billing-runs/{id}/post/", "/billing-runs/{id}/send/",
     "/billing-runs/{id}/resume/",
