@@ -31,6 +31,9 @@ CATEGORY = Case(
 # An entry's customer: its ticket's, else its task's, else its project's.
 CUSTOMER = Coalesce("ticket__customer_id", "task__customer_id", "project__customer_id")
 
+TO_INVOICE = Q(invoice_line__isnull=True, billable_minutes__gt=0,
+               sale_line__product__service_policy=ServicePolicy.DELIVERED_TIMESHEET)
+
 DIMENSIONS = {  # name: (the entry's key, the column's label)
     "customer": (CUSTOMER, "Customer"),
     "team": (F("ticket__team_id"), "Helpdesk Team"),
@@ -47,12 +50,13 @@ SUMS = {
     "no_charge": Sum("minutes", filter=Q(category=NO_CHARGE)),
     "total": Sum("minutes"),
     "invoiced": Sum("minutes", filter=Q(invoice_line__isnull=False)),
-    # Billable time not on an invoice yet, awaiting approval included (Unbilled work counts what bills now).
-    "to_invoice": Sum("minutes", filter=Q(category=BILLABLE, invoice_line__isnull=True)),
+    # What Create Invoice would take now (Unbilled work's time, status=to_invoice): counted (approved where
+    # the team asks it), on a line billed on timesheets (a prepaid block's time is billed by its quantity).
+    "to_invoice": Sum("minutes", filter=Q(TO_INVOICE)),
 }
 FIGURES = [Column("billable", "Billable", "minutes"), Column("non_billable", "Non-billable", "minutes"),
            Column("no_charge", "No charge", "minutes"), Column("total", "Total", "minutes"),
-           Column("invoiced", "Invoiced", "minutes"), Column("to_invoice", "Not invoiced", "minutes")]
+           Column("invoiced", "Invoiced", "minutes"), Column("to_invoice", "To invoice", "minutes")]
 STACKS = [("billable", "Billable"), ("non_billable", "Non-billable"), ("no_charge", "No charge")]
 
 
@@ -76,8 +80,7 @@ def entries_for(*, user, params: Params) -> QuerySet[TimeEntry]:
     if status == "invoiced":
         entries = entries.filter(invoice_line__isnull=False)
     elif status == "to_invoice":  # what Create Invoice would take (the Unbilled work report's drill-down)
-        entries = entries.filter(invoice_line__isnull=True, billable_minutes__gt=0,
-                                 sale_line__product__service_policy=ServicePolicy.DELIVERED_TIMESHEET)
+        entries = entries.filter(TO_INVOICE)
     return entries
 
 

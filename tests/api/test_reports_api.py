@@ -119,16 +119,16 @@ def test_the_time_report_in_json(world, manager):
         ("no_charge", "minutes"), ("total", "minutes"), ("invoiced", "minutes"), ("to_invoice", "minutes"),
         ("entries", "number")]
     # W10: Acme's 1:00 invoiced, 0:30 Internal, 0:15 Goodwill (on the invoice at 0.00); W11: Bolt's 1:30 and
-    # the 9:00 on its prepaid block.
+    # the 9:00 on its prepaid block, billable but never to invoice (the block bills its ordered quantity).
     assert data["rows"] == [
         {"customer": "Acme", "period": "2025-W10", "billable": 60, "non_billable": 30, "no_charge": 15, "total": 105,
          "invoiced": 75, "to_invoice": 0, "entries": 3,
          "filters": {"customer": acme, "from": "2025-03-03", "to": "2025-03-09"}},
         {"customer": "Bolt", "period": "2025-W11", "billable": 630, "non_billable": 0, "no_charge": 0, "total": 630,
-         "invoiced": 0, "to_invoice": 630, "entries": 2,
+         "invoiced": 0, "to_invoice": 90, "entries": 2,
          "filters": {"customer": bolt, "from": "2025-03-10", "to": "2025-03-16"}}]
     assert data["totals"] == {"billable": 690, "non_billable": 30, "no_charge": 15, "total": 735, "invoiced": 75,
-                              "to_invoice": 630}
+                              "to_invoice": 90}
     assert data["chart"] == {"kind": "bars", "unit": "minutes", "categories": ["2025-W10", "2025-W11"], "series": [
         {"key": "billable", "label": "Billable", "values": [60, 630]},
         {"key": "non_billable", "label": "Non-billable", "values": [30, 0]},
@@ -234,10 +234,10 @@ def test_the_time_report_as_csv_and_xlsx(world, manager):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="time-report-2025-03-03-2025-03-16.csv"'
     assert list(csv.reader(io.StringIO(response.content.decode()))) == [
-        ["Customer", "Week", "Billable", "Non-billable", "No charge", "Total", "Invoiced", "Not invoiced", "Entries"],
+        ["Customer", "Week", "Billable", "Non-billable", "No charge", "Total", "Invoiced", "To invoice", "Entries"],
         ["Acme", "2025-W10", "1:00", "0:30", "0:15", "1:45", "1:15", "0:00", "3"],
-        ["Bolt", "2025-W11", "10:30", "0:00", "0:00", "10:30", "0:00", "10:30", "2"],
-        ["Total", "", "11:30", "0:30", "0:15", "12:15", "1:15", "10:30", ""]]
+        ["Bolt", "2025-W11", "10:30", "0:00", "0:00", "10:30", "0:00", "1:30", "2"],
+        ["Total", "", "11:30", "0:30", "0:15", "12:15", "1:15", "1:30", ""]]
 
     response = get(manager, "reports/time/", **PERIOD, export="xlsx")
 
@@ -246,10 +246,10 @@ def test_the_time_report_as_csv_and_xlsx(world, manager):
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert rows[0] == ("Customer", "Week", "Billable", "Non-billable", "No charge", "Total", "Invoiced",
-                       "Not invoiced", "Entries")
+                       "To invoice", "Entries")
     # Durations ("[h]:mm"), which openpyxl reads back as timedeltas.
     assert [value // datetime.timedelta(minutes=1) if isinstance(value, datetime.timedelta) else value
-            for value in rows[2]] == ["Bolt", "2025-W11", 630, 0, 0, 630, 0, 630, 2]
+            for value in rows[2]] == ["Bolt", "2025-W11", 630, 0, 0, 630, 0, 90, 2]
     assert rows[-1][0] == "Total" and rows[-1][5] == datetime.timedelta(minutes=735)
     assert book.worksheets[0]["C2"].number_format == "[h]:mm"
 

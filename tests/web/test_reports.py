@@ -63,7 +63,7 @@ def get(client, name, expect=200, **query):
     return response
 
 
-HEADER = ["Customer", "Week", "Billable", "Non-billable", "No charge", "Total", "Invoiced", "Not invoiced", "Entries",
+HEADER = ["Customer", "Week", "Billable", "Non-billable", "No charge", "Total", "Invoiced", "To invoice", "Entries",
           "Details"]
 
 
