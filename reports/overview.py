@@ -17,7 +17,7 @@ from tickets.selectors import teams_for
 from timesheets.models import TimeEntry
 
 from .alerts import open_alerts
-from .unbilled import unbilled_amount
+from .unbilled import to_invoice_amount
 
 CLOSED = (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
 
@@ -76,7 +76,7 @@ def _quantities_to_invoice(currency: str) -> Decimal:
 
 def _receivables(result: Overview, user) -> None:
     currency = Company.current().currency
-    time = unbilled_amount(currency)
+    time = to_invoice_amount(currency)
     if total := time + _quantities_to_invoice(currency):
         result.to_invoice = [(currency, total)]
     overdue = (overdue_invoices().values("currency").annotate(count=Count("id"), balance=Sum("amount_residual"))

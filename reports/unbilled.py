@@ -15,13 +15,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BigIntegerField, Case, F, IntegerField, Sum, Value, When
+from django.db.models import BigIntegerField, Case, Exists, F, IntegerField, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Cast, Round
 
 from core.money import places
 from core.roles import sees_everything
-from sales.models import Company, Customer, ServicePolicy
-from sales.units import DAY
+from invoicing.selectors import rounded_to_invoice
+from sales.models import Company, Customer, Rounding, SaleOrderLine, ServicePolicy
+from sales.units import DAY, amount
 from timesheets.models import TimeEntry
 
 from .params import Params, parse
@@ -36,18 +37,21 @@ def unbilled_params(data) -> Params:
     return parse(data, filters=("customer",), default_days=1)
 
 
-def _per_line_age(params: Params, currency: str):
-    """The inner query: (customer, age, minutes, amount in minor units) per line and age."""
+def _per_line_age(params: Params, currency: str, *, aged: bool = True, lines: Q | None = None):
+    """The inner query: (customer, age, minutes, amount in minor units) per line and age (per line alone when
+    not `aged`: age 0), of the entries whose line matches `lines`."""
     as_of = params.end
     age = Case(*[When(date__gte=as_of - datetime.timedelta(days=high), then=Value(index))
                  for index, (_, _, _, high) in enumerate(AGES) if high is not None],
-               default=Value(len(AGES) - 1), output_field=IntegerField())
+               default=Value(len(AGES) - 1), output_field=IntegerField()) if aged else Value(0)
     unit = Case(When(sale_line__uom=DAY, then=Value(60 * settings.HOURS_PER_DAY)), default=Value(60),
                 output_field=IntegerField())
     entries = TimeEntry.objects.filter(invoice_line__isnull=True, billable_minutes__gt=0, date__lte=as_of,
                                        sale_line__product__service_policy=ServicePolicy.DELIVERED_TIMESHEET)
     if "customer" in params.filters:
         entries = entries.filter(sale_line__order__customer_id=params.filters["customer"])
+    if lines is not None:
+        entries = entries.filter(lines)
     # Integer arithmetic, HALF-UP: hundredths of the unit, then the amount in 1/10^4 of the currency's
     # unit, then its minor unit (cents; yen are whole).
     scale = 10 ** (4 - places(currency))
@@ -75,12 +79,23 @@ def _sql(params: Params, currency: str, limit: int, offset: int) -> tuple[str, l
     return sql, list(inner_params)
 
 
-def unbilled_amount(currency: str) -> Decimal:
-    """The amount of all time to invoice today, at each line's price (the overview's figure): one query."""
-    inner, args = _per_line_age(unbilled_params({}), currency).query.sql_with_params()
+def to_invoice_amount(currency: str) -> Decimal:
+    """What Create Invoice would bill for time today, untaxed, as To Invoice totals it (the overview's figure):
+    each line's time at its price, a line whose product rounds per ticket or has a minimum as Create Invoice
+    charges it (Rule 14). One query for the lines billed per entry, summed in SQL; one for the others, few."""
+    per_ticket = Q(sale_line__product__rounding=Rounding.TICKET) | Q(sale_line__product__minimum_minutes__gt=0)
+    inner, args = _per_line_age(unbilled_params({}), currency, aged=False, lines=~per_ticket).query \
+        .sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT SUM(t.minor) FROM ({inner}) t", list(args))
-        return _money(cursor.fetchone()[0], currency)
+        total = _money(cursor.fetchone()[0], currency)
+    rounded = list(SaleOrderLine.objects.filter(Exists(TimeEntry.objects.filter(
+        sale_line=OuterRef("pk"), invoice_line__isnull=True, billable_minutes__gt=0)))
+        .filter(Q(product__rounding=Rounding.TICKET) | Q(product__minimum_minutes__gt=0),
+                product__service_policy=ServicePolicy.DELIVERED_TIMESHEET).select_related("product"))
+    quantities = rounded_to_invoice(lines=rounded)
+    return total + sum((amount(quantities[line.pk], line.price_unit, currency) for line in rounded),
+                       Decimal("0.00"))
 
 
 def _money(minor: int, currency: str) -> Decimal:

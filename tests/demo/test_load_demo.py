@@ -255,4 +255,5 @@ def test_the_demo_shows_real_figures_in_every_report_and_alerts_the_accountant()
     board = overview(user=accountant)
     assert [(card.team.name, card.unbilled_minutes) for card in board.teams] == [
         ("Customer Care", 800), ("Field Services", 0)]
-    assert (board.to_invoice, board.overdue_count, len(board.alerts)) == ([("EUR", D("1209.60"))], 1, 2)
+    # What To Invoice totals: Create Invoice bills the senior's 0:20 as its 30-minute minimum (+ 0.17 h × 120.00).
+    assert (board.to_invoice, board.overdue_count, len(board.alerts)) == ([("EUR", D("1230.00"))], 1, 2)

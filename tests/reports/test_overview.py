@@ -33,7 +33,7 @@ def test_a_card_per_team_for_a_manager(world, manager):
 
     # Unbilled: North a0 (25); South b1 and b3 (90 + 40). Open: North's ticket A (the other is solved).
     assert cards(result) == [("North", 1, 0, 0, 0, 25), ("South", 1, 0, 0, 40, 130)]
-    assert result.to_invoice == [("EUR", Decimal("168.00"))]  # 37.80 + 130.20, as Unbilled work says
+    assert result.to_invoice == [("EUR", Decimal("168.00"))]  # 37.80 + 130.20, as To Invoice totals it
     assert (result.overdue_count, result.overdue, result.alerts) == (0, [], [])
 
 
