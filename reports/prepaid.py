@@ -105,34 +105,35 @@ def _hours(minutes: int) -> Decimal:
 
 
 def burndown(*, line) -> Chart:
-    """The line's remaining hours at the end of each week since its first entry (or its order's date), and,
-    at the last four weeks' rate, the weeks until it runs out: a "lines" chart of two series,
-    `remaining` and `projected` (None where a series has no point)."""
+    """The line's remaining hours at the end of each week since its first entry (or its order's date) and today,
+    then, at the last four weeks' rate, at the end of each week until it runs out: a "lines" chart of two
+    series, `remaining` and `projected` (None where a series has no point), both through today's point.
+    Projected points fall where `runs_out` says: the rate is per day, from today."""
     today = timezone.localdate()
     weekly = dict(TimeEntry.objects.filter(sale_line=line, billable_minutes__gt=0)
                   .annotate(week=TruncWeek("date")).values_list("week").annotate(minutes=Sum("billable_minutes"))
                   .order_by())
     opened = line.order.confirmed_at.date() if line.order.confirmed_at else line.order.date_order
-    first = week_start(min([opened, today, *weekly]))
     ordered, used = ordered_minutes(line), 0
-    weeks, remaining = [], []
-    week = first
+    days, remaining = [], []
+    week = week_start(min([opened, today, *weekly]))
     while week <= today:
         used += weekly.get(week, 0)
-        weeks.append(week)
+        days.append(min(bucket_end(week, "week"), today))  # this week's point is today's
         remaining.append(_hours(ordered - used))
         week += datetime.timedelta(days=7)
     left = ordered - line.delivered_minutes  # what Delivered counts now (the sums above, entries moved aside)
     remaining[-1] = _hours(left)
-    per_week = rates([line.pk], today).get(line.pk, 0) * 7 / RATE_DAYS
-    projected = [None] * (len(weeks) - 1) + [_hours(left)]
-    step = 0
-    while per_week and left > 0 and step < HORIZON_WEEKS:
-        step += 1
-        left = max(left - per_week, 0)
-        weeks.append(weeks[-1] + datetime.timedelta(days=7))
+    per_day = rates([line.pk], today).get(line.pk, 0) / RATE_DAYS
+    projected = [None] * (len(days) - 1) + [_hours(left)]
+    end = bucket_end(week_start(today), "week")
+    end = end if end > today else end + datetime.timedelta(days=7)
+    while per_day and left > 0 and end <= today + datetime.timedelta(weeks=HORIZON_WEEKS):
+        days.append(end)
         remaining.append(None)
-        projected.append(_hours(round(left)))
-    labels = [bucket_end(week, "week").isoformat() for week in weeks]
-    return Chart(kind="lines", unit="hours", categories=labels,
+        projected.append(_hours(max(round(left - per_day * (end - today).days), 0)))
+        if projected[-1] == 0:
+            break
+        end += datetime.timedelta(days=7)
+    return Chart(kind="lines", unit="hours", categories=[day.isoformat() for day in days],
                  series=[Series("remaining", "Remaining", remaining), Series("projected", "Projected", projected)])

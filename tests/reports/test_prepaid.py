@@ -94,20 +94,21 @@ def test_the_burn_down_of_a_line_and_its_projection(lines):
     lines["busy"].refresh_from_db()  # its Delivered as the time logged left it
     chart = burndown(line=lines["busy"])
 
-    # Weeks ending on Sundays from the first entry's week (9 May) to this week, then two projected weeks
-    # at 90 min a week: 2:00 left → 0:30 → 0:00.
+    # Weeks ending on Sundays from the first entry's week (9 May), then today (Wednesday 18 June), then the
+    # coming Sundays at 90 min a week counted per day from today: 2:00 left, 120 - 90 × 4/7 = 69 min (1.15 h)
+    # on the 22nd, nothing left by the 29th (runs_out says the 28th: 120 × 28 / 360 = 9.3 days from today).
     assert chart.kind == "lines" and chart.unit == "hours"
     assert chart.categories == ["2025-05-11", "2025-05-18", "2025-05-25", "2025-06-01", "2025-06-08", "2025-06-15",
-                                "2025-06-22", "2025-06-29", "2025-07-06"]
+                                "2025-06-18", "2025-06-22", "2025-06-29"]
     remaining, projected = chart.series
     assert remaining.key == "remaining" and remaining.values == [
         D("8.00"), D("8.00"), D("8.00"), D("8.00"), D("4.00"), D("4.00"), D("2.00"), None, None]
-    assert projected.key == "projected" and projected.values == [None] * 6 + [D("2.00"), D("0.50"), D("0.00")]
+    assert projected.key == "projected" and projected.values == [None] * 6 + [D("2.00"), D("1.15"), D("0.00")]
 
 
 def test_the_burn_down_of_an_unused_line_has_no_projection(lines, block):
     fresh, _ = prepaid_line(block, lines["acme"], 4)
     chart = burndown(line=fresh)
 
-    assert chart.categories == ["2025-06-22"]
+    assert chart.categories == ["2025-06-18"]  # today
     assert [series.values for series in chart.series] == [[D("4.00")], [D("4.00")]]
