@@ -89,8 +89,14 @@ def _grid(plot: _Plot, currency: str) -> list[str]:
     return parts
 
 
+CHAR_WIDTH = 7.5  # a label's character, in the drawing's units, at the chart's font size
+
+
 def _x_labels(plot: _Plot, categories: list[str]) -> list[str]:
-    every = max(1, math.ceil(len(categories) / MAX_LABELS))
+    """As many labels as fit side by side (dates take more room than weeks), MAX_LABELS at most."""
+    longest = max((len(category) for category in categories), default=1)
+    fit = max(1, int((WIDTH - LEFT - RIGHT) // (longest * CHAR_WIDTH + 12)))
+    every = max(1, math.ceil(len(categories) / min(MAX_LABELS, fit)))
     return [f'<text class="label" x="{round(plot.x(n), 1)}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
             f'{escape(category)}</text>'
             for n, category in enumerate(categories) if n % every == 0]

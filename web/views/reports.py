@@ -181,11 +181,13 @@ def _choice_field(name, label, options, value, errors, empty):
             "options": ([("", empty)] if empty is not None else []) + list(options), "error": errors.get(name, "")}
 
 
-def form_fields(spec: Spec, request, errors: dict) -> list[dict]:
-    """The filter form's fields, with the values as given and the refusals under them."""
-    data, user = request.GET, request.user
+def form_fields(spec: Spec, request, errors: dict, shown: dict | None = None) -> list[dict]:
+    """The filter form's fields, with the values as given (the dates the report is for when none were given)
+    and the refusals under them."""
+    data, user, shown = request.GET, request.user, shown or {}
     fields = [{"name": name, "label": "As of" if spec.dates == ("to",) else {"from": "From", "to": "To"}[name],
-               "kind": "date", "value": data.get(name, ""), "error": errors.get(name, "")} for name in spec.dates]
+               "kind": "date", "value": data.get(name) or shown.get(name, ""), "error": errors.get(name, "")}
+              for name in spec.dates]
     if spec.dimensions:
         given = [part.strip() for value in data.getlist("group_by") for part in value.split(",")]
         dimension = next((part for part in given if part in spec.dimensions), "" if given else None)
@@ -233,7 +235,8 @@ def report_page(request, spec: Spec):
         return export_response(spec.build(user=request.user, params=params, all_rows=True), export)
     if not errors:
         report = spec.build(user=request.user, params=params)
-    context = {"spec": spec, "fields": form_fields(spec, request, errors), "errors": errors, "report": report,
+    context = {"spec": spec, "fields": form_fields(spec, request, errors, report.params if report else None),
+               "errors": errors, "report": report,
                "own_time_only": spec.name == "report_time" and not sees_everything(request.user)}
     if report is not None:
         context.update(table(report), chart=render_chart(report.chart, currency=report.currency,
