@@ -256,7 +256,7 @@ def test_a_prepaid_line_has_its_burn_down(accountant_client, member):
     page = accountant_client.get(links[0]).content.decode()
     assert '<figure class="chart lines">' in page
     assert "<polyline" in page and "<circle" in page
-    assert table_rows(page, "burndown")[0][0] == "Week"
+    assert table_rows(page, "burndown")[0][0] == "Date"
 
 
 # --- Alerts: "Dealt with" -----------------------------------------------------------------------------
