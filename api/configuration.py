@@ -66,12 +66,14 @@ class TaxViewSet(ReadsItsBody, viewsets.ModelViewSet):
 
 
 class ProductSerializer(ServiceSaveSerializer):
-    """A product; `billing_increment_minutes`, `rounding` and `minimum_minutes` say how its time is billed."""
+    """A product; `billing_increment_minutes`, `rounding` and `minimum_minutes` say how its time is billed;
+    `alert_delivered_percent` (100 by default, null: never) and `alert_remaining_hours` (prepaid lines; null:
+    never) when its lines' accountant is alerted."""
 
     class Meta:
         model = Product
         fields = ["id", "name", "list_price", "uom", "service_policy", "tax", "billing_increment_minutes",
-                  "rounding", "minimum_minutes"]
+                  "rounding", "minimum_minutes", "alert_delivered_percent", "alert_remaining_hours"]
 
     def save_through(self, instance):
         return product_save(product=instance, actor=self.context["request"].user)

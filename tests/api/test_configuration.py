@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from audit.models import AuditEvent
 from projects.models import Project, Task
 from projects.services import task_create
 from sales.models import Customer, Product, Tax
@@ -120,10 +121,18 @@ def test_products_crud(manager_api):
     product = Product.objects.get()
     assert response.json() == {"id": product.pk, "name": "Service on Timesheet", "list_price": "90.00",
                                "uom": "hour", "service_policy": "delivered_timesheet", "tax": tax.pk,
-                               "billing_increment_minutes": 1, "rounding": "entry", "minimum_minutes": 0}
+                               "billing_increment_minutes": 1, "rounding": "entry", "minimum_minutes": 0,
+                               "alert_delivered_percent": 100, "alert_remaining_hours": None}
 
     response = manager_api.patch(f"{API}/products/{product.pk}/", {"billing_increment_minutes": 15, "tax": None})
     assert (response.json()["billing_increment_minutes"], response.json()["tax"]) == (15, None)
+    # The alert thresholds (reports.alerts), audited with the billing rule.
+    response = manager_api.patch(f"{API}/products/{product.pk}/", {"alert_delivered_percent": 80,
+                                                                   "alert_remaining_hours": "2.5"}, format="json")
+    assert (response.json()["alert_delivered_percent"], response.json()["alert_remaining_hours"]) == (80, "2.50")
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.PRODUCT_RULE_CHANGED).latest("pk")
+    assert {key: event.changes[key] for key in ("alert_delivered_percent", "alert_remaining_hours")} == {
+        "alert_delivered_percent": [100, 80], "alert_remaining_hours": [None, "2.50"]}
     assert manager_api.get(f"{API}/products/?service_policy=delivered_manual").json()["count"] == 0
     assert manager_api.get(f"{API}/products/?service_policy=delivered_timesheet").json()["count"] == 1
 
@@ -134,6 +143,8 @@ def test_products_crud(manager_api):
     ({"list_price": "-5"}, {"list_price": ["Ensure this value is greater than or equal to 0."]}),
     ({"uom": "week"}, {"uom": ['"week" is not a valid choice.']}),
     ({"service_policy": "free"}, {"service_policy": ['"free" is not a valid choice.']}),
+    ({"alert_delivered_percent": 0}, {"alert_delivered_percent": ["Ensure this value is greater than or equal to 1."]}),
+    ({"alert_remaining_hours": "-1"}, {"alert_remaining_hours": ["Ensure this value is greater than or equal to 0."]}),
 ])
 def test_product_refusals(manager_api, fields, errors):
     response = manager_api.post(f"{API}/products/", {"name": "Odd", **fields})
