@@ -43,7 +43,7 @@ MAX_CHOICES = 300
 UNIT_LABELS = {"": "No period", "day": "per day", "week": "per week", "month": "per month"}
 DIMENSION_LABELS = {"customer": "Customer", "team": "Helpdesk Team", "agent": "Agent", "ticket": "Ticket",
                     "order": "Sales Order", "work_type": "Work type"}
-STATUS_LABELS = {"all": "All time", "to_invoice": "To invoice", "invoiced": "Invoiced"}
+STATUS_LABELS = {"all": "All entries", "to_invoice": "To invoice", "invoiced": "Invoiced"}
 
 
 @dataclass(frozen=True)
