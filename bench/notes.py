@@ -189,8 +189,8 @@ PostgreSQL scans the range without the table; a year reads about 370,000, and ea
 long. Unbilled work and the overview read the ~147,000 entries to invoice through the partial index
 `entry_unbilled`; the overview sums the amount to invoice in one query instead of running the whole
 report. A summary table kept in step like Delivered (the issue allows one) would not shorten a long
-period on this data: each entry of the generated set is its own day, agent and ticket, so a daily
-summary holds about as many rows as the entries. Any query over 200 ms, with its plan, is on the bench's
+period on this data: an agent's entries of a day (about four and a half) are each for another customer
+and ticket, so a daily summary by agent and customer holds about as many rows as there are entries. Any query over 200 ms, with its plan, is on the bench's
 output.""",
     6: """Issue 12 added `_count_drifts` (invoicing/selectors.py): the unbilled entries whose billable
 minutes differ from what their policy says now. Its first version read the billing increment through
