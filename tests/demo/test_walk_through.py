@@ -229,3 +229,63 @@ def test_the_manager_approves_field_services_time_on_the_demo(demo, open_browser
     expect(books.locator("[data-col=delivered]")).to_have_text("3.50")
     expect(books.locator("[data-col=awaiting]")).to_have_count(0)
     assert "Billing is consistent" in demo.manage("check_billing")
+
+
+def _open_alerts(page, count: int):
+    """The overview once the worker's first sweep has raised the demo's alerts (within seconds of the start)."""
+    for _ in range(40):
+        if page.locator("#alerts .alert-item").count() == count:
+            return page.locator("#alerts .alert-item")
+        time.sleep(.5)
+        page.reload()
+    raise AssertionError(f"the overview never listed {count} alerts")
+
+
+def test_the_demo_overview_and_reports_show_real_figures(demo, open_browser):
+    """The accountant lands on the Helpdesk overview: what is to invoice (as To Invoice totals it), the overdue
+    invoice, the two alerts the worker raised; deals with one; then each report on the demo's data."""
+    books = open_browser("accountant", "accountant-demo-2026")
+    expect(books.locator("h1")).to_have_text("Helpdesk overview")
+    expect(books.locator("#to-invoice .figure")).to_have_text("€1,230.00")
+    expect(books.locator("#overdue")).to_contain_text("1 invoice past due")
+    expect(books.locator("#overdue .figure")).to_have_text("€163.35")
+    alerts = _open_alerts(books, 2)
+    expect(alerts.filter(has_text="S00006")).to_contain_text("4:30 left of the 20:00 prepaid, below 5.00 hours")
+    expect(alerts.filter(has_text="S00002")).to_contain_text("Delivered 8:45 reached 100% of the 8:00 ordered")
+    prepaid = alerts.filter(has_text="S00006")
+    prepaid.get_by_label("Note").fill("Offered a second block")
+    prepaid.get_by_role("button", name="Dealt with").click()
+    expect(books.locator("#alerts .alert-item")).to_have_count(1)
+    expect(books.locator("#alerts .alert-item")).to_contain_text("S00002")
+    expect(books.locator("[data-figure=unbilled]").first).to_have_text("13:20")  # Customer Care's
+
+    # Unbilled work: Initech's 8:45 spread over the four ages, Acme's 4:35 this month, at the lines' prices.
+    books.get_by_role("link", name="Reports", exact=True).first.click()
+    books.get_by_role("heading", name="Unbilled work").click()
+    totals = books.locator("#report-table tfoot tr th")
+    assert [totals.nth(n).inner_text() for n in range(11)] == [
+        "Total", "6:50", "€624.60", "3:00", "€270.00", "2:00", "€180.00", "1:30", "€135.00", "13:20", "€1,209.60"]
+    expect(books.locator("#report-chart g.bar")).to_have_count(4)
+    name, body = download(books, "Export CSV")
+    assert name.startswith("unbilled-report-") and name.endswith(".csv")
+    assert list(csv.reader(io.StringIO(body.decode())))[-1][-2:] == ["13:20", "1209.60"]
+
+    # Revenue over the last 12 months: the four posted invoices, untaxed.
+    books.goto(f"{demo.url}/reports/revenue/")
+    expect(books.locator("#report-table tfoot")).to_contain_text("€2,285.00")
+
+    # Prepaid lines: Verdant's block, and its burn-down down to today's 4.50 h.
+    books.goto(f"{demo.url}/reports/prepaid/")
+    row = books.locator("#report-table tbody tr").filter(has_text="S00006")
+    expect(row).to_contain_text("Verdant Clinics")
+    row.get_by_role("link", name="Burn-down").click()
+    expect(books.locator("h1")).to_contain_text("Burn-down")
+    expect(books.locator("svg circle").first).to_be_visible()
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()  # the server's TIME_ZONE is UTC
+    expect(books.locator("table tbody tr").filter(has_text=today)).to_contain_text("4.50 h")
+
+    # An agent's Time report holds their own time only.
+    desk = open_browser("agent", "agent-demo-2026")
+    desk.goto(f"{demo.url}/reports/time/")
+    expect(desk.locator(".help").first).to_contain_text("You see your own time.")
+    expect(desk.locator("#report-chart g.bar").first).to_be_attached()
