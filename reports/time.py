@@ -11,7 +11,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Val
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 
 from core.roles import sees_everything
-from sales.models import Customer, SaleOrder, ServicePolicy, WorkType
+from sales.models import Customer, SaleOrder, SaleOrderLine, ServicePolicy, WorkType
 from tickets.models import HelpdeskTeam, Ticket
 from timesheets.models import TimeEntry
 
@@ -31,8 +31,11 @@ CATEGORY = Case(
 # An entry's customer: its ticket's, else its task's, else its project's.
 CUSTOMER = Coalesce("ticket__customer_id", "task__customer_id", "project__customer_id")
 
-TO_INVOICE = Q(invoice_line__isnull=True, billable_minutes__gt=0,
-               sale_line__product__service_policy=ServicePolicy.DELIVERED_TIMESHEET)
+# Counted now (billable minutes: approved where the team asks it, on a line), on no invoice, and not on a
+# prepaid block (billed by its quantity; manual lines take no time). The few prepaid lines are a subquery
+# PostgreSQL hashes once, rather than a join of every entry to its line and product.
+TO_INVOICE = Q(invoice_line__isnull=True, billable_minutes__gt=0) & ~Q(sale_line__in=SaleOrderLine.objects.filter(
+    product__service_policy=ServicePolicy.ORDERED_PREPAID).values("pk"))
 
 DIMENSIONS = {  # name: (the entry's key, the column's label)
     "customer": (CUSTOMER, "Customer"),
