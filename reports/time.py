@@ -64,7 +64,6 @@ STACKS = [("billable", "Billable"), ("non_billable", "Non-billable"), ("no_charg
 
 
 STATUSES = ("all", "to_invoice", "invoiced")
-ALL_GROUPS = 20_000
 
 
 def time_params(data) -> Params:
@@ -117,10 +116,21 @@ def _figures(row: dict) -> dict:
     return {column.key: row.get(column.key) or 0 for column in FIGURES}
 
 
-def _grouping(entries, params: Params):
-    """The rows' columns, and the entries annotated and grouped for them, with their order."""
+def time_report(*, user, params: Params, all_rows: bool = False) -> Report:
+    """The report's page of rows (`params.page`), or every row for an export (`all_rows`, up to EXPORT_ROWS)."""
+    entries = entries_for(user=user, params=params).alias(category=CATEGORY)
     unit, dimension = params.unit, params.dimension
-    columns, keys, grouped = [], [], entries
+    chart_unit = unit or "week"
+    by_period = {row["period"]: row for row in entries.annotate(period=TRUNC[chart_unit]("date"))
+                 .values("period").annotate(**SUMS).order_by("period")}
+    axis = buckets(params.start, params.end, chart_unit)
+    chart = Chart(kind="bars", unit="minutes", categories=[bucket_label(day, chart_unit) for day in axis],
+                  series=[Series(key, label, [(by_period.get(day) or {}).get(key) or 0 for day in axis])
+                          for key, label in STACKS])
+    totals = {column.key: sum((row.get(column.key) or 0) for row in by_period.values()) for column in FIGURES}
+
+    columns, keys = [], []
+    grouped = entries
     if unit:
         columns.append(Column("period", {"day": "Day", "week": "Week", "month": "Month"}[unit], "text"))
         grouped = grouped.annotate(period=TRUNC[unit]("date"))
@@ -129,67 +139,30 @@ def _grouping(entries, params: Params):
         columns.insert(0, Column(dimension, DIMENSIONS[dimension][1], "text"))
         grouped = grouped.annotate(key=DIMENSIONS[dimension][0])
         keys.append("key")
+    columns += FIGURES + [Column("entries", "Entries", "number")]
     # The most time first within each period; periods in order.
     order = (["period"] if unit else []) + ["-total"] + (["key"] if dimension else [])
-    grouped = grouped.values(*keys).annotate(**SUMS, entries=Count("id")).order_by(*order)
-    return columns + FIGURES + [Column("entries", "Entries", "number")], grouped
-
-
-def _chart(by_period: dict, params: Params, unit: str) -> tuple[Chart, dict]:
-    """The stacked bars over every period of the range, and the totals, from the sums per period."""
-    axis = buckets(params.start, params.end, unit)
-    chart = Chart(kind="bars", unit="minutes", categories=[bucket_label(day, unit) for day in axis],
-                  series=[Series(key, label, [(by_period.get(day) or {}).get(key) or 0 for day in axis])
-                          for key, label in STACKS])
-    return chart, {column.key: sum((row.get(column.key) or 0) for row in by_period.values()) for column in FIGURES}
-
-
-def _sum_periods(found: list[dict]) -> dict:
-    by_period = {}
-    for row in found:
-        into = by_period.setdefault(row["period"], dict.fromkeys(SUMS, 0))
-        for key in SUMS:
-            into[key] += row[key] or 0
-    return by_period
-
-
-def _row(row: dict, params: Params, names: dict) -> Row:
-    unit, dimension = params.unit, params.dimension
-    cells, filters = {**_figures(row), "entries": row["entries"]}, {**params.filters}
-    start, end = params.start, params.end
-    if unit:
-        start = max(row["period"], params.start)
-        end = min(bucket_end(row["period"], unit), params.end)
-        cells["period"] = bucket_label(row["period"], unit)
-    if dimension:
-        key = row["key"]
-        cells[dimension] = NONE_LABELS[dimension] if key is None else names.get(key, NONE_LABELS[dimension])
-        if key is not None:
-            filters[dimension] = key
-    filters.update({"from": start.isoformat(), "to": end.isoformat()})
-    # An entry with no key cannot be singled out by an id: its row has no drill-down.
-    return Row(cells, filters if not dimension or row["key"] is not None else {})
-
-
-def time_report(*, user, params: Params, all_rows: bool = False) -> Report:
-    """The report's page of rows (`params.page`), or every row for an export (`all_rows`, up to EXPORT_ROWS).
-
-    Grouped by a period, every group is read at once up to ALL_GROUPS (a year of 200 agents by month is
-    2,600): the page, the chart and the totals then come from that one read of the period's entries.
-    Beyond it, or with no period, the chart's sums per period are a read of their own."""
-    entries = entries_for(user=user, params=params).alias(category=CATEGORY)
-    columns, grouped = _grouping(entries, params)
     size = EXPORT_ROWS if all_rows else PAGE_SIZE
     offset = 0 if all_rows else (params.page - 1) * PAGE_SIZE
-    found = list(grouped[:ALL_GROUPS + 1]) if params.unit else []
-    if params.unit and len(found) <= ALL_GROUPS:
-        chart, totals = _chart(_sum_periods(found), params, params.unit)
-        found = found[offset:offset + size + 1]
-    else:
-        chart_unit = params.unit or "week"
-        chart, totals = _chart({row["period"]: row for row in entries.annotate(period=TRUNC[chart_unit]("date"))
-                                .values("period").annotate(**SUMS).order_by("period")}, params, chart_unit)
-        found = list(grouped[offset:offset + size + 1])
-    names = _names(params.dimension, {row["key"] for row in found}) if params.dimension else {}
-    return Report(name="time", title="Time", columns=columns, rows=[_row(row, params, names) for row in found[:size]],
-                  totals=totals, chart=chart, params=params.echo(), page=params.page, has_next=len(found) > size)
+    found = list(grouped.values(*keys).annotate(**SUMS, entries=Count("id")).order_by(*order)
+                 [offset:offset + size + 1])
+    names = _names(dimension, {row["key"] for row in found}) if dimension else {}
+    rows = []
+    for row in found[:size]:
+        cells, filters = {**_figures(row), "entries": row["entries"]}, {**params.filters}
+        start, end = params.start, params.end
+        if unit:
+            start = max(row["period"], params.start)
+            end = min(bucket_end(row["period"], unit), params.end)
+            cells["period"] = bucket_label(row["period"], unit)
+        if dimension:
+            cells[dimension] = names.get(row["key"], NONE_LABELS[dimension]) if row["key"] is not None \
+                else NONE_LABELS[dimension]
+            if row["key"] is not None:
+                filters[dimension] = row["key"]
+        filters.update({"from": start.isoformat(), "to": end.isoformat()})
+        # An entry with no key cannot be singled out by an id: its row has no drill-down.
+        rows.append(Row(cells, filters if not dimension or row["key"] is not None else {}))
+    return Report(name="time", title="Time", columns=columns, rows=rows, totals=totals, chart=chart,
+                  params=params.echo(), page=params.page, has_next=len(found) > size)
+

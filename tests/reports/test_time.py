@@ -247,21 +247,3 @@ def test_a_second_page(db, manager, agent, line_a):
     assert len(first.rows) == 50 and first.has_next is True
     assert [row.cells["total"] for row in second.rows] == [50] and second.has_next is False
     assert first.totals == second.totals and first.totals["total"] == sum(range(50, 101))
-
-
-@pytest.mark.parametrize("group_by", ["ticket,day", "customer,week", "week"])
-def test_past_all_groups_the_chart_is_a_read_of_its_own_with_the_same_figures(db, manager, agent, line_a,
-                                                                                monkeypatch, group_by):
-    """Up to ALL_GROUPS groups, the page, chart and totals come from one read; past it, from two: alike."""
-    tickets = [TicketFactory(customer=line_a.order.customer, sale_line=line_a) for _ in range(55)]
-    for n, ticket in enumerate(tickets):
-        timesheet_log(user=agent, ticket=ticket, date=day(n % 3), minutes=100 - n)
-    pages = [report(manager, group_by=group_by, page=page) for page in ("1", "2")]
-    monkeypatch.setattr("reports.time.ALL_GROUPS", 3)
-    again = [report(manager, group_by=group_by, page=page) for page in ("1", "2")]
-
-    for one, two in zip(pages, again):
-        assert [row.cells for row in one.rows] == [row.cells for row in two.rows]
-        assert [row.filters for row in one.rows] == [row.filters for row in two.rows]
-        assert (one.totals, one.chart, one.has_next) == (two.totals, two.chart, two.has_next)
-    assert pages[0].totals["total"] == sum(100 - n for n in range(55))
