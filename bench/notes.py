@@ -185,13 +185,16 @@ insert grew with the tickets; a miss of the check means the charges no longer su
 (equal at both sizes, above). The Time report sums the period's entries twice (the chart's periods, which
 give the totals, and the page of rows): its default 12 weeks read about 170,000 of the million entries,
 through `entry_by_date`, an index of entries by date carrying every column the sums read, so that
-PostgreSQL scans the range without the table; a year reads about 370,000, and each sum takes twice as
-long. Unbilled work and the overview read the ~147,000 entries to invoice through the partial index
-`entry_unbilled`; the overview sums the amount to invoice in one query instead of running the whole
-report. A summary table kept in step like Delivered (the issue allows one) would not shorten a long
-period on this data: an agent's entries of a day (about four and a half) are each for another customer
-and ticket, so a daily summary by agent and customer holds about as many rows as there are entries. Any query over 200 ms, with its plan, is on the bench's
-output.""",
+PostgreSQL scans the range without the table; a year reads about 370,000, and each sum takes about twice
+as long. Reading every group once instead (the page, the chart and the totals from one read) made a year
+by agent and month faster but the default slower, its 6,500 groups costing more than the second read: it
+was tried and undone. Unbilled work and the overview read the ~147,000 entries to invoice through the
+partial index `entry_unbilled`; the overview sums the amount to invoice in one query instead of running
+the whole report. A summary table kept in step like Delivered (the issue allows one) would not shorten a
+long period on this data: an agent's entries of a day (about four and a half) are each for another
+customer and ticket, so a daily summary by agent and customer holds about as many rows as there are
+entries. Any query over 200 ms, with its plan, is on the bench's output.""",
+
     6: """Issue 12 added `_count_drifts` (invoicing/selectors.py): the unbilled entries whose billable
 minutes differ from what their policy says now. Its first version read the billing increment through
 a correlated subquery (three per row, each joining the orders because of the lines' default ordering)
