@@ -30,6 +30,12 @@ def writers(perm: str, message: str) -> type[RolePermission]:
     return type("WritersPermission", (RolePermission,), {"perm": perm, "write_message": message})
 
 
+def needs(perm: str, message: str) -> type[BasePermission]:
+    """Return a permission: users with the rule `perm`, for every method (a report anyone with it reads)."""
+    return type("RulePermission", (BasePermission,), {
+        "message": message, "has_permission": lambda self, request, view: request.user.has_perm(perm)})
+
+
 ManagersWrite = writers("core.configure", "Only managers change the configuration.")
 TicketsWrite = writers("tickets.work_ticket", "Only agents and managers change tickets.")
 TimesheetsWrite = writers("timesheets.log_time", "Only agents and managers log time.")

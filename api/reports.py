@@ -17,13 +17,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from core.http import attachment
-from core.roles import has_role
 from reports.alerts import alert_clear, describe, open_alerts
 from reports.models import Alert
 from reports.overview import overview
@@ -36,6 +34,7 @@ from reports.unbilled import unbilled_params, unbilled_report
 from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
 
 from .parsers import ReadsItsBody
+from .permissions import RolePermission, needs
 from .schema import REFUSED, conflict
 from .timesheets import TimeEntrySerializer
 
@@ -43,23 +42,9 @@ EXPORTS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def needs(perm: str, message: str) -> type[BasePermission]:
-    """Return a permission: users with the rule `perm` (core.permissions), for every method."""
-    return type("ReportsPermission", (BasePermission,), {
-        "message": message, "has_permission": lambda self, request, view: request.user.has_perm(perm)})
-
-
-SeesTimeReport = needs("reports.see_time_report", "Your account has no role: ask a manager to add you to Agents, "
-                                                  "Managers or Accountants.")
+SeesTimeReport = needs("reports.see_time_report", RolePermission.message)
 SeesReports = needs("reports.see_reports", "Only managers and accountants see this report.")
 ClearsAlerts = needs("reports.clear_alert", "Only accountants and managers mark alerts dealt with.")
-
-
-class HasRole(BasePermission):
-    message = "Your account has no role: ask a manager to add you to Agents, Managers or Accountants."
-
-    def has_permission(self, request, view):
-        return has_role(request.user)
 
 
 # --- Values as JSON ----------------------------------------------------------------------------
@@ -374,7 +359,7 @@ class OverviewSerializer(serializers.Serializer):
 class OverviewView(APIView):
     """The Helpdesk overview (the home page's figures), for every role."""
 
-    permission_classes = [HasRole]
+    permission_classes = [RolePermission]  # a read: every role
 
     @extend_schema(responses={200: OverviewSerializer})
     def get(self, request):

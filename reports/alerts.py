@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Case, DecimalField, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Value, When
+from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRef
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -21,7 +21,7 @@ from audit.services import audit_record, audit_record_many
 from core.errors import Conflict
 from core.roles import ACCOUNTANTS
 from sales.models import TIMESHEET_POLICIES, Company, SaleOrder, SaleOrderLine, ServicePolicy
-from sales.units import DAY, format_minutes
+from sales.units import format_minutes, minutes_per_unit_expression
 
 from .models import Alert
 
@@ -30,8 +30,8 @@ NOBODY = "(no accountant has an email address)"
 
 
 def _ordered_minutes():
-    unit = Case(When(uom=DAY, then=Value(60 * settings.HOURS_PER_DAY)), default=Value(60), output_field=IntegerField())
-    return ExpressionWrapper(F("quantity") * unit, output_field=DecimalField(max_digits=20, decimal_places=2))
+    return ExpressionWrapper(F("quantity") * minutes_per_unit_expression(),
+                             output_field=DecimalField(max_digits=20, decimal_places=2))
 
 
 def _lines():

@@ -9,14 +9,13 @@ import datetime
 import math
 from decimal import Decimal
 
-from django.conf import settings
-from django.db.models import Case, DecimalField, ExpressionWrapper, F, IntegerField, Sum, Value, When
+from django.db.models import DecimalField, ExpressionWrapper, F, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from core.roles import sees_everything
 from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
-from sales.units import DAY, minutes_per_unit, minutes_to_qty
+from sales.units import minutes_per_unit, minutes_per_unit_expression, minutes_to_qty
 from timesheets.models import TimeEntry
 
 from .params import Params, bucket_end, parse, week_start
@@ -39,12 +38,12 @@ def prepaid_lines(*, user, params: Params | None = None):
     """The prepaid lines of confirmed orders, with `remaining_minutes`, the least remaining first."""
     if not sees_everything(user):
         return SaleOrderLine.objects.none()
-    unit = Case(When(uom=DAY, then=Value(60 * settings.HOURS_PER_DAY)), default=Value(60), output_field=IntegerField())
+    remaining = ExpressionWrapper(F("quantity") * minutes_per_unit_expression() - F("delivered_minutes"),
+                                  output_field=DecimalField(max_digits=24, decimal_places=2))
     lines = (SaleOrderLine.objects.filter(product__service_policy=ServicePolicy.ORDERED_PREPAID,
                                           order__state=SaleOrder.State.SALE)
              .select_related("order__customer", "product")
-             .annotate(remaining_minutes=ExpressionWrapper(F("quantity") * unit - F("delivered_minutes"),
-                                                           output_field=DecimalField(max_digits=24, decimal_places=2)))
+             .annotate(remaining_minutes=remaining)
              .order_by("remaining_minutes", "pk"))
     filters = (params.filters if params else {})
     if "customer" in filters:

@@ -13,7 +13,6 @@ databases), summed per customer, paged, with the grand totals beside each row (a
 import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import BigIntegerField, Case, Exists, F, IntegerField, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Cast, Round
@@ -22,7 +21,7 @@ from core.money import places
 from core.roles import sees_everything
 from invoicing.selectors import rounded_to_invoice
 from sales.models import Company, Customer, Rounding, SaleOrderLine, ServicePolicy
-from sales.units import DAY, amount
+from sales.units import amount, minutes_per_unit_expression
 from timesheets.models import TimeEntry
 
 from .params import Params, parse
@@ -44,8 +43,7 @@ def _per_line_age(params: Params, currency: str, *, aged: bool = True, lines: Q 
     age = Case(*[When(date__gte=as_of - datetime.timedelta(days=high), then=Value(index))
                  for index, (_, _, _, high) in enumerate(AGES) if high is not None],
                default=Value(len(AGES) - 1), output_field=IntegerField()) if aged else Value(0)
-    unit = Case(When(sale_line__uom=DAY, then=Value(60 * settings.HOURS_PER_DAY)), default=Value(60),
-                output_field=IntegerField())
+    unit = minutes_per_unit_expression("sale_line__")
     entries = TimeEntry.objects.filter(invoice_line__isnull=True, billable_minutes__gt=0, date__lte=as_of,
                                        sale_line__product__service_policy=ServicePolicy.DELIVERED_TIMESHEET)
     if "customer" in params.filters:

@@ -7,6 +7,7 @@ rounded HALF-UP to 0.01; an amount is quantity × price rounded HALF-UP to cents
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.db.models import Case, IntegerField, Value, When
 
 from core.money import round_money
 
@@ -24,6 +25,12 @@ def minutes_per_unit(uom: str) -> int:
     if uom == DAY:
         return 60 * settings.HOURS_PER_DAY
     raise ValueError(f"Unknown unit {uom!r}")
+
+
+def minutes_per_unit_expression(prefix: str = ""):
+    """`minutes_per_unit` in SQL, of the line's `uom` at `prefix` ("sale_line__" from an entry)."""
+    return Case(When(**{f"{prefix}uom": DAY}, then=Value(minutes_per_unit(DAY))), default=Value(minutes_per_unit(HOUR)),
+                output_field=IntegerField())
 
 
 def round_cents(value: Decimal) -> Decimal:
