@@ -1,4 +1,4 @@
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
 from core.roles import sees_everything
 
@@ -32,3 +32,13 @@ def teams_for(*, user) -> QuerySet[HelpdeskTeam]:
     if not user.is_authenticated:
         return HelpdeskTeam.objects.none()
     return HelpdeskTeam.objects.filter(members=user)
+
+
+def tickets_search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
+    """Return the `tickets` whose title or customer matches `text`, or whose number it is ("#12" or "12")."""
+    text = text.strip()
+    number = text.lstrip("#")
+    match = Q(title__icontains=text) | Q(customer__name__icontains=text)
+    if number.isascii() and number.isdigit() and len(number) <= 19:  # int() refuses "²" and huge ones
+        match |= Q(pk=int(number))
+    return tickets.filter(match)

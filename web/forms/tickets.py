@@ -4,7 +4,7 @@ from html import escape  # the standard library's: Django's adds a lazy-string w
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils.safestring import mark_safe
 
 from core.limits import SEARCH_LENGTH
@@ -12,6 +12,7 @@ from sales.models import Customer, SaleOrderLine
 from sales.selectors import sale_lines_billable_for
 from sales.units import HOUR, minutes_to_qty
 from tickets.models import HelpdeskTeam, Ticket
+from tickets.selectors import tickets_search
 
 
 class PlainSelect(forms.Select):
@@ -68,12 +69,7 @@ class TicketFilterForm(forms.Form):
         """Return `tickets` narrowed by the valid filters."""
         data = self.cleaned_data
         if data["q"]:
-            query = data["q"].strip()
-            number = query.lstrip("#")
-            match = Q(title__icontains=query) | Q(customer__name__icontains=query)
-            if number.isascii() and number.isdigit() and len(number) <= 19:  # int() refuses "²" and huge ones
-                match |= Q(pk=int(number))
-            tickets = tickets.filter(match)
+            tickets = tickets_search(tickets, data["q"])
         for name in ("team", "customer", "assignee"):
             if data[name] is not None:
                 tickets = tickets.filter(**{name: data[name]})
