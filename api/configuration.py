@@ -16,7 +16,7 @@ from tickets.models import HelpdeskTeam
 from tickets.selectors import teams_for
 from tickets.services import team_save
 
-from .filters import ProjectFilter, TaskFilter
+from .filters import CustomerFilter, ProjectFilter, TaskFilter
 from .parsers import ReadsItsBody
 from .permissions import ManagersWrite
 from .saving import ModelSaveSerializer, ServiceSaveSerializer, model_save
@@ -44,7 +44,7 @@ class CustomerViewSet(ReadsItsBody, viewsets.ModelViewSet):
     queryset = Customer.objects.all()
     serializer_class = CustomerSerializer
     permission_classes = [ManagersWrite]
-    filterset_fields = ["name", "vat_number", "country"]
+    filterset_class = CustomerFilter
     ordering_fields = ["id", "name"]
 
 

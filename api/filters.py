@@ -2,18 +2,23 @@
 
 Every filter on a related record takes its id, a whole number from 1 to MAX_ID (`IdFilter`):
 a decimal or a larger number is refused with a 400 rather than sent to the database.
+`?search=` (tickets, customers, timesheets) goes through the domain's search selector, as the screens'
+search boxes do; its text is never refused: NUL characters are dropped, the rest cut to SEARCH_LENGTH.
 """
 
 from django import forms
 from django_filters import rest_framework as filters
 
-from core.limits import MAX_ID
+from core.limits import MAX_ID, SEARCH_LENGTH, searchable
 from invoicing.models import Invoice, PaymentState
 from invoicing.payments import overdue_invoices
 from projects.models import Project, Task
-from sales.models import SaleOrder
+from sales.models import Customer, SaleOrder
+from sales.selectors import customers_search
 from tickets.models import Ticket
+from tickets.selectors import tickets_search
 from timesheets.models import TimeEntry
+from timesheets.selectors import time_entries_search
 
 
 class IdFilter(filters.NumberFilter):
@@ -23,6 +28,27 @@ class IdFilter(filters.NumberFilter):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class SearchField(forms.CharField):
+    """A search's text as core.limits.searchable gives it: what PostgreSQL could not take is dropped, not refused."""
+
+    def to_python(self, value):
+        return searchable(super().to_python(value))
+
+
+class SearchFilter(filters.CharFilter):
+    """`?search=`: the text the domain's search selector (`search`) looks for; empty: no filter."""
+
+    field_class = SearchField
+
+    def __init__(self, search, help_text: str):
+        self.search = search
+        super().__init__(method=self.apply, help_text=f"{help_text} Case-insensitive; `%` and `_` match "
+                                                      f"themselves; the first {SEARCH_LENGTH} characters count.")
+
+    def apply(self, queryset, name, value):
+        return self.search(queryset, value)
 
 
 class ProjectFilter(filters.FilterSet):
@@ -44,6 +70,8 @@ class TaskFilter(filters.FilterSet):
 
 
 class TicketFilter(filters.FilterSet):
+    search = SearchFilter(tickets_search, 'Tickets whose title, description or customer\'s name holds this text, '
+                                          'or whose number it is ("12" or "#12").')
     team = IdFilter()
     customer = IdFilter()
     assignee = IdFilter()
@@ -52,10 +80,11 @@ class TicketFilter(filters.FilterSet):
 
     class Meta:
         model = Ticket
-        fields = ["team", "customer", "status", "assignee", "task", "sale_line"]
+        fields = ["search", "team", "customer", "status", "assignee", "task", "sale_line"]
 
 
 class TimeEntryFilter(filters.FilterSet):
+    search = SearchFilter(time_entries_search, "Entries whose description holds this text.")
     ticket = IdFilter()
     task = IdFilter()
     sale_line = IdFilter()
@@ -70,8 +99,16 @@ class TimeEntryFilter(filters.FilterSet):
 
     class Meta:
         model = TimeEntry
-        fields = ["ticket", "task", "sale_line", "user", "work_type", "date_from", "date_to", "invoiced", "approval",
-                  "written_off"]
+        fields = ["search", "ticket", "task", "sale_line", "user", "work_type", "date_from", "date_to", "invoiced",
+                  "approval", "written_off"]
+
+
+class CustomerFilter(filters.FilterSet):
+    search = SearchFilter(customers_search, "Customers whose name holds this text.")
+
+    class Meta:
+        model = Customer
+        fields = ["search", "name", "vat_number", "country"]
 
 
 class SaleOrderFilter(filters.FilterSet):

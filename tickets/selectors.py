@@ -1,8 +1,14 @@
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
+from core.limits import MAX_ID, searchable
 from core.roles import sees_everything
+from sales.models import Customer
 
 from .models import HelpdeskTeam, Ticket
+
+# The most customers whose ids a search lists in its query (past that, it asks for them in a subquery).
+CUSTOMERS_LISTED = 1000
 
 
 def tickets_for(*, user) -> QuerySet[Ticket]:
@@ -16,13 +22,13 @@ def tickets_for(*, user) -> QuerySet[Ticket]:
 
 
 def with_minutes_spent(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """Annotate `minutes_spent`: the minutes logged on each ticket.
+    """Annotate `minutes_spent`: the minutes logged on each ticket (0 for none).
 
     A correlated sum, computed only for the rows fetched (a page), and left out of the
     paginator's COUNT: a GROUP BY over the join would read every time entry for both.
     """
     spent = Ticket.objects.filter(pk=OuterRef("pk")).annotate(minutes=Sum("time_entries__minutes")).values("minutes")
-    return tickets.annotate(minutes_spent=Subquery(spent))
+    return tickets.annotate(minutes_spent=Coalesce(Subquery(spent), 0))
 
 
 def teams_for(*, user) -> QuerySet[HelpdeskTeam]:
@@ -35,10 +41,26 @@ def teams_for(*, user) -> QuerySet[HelpdeskTeam]:
 
 
 def tickets_search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
-    """Return the `tickets` whose title or customer matches `text`, or whose number it is ("#12" or "12")."""
-    text = text.strip()
+    """Return the `tickets` whose title, description or customer's name holds `text` (whatever the case, `%`
+    and `_` as themselves), or whose number it is ("#12" or "12"); all of them for an empty `text`.
+
+    Every condition is one PostgreSQL answers from an index of the ticket table (the trigram indexes of
+    the title and description, the customer's and the primary key), so it ORs their bitmaps and reads
+    only the matching tickets: the customers whose name matches are read first, by their own trigram
+    index, because a condition on the joined customer would make it read every ticket instead. The
+    paginator's COUNT and the page's ORDER BY -pk LIMIT run on the same conditions.
+    """
+    text = searchable(text)
+    if not text:
+        return tickets
+    match = Q(title__icontains=text) | Q(description__icontains=text)
+    customers = list(Customer.objects.filter(name__icontains=text).order_by().values_list("pk", flat=True)
+                     [:CUSTOMERS_LISTED + 1])
+    if len(customers) > CUSTOMERS_LISTED:  # a word most customers' names hold: a subquery, not a long list
+        match |= Q(customer__in=Customer.objects.filter(name__icontains=text).values("pk"))
+    elif customers:
+        match |= Q(customer_id__in=customers)
     number = text.lstrip("#")
-    match = Q(title__icontains=text) | Q(customer__name__icontains=text)
-    if number.isascii() and number.isdigit() and len(number) <= 19:  # int() refuses "²" and huge ones
+    if number.isascii() and number.isdigit() and int(number) <= MAX_ID:  # int() refuses "²"
         match |= Q(pk=int(number))
     return tickets.filter(match)

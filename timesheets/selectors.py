@@ -1,5 +1,6 @@
 from django.db.models import F, Q, QuerySet, Sum
 
+from core.limits import searchable
 from core.roles import sees_everything
 from projects.selectors import projects_for, tasks_for
 from sales.models import Customer, SaleOrder, SaleOrderLine, WorkType
@@ -93,3 +94,10 @@ def to_approve_for(*, user, team=None, agent=None, customer=None, start=None, en
         entries = entries.filter(date__lte=end)
     # Time on a task without a ticket after the tickets' of the day, on both databases.
     return entries.order_by("user__username", "user_id", "date", F("ticket_id").asc(nulls_last=True), "pk")
+
+
+def time_entries_search(entries: QuerySet[TimeEntry], text: str) -> QuerySet[TimeEntry]:
+    """Return the `entries` whose description holds `text` (whatever the case, `%` and `_` as themselves); all of
+    them for an empty `text`. PostgreSQL reads the trigram index of the descriptions (timesheets migration 0008)."""
+    text = searchable(text)
+    return entries.filter(description__icontains=text) if text else entries
