@@ -19,3 +19,9 @@ def download(page, link):
     with page.expect_download() as started:
         page.get_by_role("link", name=link).click()
     return started.value.suggested_filename, Path(started.value.path()).read_bytes()
+
+
+def pick(scope, label, typed, choice):
+    """Choose `choice` in a searchable select (static/js/lookup.js): type `typed` in its box, click the option."""
+    scope.get_by_label(label, exact=True).fill(typed)
+    scope.get_by_role("option", name=choice, exact=True).click()

@@ -4,7 +4,21 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .forms.login import LoginForm
-from .views import alerts, approval, home, invoices, orders, payments, receivables, reports, runs, tasks, tickets
+from .lookups import KINDS, url_name
+from .views import (
+    alerts,
+    approval,
+    home,
+    invoices,
+    lookups,
+    orders,
+    payments,
+    receivables,
+    reports,
+    runs,
+    tasks,
+    tickets,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -70,4 +84,8 @@ urlpatterns = [
     path("reports/prepaid/", reports.report_prepaid, name="report_prepaid"),
     path("reports/prepaid/<int:pk>/", reports.report_prepaid_line, name="report_prepaid_line"),
     path("alerts/<int:pk>/clear/", alerts.alert_clear_view, name="alert_clear"),
+
+    # The searchable selects' questions, one address per kind (of an object for a dependent list).
+    *[path(f"lookup/{kind}/" + ("<int:pk>/" if spec.of else ""), lookups.lookup, {"kind": kind}, name=url_name(kind))
+      for kind, spec in KINDS.items()],
 ]

@@ -25,7 +25,7 @@ from pypdf import PdfReader
 
 from web.views.timesheets import CSV_HEADER
 
-from ..browser import download, log_time
+from ..browser import download, log_time, pick
 
 # The demo serves a SQLite file of its own, whatever the suite's database: once per `make test` is enough.
 pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="walked through in make test's SQLite pass")
@@ -218,7 +218,7 @@ def test_the_manager_approves_field_services_time_on_the_demo(demo, open_browser
 
     boss = open_browser("manager", "manager-demo-2026")
     boss.get_by_role("link", name="To Approve").click()
-    boss.get_by_label("Team").select_option(label="Field Services")
+    pick(boss, "Team", "field", "Field Services")
     boss.get_by_role("button", name="Filter").click()
     expect(boss.locator("#to-approve-total")).to_have_text("3:30")  # the rejected travel time is the agent's again
     boss.locator("#to-approve tr.group.agent input[type=checkbox]").check()

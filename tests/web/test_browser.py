@@ -16,7 +16,7 @@ from tickets.models import Ticket
 from timesheets.models import TimeEntry, Timer
 from timesheets.services import INVOICED_MESSAGE, timesheet_log
 
-from ..browser import download, log_time
+from ..browser import download, log_time, pick
 from ..factories import (
     CustomerFactory,
     ProductFactory,
@@ -65,7 +65,7 @@ def test_the_seeds_walk_through(open_browser, agent, manager, accountant):
     boss.goto("/")
     boss.get_by_role("link", name="Sales Orders").click()
     boss.get_by_role("link", name="New quotation").click()
-    boss.get_by_label("Customer").select_option(label="Acme Corporation")
+    pick(boss, "Customer", "acme", "Acme Corporation")
     lines = boss.locator("#order-lines")
     lines.locator("select[name$='-product']").first.select_option(label="Service on Timesheet")
     expect(lines.locator("input[name$='-price_unit']").first).to_have_value("90.00")  # from the product
@@ -85,7 +85,7 @@ def test_the_seeds_walk_through(open_browser, agent, manager, accountant):
 
     # ... links the ticket to the order through "Sales Order Item" ...
     item = f"{order_name} · Service on Timesheet · 0.00 h delivered"
-    desk.get_by_label("Sales Order Item").select_option(label=item)
+    pick(desk, "Sales Order Item", order_name, item)
     desk.get_by_role("button", name="Save", exact=True).click()
     expect(desk.locator(".msg.success")).to_contain_text(f"Sales Order Item set to {order_name}")
     expect(row(desk, "Rolled back the driver")).to_contain_text(order_name)

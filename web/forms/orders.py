@@ -4,6 +4,9 @@ from django import forms
 
 from sales.models import Product, SaleOrder, SaleOrderLine
 
+from ..lookups import accountants, person
+from .widgets import Lookup
+
 
 class ProductSelect(forms.Select):
     """A product dropdown whose options carry the product's price, unit and tax for the form's script."""
@@ -25,12 +28,15 @@ class QuotationForm(forms.ModelForm):
         model = SaleOrder
         fields = ("customer", "accountant")
         help_texts = {"accountant": "Its billing alerts go to them; to every accountant when empty."}
+        # Every customer is a choice; the page lists none of them (web.lookups).
+        widgets = {"customer": Lookup("quotation-customers"), "accountant": Lookup("quotation-accountants")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].empty_label = "Choose a customer"
         accountant = self.fields["accountant"]
-        accountant.queryset = accountant.queryset.filter(is_active=True).distinct().order_by("username")
+        accountant.queryset = accountants()
+        accountant.label_from_instance = person
         accountant.empty_label = "Every accountant"
 
 

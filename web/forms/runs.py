@@ -6,12 +6,16 @@ from django.utils import timezone
 from sales.models import Customer
 from tickets.models import HelpdeskTeam
 
+from .widgets import Lookup
+
 
 class ToInvoiceFilter(forms.Form):
     """Which orders "To Invoice" lists, and the period end a run bills up to."""
 
-    customer = forms.ModelChoiceField(Customer.objects.order_by("name"), required=False, empty_label="All")
-    team = forms.ModelChoiceField(HelpdeskTeam.objects.order_by("name"), required=False, empty_label="All")
+    customer = forms.ModelChoiceField(Customer.objects.all(), required=False, empty_label="All",
+                                      widget=Lookup("to-invoice-customers"))
+    team = forms.ModelChoiceField(HelpdeskTeam.objects.all(), required=False, empty_label="All",
+                                  widget=Lookup("to-invoice-teams"))
     up_to = forms.DateField(required=False, label="Up to", widget=forms.DateInput(attrs={"type": "date"}),
                             help_text="Timesheets up to this date (the period end); empty means all.")
 

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urlencode
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -25,21 +24,17 @@ from reports import prepaid, revenue, time, unbilled
 from reports.exports import export_filename, report_csv, report_xlsx
 from reports.params import UNITS
 from reports.tables import Report
-from sales.models import Customer, SaleOrder, SaleOrderLine, ServicePolicy, WorkType
+from sales.models import SaleOrderLine, ServicePolicy, WorkType
 from sales.units import format_minutes
-from tickets.models import HelpdeskTeam
-from tickets.selectors import tickets_for
-from timesheets.models import TimeEntry
 
 from ..charts import format_value, render_chart
-from .base import page, paginate, refuse_unless
+from ..lookups import KINDS, lookup_url
+from .base import page, paginate, record_id, refuse_unless
 
 REPORTS_ONLY = "Only managers and accountants see this report."
 TIME_ONLY = "Only agents, managers and accountants see the Time report."
 EXPORTS = {"csv": ("text/csv; charset=utf-8", report_csv),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", report_xlsx)}
-# A filter's list holds this many choices at most (the first by name); the chosen one is always in it.
-MAX_CHOICES = 300
 UNIT_LABELS = {"": "No period", "day": "per day", "week": "per week", "month": "per month"}
 DIMENSION_LABELS = {"customer": "Customer", "team": "Helpdesk Team", "agent": "Agent", "ticket": "Ticket",
                     "order": "Sales Order", "work_type": "Work type"}
@@ -138,46 +133,26 @@ def table(report: Report) -> dict:
 
 # --- The filter form -----------------------------------------------------------------------------------
 
-def _bounded(queryset, label, chosen) -> list[tuple[str, str]]:
-    """The first MAX_CHOICES rows of `queryset` (pk, *fields) as (id, label); the chosen one stays among them
-    when the user may see it."""
-    options = [(str(pk), label(*rest)) for pk, *rest in queryset[:MAX_CHOICES]]
-    if chosen and str(chosen) not in {value for value, _ in options}:
-        found = list(queryset.filter(pk=chosen)[:1])
-        options.insert(0, (str(chosen), label(*found[0][1:]) if found else f"#{chosen}"))
-    return options
-
-
-def _person(username, first, last) -> str:
-    return f"{first} {last}".strip() or username
+# The filters whose choices grow with the data: the page holds the chosen one, the others are asked of the
+# server as one types (web.lookups; the same rows are what the filter accepts).
+LOOKUPS = {"customer": "report-customers", "team": "report-teams", "agent": "report-agents",
+           "order": "report-orders", "ticket": "report-tickets"}
 
 
 def filter_choices(name: str, user, chosen) -> list[tuple[str, str]]:
-    """The choices of one filter, among what the user may see, bounded."""
-    everything = sees_everything(user)
-    if name == "customer":
-        customers = Customer.objects.all() if everything else Customer.objects.filter(
-            Exists(tickets_for(user=user).filter(customer=OuterRef("pk"))))
-        return _bounded(customers.order_by("name").values_list("pk", "name"), str, chosen)
-    if name == "team":
-        teams = HelpdeskTeam.objects.all() if everything else HelpdeskTeam.objects.filter(members=user)
-        return _bounded(teams.order_by("name").values_list("pk", "name"), str, chosen)
-    if name == "agent":
-        people = get_user_model().objects.filter(Exists(TimeEntry.objects.filter(user=OuterRef("pk"))))
-        return _bounded(people.order_by("username").values_list("pk", "username", "first_name", "last_name"),
-                        _person, chosen)
+    """The choices a filter's <select> holds: every work type (a few); of the others the chosen one only, named
+    when the user may see it."""
     if name == "work_type":
-        return _bounded(WorkType.objects.order_by("name").values_list("pk", "name"), str, chosen)
-    if name == "order":
-        orders = SaleOrder.objects.filter(state=SaleOrder.State.SALE) if everything else SaleOrder.objects.none()
-        return _bounded(orders.order_by("-pk").values_list("pk", "name"), str, chosen)
-    # Tickets are too many to list: the chosen one only (a drill-down's).
-    tickets = tickets_for(user=user).filter(pk=chosen or 0).values_list("pk", "title")
-    return _bounded(tickets, lambda title: title, chosen) if chosen else []
+        return [(str(pk), label) for pk, label in WorkType.objects.order_by("name").values_list("pk", "name")]
+    if not chosen:
+        return []
+    kind = KINDS[LOOKUPS[name]]
+    found = [(str(row.pk), kind.label(row)) for row in kind.rows(user=user).filter(pk=chosen)[:1]]
+    return found or [(str(chosen), f"#{chosen}")]
 
 
-def _choice_field(name, label, options, value, errors, empty):
-    return {"name": name, "label": label, "kind": "select", "value": value,
+def _choice_field(name, label, options, value, errors, empty, lookup=""):
+    return {"name": name, "label": label, "kind": "select", "value": value, "lookup": lookup,
             "options": ([("", empty)] if empty is not None else []) + list(options), "error": errors.get(name, "")}
 
 
@@ -200,14 +175,12 @@ def form_fields(spec: Spec, request, errors: dict, shown: dict | None = None) ->
     for name, labels in spec.extra.items():
         fields.append(_choice_field(name, "Status", labels.items(), data.get(name, ""), errors, None))
     for name in spec.filters:
-        if name == "agent" and not sees_everything(user):
-            continue  # an agent's report is their own time
-        chosen = data.get(name, "").strip()
-        chosen = chosen if chosen.isascii() and chosen.isdigit() and len(chosen) <= 19 else ""
-        if name in ("ticket", "order") and not chosen and not errors.get(name):
-            continue  # too many to list: offered once a drill-down chose one
+        chosen = record_id(data.get(name, "").strip())
+        if name == "agent" and not sees_everything(user) or name == "order" and not (sees_everything(user) or chosen):
+            continue  # an agent's report is their own time; orders are not theirs to list
+        lookup = lookup_url(LOOKUPS[name]) if name in LOOKUPS else ""
         fields.append(_choice_field(name, DIMENSION_LABELS.get(name, name.title()),
-                                    filter_choices(name, user, chosen), data.get(name, ""), errors, "All"))
+                                    filter_choices(name, user, chosen), data.get(name, ""), errors, "All", lookup))
     return fields
 
 

@@ -1,0 +1,157 @@
+"""The choice lists that grow with the data (customers, agents, teams, orders, Sales Order Items), asked of the
+server as one types instead of written into the page.
+
+Each kind names the rows a form field accepts, by the very function the field's queryset comes from: the
+lookup (web.views.lookups) can offer nothing the form refuses, nor anything the user may not see. The form's
+<select> holds only the chosen option (web.forms.widgets.Lookup); static/js/lookup.js asks for the others.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from core.roles import ACCOUNTANTS, sees_everything
+from sales.models import Customer, SaleOrder, SaleOrderLine
+from sales.selectors import sale_lines_billable_for
+from sales.units import HOUR, minutes_to_qty
+from tickets.models import HelpdeskTeam
+from tickets.selectors import teams_for, tickets_for
+from timesheets.models import TimeEntry
+
+User = get_user_model()
+PERSON = ("username", "first_name", "last_name")
+
+
+def person(user) -> str:
+    """The name a person is listed by: their full name, else their username."""
+    return f"{user.first_name} {user.last_name}".strip() or user.username
+
+
+def sale_line_label(line: SaleOrderLine) -> str:
+    """S00001 · Service on Timesheet · 2.25 h delivered."""
+    delivered = minutes_to_qty(line.delivered_minutes, HOUR)
+    return f"{line.order.name} · {line.name or line.product.name} · {delivered} h delivered"
+
+
+# --- What each field accepts ------------------------------------------------------------------------------
+
+def teams_of(tickets: QuerySet) -> QuerySet[HelpdeskTeam]:
+    """The teams of these tickets. One indexed probe per team, not a DISTINCT join over every ticket."""
+    return HelpdeskTeam.objects.filter(Exists(tickets.filter(team=OuterRef("pk"))))
+
+
+def customers_of(tickets: QuerySet) -> QuerySet[Customer]:
+    """The customers of these tickets."""
+    return Customer.objects.filter(Exists(tickets.filter(customer=OuterRef("pk"))))
+
+
+def assignees_of(tickets: QuerySet) -> QuerySet:
+    """The people these tickets are assigned to."""
+    return User.objects.filter(Exists(tickets.filter(assignee=OuterRef("pk"))))
+
+
+def customers_seen_by(*, user) -> QuerySet[Customer]:
+    """Every customer for managers and accountants; an agent's, those of their teams' tickets."""
+    return Customer.objects.all() if sees_everything(user) else customers_of(tickets_for(user=user))
+
+
+def time_loggers(*, user) -> QuerySet:
+    """Whose time the reports may be filtered by: anyone who logged time; for an agent, themselves."""
+    if not sees_everything(user):
+        return User.objects.filter(pk=user.pk)
+    return User.objects.filter(Exists(TimeEntry.objects.filter(user=OuterRef("pk"))))
+
+
+def confirmed_orders(*, user) -> QuerySet[SaleOrder]:
+    """The confirmed orders, for managers and accountants: agents do not filter reports by order."""
+    orders = SaleOrder.objects.filter(state=SaleOrder.State.SALE)
+    return orders if sees_everything(user) else orders.none()
+
+
+def active_users() -> QuerySet:
+    return User.objects.filter(is_active=True)
+
+
+def accountants() -> QuerySet:
+    """Whose an order's billing alerts may go to: the active accountants."""
+    return User.objects.filter(is_active=True, groups__name=ACCOUNTANTS).distinct()
+
+
+# --- The kinds ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Kind:
+    """A list asked of the server: its rows (`rows(user=)`, or `rows(user=, of=)` for a list that depends
+    on an object), the fields searched, the label and order of each row, and who may ask.
+
+    `of(user, pk)` returns the object a dependent list is of, or raises Http404 when the user may not see it.
+    """
+
+    rows: Callable
+    search: tuple[str, ...]
+    order: tuple[str, ...] = ("name", "pk")
+    label: Callable = str
+    permission: str = ""  # the screen's: the list is no wider than the page it serves
+    of: Callable | None = None
+
+
+TEAM = {"search": ("name",)}
+CUSTOMER = {"search": ("name",)}
+PEOPLE = {"search": PERSON, "order": ("username", "pk"), "label": person}
+TIME = "reports.see_time_report"
+
+
+def _ticket_to_work(user, pk):
+    return get_object_or_404(tickets_for(user=user), pk=pk)
+
+
+KINDS = {
+    # The Tickets list's filters: what the user's tickets hold.
+    "ticket-teams": Kind(lambda user: teams_of(tickets_for(user=user)), **TEAM),
+    "ticket-customers": Kind(lambda user: customers_of(tickets_for(user=user)), **CUSTOMER),
+    "ticket-assignees": Kind(lambda user: assignees_of(tickets_for(user=user)), **PEOPLE),
+    # The ticket's "Sales Order Item": the lines its customer's time may bill.
+    "ticket-sale-lines": Kind(lambda user, of: sale_lines_billable_for(customer=of.customer),
+                              search=("order__name", "name", "product__name"), order=("order_id", "pk"),
+                              label=sale_line_label, permission="tickets.work_ticket", of=_ticket_to_work),
+    # The reports' filters.
+    "report-customers": Kind(customers_seen_by, permission=TIME, **CUSTOMER),
+    "report-teams": Kind(teams_for, permission=TIME, **TEAM),
+    "report-agents": Kind(time_loggers, permission=TIME, **PEOPLE),
+    "report-orders": Kind(confirmed_orders, search=("name", "customer__name"), order=("-pk",), permission=TIME),
+    "report-tickets": Kind(tickets_for, search=("title",), order=("-pk",), label=lambda ticket: ticket.title,
+                           permission=TIME),
+    # To Approve's filters: a manager's, every team, agent and customer.
+    "approval-teams": Kind(lambda user: HelpdeskTeam.objects.all(), permission="timesheets.approve", **TEAM),
+    "approval-agents": Kind(lambda user: active_users(), permission="timesheets.approve", **PEOPLE),
+    "approval-customers": Kind(lambda user: Customer.objects.all(), permission="timesheets.approve", **CUSTOMER),
+    # To Invoice's filters.
+    "to-invoice-customers": Kind(lambda user: Customer.objects.all(), permission="invoicing.bill", **CUSTOMER),
+    "to-invoice-teams": Kind(lambda user: HelpdeskTeam.objects.all(), permission="invoicing.bill", **TEAM),
+    # The quotation's customer and accountant.
+    "quotation-customers": Kind(lambda user: Customer.objects.all(), permission="sales.sell", **CUSTOMER),
+    "quotation-accountants": Kind(lambda user: accountants(), permission="sales.sell", **PEOPLE),
+}
+
+
+def url_name(kind: str) -> str:
+    return "lookup_" + kind.replace("-", "_")
+
+
+def lookup_url(kind: str, of=None) -> str:
+    """The address static/js/lookup.js asks for the rows of `kind` (of the object `of`)."""
+    return reverse(url_name(kind), args=[of.pk] if of is not None else [])
+
+
+def search(rows: QuerySet, kind: Kind, text: str) -> QuerySet:
+    """Return the `rows` one of whose searched fields holds `text`, in the kind's order."""
+    if text:
+        match = Q()
+        for name in kind.search:
+            match |= Q(**{f"{name}__icontains": text})
+        rows = rows.filter(match)
+    return rows.order_by(*kind.order)
