@@ -159,6 +159,27 @@ class TimeEntrySerializer(serializers.ModelSerializer):
         return entry.invoice_line.invoice_id if entry.invoice_line_id else None
 
 
+class TicketReference(serializers.PrimaryKeyRelatedField):
+    """A ticket by id, not read here: logging reads it once, among the user's tickets, under its lock
+    (timesheet_log's `tickets`); one the user may not see is refused there as unknown, as here before."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(data)
+        except ValueError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= pk <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return Ticket(pk=pk)
+
+
+def unknown_ticket(pk) -> serializers.ValidationError:
+    return serializers.ValidationError({"ticket": [TicketReference.default_error_messages["does_not_exist"].format(
+        pk_value=pk)]})
+
+
 class TimeEntryWriteSerializer(serializers.Serializer):
     """Log or change time. `sale_line` given sets the entry's line by hand; null returns it to its default.
     `work_type` omitted or null when logging is the ticket's team's default work type; a non-billable one
@@ -169,7 +190,7 @@ class TimeEntryWriteSerializer(serializers.Serializer):
                                               help_text="Defaults to you; managers log for others.")
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
     duration = DurationField()
-    ticket = serializers.PrimaryKeyRelatedField(queryset=Ticket.objects.none(), required=False, allow_null=True)
+    ticket = TicketReference(queryset=Ticket.objects.none(), required=False, allow_null=True)
     task = serializers.PrimaryKeyRelatedField(queryset=Task.objects.none(), required=False, allow_null=True)
     sale_line = serializers.PrimaryKeyRelatedField(
         queryset=SaleOrderLine.objects.select_related("order", "product"), required=False, allow_null=True)
@@ -182,10 +203,8 @@ class TimeEntryWriteSerializer(serializers.Serializer):
         user = self.context["request"].user
         if not user.is_authenticated:  # the schema generator's request
             return fields
-        # Time goes on the tickets and tasks the user may see; with what logging reads of them joined
-        # (fewer joins than the ticket pages': planning that query cost more than running it).
-        fields["ticket"].queryset = (tickets_for(user=user).select_related(None)
-                                     .select_related("team__project", "customer", "sale_line"))
+        # Time goes on the tickets and tasks the user may see (the ticket is read by the service, among them).
+        fields["ticket"].queryset = tickets_for(user=user)
         tasks = Task.objects.select_related("project")
         fields["task"].queryset = tasks if sees_everything(user) else tasks.filter(project__in=projects_for(user=user))
         return fields
@@ -238,9 +257,12 @@ class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
             entry = timesheet_log(
                 user=user, date=data.get("date", timezone.localdate()), minutes=data["duration"],
                 description=data.get("description", ""), ticket=data.get("ticket"), task=data.get("task"),
-                sale_line=data.get("sale_line"), work_type=data.get("work_type"), actor=request.user)
+                sale_line=data.get("sale_line"), work_type=data.get("work_type"), actor=request.user,
+                tickets=tickets_for(user=request.user))
         except ValidationError as e:
             raise renamed(e, API_FIELDS) from e
+        except Ticket.DoesNotExist:
+            raise unknown_ticket(request.data.get("ticket")) from None
         return self._answer(entry, status.HTTP_201_CREATED)
 
     @extend_schema(request=TimeEntryWriteSerializer, responses={200: TimeEntrySerializer, 409: LOCKED})

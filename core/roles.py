@@ -9,6 +9,7 @@ wherever they must be put back (a test that flushed the database).
 import rules
 from django.apps import apps as django_apps
 from django.contrib.auth.management import create_permissions
+from django.db.models import QuerySet, StringAgg, Value
 
 AGENTS, MANAGERS, ACCOUNTANTS = "Agents", "Managers", "Accountants"
 
@@ -79,6 +80,21 @@ def sync_groups(apps=django_apps) -> None:
                   for model, actions in models.items() if _exists(apps, app, model) for action in actions]
         group.permissions.set([Permission.objects.get(content_type__app_label=app, codename=codename)
                                for app, codename in wanted])
+
+
+# Between the group names a query reads with the user (`with_role_names`); no group name holds a line break.
+_SEPARATOR = "\n"
+
+
+def with_role_names(users: QuerySet, path: str = "") -> QuerySet:
+    """`users` (or rows reaching a user by `path`, e.g. "user__") with their group names as `role_names`, in the
+    same query: authenticating then reads the roles every permission asks with the user, not in a query of its own."""
+    return users.annotate(role_names=StringAgg(f"{path}groups__name", Value(_SEPARATOR), default=Value("")))
+
+
+def remember_roles(user, names: str) -> None:
+    """Keep the group names read by `with_role_names` on the user, where `_groups` looks first."""
+    user._role_names = set(filter(None, names.split(_SEPARATOR)))
 
 
 def _groups(user) -> set[str]:

@@ -300,7 +300,7 @@ HOURS_PER_DAY = int(os.environ.get("HOURS_PER_DAY", "8"))
 REST_FRAMEWORK = {
     # Token first: an anonymous request is then told how to authenticate (401, not 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -84,6 +84,8 @@ CHECKPOINT_KEEP = 250
 # One statement for one line, given %(line)s, the saved or deleted %(entry)s and %(keep)s:
 # the checkpoint's sums (unless it sums the entry itself: then from zero) plus the entries
 # after it; once more than 2 × keep entries follow it, the checkpoint moves up to leave `keep`.
+# It stores the line's totals itself (what sales.services.sale_lines_set_totals writes), in the
+# same round trip: logging time is the hot path.
 _SUM_AFTER_CHECKPOINT = """
 WITH stored AS (
     SELECT last_entry_id, delivered_minutes, invoiced_minutes, last_entry_id < %(entry)s AS valid
@@ -114,12 +116,15 @@ WITH stored AS (
     ON CONFLICT (sale_line_id) DO UPDATE SET last_entry_id = EXCLUDED.last_entry_id,
         delivered_minutes = EXCLUDED.delivered_minutes, invoiced_minutes = EXCLUDED.invoiced_minutes
 )
-SELECT delivered, invoiced FROM totals
+UPDATE sales_saleorderline SET delivered_minutes = totals.delivered, invoiced_minutes = totals.invoiced
+FROM totals WHERE sales_saleorderline.id = %(line)s
 """
 
 
-@transaction.atomic
-def sale_lines_recompute_after_save(*, entry_id: int, line_ids: Iterable[int | None]) -> None:
+# No savepoint: inside a caller's transaction it would guard nothing, as a failure here rolls the whole back.
+@transaction.atomic(savepoint=False)
+def sale_lines_recompute_after_save(*, entry_id: int, line_ids: Iterable[int | None],
+                                    locked: Iterable[int] = ()) -> None:
     """Recompute Delivered and invoiced minutes of these lines after one entry was saved or deleted.
 
     The same exact sums as `sale_lines_recompute`, under the same lock, in as many
@@ -127,20 +132,19 @@ def sale_lines_recompute_after_save(*, entry_id: int, line_ids: Iterable[int | N
     (`DeliveredCheckpoint`), so logging time costs the same on a line of 10 entries
     and on one of 100,000. The checkpoint is itself a sum of entries, taken under this
     lock; an entry it sums that is saved or deleted makes this one sum from zero.
+    `locked`: lines the caller's transaction has locked already (timesheet_log's), not locked again.
     """
-    lines = sale_lines_lock(ids=line_ids)
-    if not lines:
+    ids = {pk for pk in line_ids if pk is not None}
+    if not ids:
         return
+    if not ids <= set(locked):
+        sale_lines_lock(ids=ids)  # all of them again, in order: a lock held is granted at once
     if connection.vendor != "postgresql":  # SQLite, the quick look: the whole line, every time
-        sale_lines_set_totals(totals=_summed(line.pk for line in lines))
+        sale_lines_set_totals(totals=_summed(ids))
         return
-    totals = {}
     with connection.cursor() as cursor:
-        for line in lines:
-            cursor.execute(_SUM_AFTER_CHECKPOINT, {"line": line.pk, "entry": entry_id, "keep": CHECKPOINT_KEEP})
-            delivered, invoiced = cursor.fetchone()
-            totals[line.pk] = Minutes(delivered, invoiced).stored()
-    sale_lines_set_totals(totals=totals)
+        for line in sorted(ids):
+            cursor.execute(_SUM_AFTER_CHECKPOINT, {"line": line, "entry": entry_id, "keep": CHECKPOINT_KEEP})
 
 
 def checkpoint_drift(totals: dict[int, Minutes]) -> list[tuple[int, str, int, int]]:

@@ -45,7 +45,25 @@ def _rates(order_ids: set[int]) -> dict[tuple, int]:
     return {(order, kind, key): line for order, kind, key, line in by_type.union(by_agent, all=True).order_by()}
 
 
-def sale_lines_for(contexts: dict) -> dict:
+def _lines(ids: set[int], *, lock: bool) -> dict[int, SaleOrderLine]:
+    """Read the candidate lines, with whether their order has rates (most have none, and cost no second query).
+
+    `lock`: lock them as they are read, in primary-key order (sales.services.sale_lines_lock), with every line
+    a rate of their orders maps to, so that whichever line the rates choose is locked, in the same order.
+    """
+    rated = Exists(AgentRate.objects.filter(order=OuterRef("order_id"))) | Exists(
+        WorkTypeRate.objects.filter(order=OuterRef("order_id")))
+    lines = SaleOrderLine.objects.select_related("order", "product").annotate(rated=rated)
+    if not lock:
+        return lines.in_bulk(ids)
+    orders = SaleOrderLine.objects.filter(pk__in=ids).values("order_id")
+    mapped = (Q(pk__in=WorkTypeRate.objects.filter(order_id__in=orders).values("sale_line_id"))
+              | Q(pk__in=AgentRate.objects.filter(order_id__in=orders).values("sale_line_id")))
+    return {line.pk: line for line in
+            lines.select_for_update(of=("self",)).filter(Q(pk__in=ids) | mapped).order_by("pk")}
+
+
+def sale_lines_for(contexts: dict, *, lock: bool = False) -> dict:
     """Return {key: the line time bills, or None} for {key: (ticket, task, project, agent id, work type)}.
 
     The default line is the first of the ticket's (when its team reinvoices), the task's and the
@@ -53,15 +71,11 @@ def sale_lines_for(contexts: dict) -> dict:
     customers never bills one customer's time to another's order, however they are relinked. Then
     the order's rates (Rule 13): the line its work type maps to, else its agent's. Non-billable work
     bills no line. One query; one more for the rates of the orders found when they have some (a third,
-    rarely, for mapped lines not yet read).
+    rarely, for mapped lines not yet read). `lock` locks every line it may choose (`_lines`).
     """
     wanted = {key: (_customer_id(*context[:3]), _candidates(*context[:3])) for key, context in contexts.items()}
     ids = {pk for _, candidates in wanted.values() for pk in candidates}
-    # Whether each line's order has rates, in the same query: most have none, and cost no second one.
-    rated = Exists(AgentRate.objects.filter(order=OuterRef("order_id"))) | Exists(
-        WorkTypeRate.objects.filter(order=OuterRef("order_id")))
-    lines = (SaleOrderLine.objects.select_related("order", "product").annotate(rated=rated).in_bulk(ids)
-             if ids else {})
+    lines = _lines(ids, lock=lock) if ids else {}
     default = {key: next((lines[pk] for pk in candidates if lines[pk].order.customer_id == customer), None)
                for key, (customer, candidates) in wanted.items()}
     rates = _rates({line.order_id for line in default.values() if line is not None and line.rated})
@@ -81,9 +95,10 @@ def sale_lines_for(contexts: dict) -> dict:
 
 
 def sale_line_for(*, ticket: Ticket | None, task: Task | None, project: Project, user_id: int | None = None,
-                  work_type: WorkType | None = None) -> SaleOrderLine | None:
-    """Return the line this agent's time of this work type on this ticket/task bills; None means non-billable."""
-    return sale_lines_for({None: (ticket, task, project, user_id, work_type)})[None]
+                  work_type: WorkType | None = None, lock: bool = False) -> SaleOrderLine | None:
+    """Return the line this agent's time of this work type on this ticket/task bills; None means non-billable.
+    `lock` returns it locked (`_lines`)."""
+    return sale_lines_for({None: (ticket, task, project, user_id, work_type)}, lock=lock)[None]
 
 
 # --- Whether time counts now (Rules 11 and 15) --------------------------------------------

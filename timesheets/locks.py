@@ -10,6 +10,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -35,11 +36,26 @@ def locked_until(*, ticket: Ticket | None, project: Project, lock: LockDate | No
     return max(dates, default=None)
 
 
-def lock_check(*, dates, ticket: Ticket | None, project: Project, actor) -> None:
-    """Refuse, on the date field, a change touching a locked date; managers (and commands) pass."""
+def with_lock_date(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """`tickets` with the global lock date and grace window read in the same query (`lock_of` gives them back):
+    logging time reads them with its ticket."""
+    row = LockDate.objects.filter(pk=1)
+    return tickets.annotate(global_lock_date=Subquery(row.values("lock_date")),
+                            agent_grace_days=Subquery(row.values("agent_grace_days")))
+
+
+def lock_of(ticket: Ticket) -> LockDate:
+    """The LockDate as read with a ticket of `with_lock_date`."""
+    return LockDate(pk=1, lock_date=ticket.global_lock_date, agent_grace_days=ticket.agent_grace_days)
+
+
+def lock_check(*, dates, ticket: Ticket | None, project: Project, actor, lock: LockDate | None = None) -> None:
+    """Refuse, on the date field, a change touching a locked date; managers (and commands) pass.
+
+    `lock`, the LockDate when the caller read it already (`lock_of`)."""
     if actor is None or actor.has_perm("timesheets.change_locked_time"):
         return
-    lock = LockDate.current()
+    lock = lock or LockDate.current()
     until = locked_until(ticket=ticket, project=project, lock=lock)
     oldest = min(dates)
     if until is not None and oldest <= until:

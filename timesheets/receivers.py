@@ -33,7 +33,8 @@ def entry_saved(sender, instance, raw=False, **kwargs):
     if raw:
         return
     delivered.sale_lines_recompute_after_save(
-        entry_id=instance.pk, line_ids={instance.sale_line_id, getattr(instance, "_previous_sale_line_id", None)})
+        entry_id=instance.pk, line_ids={instance.sale_line_id, getattr(instance, "_previous_sale_line_id", None)},
+        locked=getattr(instance, "lines_locked", ()))
 
 
 def entry_deleted(sender, instance, **kwargs):

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -24,7 +25,7 @@ from tickets.models import Ticket
 
 from .durations import check_minutes
 from .lines import approval_needed, billable_minutes, counted, sale_line_for
-from .locks import lock_check
+from .locks import lock_check, lock_of, with_lock_date
 from .models import TimeEntry, Timer
 
 INVOICED_MESSAGE = "You cannot modify timesheets that are already invoiced."
@@ -33,17 +34,20 @@ APPROVED_MESSAGE = "This timesheet is approved: only a manager may change it."
 _UNSET = object()
 
 
-def _context(*, ticket: Ticket | None, task: Task | None) -> tuple[Ticket | None, Task | None, Project]:
+def _context(*, ticket: Ticket | None, task: Task | None,
+             tickets: QuerySet[Ticket] | None = None) -> tuple[Ticket | None, Task | None, Project]:
     """Return (ticket, task, project) for time logged on a ticket and/or task: an entry carries both.
 
     Read from the database, under the links lock: a ticket or task the caller loaded a moment
-    ago may have changed line since.
+    ago may have changed line since. The ticket among `tickets` when given (else Ticket.DoesNotExist),
+    with everything logging asks of it, and the lock date, in one query.
     """
     if ticket is None and task is None:
         raise ValidationError("Log time on a ticket or on a task.")
     if ticket is not None:
-        ticket = Ticket.objects.select_related("team__project", "team__default_work_type", "task__project",
-                                               "customer").get(pk=ticket.pk)
+        tickets = Ticket.objects.all() if tickets is None else tickets
+        ticket = with_lock_date(tickets.select_related(None).select_related(
+            "team__project", "team__default_work_type", "task__project", "customer")).get(pk=ticket.pk)
         if not ticket.team.timesheet_on_ticket:
             raise ValidationError({"ticket": f"Timesheet on Ticket is off for the team {ticket.team}: "
                                              "time cannot be logged on its tickets."})
@@ -52,7 +56,7 @@ def _context(*, ticket: Ticket | None, task: Task | None) -> tuple[Ticket | None
         task = ticket.task
     else:
         task = Task.objects.select_related("project").get(pk=task.pk)
-        ticket = Ticket.objects.filter(task=task).select_related("team").first()
+        ticket = with_lock_date(Ticket.objects.filter(task=task).select_related("team")).first()
     project = task.project if task is not None else ticket.team.project
     return ticket, task, project
 
@@ -68,17 +72,23 @@ def _check_work_type(work_type, sale_line) -> None:
         raise ValidationError({"sale_line": f"{work_type} is non-billable: its time bills no Sales Order Item."})
 
 
-def _line(*, ticket, task, project, sale_line, user, work_type) -> tuple[SaleOrderLine | None, bool]:
+def _line(*, ticket, task, project, sale_line, user, work_type,
+          locking_read=False) -> tuple[SaleOrderLine | None, bool]:
     """Lock the line the entry will bill and return (line, set by hand); refuse a line it may not bill.
 
-    Checked on the locked row, so an order cancelled a moment ago is seen as cancelled.
+    Checked on the locked row, so an order cancelled a moment ago is seen as cancelled. `locking_read`
+    (when the caller holds no line's lock yet) locks the default line as it is chosen, in the same query.
     """
     manual = sale_line is not None
-    line = sale_line if manual else sale_line_for(ticket=ticket, task=task, project=project, user_id=user.pk,
-                                                  work_type=work_type)
-    if line is None:
-        return None, manual
-    [line] = sale_lines_lock(ids=[line.pk])
+    if manual:
+        [line] = sale_lines_lock(ids=[sale_line.pk])
+    else:
+        line = sale_line_for(ticket=ticket, task=task, project=project, user_id=user.pk, work_type=work_type,
+                             lock=locking_read)
+        if line is None:
+            return None, manual
+        if not locking_read:
+            [line] = sale_lines_lock(ids=[line.pk])
     try:
         sale_line_check_billable(line=line, customer=_customer(ticket, task))
     except ValidationError as e:
@@ -131,29 +141,35 @@ def entry_billable(entry: TimeEntry) -> int:
 def timesheet_log(*, user, date: datetime.date, minutes: int, description: str = "",
                   ticket: Ticket | None = None, task: Task | None = None,
                   sale_line: SaleOrderLine | None = None, work_type: WorkType | None = None,
-                  actor=None) -> TimeEntry:
+                  actor=None, tickets: QuerySet[Ticket] | None = None) -> TimeEntry:
     """Log time on a ticket or a task; giving `sale_line` sets the line by hand, `work_type` another
     work type than the team's default.
 
-    `actor` is who logged it (a manager may log an agent's time), for the audit log.
+    `actor` is who logged it (a manager may log an agent's time), for the audit log. `tickets`, those the
+    caller may log on (its visibility selector): the ticket is read among them, and another one is
+    Ticket.DoesNotExist, as if there were none; `ticket` may then be a reference by id (Ticket(pk=…)).
+
+    Six queries on PostgreSQL, logging on a ticket (tests/perf/test_log_queries.py names them).
     """
     _check_date(date)
     _check_minutes(minutes)
     _check_description(description)
     _check_work_type(work_type, sale_line)
     links_lock(exclusive=False)
-    ticket, task, project = _context(ticket=ticket, task=task)
+    ticket, task, project = _context(ticket=ticket, task=task, tickets=tickets)
     if work_type is not None:
         work_type = _current(work_type)
     elif ticket is not None:
         work_type = ticket.team.default_work_type  # read with the ticket, under the lock
     _check_work_type(work_type, sale_line)
-    lock_check(dates=[date], ticket=ticket, project=project, actor=actor)
+    lock_check(dates=[date], ticket=ticket, project=project, actor=actor,
+               lock=lock_of(ticket) if ticket is not None else None)
     line, manual = _line(ticket=ticket, task=task, project=project, sale_line=sale_line, user=user,
-                         work_type=work_type)
+                         work_type=work_type, locking_read=True)
     entry = TimeEntry(date=date, user=user, description=description, minutes=minutes, project=project, task=task,
                       ticket=ticket, sale_line=line, sale_line_manual=manual, work_type=work_type)
     entry.billable_minutes = entry_billable(entry)  # new: to approve, so nothing on an "approved only" team
+    entry.lines_locked = {line.pk} if line is not None else set()  # the receiver need not lock it again
     entry.save()  # the post_save receiver recomputes the line's Delivered
     audit_record(action=AuditEvent.Action.ENTRY_CREATED, obj=entry, actor=actor, changes=_audited(entry))
     return entry

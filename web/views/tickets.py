@@ -24,7 +24,7 @@ from timesheets.services import timer_start, timer_stop
 
 from ..forms.tickets import SaleLineForm, TicketFilterForm
 from .base import act, page, paginate, refuse_unless, show_refusal
-from .timesheets import LOGGERS_ONLY, timesheets_csv, timesheets_tab
+from .timesheets import LOGGERS_ONLY, log_on_ticket, timesheets_csv, timesheets_tab
 
 S = Ticket.Status
 # The buttons that move a ticket on, per status: (new status, label).
@@ -49,9 +49,14 @@ def ticket_list(request):
 
 @login_required
 def ticket_detail(request, pk):
-    ticket = get_object_or_404(tickets_for(user=request.user), pk=pk)
+    visible, refused = tickets_for(user=request.user), None
+    if request.method == "POST" and request.POST.get("action") == "log":
+        logged, refused = log_on_ticket(request, tickets=visible, pk=pk)
+        if logged is not None:
+            return logged
+    ticket = get_object_or_404(visible, pk=pk)
     entries = time_entries_for(user=request.user).filter(ticket=ticket)
-    tab = timesheets_tab(request, entries=entries, ticket=ticket)
+    tab = timesheets_tab(request, entries=entries, ticket=ticket, refused=refused)
     if isinstance(tab, HttpResponse):
         return tab
     invoice_ids = invoice_ids_of(TimeEntry.objects.filter(ticket=ticket))

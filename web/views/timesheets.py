@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from core.errors import Conflict
 from sales.models import WorkType
 from sales.units import HOUR, minutes_to_qty
+from tickets.models import Ticket
 from timesheets.approval import timesheet_reinstate
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
@@ -60,10 +61,33 @@ class _Forms:
                              empty_label=NO_WORK_TYPE)
 
 
-def timesheets_tab(request, *, entries, ticket=None, task=None):
+def log_on_ticket(request, *, tickets, pk) -> tuple[HttpResponse | None, ValidationError | None]:
+    """The ticket page's Log time, posted, before the page reads anything: logging reads the ticket itself,
+    among `tickets`, under its lock, so the ticket page's own read is left to a refusal.
+
+    Returns (the redirect once logged, None), else (None, the service's refusal, for `timesheets_tab`);
+    (None, None) when the form itself is refused (the tab checks it again, with every work type to show).
+    """
+    refuse_unless(request.user.has_perm("timesheets.log_time"), LOGGERS_ONLY)
+    chosen = record_id(request.POST.get("log-work_type"))  # only the chosen work type is read, if any
+    form = TimeEntryForm(request.POST, prefix="log", work_types=WorkType.objects.filter(pk=chosen) if chosen else ())
+    if not form.is_valid():
+        return None, None
+    try:
+        entry = _logged(request, form.cleaned_data, ticket=Ticket(pk=pk), task=None, tickets=tickets)
+    except Ticket.DoesNotExist:
+        raise Http404("No such ticket.") from None
+    except ValidationError as error:
+        return None, error
+    messages.success(request, f"Logged {entry.duration} on {entry.date:%Y-%m-%d}.")
+    return _back(request), None
+
+
+def timesheets_tab(request, *, entries, ticket=None, task=None, refused: ValidationError | None = None):
     """Handle the tab's POST (log, edit, delete) and return its context, or a redirect once done.
 
-    `entries` are the rows the page shows; an edited or deleted entry must be one of them.
+    `entries` are the rows the page shows; an edited or deleted entry must be one of them. `refused`: the
+    service refused the Log time form already (`log_on_ticket`): shown on it, not tried again.
     """
     user = request.user
     forms = _Forms(request, ticket=ticket, task=task)
@@ -77,7 +101,7 @@ def timesheets_tab(request, *, entries, ticket=None, task=None):
         if action == "log":
             refuse_unless(user.has_perm("timesheets.log_time"), LOGGERS_ONLY)
             log_form = forms.log(request.POST)
-            if _log(request, log_form, ticket=ticket, task=task):
+            if _log(request, log_form, ticket=ticket, task=task, refused=refused):
                 return _back(request)
         elif action in ("edit", "delete"):
             entry = get_object_or_404(entries, pk=_entry_id(request.POST.get("entry")))
@@ -106,21 +130,27 @@ def _reinstate(request, entries) -> None:
         f"Reinstated {entry.duration} of {entry.date:%Y-%m-%d}: it is to invoice again.")
 
 
-def _log(request, form: TimeEntryForm, *, ticket, task) -> bool:
-    """Log the entry `form` holds; return whether it was logged, else the refusal is on the form."""
+def _log(request, form: TimeEntryForm, *, ticket, task, refused=None) -> bool:
+    """Log the entry `form` holds; return whether it was logged, else the refusal is on the form
+    (`refused`, when the service refused it already: put on the form, not tried again)."""
     if not form.is_valid():
         return False
-    data = form.cleaned_data
+    if refused is not None:
+        add_service_error(form, refused, RENAME)
+        return False
     try:
-        entry = timesheet_log(user=request.user, date=data["date"], minutes=data["duration"],
-                              description=data["description"], ticket=ticket,
-                              task=None if ticket is not None else task, work_type=data["work_type"],
-                              actor=request.user)
+        entry = _logged(request, form.cleaned_data, ticket=ticket, task=None if ticket is not None else task)
     except ValidationError as error:
         add_service_error(form, error, RENAME)
         return False
     messages.success(request, f"Logged {entry.duration} on {entry.date:%Y-%m-%d}.")
     return True
+
+
+def _logged(request, data: dict, *, ticket, task, tickets=None):
+    return timesheet_log(user=request.user, date=data["date"], minutes=data["duration"],
+                         description=data["description"], ticket=ticket, task=task, work_type=data["work_type"],
+                         actor=request.user, tickets=tickets)
 
 
 def _update(request, form: TimeEntryForm, entry) -> bool:
