@@ -41,7 +41,7 @@ def measure_all(args) -> int:
     django.setup()
     from django.core.management import call_command
 
-    from . import approval, db, einvoice, generate, measures, probes, report, rounding, runs
+    from . import approval, db, einvoice, generate, html, measures, probes, report, rounding, runs
     from . import reports as report_pages
     from .notes import notes
     from .sizes import SIZES
@@ -80,6 +80,7 @@ def measure_all(args) -> int:
         ("12. Factur-X PDF", lambda: einvoice.facturx(made, runs=1 if quick else 3)),
         # Issue 15: each report's first page; the rows it adds (prepaid lines, alerts) are rolled back.
         ("13. reports", lambda: report_pages.reports(made, runs=3 if quick else 9)),
+        ("15. HTML", lambda: html.html(made)),  # issue 16: one GET of each page per data set
         ("4. gunicorn and hey", lambda: measures.throughput(
             made, rounds=1 if quick else 3, ping_requests=50 if quick else 250, post_requests=15 if quick else 80)),
         # Last: it adds its orders to the data sets, and runs worker processes beside this one.

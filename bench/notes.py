@@ -73,6 +73,13 @@ METHOD = """
   10th generated line becomes a prepaid block (20 hours' alert) and the generated product alerts at 100%,
   then one alerts scan runs (`bench.reports`). Any query over 200 ms on large is printed with its
   `EXPLAIN (ANALYZE, BUFFERS)` on the bench's output.
+- HTML (target 15, issue 16): the probe manager, who sees everything, opens once per data set the ticket
+  list and the Time and Unbilled reports filtered to the probe customer, the probe ticket's page and the
+  probe order's: the same rows at both sizes, their bytes differing only by the digits of ids and order
+  numbers (judged with each number counted as one digit: equal; CSRF tokens blanked); and the default ticket
+  list's, Time report's and Unbilled work's filter forms (their bytes and `<option>` elements: equal). The
+  selects of customers, agents, teams, orders and Sales Order Items hold the chosen option only; the others
+  are asked of `/lookup/<kind>/` as one types (`bench.html`).
 """
 
 CHANGES = """
@@ -194,6 +201,9 @@ the whole report. A summary table kept in step like Delivered (the issue allows 
 long period on this data: an agent's entries of a day (about four and a half) are each for another
 customer and ticket, so a daily summary by agent and customer holds about as many rows as there are
 entries. Any query over 200 ms, with its plan, is on the bench's output.""",
+
+    15: """A page that differs by more than its digits shows something that grows with the data: the figures
+name the page, and its `<option>` count says whether a select lists rows again.""",
 
     6: """Issue 12 added `_count_drifts` (invoicing/selectors.py): the unbilled entries whose billable
 minutes differ from what their policy says now. Its first version read the billing increment through

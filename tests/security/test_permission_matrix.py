@@ -31,11 +31,21 @@ from invoicing.runs import run_start
 from reports.alerts import alerts_scan
 from reports.models import Alert
 from sales.models import Product, ServicePolicy
+from web.lookups import KINDS, lookup_url, url_name
 
 from ..factories import ProductFactory, confirmed_line
 from ..web.test_pages import web_routes
 
 LOGIN, ADMIN_LOGIN = "login page", "admin login page"
+# Each list of the searchable selects: (agents on either side, accountant, manager), as its screen answers.
+LOOKUP_ANSWERS = {
+    **{kind: ((200, 200), 200, 200) for kind in ("ticket-teams", "ticket-customers", "ticket-assignees",
+                                                 "report-customers", "report-teams", "report-agents",
+                                                 "report-orders", "report-tickets")},
+    **{kind: ((403, 403), 403, 200) for kind in ("approval-teams", "approval-agents", "approval-customers")},
+    **{kind: ((403, 403), 200, 200) for kind in ("to-invoice-customers", "to-invoice-teams",
+                                                 "quotation-customers", "quotation-accountants")},
+}
 PERSONAS = ["agent_a", "agent_b", "lead_a", "manager", "accountant", "anonymous"]
 AGENTS = {"agent_a": "a", "agent_b": "b", "lead_a": "a"}  # each agent's side
 TODAY = datetime.date.today().isoformat()
@@ -238,6 +248,13 @@ WEB = [
     Case("alert_clear", "POST", lambda s, o: reverse("alert_clear", args=[alert_of(s).pk]), (403, 403), 302, 302,
          data=lambda s, o: {"note": "Upsold 10 hours"}),
     Case("home", "GET", lambda s, o: alert_of(s) and reverse("home"), (200, 200), 200, 200),
+    # The searchable selects' lists (web.lookups): as wide as the screen they serve, an agent's limited to their
+    # teams' (the markers are checked on the first page and on a search); a ticket's Sales Order Items are
+    # its workers' (another team's ticket: 404).
+    *[Case(url_name(kind), "GET", lambda s, o, kind=kind, q=q: f"{reverse(url_name(kind))}?q={q}", *answers)
+      for kind, answers in LOOKUP_ANSWERS.items() for q in ("", "team")],
+    *[Case(url_name("ticket-sale-lines"), "GET", lambda s, o, q=q: f"{lookup_url('ticket-sale-lines', s.ticket)}?q={q}",
+           (200, 404), 403, 200) for q in ("", "S0")],
     # The admin: staff only (managers, accountants, team leads); agents and strangers get its login
     # page. The lead's admin is scoped to their team (ADMIN below); the audit log and the users are not theirs.
     Case("admin", "GET", lambda s, o: reverse("admin:index"), (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200,
@@ -350,6 +367,10 @@ ADMIN = [
     *[admin_case("autocomplete", "GET", autocomplete(source, field), 200, 200, (200, 200))
       for source, field in [("timesheets.timeentry", "ticket"), ("timesheets.timeentry", "task"),
                             ("timesheets.timeentry", "sale_line"), ("tickets.ticket", "customer")]],
+    # The search behind a team's Members: whoever may change a team (managers); not the users' admin, which they
+    # may not open.
+    *[admin_case("tickets.helpdeskteam", "GET", lambda s, o, q=q: f"{reverse('admin:tickets_helpdeskteam_members')}"
+                 f"?term={q}", 200, 403, (403, 403)) for q in ("", "agent")],
     # Alerts, read-only: managers and accountants see them; the lead (an agent) does not.
     admin_case("reports.alert", "GET", admin_url("reports.alert", "changelist"), 200, 200, (403, 403)),
     admin_case("reports.alert", "GET", lambda s, o: reverse("admin:reports_alert_change", args=[alert_of(s).pk]),
@@ -592,6 +613,7 @@ def api_client_of(world, persona) -> APIClient:
 
 
 def test_the_matrix_covers_every_screen_and_api_resource():
+    assert set(LOOKUP_ANSWERS) | {"ticket-sale-lines"} == set(KINDS)
     screens = {name for name, _ in web_routes()}
     assert screens - {case.name for case in WEB} == set()
     from api.urls import router

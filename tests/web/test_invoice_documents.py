@@ -137,8 +137,9 @@ def test_until_its_job_ran_the_pdf_is_being_prepared(accountant_client, posted):
     assert "<h1>PDF being prepared</h1>" in html
     assert '<meta http-equiv="refresh" content="3">' in html
     assert "Helpdesk billing" in html  # the app's page, with its top bar
-    # No inline script: the CSP forbids it; only the app's own static file.
-    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/app.js" defer>']
+    # No inline script: the CSP forbids it; only the app's own static files.
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/app.js" defer>',
+                                                   '<script src="/static/js/lookup.js" defer>']
 
     run_jobs()
     assert accountant_client.get(address).status_code == 200
