@@ -104,6 +104,11 @@ class TicketViewSet(ReadsItsBody, mixins.CreateModelMixin, mixins.ListModelMixin
     def get_queryset(self):
         if not self.request.user.is_authenticated:  # the schema generator's request
             return Ticket.objects.none()
+        tickets = tickets_for(user=self.request.user)
+        if self.action == "list":
+            # The answer holds the related records' ids only (no join needed), and planning the five joins
+            # cost more than running the query: 15 ms on 50,000 tickets against 1.5 ms on 50.
+            tickets = tickets.select_related(None)
         # The hours as a correlated sum of the page's rows: a GROUP BY over the entries would read every
         # matching ticket's entries, for the page and again for its COUNT.
-        return with_minutes_spent(tickets_for(user=self.request.user)).order_by("-pk")
+        return with_minutes_spent(tickets).order_by("-pk")

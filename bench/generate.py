@@ -8,7 +8,8 @@ Line 1, alone on order 1, is the big line: `big_entries` entries of the last 60 
 invoiced. Elsewhere entries older than 60 days are billed by one posted invoice per order
 (one invoice line per sales order line); every ticket's first entry is old, so every line
 with tickets has an invoice line. Stored totals are then computed from the entries, and
-`check_billing` (measured later) confirms them.
+`check_billing` (measured later) confirms them. One ticket in ten (k mod 10 = 3) has "toner" in its
+title: the word target 14 searches for (bench.search).
 """
 
 import datetime
@@ -121,7 +122,8 @@ def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
             INSERT INTO tickets_ticket (id, team_id, customer_id, title, description, status, assignee_id,
                 task_id, sale_line_id, created_at)
             SELECT k, team, CASE WHEN line = 1 THEN 1 ELSE 1 + ({order_of('line')} - 1) % {C} END,
-                'Printer ' || k || ' jams on page two', 'The customer reports that printer ' || k || ' jams.',
+                'Printer ' || k || ' jams on page two' || CASE WHEN k % 10 = 3 THEN ' after a toner change' ELSE '' END,
+                'The customer reports that printer ' || k || ' jams.',
                 (ARRAY['new', 'in_progress', 'on_hold', 'solved', 'closed'])[1 + k % 5],
                 team + {T} * (k % {size.agents_per_team}), CASE WHEN k % 10 = 0 THEN k / 10 END, line,
                 now() - make_interval(days => k % 1000)

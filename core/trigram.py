@@ -1,4 +1,5 @@
-"""Trigram indexes for the search boxes, on PostgreSQL only (SQLite's plain match reads the table).
+"""Trigram indexes for the search boxes, on PostgreSQL only (SQLite's plain match reads the table), and the
+condition that keeps a search on a related record's name on them.
 
 Django sends `text__icontains="toner"` to PostgreSQL as `UPPER("table"."text"::text) LIKE UPPER('%toner%')`:
 no B-tree helps a pattern that starts with `%`, but a GIN index of the trigrams of that very expression
@@ -7,6 +8,25 @@ three characters has no trigram and still reads the table.
 """
 
 from django.db.migrations.operations.base import Operation
+from django.db.models import Q, QuerySet
+
+# The most ids `in_matching` lists in a query; past that, a subquery.
+LISTED = 1000
+
+
+def in_matching(field: str, matches: QuerySet) -> Q:
+    """Return the condition "`field` is one of `matches`" (e.g. the customer is one whose name matches), as a
+    list of ids read first.
+
+    A search ORs conditions on the searched table; PostgreSQL reads each from an index and ORs the bitmaps,
+    unless one is on a joined table or a subquery: then it reads every row of the searched table. The
+    matches are read first (from their own trigram index) and the condition is the foreign key's index.
+    More than LISTED matches (a word most names hold): a subquery, which then reads the table.
+    """
+    ids = list(matches.order_by().values_list("pk", flat=True)[:LISTED + 1])
+    if len(ids) > LISTED:
+        return Q(**{f"{field}__in": matches.order_by().values("pk")})
+    return Q(**{f"{field}__in": ids})  # none: Django leaves the condition out of the OR
 
 
 class TrigramIndex(Operation):

@@ -12,7 +12,9 @@ from django.db.models import BigIntegerField, Case, Exists, F, OuterRef, Q, Quer
 from django.db.models.functions import Cast, Round
 
 from core.db import plain_rows
+from core.limits import searchable
 from core.roles import sees_everything
+from core.trigram import in_matching
 from sales.models import Rounding, SaleOrder, SaleOrderLine, ServicePolicy
 from sales.units import amount, charged_minutes, minutes_to_qty, round_cents
 from tickets.models import Ticket
@@ -232,6 +234,18 @@ def invoices_for(*, user):
     if sees_everything(user):
         return Invoice.objects.all()
     return Invoice.objects.filter(sale_order__in=sale_orders_for(user=user).values("pk"))
+
+
+def invoices_search(invoices: QuerySet[Invoice], text: str) -> QuerySet[Invoice]:
+    """Return the `invoices` whose number, customer's name (as on the invoice) or order's number holds `text`
+    (whatever the case, `%` and `_` as themselves); all of them for an empty `text`. The orders are read first
+    (core.trigram.in_matching), so that PostgreSQL reads every condition from an index of the invoices' table."""
+    text = searchable(text)
+    if not text:
+        return invoices
+    orders = SaleOrder.objects.filter(name__icontains=text)
+    return invoices.filter(Q(number__icontains=text) | Q(customer_name__icontains=text)
+                           | in_matching("sale_order", orders))
 
 
 def invoice_ids_of(entries: QuerySet[TimeEntry]) -> list[int]:

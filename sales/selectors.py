@@ -1,6 +1,7 @@
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.limits import searchable
+from core.trigram import in_matching
 
 from .models import TIMESHEET_POLICIES, Customer, SaleOrder, SaleOrderLine
 
@@ -23,3 +24,14 @@ def customers_search(customers: QuerySet[Customer], text: str) -> QuerySet[Custo
     for an empty `text`. PostgreSQL reads the trigram index of the names (sales migration 0005)."""
     text = searchable(text)
     return customers.filter(name__icontains=text) if text else customers
+
+
+def sale_orders_search(orders: QuerySet[SaleOrder], text: str) -> QuerySet[SaleOrder]:
+    """Return the `orders` whose number or customer's name holds `text` (whatever the case, `%` and `_` as
+    themselves); all of them for an empty `text`. The customers are read first (core.trigram.in_matching), so
+    that PostgreSQL reads both conditions from indexes of the orders' table."""
+    text = searchable(text)
+    if not text:
+        return orders
+    customers = Customer.objects.filter(name__icontains=text)
+    return orders.filter(Q(name__icontains=text) | in_matching("customer", customers))

@@ -3,12 +3,10 @@ from django.db.models.functions import Coalesce
 
 from core.limits import MAX_ID, searchable
 from core.roles import sees_everything
+from core.trigram import in_matching
 from sales.models import Customer
 
 from .models import HelpdeskTeam, Ticket
-
-# The most customers whose ids a search lists in its query (past that, it asks for them in a subquery).
-CUSTOMERS_LISTED = 1000
 
 
 def tickets_for(*, user) -> QuerySet[Ticket]:
@@ -53,13 +51,8 @@ def tickets_search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
     text = searchable(text)
     if not text:
         return tickets
-    match = Q(title__icontains=text) | Q(description__icontains=text)
-    customers = list(Customer.objects.filter(name__icontains=text).order_by().values_list("pk", flat=True)
-                     [:CUSTOMERS_LISTED + 1])
-    if len(customers) > CUSTOMERS_LISTED:  # a word most customers' names hold: a subquery, not a long list
-        match |= Q(customer__in=Customer.objects.filter(name__icontains=text).values("pk"))
-    elif customers:
-        match |= Q(customer_id__in=customers)
+    match = (Q(title__icontains=text) | Q(description__icontains=text)
+             | in_matching("customer", Customer.objects.filter(name__icontains=text)))
     number = text.lstrip("#")
     if number.isascii() and number.isdigit() and int(number) <= MAX_ID:  # int() refuses "²"
         match |= Q(pk=int(number))

@@ -12,7 +12,6 @@ from core.limits import SEARCH_LENGTH
 from tickets.models import Ticket
 from tickets.selectors import tickets_for, tickets_search
 
-from ..conftest import requires_postgres
 from ..factories import CustomerFactory, TeamFactory, TicketFactory, UserFactory
 
 
@@ -124,6 +123,8 @@ def test_a_search_sends_as_many_queries_for_one_match_as_for_fifty(client, manag
 
 
 # --- PostgreSQL: the indexes, and plans that use them -------------------------------------
+
+requires_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's trigram indexes")
 
 # Each on the expression Django's icontains sends, UPPER(column::text) (a text column needs no cast).
 INDEXES = {

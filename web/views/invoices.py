@@ -12,7 +12,6 @@ A draft's PDF is a preview, rendered on request and marked "Draft" on every page
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
@@ -26,7 +25,14 @@ from invoicing.mail import invoice_send_queue
 from invoicing.models import Invoice, PaymentState
 from invoicing.payments import overdue_invoices
 from invoicing.pdf import invoice_pdf_filename, mark_no_charge
-from invoicing.selectors import invoice_entries, invoice_entries_page, invoice_ids_of, invoices_for, taxes_by_rate
+from invoicing.selectors import (
+    invoice_entries,
+    invoice_entries_page,
+    invoice_ids_of,
+    invoices_for,
+    invoices_search,
+    taxes_by_rate,
+)
 from invoicing.services import (
     invoice_cancel,
     invoice_credit_note,
@@ -68,9 +74,7 @@ def invoice_list(request):
     if receivables:
         invoices = _payment_filter(request, invoices, filters)
     search = search_text(request)
-    if search:
-        invoices = invoices.filter(Q(number__icontains=search) | Q(customer_name__icontains=search)
-                                   | Q(sale_order__name__icontains=search))
+    invoices = invoices_search(invoices, search)
     return page(request, "web/invoices/invoice_list.html", {
         "page_obj": paginate(request, invoices), "filters": filters, "search": search,
         "states": Invoice.State.choices, "kinds": Invoice.Kind.choices,

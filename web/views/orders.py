@@ -10,7 +10,7 @@ from operator import itemgetter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, Count, Q, Sum, Value
+from django.db.models import CharField, Count, Sum, Value
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
@@ -20,6 +20,7 @@ from invoicing.selectors import rounded_to_invoice
 from invoicing.services import invoice_create_from_order
 from projects.selectors import tasks_for
 from sales.models import Company, SaleOrder, SaleOrderLine
+from sales.selectors import sale_orders_search
 from sales.services import sale_line_set_delivered_manual, sale_order_confirm, sale_order_save_quotation
 from tickets.selectors import tickets_for
 from timesheets.selectors import awaiting_quantities, sale_orders_for, time_entries_for
@@ -48,8 +49,7 @@ def order_list(request):
     if state in SaleOrder.State.values:
         orders = orders.filter(state=state)
     search = search_text(request)
-    if search:
-        orders = orders.filter(Q(name__icontains=search) | Q(customer__name__icontains=search))
+    orders = sale_orders_search(orders, search)
     return page(request, "web/orders/order_list.html", {
         "page_obj": paginate(request, orders), "state": state, "states": STATES, "search": search,
         "may_sell": request.user.has_perm("sales.sell"),
