@@ -2,6 +2,7 @@
 
 from rest_framework import authentication, exceptions
 
+from core.db import one
 from core.roles import remember_roles, with_role_names
 
 
@@ -9,7 +10,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's, in one query: the token, its user and the user's groups (every permission asks them)."""
 
     def authenticate_credentials(self, key):
-        token = with_role_names(self.get_model().objects.select_related("user").filter(key=key), "user__").first()
+        token = one(with_role_names(self.get_model().objects.select_related("user").filter(key=key), "user__"))
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
         if not token.user.is_active:

@@ -236,7 +236,23 @@ def throughput(probes: dict[str, Probes], rounds: int, ping_requests: int, post_
             assert response.status_code in (200, 201), response.content
         return send
 
+    sessions = {}
+    for alias in aliases:
+        with db.use(alias):
+            sessions[alias] = Client()
+            sessions[alias].force_login(get_user_model().objects.get(pk=probes[alias].agent))
+
+    def form(alias):  # the ticket page's Log time form, as the browser posts it
+        address = f"/tickets/{probes[alias].load_tickets[0]}/"
+        data = {"action": "log", "log-date": timezone.localdate().isoformat(), "log-duration": "0:15",
+                "log-description": "Load test", "log-work_type": ""}
+
+        def send():
+            assert sessions[alias].post(address, data).status_code == 302
+        return send
+
     cases = {f"{a} {k}": (a, call(a, k == "post")) for a in aliases for k in ("ping", "post")}
+    cases.update({f"{a} form": (a, form(a)) for a in aliases})
     single = medians(cases, runs=15, warmup=3)
     counts = {label: queries(alias, fn) for label, (alias, fn) in cases.items()}
     results = {a: load.measure(a, probes[a].agent_token, list(probes[a].load_tickets), rounds=rounds,
@@ -246,12 +262,22 @@ def throughput(probes: dict[str, Probes], rounds: int, ping_requests: int, post_
                {a: f"{single[f'{a} ping'] * 1000:.1f} ms / {counts[f'{a} ping']}" for a in aliases}),
         Figure(4, "in this process: `POST /api/v1/timesheets/`, server time / queries",
                {a: f"{single[f'{a} post'] * 1000:.1f} ms / {counts[f'{a} post']}" for a in aliases}),
+        # Issue 16: at most 8 statements each, BEGIN and COMMIT apart (Django logs them with the queries).
+        Figure(4, "in this process: `POST /api/v1/timesheets/`, SQL statements besides BEGIN and COMMIT",
+               {a: counts[f"{a} post"] - 2 for a in aliases}, "", "≤ 8",
+               all(counts[f"{a} post"] - 2 <= 8 for a in aliases), judged=aliases),
+        Figure(4, "in this process: the ticket page's Log time form (`POST /tickets/<pk>/`), server time / queries",
+               {a: f"{single[f'{a} form'] * 1000:.1f} ms / {counts[f'{a} form']}" for a in aliases}),
+        Figure(4, "in this process: the Log time form, SQL statements besides BEGIN and COMMIT",
+               {a: counts[f"{a} form"] - 2 for a in aliases}, "", "≤ 8",
+               all(counts[f"{a} form"] - 2 <= 8 for a in aliases), judged=aliases),
         Figure(4, "`GET /api/v1/` (API root: token auth, no other query), 8 clients",
                {a: results[a]["ping"] for a in aliases}, "req/s"),
         Figure(4, "`POST /api/v1/timesheets/`, 8 clients each on a ticket of their own line",
                {a: results[a]["post"] for a in aliases}, "req/s"),
+        # Issue 5 asked 0.5; issue 16, having counted what the rules need, asks 0.35 (notes.py explains the gap).
         _judge(4, "POST / GET throughput", {a: _ratio(results[a]["post"], results[a]["ping"]) for a in aliases},
-               "≥ 0.5", lambda r: r >= 0.5),
+               "≥ 0.35", lambda r: r >= 0.35),
     ]
 
 

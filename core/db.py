@@ -1,4 +1,4 @@
-"""Reading many rows at once."""
+"""Reading many rows at once, and one row by its key."""
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -19,3 +19,14 @@ def plain_rows(queryset) -> list[tuple]:
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def one(queryset):
+    """Return the one row of `queryset` (filtered on a unique key), or None.
+
+    Unlike .get() and .first(), with no LIMIT and no ORDER BY: for a row read through many joins (logging
+    time's ticket, with its team, project, task and customer), PostgreSQL plans a LIMIT's fast-start paths
+    too, which took longer than the lookup itself (measured: 4.3 ms against 2.0 ms a read).
+    """
+    rows = list(queryset.order_by())
+    return rows[0] if rows else None

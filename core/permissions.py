@@ -11,6 +11,7 @@ import rules
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from .db import one
 from .roles import is_accountant, is_agent, is_manager, remember_roles, sees_everything, with_role_names
 
 
@@ -26,7 +27,7 @@ class GroupsBackend(ModelBackend):
 
     def get_user(self, user_id):
         """The session's user with their roles, in one query (every page asks the roles)."""
-        user = with_role_names(get_user_model()._default_manager.filter(pk=user_id)).first()
+        user = one(with_role_names(get_user_model()._default_manager.filter(pk=user_id)))
         if user is None or not self.user_can_authenticate(user):
             return None
         remember_roles(user, user.role_names)

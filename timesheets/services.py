@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record, field_changes
+from core.db import one
 from core.errors import Conflict
 from projects.models import Project, Task
 from sales.models import SaleOrderLine, WorkType
@@ -46,8 +47,10 @@ def _context(*, ticket: Ticket | None, task: Task | None,
         raise ValidationError("Log time on a ticket or on a task.")
     if ticket is not None:
         tickets = Ticket.objects.all() if tickets is None else tickets
-        ticket = with_lock_date(tickets.select_related(None).select_related(
-            "team__project", "team__default_work_type", "task__project", "customer")).get(pk=ticket.pk)
+        ticket = one(with_lock_date(tickets.select_related(None).select_related(
+            "team__project", "team__default_work_type", "task__project", "customer")).filter(pk=ticket.pk))
+        if ticket is None:
+            raise Ticket.DoesNotExist("No such ticket, or not one of the caller's.")
         if not ticket.team.timesheet_on_ticket:
             raise ValidationError({"ticket": f"Timesheet on Ticket is off for the team {ticket.team}: "
                                              "time cannot be logged on its tickets."})
