@@ -34,7 +34,7 @@ def entry_saved(sender, instance, raw=False, **kwargs):
         return
     delivered.sale_lines_recompute_after_save(
         entry_id=instance.pk, line_ids={instance.sale_line_id, getattr(instance, "_previous_sale_line_id", None)},
-        locked=getattr(instance, "lines_locked", ()))
+        locked=instance.__dict__.pop("lines_locked", ()))  # this save's only: a later one locks again
 
 
 def entry_deleted(sender, instance, **kwargs):

@@ -172,7 +172,7 @@ def timesheet_log(*, user, date: datetime.date, minutes: int, description: str =
     entry = TimeEntry(date=date, user=user, description=description, minutes=minutes, project=project, task=task,
                       ticket=ticket, sale_line=line, sale_line_manual=manual, work_type=work_type)
     entry.billable_minutes = entry_billable(entry)  # new: to approve, so nothing on an "approved only" team
-    entry.lines_locked = {line.pk} if line is not None else set()  # the receiver need not lock it again
+    entry.lines_locked = {line.pk} if line is not None else set()  # this save's receiver need not lock it again
     entry.save()  # the post_save receiver recomputes the line's Delivered
     audit_record(action=AuditEvent.Action.ENTRY_CREATED, obj=entry, actor=actor, changes=_audited(entry))
     return entry

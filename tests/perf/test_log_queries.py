@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from core.roles import sync_groups
 from sales.models import AgentRate
 from timesheets.models import TimeEntry
+from timesheets.services import timesheet_log
 
 from ..api.conftest import API, client_for
 from ..factories import SaleOrderLineFactory, TicketFactory, UserFactory, confirmed_line, days_ago
@@ -154,3 +155,16 @@ def test_a_ticket_out_of_sight_is_refused_in_the_same_read(world):
                                                     "log-duration": "0:30", "log-work_type": ""})
     assert response.status_code == 404
     assert not TimeEntry.objects.exists()
+
+
+def test_only_the_logging_save_skips_locking_the_line_again(world):
+    agent, ticket = world
+    entry = timesheet_log(user=agent, date=days_ago(0), minutes=30, ticket=ticket)
+    assert not hasattr(entry, "lines_locked")  # the receiver took it: it held for that save only
+    entry.minutes = entry.billable_minutes = 45
+    with CaptureQueriesContext(connection) as captured:
+        entry.save()  # a transaction of its own: the line must be locked before it is summed
+    locks = [q["sql"] for q in captured if 'FROM "sales_saleorderline"' in q["sql"]]
+    assert len(locks) == 1 and ("FOR UPDATE" in locks[0] or not POSTGRES)
+    ticket.sale_line.refresh_from_db()
+    assert ticket.sale_line.delivered_minutes == 45
