@@ -44,6 +44,7 @@ def measure_all(args) -> int:
     from . import approval, db, einvoice, generate, html, measures, probes, report, rounding, runs
     from . import reports as report_pages
     from .notes import notes
+    from .search import search
     from .sizes import SIZES
 
     started = time.perf_counter()
@@ -80,6 +81,7 @@ def measure_all(args) -> int:
         ("12. Factur-X PDF", lambda: einvoice.facturx(made, runs=1 if quick else 3)),
         # Issue 15: each report's first page; the rows it adds (prepaid lines, alerts) are rolled back.
         ("13. reports", lambda: report_pages.reports(made, runs=3 if quick else 9)),
+        ("14. search", lambda: search(made, runs=3 if quick else 9)),  # issue 16: reads only
         ("15. HTML", lambda: html.html(made)),  # issue 16: one GET of each page per data set
         ("4. gunicorn and hey", lambda: measures.throughput(
             made, rounds=1 if quick else 3, ping_requests=50 if quick else 250, post_requests=15 if quick else 80)),

@@ -23,6 +23,7 @@ TITLES = {
     10: "Delivered recomputed when a team switches policy: queries flat",
     11: "Create Invoice on the 100,000-entry line with per-ticket rounding stays within 2× of today's time",
     13: "Every report's first page ≤ 500 ms at a million entries, queries flat",
+    14: "Search stays flat: large / small ≤ 1.5, queries equal",
     15: "No page's HTML grows with the customers, agents, orders or lines",
 }
 COUNTED = [("customers", "sales_customer"), ("sales orders", "sales_saleorder"),
@@ -118,8 +119,8 @@ def write(path: Path, figures: list[Figure], aliases: list[str], counts: list[st
         "PostgreSQL, the six targets of issue 5, the two of issue 11 (7: the billing run, worked by",
         "real `manage.py worker` processes; 8: the stored PDF's download), the two of issue 12 (9: a bulk",
         "approve; 10: a team switching its Invoiced Timesheets) and the one of issue 13 (11: Create Invoice",
-        "rounding per ticket with a minimum), and the one of issue 15 (13: every report's first page and the",
-        "Helpdesk overview) measured on both, this page rewritten.",
+        "rounding per ticket with a minimum), the one of issue 15 (13: every report's first page and the",
+        "Helpdesk overview) and the one of issue 16 (14: search) measured on both, this page rewritten.",
         f"That run took {seconds / 60:.1f} minutes after the virtualenv was ready.",
         "",
         *summary(figures),
