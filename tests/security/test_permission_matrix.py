@@ -468,8 +468,10 @@ API_CASES = [
     # Billing one's time to the other team's customer's line, or logging it as another agent: refused.
     Case("timesheets", "POST", api("/timesheets/"), (400, 400), 403, 400, anonymous=401,
          data=lambda s, o: {"ticket": s.ticket.pk, "duration": "0:30", "sale_line": o.line.pk}),
+    # (Whose time it is is asked before the ticket is read: team A's lead, logging as agent A on team B's
+    # ticket, is refused for the agent, 403, not for the ticket. Either way nothing is logged, nothing shown.)
     Case("timesheets", "POST", api("/timesheets/"), (403, 400), 403, 201, anonymous=401,
-         data=lambda s, o: {"ticket": s.ticket.pk, "duration": "0:30", "user": o.agent.pk}),
+         data=lambda s, o: {"ticket": s.ticket.pk, "duration": "0:30", "user": o.agent.pk}, lead=(403, 403)),
     # Agent A's entry: their lead, a teammate, may read it but not change it.
     Case("timesheets", "PATCH", api("/timesheets/{open_entry}/"), (200, 404), 403, 200, anonymous=401,
          data=body(description="Edited"), lead=(403, 404)),
