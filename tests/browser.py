@@ -21,7 +21,13 @@ def download(page, link):
     return started.value.suggested_filename, Path(started.value.path()).read_bytes()
 
 
+def lookup_box(scope, label):
+    """The text box of a searchable select (static/js/lookup.js); until the script has replaced the <select>,
+    none: a locator of the label alone could catch the select in between, and wait on it once hidden."""
+    return scope.locator("input[role=combobox]").and_(scope.get_by_label(label, exact=True))
+
+
 def pick(scope, label, typed, choice):
-    """Choose `choice` in a searchable select (static/js/lookup.js): type `typed` in its box, click the option."""
-    scope.get_by_label(label, exact=True).fill(typed)
+    """Choose `choice` in a searchable select: type `typed` in its box, click the option."""
+    lookup_box(scope, label).fill(typed)
     scope.get_by_role("option", name=choice, exact=True).click()
