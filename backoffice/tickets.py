@@ -1,21 +1,15 @@
 """Helpdesk teams, and tickets with their Timesheets."""
 
 from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import JsonResponse
-from django.urls import path, reverse
 
 from core.admin import ServiceAdmin
-from core.limits import SEARCH_LENGTH
 from core.roles import AGENTS, MANAGERS
 from tickets.selectors import teams_for, tickets_for
 from tickets.services import team_save, ticket_set_customer
 
+from .people import PeopleSearch
 from .timesheets import TicketTimesheetInline
 
 
@@ -30,18 +24,7 @@ def member_choices():
     return get_user_model().objects.filter(is_active=True, pk__in=groups).order_by("username", "pk")
 
 
-class MembersSelect(AutocompleteSelectMultiple):
-    """The admin's autocomplete for Members, asking the team admin's own search (`members_view`) rather than the
-    users' admin: whoever edits a team picks among the agents and managers, without the right to see the users."""
-
-    def get_url(self):
-        return reverse("admin:tickets_helpdeskteam_members")
-
-
-MEMBERS_PER_PAGE = 20
-
-
-class HelpdeskTeamAdmin(ServiceAdmin):
+class HelpdeskTeamAdmin(PeopleSearch, ServiceAdmin):
     scope = staticmethod(teams_for)
     list_display = ("name", "timesheet_on_ticket", "project", "time_reinvoicing", "invoiced_timesheets",
                     "default_work_type", "timesheets_lock_date")
@@ -51,36 +34,18 @@ class HelpdeskTeamAdmin(ServiceAdmin):
     fields = ("name", "timesheet_on_ticket", "project", "time_reinvoicing", "invoiced_timesheets",
               "default_work_type", "timesheets_lock_date", "members")
     autocomplete_fields = ("project",)
+    people_fields = ("members",)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "members":
-            # Every agent and manager is a choice; the page holds the members only (the list grows with the staff).
-            kwargs.update(queryset=member_choices(), widget=MembersSelect(db_field, self.admin_site))
+            kwargs["queryset"] = member_choices()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    def get_urls(self):
-        members = path("members/", self.admin_site.admin_view(self.members_view), name="tickets_helpdeskteam_members")
-        return [members, *super().get_urls()]
-
-    def members_view(self, request):
-        """The search behind Members, answered as the admin's autocomplete answers: a page of the agents and
-        managers whose username or name holds `term`, to those who may add or change a team (403 otherwise)."""
-        if not (self.has_change_permission(request) or self.has_add_permission(request)):
-            raise PermissionDenied
-        term = request.GET.get("term", "").replace("\x00", "")[:SEARCH_LENGTH].strip()
-        people = member_choices()
-        if term:
-            people = people.filter(Q(username__icontains=term) | Q(first_name__icontains=term)
-                                   | Q(last_name__icontains=term))
-        page = Paginator(people, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
-        return JsonResponse({"results": [{"id": str(user.pk), "text": str(user)} for user in page],
-                             "pagination": {"more": page.has_next()}})
 
     def save_model(self, request, obj, form, change):
         team_save(team=obj, actor=request.user)
 
 
-class TicketAdmin(ServiceAdmin):
+class TicketAdmin(PeopleSearch, ServiceAdmin):
     scope = staticmethod(tickets_for)
     field_scopes = {"assignee": teammates}
     list_display = ("id", "title", "team", "customer", "status", "assignee", "sale_line", "created_at")
@@ -91,6 +56,7 @@ class TicketAdmin(ServiceAdmin):
     fields = ("team", "customer", "title", "description", "status", "assignee", "task", "sale_line", "created_at")
     readonly_fields = ("created_at",)
     autocomplete_fields = ("customer", "task", "sale_line")
+    people_fields = ("assignee",)
     inlines = [TicketTimesheetInline]
 
     def get_readonly_fields(self, request, obj=None):

@@ -29,6 +29,8 @@ from timesheets.models import LockDate, TimeEntry
 from timesheets.selectors import time_entries_for
 from timesheets.services import INVOICED_MESSAGE, timesheet_delete, timesheet_log, timesheet_update
 
+from .people import PeopleSearch
+
 # What `timesheet_update` can change on an entry.
 EDITABLE = ("date", "minutes", "description", "sale_line", "work_type")
 NOT_YOURS_MESSAGE = "You can only change your own time."
@@ -244,7 +246,7 @@ class InvoicedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TimeEntryAdmin(ServiceAdmin):
+class TimeEntryAdmin(PeopleSearch, ServiceAdmin):
     scope = staticmethod(time_entries_for)
     field_scopes = {"user": loggers_for}
     form = TimeEntryForm
@@ -256,6 +258,7 @@ class TimeEntryAdmin(ServiceAdmin):
     search_fields = ("description", "ticket__title", "task__name", "user__username")
     date_hierarchy = "date"
     autocomplete_fields = ("ticket", "task", "sale_line")
+    people_fields = ("user",)
 
     ADD_FIELDS = ("ticket", "task", "user", "date", "minutes", "description", "work_type", "sale_line")
     SHOWN = ("ticket", "task", "project", "user", "date", "minutes", "description", "work_type", "sale_line",

@@ -367,10 +367,14 @@ ADMIN = [
     *[admin_case("autocomplete", "GET", autocomplete(source, field), 200, 200, (200, 200))
       for source, field in [("timesheets.timeentry", "ticket"), ("timesheets.timeentry", "task"),
                             ("timesheets.timeentry", "sale_line"), ("tickets.ticket", "customer")]],
-    # The search behind a team's Members: whoever may change a team (managers); not the users' admin, which they
-    # may not open.
-    *[admin_case("tickets.helpdeskteam", "GET", lambda s, o, q=q: f"{reverse('admin:tickets_helpdeskteam_members')}"
-                 f"?term={q}", 200, 403, (403, 403)) for q in ("", "agent")],
+    # The search behind the fields that choose people (backoffice/people.py): whoever may add or change the model,
+    # without the users' admin, which they may not open; the lead's lists hold their teams' people only.
+    *[admin_case(model, "GET", lambda s, o, model=model, field=field, q=q: (
+        f"{reverse('admin:' + model.replace('.', '_') + '_people')}?field_name={field}&term={q}"),
+        200, 403, lead) for model, field, lead in [("tickets.helpdeskteam", "members", (403, 403)),
+                                                   ("tickets.ticket", "assignee", (200, 200)),
+                                                   ("timesheets.timeentry", "user", (200, 200))]
+      for q in ("", "agent")],
     # Alerts, read-only: managers and accountants see them; the lead (an agent) does not.
     admin_case("reports.alert", "GET", admin_url("reports.alert", "changelist"), 200, 200, (403, 403)),
     admin_case("reports.alert", "GET", lambda s, o: reverse("admin:reports_alert_change", args=[alert_of(s).pk]),
