@@ -55,9 +55,9 @@ def test_the_ticket_page(client, member, ticket):
     log_many(ticket, member, 40, days=1)
     invoice_post(invoice=invoice_create_from_order(order=ticket.sale_line.order, period_end=days_ago(10)))
     elsewhere(5)
-    # session, user, groups (roles); the ticket; its entries (with their agent, line, invoice);
+    # session, user with its roles; the ticket; its entries (with their agent, line, invoice);
     # the invoices they are on; the agent's timer; the Sales Order Items offered; the work types offered
-    assert queries(client, address) == few == 9
+    assert queries(client, address) == few == 8
 
 
 def test_the_sales_order_page(client, accountant, line_a, ticket, agent):
@@ -73,10 +73,10 @@ def test_the_sales_order_page(client, accountant, line_a, ticket, agent):
     log_many(ticket, agent, 10)
     invoice_create_from_order(order=line_a.order)
     elsewhere(5)
-    # session, user; the order; its lines (product, tax); the tickets and tasks billing it
-    # with their hours; its invoices; groups (roles); the time awaiting approval of its lines (one GROUP BY);
+    # session, user with its roles; the order; its lines (product, tax); the tickets and tasks billing it
+    # with their hours; its invoices; the time awaiting approval of its lines (one GROUP BY);
     # its rates (one UNION of both kinds); the company (its currency, once)
-    assert queries(client, address) == few == 11
+    assert queries(client, address) == few == 10
 
 
 def test_the_invoice_page_shows_a_page_of_entries(client, accountant, line_a, ticket, agent):
@@ -97,8 +97,8 @@ def test_the_invoice_page_shows_a_page_of_entries(client, accountant, line_a, ti
     assert len([entry for _, entries in response.context["lines"] for entry in entries]) == 50  # 250 by 100
     # session, user; the invoice; its lines; the page's entries: COUNT, their (date, id), the
     # entries themselves and the lines of those given back; the ones on a draft credit note;
-    # taxes; its credit notes; groups (roles); its history; the Payment panel's payments and reminders
-    assert queries(client, address) == queries(client, f"{address}?page=3") == few == 15
+    # taxes; its credit notes; its history; the Payment panel's payments and reminders
+    assert queries(client, address) == queries(client, f"{address}?page=3") == few == 14
 
 
 def test_the_ticket_list(client, manager, ticket, agent):
@@ -136,7 +136,7 @@ def test_to_invoice_and_the_billing_run_page(client, accountant, ticket):
         line = confirmed_line()
         log_many(TicketFactory(customer=line.order.customer, sale_line=line, team=ticket.team), UserFactory(), 3)
     log_many(ticket, UserFactory(), 3)
-    # session, user, groups; the entries to invoice per line; the quantity lines; the lines; the orders;
+    # session, user with its roles; the entries to invoice per line; the quantity lines; the lines; the orders;
     # the recent runs (and their starters); the savepoint's pair (the filters' customers and teams are asked of
     # /lookup/ as one types)
     assert queries(client, reverse("to_invoice")) == few
@@ -145,6 +145,6 @@ def test_to_invoice_and_the_billing_run_page(client, accountant, ticket):
     run_post(run=big)
     run_jobs()
     assert BillingRun.objects.count() == 2
-    # session, user, groups; the run; its steps; their progress (one query); the page's count and
+    # session, user with its roles; the run; its steps; their progress (one query); the page's count and
     # items (with order, customer, invoice); their later steps' outcomes; the invoiced total
-    assert queries(client, reverse("billing_run_detail", args=[big.pk])) == small_run == 10
+    assert queries(client, reverse("billing_run_detail", args=[big.pk])) == small_run == 9

@@ -127,7 +127,7 @@ def test_every_reports_first_page_is_flat(world, accountant, client):
     # company, the amount to invoice (the lines billed per entry summed in SQL, then the lines rounding per
     # ticket: none here, so no third query), the prepaid and manual lines to invoice, overdue per currency, the
     # open alerts (12).
-    # An API route: the token (with its user), the roles, then the selector's queries.
+    # An API route: the token with its user and their roles (one query), then the selector's queries.
     assert few == {
         "selector time": 4, "selector time by agent": 4, "selector unbilled": 3, "selector revenue": 4,
         "selector prepaid": 3, "selector overview": 11,
