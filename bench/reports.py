@@ -12,10 +12,9 @@ import datetime
 import sys
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.functions import Mod
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -25,7 +24,7 @@ from sales.models import Product, SaleOrderLine, ServicePolicy
 from . import db
 from .measures import Figure
 from .probes import Probes
-from .timing import medians, queries
+from .timing import explain_slow, medians, queries
 
 LIMIT_SECONDS = 0.5
 SLOW_QUERY_SECONDS = 0.2
@@ -78,21 +77,6 @@ def _rolled_back(aliases: list[str]):
                 transaction.set_rollback(True, using=alias)
 
 
-def _explain_slow(alias: str, fn) -> list[str]:
-    """EXPLAIN ANALYZE the queries of one run of `fn` that took more than SLOW_QUERY_SECONDS."""
-    found = []
-    with db.use(alias):
-        with CaptureQueriesContext(connection) as captured:
-            fn()
-        for query in captured.captured_queries:
-            if float(query["time"]) > SLOW_QUERY_SECONDS and query["sql"].lstrip().upper().startswith("SELECT"):
-                with connection.cursor() as cursor:
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
-                    plan = "\n".join(row[0] for row in cursor.fetchall())
-                found.append(f"-- {query['time']} s\n{query['sql']}\n{plan}")
-    return found
-
-
 def reports(probes: dict[str, Probes], runs: int) -> list[Figure]:
     aliases = list(probes)
     last = aliases[-1]
@@ -120,7 +104,7 @@ def reports(probes: dict[str, Probes], runs: int) -> list[Figure]:
                 calls = {a: (a, get(clients, a, role, url)) for a in aliases}
                 times = medians(calls, runs=runs)
                 counts = {a: queries(a, fn) for a, (_, fn) in calls.items()}
-                for plan in _explain_slow(last, calls[last][1]):
+                for plan in explain_slow(last, calls[last][1], seconds=SLOW_QUERY_SECONDS, sql_chars=100_000):
                     print(f"target 13, {label} ({kind}) on {last}, a query over "
                           f"{SLOW_QUERY_SECONDS * 1000:.0f} ms:\n{plan}\n", file=sys.stderr, flush=True)
                 where = f"`{url.split('?')[0]}`" if kind == "page" else f"`GET {url.split('?')[0]}`"

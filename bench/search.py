@@ -22,7 +22,6 @@ import sys
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
 from tickets.selectors import tickets_for, tickets_search
@@ -30,7 +29,7 @@ from tickets.selectors import tickets_for, tickets_search
 from . import db
 from .measures import Figure, _judge, _ratio
 from .probes import Probes
-from .timing import medians, queries
+from .timing import explain_slow, medians, queries
 
 WORD = "toner"  # bench.generate: in the title of the tickets k with k mod 10 = 3
 SMALL_TICKETS = 1_000  # the issue's own comparison: 1,000 tickets against 50,000
@@ -54,21 +53,6 @@ CASES = [
     ("Time entries, `GET /api/v1/timesheets/?search=` (the probes' entries)", "API",
      "/api/v1/timesheets/?search=probe"),
 ]
-
-
-def _explain_slow(alias: str, fn) -> list[str]:
-    """EXPLAIN ANALYZE the SELECTs of one run of `fn` that took more than SLOW_QUERY_SECONDS."""
-    found = []
-    with db.use(alias):
-        with CaptureQueriesContext(connection) as captured:
-            fn()
-        for query in captured.captured_queries:
-            if float(query["time"]) > SLOW_QUERY_SECONDS and query["sql"].lstrip().upper().startswith("SELECT"):
-                with connection.cursor() as cursor:
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
-                    plan = "\n".join(row[0] for row in cursor.fetchall())
-                found.append(f"-- {query['time']} s\n{query['sql'][:300]}…\n{plan}")
-    return found
 
 
 @contextlib.contextmanager
@@ -131,7 +115,7 @@ def _search(probes: dict[str, Probes], runs: int) -> list[Figure]:
         times = medians(calls, runs=runs)
         counts = {a: queries(a, fn) for a, (_, fn) in calls.items()}
         rows = {a: f"{found(a, kind, url):,}" for a in aliases}
-        for plan in _explain_slow(last, calls[last][1]):
+        for plan in explain_slow(last, calls[last][1], seconds=SLOW_QUERY_SECONDS):
             print(f"target 14, {label} on {last}, a query over {SLOW_QUERY_SECONDS * 1000:.0f} ms:\n{plan}\n",
                   file=sys.stderr, flush=True)
         figures += [

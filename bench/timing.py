@@ -44,3 +44,19 @@ def queries(alias: str, fn: Callable[[], object]) -> int:
         with CaptureQueriesContext(connection) as captured:
             fn()
         return len(captured)  # read while `connection` is still this data set's
+
+
+def explain_slow(alias: str, fn: Callable[[], object], *, seconds: float, sql_chars: int = 300) -> list[str]:
+    """EXPLAIN ANALYZE the SELECTs of one run of `fn` on `alias` that took more than `seconds`: printed beside a
+    missed target, so the page's figure comes with its plan."""
+    found = []
+    with db.use(alias):
+        with CaptureQueriesContext(connection) as captured:
+            fn()
+        for query in captured.captured_queries:
+            if float(query["time"]) > seconds and query["sql"].lstrip().upper().startswith("SELECT"):
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+                    plan = "\n".join(row[0] for row in cursor.fetchall())
+                found.append(f"-- {query['time']} s\n{query['sql'][:sql_chars]}…\n{plan}")
+    return found
