@@ -160,10 +160,11 @@ def timesheet_log(*, user, date: datetime.date, minutes: int, description: str =
     _check_work_type(work_type, sale_line)
     links_lock(exclusive=False)
     ticket, task, project = _context(ticket=ticket, task=task, tickets=tickets)
+    default = ticket.team.default_work_type if ticket is not None else None  # read with the ticket, under the lock
     if work_type is not None:
-        work_type = _current(work_type)
-    elif ticket is not None:
-        work_type = ticket.team.default_work_type  # read with the ticket, under the lock
+        work_type = default if default is not None and work_type.pk == default.pk else _current(work_type)
+    else:
+        work_type = default
     _check_work_type(work_type, sale_line)
     lock_check(dates=[date], ticket=ticket, project=project, actor=actor,
                lock=lock_of(ticket) if ticket is not None else None)
@@ -227,7 +228,8 @@ def _current(work_type: WorkType | None) -> WorkType | None:
         return None
     current = WorkType.objects.filter(pk=work_type.pk).first()
     if current is None:
-        raise ValidationError({"work_type": f"The work type {work_type} was deleted meanwhile: choose another."})
+        name = work_type.name or f"#{work_type.pk}"  # a reference by id (the Log time form's) has no name
+        raise ValidationError({"work_type": f"The work type {name} was deleted meanwhile: choose another."})
     return current
 
 

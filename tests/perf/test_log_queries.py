@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from core.roles import sync_groups
-from sales.models import AgentRate
+from sales.models import AgentRate, WorkType
 from timesheets.models import TimeEntry
 from timesheets.services import timesheet_log
 
@@ -40,6 +40,7 @@ NAMES = [
     ('UPDATE "sales_saleorderline"', "UPDATE the line's Delivered"),
     ('INSERT INTO "audit_auditevent"', "INSERT the audit event"),
     ('FROM "sales_agentrate"', "the order's rates"),
+    ('FROM "sales_worktype"', "the work type chosen"),
 ]
 
 # Logging on a ticket, past the request's own reads (the links lock is PostgreSQL's: SQLite has one writer;
@@ -92,13 +93,13 @@ def api_post(agent, ticket) -> list[str]:
     return named(captured)
 
 
-def form_post(agent, ticket) -> list[str]:
+def form_post(agent, ticket, work_type="") -> list[str]:
     client = Client()
     client.force_login(agent)
     with CaptureQueriesContext(connection) as captured:
         response = client.post(f"/tickets/{ticket.pk}/", {
             "action": "log", "log-date": days_ago(0).isoformat(), "log-duration": "0:30",
-            "log-description": "Call", "log-work_type": ""})
+            "log-description": "Call", "log-work_type": work_type})
     assert response.status_code == 302, response.content.decode()[-2000:]
     return named(captured)
 
@@ -120,16 +121,40 @@ def test_logging_through_the_api_sends_seven_queries(world):
     assert ticket.sale_line.delivered_minutes == 120
 
 
-def test_logging_with_the_form_sends_eight_queries(world):
+@pytest.mark.parametrize("chosen", ["team default", "another", "none"])
+def test_logging_with_the_form_sends_eight_queries(world, chosen):
     agent, ticket = world
-    # The page reads nothing of its own before logging (the Work type list is read only to show a refusal,
-    # and only the one chosen to log): the session, the user, then the service, then the redirect.
+    remote, onsite = (WorkType.objects.create(name=name, billing="billable") for name in ("Remote", "On-site"))
+    ticket.team.default_work_type = remote
+    ticket.team.save()
+    # The page reads nothing of its own before logging: the session, the user, then the service, then the
+    # redirect. The Work type list is read only to show a refusal; the one chosen is the service's to read,
+    # with the ticket when it is the team's default (the form offers it first), else in one more query.
     # Before issue 16: 17 statements. Eight, ten round trips.
-    names = form_post(agent, ticket)
-    assert names == ["the session", "the user and their roles", *LOGGING]
-    assert statements(names) == 8
+    work_type = {"team default": str(remote.pk), "another": str(onsite.pk), "none": ""}[chosen]
+    names = form_post(agent, ticket, work_type)
+    extra = ["the work type chosen"] if chosen == "another" else []
+    logging = [*LOGGING[:LOGGING.index("the lines it may bill, locked")], *extra,
+               *LOGGING[LOGGING.index("the lines it may bill, locked"):]]
+    assert names == ["the session", "the user and their roles", *logging]
+    assert statements(names) == 8 + len(extra)
+    entry = TimeEntry.objects.get()
+    assert entry.work_type == {"team default": remote, "another": onsite, "none": remote}[chosen]
     ticket.sale_line.refresh_from_db()
     assert ticket.sale_line.delivered_minutes == 30
+
+
+def test_an_unknown_work_type_is_refused_on_its_field(world):
+    agent, ticket = world
+    client = Client()
+    client.force_login(agent)
+    response = client.post(f"/tickets/{ticket.pk}/", {
+        "action": "log", "log-date": days_ago(0).isoformat(), "log-duration": "0:30", "log-work_type": "999"})
+    assert response.status_code == 200
+    # The service refused it; the page shows the form again with every work type, which names the refusal.
+    assert response.context["tab"]["log_form"].errors == {
+        "work_type": ["Select a valid choice. 999 is not one of the available choices."]}
+    assert not TimeEntry.objects.exists()
 
 
 def test_an_order_with_rates_costs_one_more_query(world):

@@ -69,8 +69,10 @@ def log_on_ticket(request, *, tickets, pk) -> tuple[HttpResponse | None, Validat
     (None, None) when the form itself is refused (the tab checks it again, with every work type to show).
     """
     refuse_unless(request.user.has_perm("timesheets.log_time"), LOGGERS_ONLY)
-    chosen = record_id(request.POST.get("log-work_type"))  # only the chosen work type is read, if any
-    form = TimeEntryForm(request.POST, prefix="log", work_types=WorkType.objects.filter(pk=chosen) if chosen else ())
+    # The work type chosen, by reference: the service reads it under its lock (with the ticket, when it is the
+    # team's default, as the form offers it first); an unknown one is its refusal.
+    chosen = record_id(request.POST.get("log-work_type"))
+    form = TimeEntryForm(request.POST, prefix="log", work_types=[WorkType(pk=chosen)] if chosen else ())
     if not form.is_valid():
         return None, None
     try:
