@@ -37,9 +37,13 @@ class HelpdeskTeamAdmin(PeopleSearch, ServiceAdmin):
     people_fields = ("members",)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "members":
-            kwargs["queryset"] = member_choices()
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name != "members":
+            return super().formfield_for_manytomany(db_field, request, **kwargs)
+        kwargs["queryset"] = member_choices()
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        # The admin's "Hold down Control…" is for a plain multiple select: this one searches as one types.
+        field.help_text = "The agents and managers of the team: type a name to add one."
+        return field
 
     def save_model(self, request, obj, form, change):
         team_save(team=obj, actor=request.user)

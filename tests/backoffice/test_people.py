@@ -81,3 +81,9 @@ def test_the_search_is_for_those_who_edit_and_for_people_fields_only(manager_cli
     assert manager_client.get(address, {"field_name": "project"}).status_code == 404
     assert manager_client.get(address, {"field_name": "members", "page": "x" * 30, "term": "a\x00" * 400}
                               ).status_code == 200
+
+
+def test_the_members_field_says_how_it_is_used(manager_client):
+    response = manager_client.get("/admin/tickets/helpdeskteam/add/")
+    assert b"type a name to add one" in response.content
+    assert b"Hold down" not in response.content
