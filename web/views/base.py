@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from core.errors import error_message
-from core.limits import MAX_ID, SEARCH_LENGTH
+from core.limits import MAX_ID, searchable
 from core.roles import is_accountant, is_agent, is_manager
 
 PER_PAGE = 25
@@ -88,9 +88,8 @@ def record_id(value) -> int | None:
 
 
 def search_text(request) -> str:
-    """Return the search box's text, without NUL characters (no database text holds one: PostgreSQL refuses it),
-    cut to SEARCH_LENGTH characters."""
-    return request.GET.get("q", "").replace("\x00", "")[:SEARCH_LENGTH].strip()
+    """Return the search box's text as a search sends it (core.limits.searchable)."""
+    return searchable(request.GET.get("q", ""))
 
 
 def paginate(request, queryset, per_page: int = PER_PAGE):
