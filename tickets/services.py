@@ -9,6 +9,7 @@ from django.db import transaction
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.roles import is_manager
 from projects.models import Task
 from sales.models import Customer, SaleOrderLine
 from sales.services import links_lock
@@ -50,14 +51,49 @@ def team_save(*, team: HelpdeskTeam, actor=None) -> HelpdeskTeam:
     return team
 
 
+def _check_assignee(team: HelpdeskTeam, assignee) -> None:
+    """A ticket is assigned to someone of its team (themselves or a teammate), or to a manager, who works
+    every team's tickets; never to an accountant or a deactivated user."""
+    if assignee is None:
+        return
+    if not assignee.is_active:
+        raise ValidationError({"assignee": f"{assignee} is deactivated: assign the ticket to someone else."})
+    if is_manager(assignee) or team.members.filter(pk=assignee.pk).exists():
+        return
+    raise ValidationError({"assignee": f"{assignee} is not in the team {team}: assign the ticket to one of its "
+                                      "members."})
+
+
 @transaction.atomic
 def ticket_create(*, team: HelpdeskTeam, customer, title: str, description: str = "", assignee=None,
-                  task: Task | None = None, sale_line: SaleOrderLine | None = None) -> Ticket:
+                  task: Task | None = None, sale_line: SaleOrderLine | None = None, actor=None) -> Ticket:
+    """File a ticket; who filed it, and to whom, goes in its history (the audit log)."""
     ticket = Ticket(team=team, customer=customer, title=title, description=description, assignee=assignee,
                     task=task, sale_line=sale_line)
+    if task is not None and Ticket.objects.filter(task=task).exists():
+        raise ValidationError({"task": f"{task} is already linked to another ticket."})
     ticket.full_clean()
+    _check_assignee(team, assignee)
     ticket.save()
+    audit_record(action=AuditEvent.Action.TICKET_CREATED, obj=ticket, actor=actor, changes={
+        "team": str(team), "customer": str(customer), "status": ticket.status,
+        "assignee": assignee.get_username() if assignee else None})
     return ticket
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee, actor=None) -> Ticket:
+    """Assign the ticket to `assignee` (None: to no one), recorded with who did it and when."""
+    stored = Ticket.objects.select_for_update(of=("self",)).select_related("team", "assignee").get(pk=ticket.pk)
+    _check_assignee(stored.team, assignee)
+    before = stored.assignee
+    if before == assignee:
+        return stored
+    stored.assignee = ticket.assignee = assignee
+    stored.save(update_fields=["assignee"])
+    audit_record(action=AuditEvent.Action.TICKET_ASSIGNED, obj=stored, actor=actor, changes={
+        "assignee": [before.get_username() if before else None, assignee.get_username() if assignee else None]})
+    return stored
 
 
 @transaction.atomic
@@ -117,9 +153,15 @@ def ticket_set_customer(*, ticket: Ticket, customer: Customer, sale_line=_KEEP, 
 
 
 @transaction.atomic
-def ticket_set_status(*, ticket: Ticket, status: str) -> Ticket:
+def ticket_set_status(*, ticket: Ticket, status: str, actor=None) -> Ticket:
+    """Move the ticket to `status`; each change is recorded with who made it and when."""
     if status not in Ticket.Status.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
+    before = Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("status", flat=True).first()
     ticket.status = status
+    if before == status:
+        return ticket
     ticket.save(update_fields=["status"])
+    audit_record(action=AuditEvent.Action.TICKET_STATUS_CHANGED, obj=ticket, actor=actor,
+                 changes={"status": [before, status]})
     return ticket
