@@ -106,6 +106,13 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(APPEND_ONLY)
 
+    @property
+    def sentence(self) -> str:
+        """The event as one sentence of a History (audit.sentences)."""
+        from .sentences import sentence
+
+        return sentence(self)
+
     def change_items(self) -> list[tuple[str, str]]:
         """Return the changes as (name, text) to show: "draft → posted" for [before, after] pairs."""
         items = []

@@ -18,6 +18,7 @@ from .views import (
     runs,
     tasks,
     tickets,
+    week,
 )
 
 urlpatterns = [
@@ -28,7 +29,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 
     path("tickets/", tickets.ticket_list, name="ticket_list"),
+    path("tickets/new/", tickets.ticket_new, name="ticket_new"),
     path("tickets/<int:pk>/", tickets.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:pk>/assign/", tickets.ticket_assign_view, name="ticket_assign"),
     path("tickets/<int:pk>/status/", tickets.ticket_status, name="ticket_status"),
     path("tickets/<int:pk>/sales-order-item/", tickets.ticket_sale_line, name="ticket_sale_line"),
     path("tickets/<int:pk>/timer/start/", tickets.ticket_timer_start, name="ticket_timer_start"),
@@ -38,6 +41,9 @@ urlpatterns = [
     path("tasks/", tasks.task_list, name="task_list"),
     path("tasks/<int:pk>/", tasks.task_detail, name="task_detail"),
     path("tasks/<int:pk>/timesheets.csv", tasks.task_timesheets_csv, name="task_timesheets_csv"),
+
+    path("timesheets/week/", week.my_timesheets, name="my_timesheets"),
+    path("timesheets/week/cell/", week.week_cell, name="week_cell"),
 
     path("to-approve/", approval.to_approve, name="to_approve"),
 

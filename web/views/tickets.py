@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -156,3 +156,15 @@ def ticket_timer_stop(request, pk):
     query = urlencode({"duration": duration})
     # No #fragment: browsers skip autofocus on a page opened at one, and the description has it.
     return redirect(f"{reverse('ticket_detail', args=[ticket.pk])}?{query}")
+
+
+@login_required
+def ticket_new(request):
+    """New ticket: placeholder until its screen lands."""
+    raise Http404
+
+
+@login_required
+def ticket_assign_view(request, pk):
+    """Assign a ticket: placeholder until its screen lands."""
+    raise Http404
