@@ -1,4 +1,4 @@
-"""What every screen shares: the page with its top bar, refusals, paging and the query string's input.
+"""What every screen shares: the page, refusals, paging and the query string's input.
 
 Views call services and selectors only; what is allowed is decided there and in core.permissions' rules.
 """
@@ -11,29 +11,13 @@ from django.shortcuts import render
 
 from core.errors import error_message
 from core.limits import MAX_ID, searchable
-from core.roles import is_accountant, is_agent, is_manager
 
 PER_PAGE = 25
 
 
-def nav(user) -> dict:
-    """Return what the top bar offers the user's role."""
-    if is_manager(user):
-        role = "Manager"
-    elif is_accountant(user):
-        role = "Accountant"
-    elif is_agent(user):
-        role = "Agent"
-    else:
-        role = ""
-    return {"role": role, "orders": user.has_perm("sales.sell"), "invoices": user.has_perm("invoicing.bill"),
-            "approve": user.has_perm("timesheets.approve"), "receivables": user.has_perm("invoicing.see_receivables"),
-            "admin": is_manager(user) and user.is_staff}
-
-
 def page(request, template: str, context: dict | None = None, status: int = 200):
-    """Render a screen with the top bar of the user's role."""
-    return render(request, template, {"nav": nav(request.user), **(context or {})}, status=status)
+    """Render a screen; its top bar comes from web.context_processors.top_bar, as on every page."""
+    return render(request, template, context or {}, status=status)
 
 
 def refuse_unless(allowed: bool, message: str = "Your role does not allow this.") -> None:
