@@ -77,10 +77,12 @@ class TicketFilter(filters.FilterSet):
     assignee = IdFilter()
     task = IdFilter()
     sale_line = IdFilter()
+    order = IdFilter(field_name="sale_line__order", help_text="Tickets whose Sales Order Item is a line of this "
+                                                              "sales order.")
 
     class Meta:
         model = Ticket
-        fields = ["search", "team", "customer", "status", "assignee", "task", "sale_line"]
+        fields = ["search", "team", "customer", "status", "assignee", "task", "sale_line", "order"]
 
 
 class TimeEntryFilter(filters.FilterSet):

@@ -1,15 +1,19 @@
-"""Tickets: agents see and work their teams' tickets (file, correct, link a task and a Sales Order
-Item, move the status); a manager moves a ticket with its time to another customer."""
+"""Tickets: agents see and work their teams' tickets (file, correct, assign, link a task and a Sales Order
+Item, move the status) and read their History; a manager moves a ticket with its time to another customer."""
 
 from django.db import transaction
 from django.db.models import Sum
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
+from audit.selectors import audit_events_for
 from sales.units import HOUR, minutes_to_qty
 from tickets.models import Ticket
 from tickets.selectors import teams_for, tickets_for, with_minutes_spent
 from tickets.services import (
+    ticket_assign,
     ticket_create,
     ticket_link_task,
     ticket_set_customer,
@@ -61,35 +65,52 @@ class TicketSerializer(serializers.ModelSerializer):
 
     @transaction.atomic
     def create(self, validated_data):
+        """File the ticket (the service checks the assignee), then move its status: both with who did it."""
         data = dict(validated_data)
+        actor = self.context["request"].user
         status = data.pop("status", Ticket.Status.NEW)
-        ticket = ticket_create(**data)
+        ticket = ticket_create(**data, actor=actor)
         if status != ticket.status:
-            ticket = ticket_set_status(ticket=ticket, status=status)
+            ticket = ticket_set_status(ticket=ticket, status=status, actor=actor)
         return ticket
 
     @transaction.atomic
     def update(self, ticket, validated_data):
-        """Move the ticket to its new customer, save the plain fields, then link the task, the
+        """Move the ticket to its new customer, save the plain fields, then assign it and link the task, the
         Sales Order Item and the status through their services."""
+        actor = self.context["request"].user
         if "customer" in validated_data and validated_data["customer"] != ticket.customer:
             line = {"sale_line": validated_data["sale_line"]} if "sale_line" in validated_data else {}
-            ticket = ticket_set_customer(ticket=ticket, customer=validated_data["customer"], **line,
-                                         actor=self.context["request"].user)
+            ticket = ticket_set_customer(ticket=ticket, customer=validated_data["customer"], **line, actor=actor)
         plain = {name: value for name, value in validated_data.items()
-                 if name in ("team", "title", "description", "assignee")
+                 if name in ("team", "title", "description")
                  and value != getattr(ticket, name)}
         if plain:
             for name, value in plain.items():
                 setattr(ticket, name, value)
             model_save(ticket)
+        if "assignee" in validated_data and validated_data["assignee"] != ticket.assignee:
+            ticket = ticket_assign(ticket=ticket, assignee=validated_data["assignee"], actor=actor)
         if "task" in validated_data and validated_data["task"] != ticket.task:
             ticket = ticket_link_task(ticket=ticket, task=validated_data["task"])
         if "sale_line" in validated_data and validated_data["sale_line"] != ticket.sale_line:
             ticket = ticket_set_sale_line(ticket=ticket, sale_line=validated_data["sale_line"])
         if "status" in validated_data and validated_data["status"] != ticket.status:
-            ticket = ticket_set_status(ticket=ticket, status=validated_data["status"])
+            ticket = ticket_set_status(ticket=ticket, status=validated_data["status"], actor=actor)
         return ticket
+
+
+class TicketEventSerializer(serializers.Serializer):
+    """One line of a ticket's History."""
+
+    at = serializers.DateTimeField(help_text="When.")
+    actor = serializers.CharField(source="actor_name", help_text="Who: their username as it was then; empty for a "
+                                                                 "change made outside a request (a command).")
+    action = serializers.CharField(help_text="`ticket.created`, `ticket.assigned`, `ticket.status_changed` or "
+                                             "`ticket.customer_changed`.")
+    sentence = serializers.CharField(help_text='What, as the History reads it: "Status changed from New to '
+                                               'In Progress".')
+    changes = serializers.JSONField(help_text='The figures recorded: {"field": [before, after]} for a change.')
 
 
 class TicketViewSet(ReadsItsBody, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -112,3 +133,11 @@ class TicketViewSet(ReadsItsBody, mixins.CreateModelMixin, mixins.ListModelMixin
         # The hours as a correlated sum of the page's rows: a GROUP BY over the entries would read every
         # matching ticket's entries, for the page and again for its COUNT.
         return with_minutes_spent(tickets).order_by("-pk")
+
+    @extend_schema(responses={200: TicketEventSerializer(many=True)})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def history(self, request, pk=None):
+        """The ticket's History, oldest first: who filed it, assigned it, changed its status or moved it to
+        another customer, and when."""
+        ticket = self.get_object()
+        return Response(TicketEventSerializer(audit_events_for(obj=ticket), many=True).data)

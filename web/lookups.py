@@ -10,17 +10,20 @@ from dataclasses import dataclass
 from typing import Callable
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from core.roles import ACCOUNTANTS, sees_everything
+from core.roles import ACCOUNTANTS, MANAGERS, sees_everything
+from projects.models import Task
 from sales.models import Customer, SaleOrder, SaleOrderLine
 from sales.selectors import sale_lines_billable_for
 from sales.units import HOUR, minutes_to_qty
 from tickets.models import HelpdeskTeam
 from tickets.selectors import teams_for, tickets_for
 from timesheets.models import TimeEntry
+from timesheets.selectors import customers_for
 
 User = get_user_model()
 PERSON = ("username", "first_name", "last_name")
@@ -72,6 +75,21 @@ def confirmed_orders(*, user) -> QuerySet[SaleOrder]:
     return orders if sees_everything(user) else orders.none()
 
 
+def assignable_people(teams: QuerySet[HelpdeskTeam]) -> QuerySet:
+    """Whom a ticket of these teams may be assigned to: their active members and the active managers, as
+    tickets.services checks it (a superuser outside the Managers group is not offered)."""
+    members = HelpdeskTeam.members.through.objects.filter(helpdeskteam__in=teams).values("user_id")
+    managers = Group.objects.filter(name=MANAGERS).values("user")
+    return User.objects.filter(Q(pk__in=members) | Q(pk__in=managers), is_active=True)
+
+
+def free_tasks(team: HelpdeskTeam) -> QuerySet[Task]:
+    """The tasks of the team's project that no ticket links yet: those a new ticket of the team may link."""
+    if team.project_id is None:
+        return Task.objects.none()
+    return Task.objects.filter(project_id=team.project_id, ticket__isnull=True)
+
+
 def active_users() -> QuerySet:
     return User.objects.filter(is_active=True)
 
@@ -79,6 +97,23 @@ def active_users() -> QuerySet:
 def accountants() -> QuerySet:
     """Whose an order's billing alerts may go to: the active accountants."""
     return User.objects.filter(is_active=True, groups__name=ACCOUNTANTS).distinct()
+
+
+def loggable_tickets(*, user) -> QuerySet:
+    """The tickets `user` may log time on: those they see, of a team with Timesheet on Ticket (My Timesheets'
+    "Add a ticket")."""
+    return tickets_for(user=user).filter(team__timesheet_on_ticket=True)
+
+
+def team_members() -> QuerySet:
+    """The members of a helpdesk team: whose week a manager may open in My Timesheets."""
+    return User.objects.filter(Exists(HelpdeskTeam.members.through.objects.filter(user_id=OuterRef("pk"))))
+
+
+def week_agents(*, user) -> QuerySet:
+    """Whose week `user` may open: a manager, any team member's; an agent, their own. (Accountants never ask:
+    the kind needs timesheets.log_time.)"""
+    return team_members() if sees_everything(user) else User.objects.filter(pk=user.pk)
 
 
 # --- The kinds ---------------------------------------------------------------------------------------------
@@ -109,6 +144,14 @@ def _ticket_to_work(user, pk):
     return get_object_or_404(tickets_for(user=user), pk=pk)
 
 
+def _team_to_file_in(user, pk):
+    return get_object_or_404(teams_for(user=user), pk=pk)
+
+
+def _customer_to_file_for(user, pk):
+    return get_object_or_404(customers_for(user=user), pk=pk)
+
+
 KINDS = {
     # The Tickets list's filters: what the user's tickets hold.
     "ticket-teams": Kind(lambda user: teams_of(tickets_for(user=user)), **TEAM),
@@ -118,6 +161,17 @@ KINDS = {
     "ticket-sale-lines": Kind(lambda user, of: sale_lines_billable_for(customer=of.customer),
                               search=("order__name", "name", "product__name"), order=("order_id", "pk"),
                               label=sale_line_label, permission="tickets.work_ticket", of=_ticket_to_work),
+    # New ticket: the teams one files in, the customers one works for; then the team's free tasks and people,
+    # and the chosen customer's Sales Order Items. The ticket page's assignee is its team's people too.
+    "new-ticket-teams": Kind(teams_for, permission="tickets.work_ticket", **TEAM),
+    "new-ticket-customers": Kind(customers_for, permission="tickets.work_ticket", **CUSTOMER),
+    "team-tasks": Kind(lambda user, of: free_tasks(of), search=("name",), permission="tickets.work_ticket",
+                       of=_team_to_file_in),
+    "team-people": Kind(lambda user, of: assignable_people(HelpdeskTeam.objects.filter(pk=of.pk)),
+                        permission="tickets.work_ticket", of=_team_to_file_in, **PEOPLE),
+    "customer-sale-lines": Kind(lambda user, of: sale_lines_billable_for(customer=of),
+                                search=("order__name", "name", "product__name"), order=("order_id", "pk"),
+                                label=sale_line_label, permission="tickets.work_ticket", of=_customer_to_file_for),
     # The reports' filters.
     "report-customers": Kind(customers_seen_by, permission=TIME, **CUSTOMER),
     "report-teams": Kind(teams_for, permission=TIME, **TEAM),
@@ -135,6 +189,10 @@ KINDS = {
     # The quotation's customer and accountant.
     "quotation-customers": Kind(lambda user: Customer.objects.all(), permission="sales.sell", **CUSTOMER),
     "quotation-accountants": Kind(lambda user: accountants(), permission="sales.sell", **PEOPLE),
+    # My Timesheets: a ticket to add as a row (those one may log on), and whose week a manager opens.
+    "week-tickets": Kind(loggable_tickets, search=("title", "customer__name"), order=("-pk",),
+                         label=lambda ticket: f"{ticket} · {ticket.customer}", permission="timesheets.log_time"),
+    "week-agents": Kind(week_agents, permission="timesheets.log_time", **PEOPLE),
 }
 
 

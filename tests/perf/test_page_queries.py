@@ -56,8 +56,9 @@ def test_the_ticket_page(client, member, ticket):
     invoice_post(invoice=invoice_create_from_order(order=ticket.sale_line.order, period_end=days_ago(10)))
     elsewhere(5)
     # session, user with its roles; the ticket; its entries (with their agent, line, invoice);
-    # the invoices they are on; the agent's timer; the Sales Order Items offered; the work types offered
-    assert queries(client, address) == few == 8
+    # the invoices they are on; the agent's timer; the Sales Order Items offered; the work types offered;
+    # the History's events (issue 17: the Assign select's chosen one is the assignee read with the ticket)
+    assert queries(client, address) == few == 9
 
 
 def test_the_sales_order_page(client, accountant, line_a, ticket, agent):

@@ -23,7 +23,7 @@ def test_an_agent_lists_their_teams_tickets_with_the_hours_spent(agent_client, m
     response = agent_client.get(reverse("ticket_list"))
     assert listed(response) == [ticket.title]
     html = response.content.decode()
-    assert '<td class="num" data-col="hours">2:15</td>' in html
+    assert '<td class="num" data-col="time">2:15</td>' in html
     assert other_ticket.title not in html
 
 
@@ -179,9 +179,10 @@ def test_the_ticket_page_queries_the_same_for_one_entry_or_many(agent_client, me
     address = reverse("ticket_detail", args=[ticket.pk])
     # session, user with its roles, the ticket, the work types of the Work type select, its entries with
     # agent, line, order, product, invoice and work type, the invoices holding them, the timer, the chosen line
-    # of the "Sales Order Item" select (the others are asked of /lookup/ as one types).
+    # of the "Sales Order Item" select (the others are asked of /lookup/ as one types), the History's events (the
+    # Assign select's chosen one is the assignee read with the ticket).
     one = queries(agent_client, address)
-    assert one == 8
+    assert one == 9
     for n in range(10):
         timesheet_log(user=UserFactory(role="Agents"), date=days_ago(n), minutes=15, ticket=ticket)
         timesheet_log(user=member, date=days_ago(n), minutes=20, task=ticket.task)

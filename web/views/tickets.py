@@ -1,5 +1,5 @@
-"""Tickets: the list, the ticket page with its Timesheets tab and timer, its status buttons and its
-"Sales Order Item", and its Timesheets as CSV."""
+"""Tickets: the list, New ticket, the ticket page with its Timesheets tab and timer, its status buttons, its
+assignee, its "Sales Order Item" and its History, and its Timesheets as CSV."""
 
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -7,25 +7,28 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from audit.selectors import audit_events_for
 from invoicing.selectors import invoice_ids_of
 from tickets.models import Ticket
 from tickets.selectors import tickets_for, with_minutes_spent
-from tickets.services import ticket_set_sale_line, ticket_set_status
+from tickets.services import ticket_assign, ticket_create, ticket_set_sale_line, ticket_set_status
 from timesheets.durations import format_minutes
 from timesheets.models import TimeEntry, Timer
 from timesheets.selectors import time_entries_for
 from timesheets.services import timer_start, timer_stop
 
-from ..forms.tickets import SaleLineForm, TicketFilterForm
-from .base import act, page, paginate, refuse_unless, show_refusal
+from ..forms.tickets import AssignForm, NewTicketForm, SaleLineForm, TicketFilterForm
+from ..lookups import person
+from .base import act, add_service_error, page, paginate, refuse_unless, show_refusal
 from .timesheets import LOGGERS_ONLY, log_on_ticket, timesheets_csv, timesheets_tab
 
+WORKERS_ONLY = "Only agents and managers change tickets."
 S = Ticket.Status
 # The buttons that move a ticket on, per status: (new status, label).
 STATUS_BUTTONS = {
@@ -40,11 +43,38 @@ STATUS_BUTTONS = {
 @login_required
 def ticket_list(request):
     visible = tickets_for(user=request.user)
-    form = TicketFilterForm(request.GET or None, tickets=visible)
+    form = TicketFilterForm(request.GET or None, tickets=visible, user=request.user)
     tickets = with_minutes_spent(visible).order_by("-pk")
+    order, without_order = None, ""
     if form.is_bound and form.is_valid():
         tickets = form.filter(tickets, user=request.user)
-    return page(request, "web/tickets/ticket_list.html", {"form": form, "page_obj": paginate(request, tickets)})
+        order = form.cleaned_data["order"]
+    if order is not None:
+        query = request.GET.copy()
+        query.pop("order")
+        without_order = query.urlencode()
+    return page(request, "web/tickets/ticket_list.html", {
+        "form": form, "page_obj": paginate(request, tickets), "order": order, "without_order": without_order,
+        "can_file": request.user.has_perm("tickets.work_ticket")})
+
+
+@login_required
+def ticket_new(request):
+    """New ticket: an agent files it in one of their teams, a manager in any; it is assigned to whoever files it
+    unless they choose a teammate or nobody. Who filed it goes in its History."""
+    refuse_unless(request.user.has_perm("tickets.work_ticket"), "Only agents and managers file tickets.")
+    form = NewTicketForm(request.POST if request.method == "POST" else None, user=request.user)
+    if form.is_bound:
+        if form.is_valid():
+            try:
+                ticket = ticket_create(**form.cleaned_data, actor=request.user)
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                messages.success(request, f"Ticket #{ticket.pk} created.")
+                return redirect("ticket_detail", pk=ticket.pk)
+    context = {"form": form, "no_team": not form.fields["team"].queryset.exists()}
+    return page(request, "web/tickets/ticket_form.html", context, status=400 if form.is_bound else 200)
 
 
 @login_required
@@ -68,6 +98,8 @@ def ticket_detail(request, pk):
         "can_work": can_work,
         "status_buttons": STATUS_BUTTONS[ticket.status] if can_work else [],
         "sale_line_form": SaleLineForm(ticket=ticket) if can_work else None,
+        "assign_form": AssignForm(ticket=ticket) if can_work else None,
+        "events": audit_events_for(obj=ticket),
         "invoice_ids": invoice_ids,
         "timer": timer,
         # Shown until the page's script counts on; the minutes Stop would give are this, rounded up.
@@ -92,7 +124,7 @@ def _ticket(request, pk, *, permission: str, refusal: str) -> Ticket:
 
 
 def _ticket_to_work(request, pk) -> Ticket:
-    return _ticket(request, pk, permission="tickets.work_ticket", refusal="Only agents and managers change tickets.")
+    return _ticket(request, pk, permission="tickets.work_ticket", refusal=WORKERS_ONLY)
 
 
 def _ticket_to_log_on(request, pk) -> Ticket:
@@ -103,8 +135,29 @@ def _ticket_to_log_on(request, pk) -> Ticket:
 @require_POST
 def ticket_status(request, pk):
     ticket = _ticket_to_work(request, pk)
-    act(request, lambda: ticket_set_status(ticket=ticket, status=request.POST.get("status", "")),
+    act(request, lambda: ticket_set_status(ticket=ticket, status=request.POST.get("status", ""), actor=request.user),
         lambda changed: f"{changed} is {changed.get_status_display().lower()}.")
+    return redirect("ticket_detail", pk=ticket.pk)
+
+
+def _assigned(ticket: Ticket) -> str:
+    """Return the message that says whom the ticket is assigned to now."""
+    if ticket.assignee is None:
+        return f"{ticket} is assigned to nobody."
+    return f"{ticket} is assigned to {person(ticket.assignee)}."
+
+
+@login_required
+@require_POST
+def ticket_assign_view(request, pk):
+    """Assign the ticket to someone of its team, a manager, or nobody; who did it and when go in its History."""
+    ticket = _ticket_to_work(request, pk)
+    form = AssignForm(request.POST, ticket=ticket)
+    if form.is_valid():
+        act(request, lambda: ticket_assign(ticket=ticket, assignee=form.cleaned_data["assignee"], actor=request.user),
+            _assigned)
+    else:
+        messages.error(request, f"Choose a member of {ticket.team}, a manager or nobody.")
     return redirect("ticket_detail", pk=ticket.pk)
 
 
@@ -156,15 +209,3 @@ def ticket_timer_stop(request, pk):
     query = urlencode({"duration": duration})
     # No #fragment: browsers skip autofocus on a page opened at one, and the description has it.
     return redirect(f"{reverse('ticket_detail', args=[ticket.pk])}?{query}")
-
-
-@login_required
-def ticket_new(request):
-    """New ticket: placeholder until its screen lands."""
-    raise Http404
-
-
-@login_required
-def ticket_assign_view(request, pk):
-    """Assign a ticket: placeholder until its screen lands."""
-    raise Http404
