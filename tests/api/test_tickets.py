@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from audit.models import AuditEvent
 from projects.services import task_create
 from tickets.models import Ticket
 from timesheets.models import TimeEntry
@@ -180,3 +181,87 @@ def test_tickets_are_not_deleted_through_the_api(manager_api, team_ticket):
 
     assert response.status_code == 405
     assert response.json() == {"detail": 'Method "DELETE" not allowed.'}
+
+
+# --- Issue 17: who assigned and moved a ticket, and its History ----------------------------------------------
+
+def history(client, ticket):
+    return [(event["actor"], event["action"], event["sentence"], event["changes"])
+            for event in client.get(f"{API}/tickets/{ticket.pk}/history/").json()]
+
+
+def test_filing_records_who_filed_and_moved_the_ticket(agent, agent_api, team_ticket):
+    response = agent_api.post(f"{API}/tickets/", {
+        "team": team_ticket.team_id, "customer": team_ticket.customer_id, "title": "VPN down",
+        "status": "in_progress", "assignee": agent.pk})
+    ticket = Ticket.objects.get(pk=response.json()["id"])
+
+    team, customer = team_ticket.team.name, team_ticket.customer.name
+    assert history(agent_api, ticket) == [
+        ("agent", "ticket.created", f"Ticket created in {team} for {customer}, assigned to agent",
+         {"team": team, "customer": customer, "status": "new", "assignee": "agent"}),
+        ("agent", "ticket.status_changed", "Status changed from New to In Progress",
+         {"status": ["new", "in_progress"]})]
+
+
+def test_an_assignee_outside_the_team_is_refused_with_the_rules_message(agent_api, other_agent, team_ticket):
+    before = Ticket.objects.count()
+    response = agent_api.post(f"{API}/tickets/", {
+        "team": team_ticket.team_id, "customer": team_ticket.customer_id, "title": "VPN down",
+        "assignee": other_agent.pk})
+
+    assert response.status_code == 400
+    assert response.json() == {"assignee": [
+        f"other_agent is not in the team {team_ticket.team.name}: assign the ticket to one of its members."]}
+    assert Ticket.objects.count() == before
+
+    response = agent_api.patch(f"{API}/tickets/{team_ticket.pk}/", {"assignee": other_agent.pk})
+    assert response.status_code == 400
+    assert response.json() == {"assignee": [
+        f"other_agent is not in the team {team_ticket.team.name}: assign the ticket to one of its members."]}
+    team_ticket.refresh_from_db()
+    assert team_ticket.assignee is None
+
+
+def test_patching_the_assignee_and_status_goes_through_their_services(agent, manager, manager_api, agent_api,
+                                                                    team_ticket):
+    response = manager_api.patch(f"{API}/tickets/{team_ticket.pk}/", {"assignee": agent.pk, "status": "on_hold"})
+    assert response.status_code == 200
+    assert (response.json()["assignee"], response.json()["status"]) == (agent.pk, "on_hold")
+    assert agent_api.patch(f"{API}/tickets/{team_ticket.pk}/", {"assignee": None}).status_code == 200
+
+    assert history(agent_api, team_ticket) == [
+        ("manager", "ticket.assigned", "Assigned to agent", {"assignee": [None, "agent"]}),
+        ("manager", "ticket.status_changed", "Status changed from New to On Hold", {"status": ["new", "on_hold"]}),
+        ("agent", "ticket.assigned", "Unassigned (was agent)", {"assignee": ["agent", None]})]
+
+
+def test_the_history_is_seen_as_the_ticket_is(agent_api, other_agent_api, accountant_api, anonymous_api,
+                                              team_ticket):
+    address = f"{API}/tickets/{team_ticket.pk}/history/"
+    assert agent_api.get(address).json() == []
+    assert accountant_api.get(address).status_code == 200
+    assert other_agent_api.get(address).status_code == 404
+    assert anonymous_api.get(address).status_code == 401
+    assert agent_api.get(f"{API}/tickets/{2**63 - 1}/history/").status_code == 404
+    assert agent_api.post(address).status_code == 405
+
+
+def test_the_history_answers_when_at_and_who(agent, agent_api, team_ticket):
+    agent_api.patch(f"{API}/tickets/{team_ticket.pk}/", {"status": "solved"})
+
+    [event] = agent_api.get(f"{API}/tickets/{team_ticket.pk}/history/").json()
+    stored = AuditEvent.objects.get(object_type="tickets.ticket", object_id=team_ticket.pk)
+    assert event == {"at": stored.at.isoformat().replace("+00:00", "Z"), "actor": "agent",
+                     "action": "ticket.status_changed", "sentence": "Status changed from New to Solved",
+                     "changes": {"status": ["new", "solved"]}}
+
+
+def test_tickets_filter_by_sales_order(manager_api, team_ticket, line_a):
+    other = confirmed_line()
+    TicketFactory(customer=other.order.customer, sale_line=other)
+
+    response = manager_api.get(f"{API}/tickets/?order={line_a.order_id}")
+    assert [t["id"] for t in response.json()["results"]] == [team_ticket.pk]
+    assert manager_api.get(f"{API}/tickets/?order=abc").status_code == 400
+    assert manager_api.get(f"{API}/tickets/?order={2**63}").status_code == 400
