@@ -45,7 +45,11 @@ LOOKUP_ANSWERS = {
     **{kind: ((403, 403), 403, 200) for kind in ("approval-teams", "approval-agents", "approval-customers")},
     **{kind: ((403, 403), 200, 200) for kind in ("to-invoice-customers", "to-invoice-teams",
                                                  "quotation-customers", "quotation-accountants")},
+    # New ticket's teams and customers: those one files tickets for (issue 17).
+    **{kind: ((200, 200), 403, 200) for kind in ("new-ticket-teams", "new-ticket-customers")},
 }
+# The lists of a team's or a customer's rows (issue 17: New ticket, Assign): (kind, the side's object they are of).
+DEPENDENT_LOOKUPS = {"team-tasks": "team", "team-people": "team", "customer-sale-lines": "order.customer"}
 PERSONAS = ["agent_a", "agent_b", "lead_a", "manager", "accountant", "anonymous"]
 AGENTS = {"agent_a": "a", "agent_b": "b", "lead_a": "a"}  # each agent's side
 TODAY = datetime.date.today().isoformat()
@@ -85,6 +89,14 @@ def url(name, attr=None):
             obj = getattr(obj, part)
         return reverse(name, args=[obj.pk])
     return build
+
+
+def url_object(side, attr):
+    """The side's object `attr` (a dotted path)."""
+    obj = side
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def stored_pdf(build):
@@ -155,6 +167,17 @@ WEB = [
     # The other team's entry, through one's own ticket page: not among that page's rows.
     Case("ticket_detail", "POST", lambda s, o: reverse("ticket_detail", args=[o.ticket.pk]), (404, 404), 404, 404,
          data=lambda s, o: {"action": "delete", "entry": s.open_entry.pk}),
+    # New ticket (issue 17): agents file in their own team for its customers (the other side's team is no
+    # choice: the form comes back, 400), managers in any; accountants do not file tickets.
+    Case("ticket_new", "GET", url("ticket_new"), (200, 200), 403, 200),
+    Case("ticket_new", "POST", url("ticket_new"), (302, 400), 403, 302,
+         data=lambda s, o: {"team": s.team.pk, "customer": s.order.customer_id, "title": "Scanner offline",
+                            "description": "", "task": "", "sale_line": s.line.pk, "assignee": ME}),
+    # Assign: to the side's agent, or to oneself ("Assign to me").
+    Case("ticket_assign", "POST", url("ticket_assign", "ticket"), (302, 404), 403, 302,
+         data=lambda s, o: {"assignee": s.agent.pk}),
+    Case("ticket_assign", "POST", url("ticket_assign", "ticket"), (302, 404), 403, 302,
+         data=lambda s, o: {"assignee": ME}),
     Case("ticket_status", "POST", url("ticket_status", "ticket"), (302, 404), 403, 302,
          data=lambda s, o: {"status": "in_progress"}),
     Case("ticket_sale_line", "POST", url("ticket_sale_line", "ticket"), (302, 404), 403, 302,
@@ -255,6 +278,10 @@ WEB = [
       for kind, answers in LOOKUP_ANSWERS.items() for q in ("", "team")],
     *[Case(url_name("ticket-sale-lines"), "GET", lambda s, o, q=q: f"{lookup_url('ticket-sale-lines', s.ticket)}?q={q}",
            (200, 404), 403, 200) for q in ("", "S0")],
+    # New ticket's and Assign's lists of a team's free tasks and people, of a customer's Sales Order Items: the
+    # side's own for its agents, 404 for the other side's team or customer (issue 17).
+    *[Case(url_name(kind), "GET", lambda s, o, kind=kind, of=of, q=q: f"{lookup_url(kind, url_object(s, of))}?q={q}",
+           (200, 404), 403, 200) for kind, of in DEPENDENT_LOOKUPS.items() for q in ("", "a")],
     # The admin: staff only (managers, accountants, team leads); agents and strangers get its login
     # page. The lead's admin is scoped to their team (ADMIN below); the audit log and the users are not theirs.
     Case("admin", "GET", lambda s, o: reverse("admin:index"), (ADMIN_LOGIN, ADMIN_LOGIN), 200, 200,
@@ -443,6 +470,10 @@ API_CASES = [
     # An agent files tickets in their own teams only: another team is not a choice (400).
     Case("tickets", "POST", api("/tickets/"), (201, 400), 403, 201, anonymous=401,
          data=body(team=lambda s: s.team.pk, customer=lambda s: s.order.customer_id, title="New ticket")),
+    # Issue 17: the ticket's History, seen as the ticket is; assigning it goes through its service.
+    Case("tickets", "GET", api("/tickets/{ticket}/history/"), (200, 404), 200, 200, anonymous=401),
+    Case("tickets", "PATCH", api("/tickets/{ticket}/"), (200, 404), 403, 200, anonymous=401,
+         data=body(assignee=lambda s: s.agent.pk)),
     Case("tickets", "PATCH", api("/tickets/{ticket}/"), (200, 404), 403, 200, anonymous=401,
          data=body(status="in_progress")),
     Case("sale-orders", "GET", api("/sale-orders/"), (200, 200), 200, 200, anonymous=401),
@@ -619,7 +650,7 @@ def api_client_of(world, persona) -> APIClient:
 
 
 def test_the_matrix_covers_every_screen_and_api_resource():
-    assert set(LOOKUP_ANSWERS) | {"ticket-sale-lines"} == set(KINDS)
+    assert set(LOOKUP_ANSWERS) | {"ticket-sale-lines"} | set(DEPENDENT_LOOKUPS) == set(KINDS)
     screens = {name for name, _ in web_routes()}
     assert screens - {case.name for case in WEB} == set()
     from api.urls import router
