@@ -149,3 +149,34 @@ def test_to_invoice_and_the_billing_run_page(client, accountant, ticket):
     # session, user with its roles; the run; its steps; their progress (one query); the page's count and
     # items (with order, customer, invoice); their later steps' outcomes; the invoiced total
     assert queries(client, reverse("billing_run_detail", args=[big.pk])) == small_run == 9
+
+
+def test_new_ticket(client, member, ticket):
+    """Issue 17: New ticket lists no team, customer, task, line or person: its selects ask /lookup/ as one types."""
+    from ..factories import TaskFactory
+
+    client.force_login(member)
+    address = reverse("ticket_new")
+    few = queries(client, address)
+
+    for n in range(30):
+        ticket.team.members.add(UserFactory(role="Agents"))
+        TaskFactory(project=ticket.team.project)
+    elsewhere(5)
+    # session, user with its roles; the agent's first team (the form's team), whether they have any; the chosen
+    # team's and assignee's options
+    assert queries(client, address) == few == 6
+
+
+def test_the_ticket_list_of_a_sales_order(client, manager, ticket, agent):
+    """Issue 17: the sales order's "Tickets" button lists them with one more query: the order, for its chip."""
+    timesheet_log(user=agent, date=days_ago(0), minutes=30, ticket=ticket)
+    client.force_login(manager)
+    address = f"{reverse('ticket_list')}?order={ticket.sale_line.order_id}"
+    few = queries(client, address)
+
+    for n in range(30):
+        log_many(TicketFactory(team=ticket.team, customer=ticket.customer, sale_line=ticket.sale_line), agent, 3)
+    elsewhere(5)
+    # session, user with its roles; the order; the count of tickets; the page of tickets with their hours
+    assert queries(client, address) == few == 5
