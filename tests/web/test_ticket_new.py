@@ -244,7 +244,7 @@ def test_the_lists_offer_the_agents_teams_customers_free_tasks_people_and_lines(
     TicketFactory(team=outsider.helpdesk_teams.get(), customer=CustomerFactory(name="Outsider's client"))
     UserFactory(username="gone", role="Agents", is_active=False).helpdesk_teams.add(ticket.team)
     SaleOrderLineFactory(order__customer=ticket.customer)  # a quotation's line
-    second = confirmed_line(order=line_a.order, name="Senior support")
+    confirmed_line(order=line_a.order, name="Senior support")
     assert ask(agent_client, "new-ticket-teams") == [ticket.team.name]
     assert ask(agent_client, "new-ticket-customers") == [ticket.customer.name]
     assert ask(agent_client, "team-tasks", ticket.team) == ["Replace the fuser"]
@@ -430,3 +430,19 @@ def test_an_agent_filters_by_their_teams_orders_only(agent_client, member, ticke
     response = agent_client.get(reverse("ticket_list"), {"order": theirs.order_id})
     assert "order" in response.context["form"].errors
     assert theirs.order.name not in response.content.decode()
+
+
+def test_the_demo_tickets_have_a_history(client, django_user_model):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=StringIO())
+    printers = Ticket.objects.get(title="Printers on the 3rd floor print blank pages")
+    assert [(event.actor_name, event.sentence) for event in audit_events_for(obj=printers)] == [
+        ("agent", "Ticket created in Customer Care for Acme Corporation, assigned to agent"),
+        ("agent", "Status changed from New to In Progress")]
+    assert not AuditEvent.objects.filter(object_type="tickets.ticket", actor=None).exists()
+    html = signed_in(client, django_user_model.objects.get(username="agent")).get(
+        reverse("ticket_detail", args=[printers.pk])).content.decode()
+    assert "<td>agent</td>\n        <td>Status changed from New to In Progress</td>" in html

@@ -124,10 +124,10 @@ class Command(BaseCommand):
         task = task_create(project=project, name="Restore printing on the 3rd floor")
         ticket = ticket_create(
             team=team, customer=acme, title="Printers on the 3rd floor print blank pages",
-            description="Since Monday's update every job comes out blank.", assignee=agent,
+            description="Since Monday's update every job comes out blank.", assignee=agent, actor=agent,
         )
         ticket = ticket_link_task(ticket=ticket, task=task)
-        ticket = ticket_set_status(ticket=ticket, status=Ticket.Status.IN_PROGRESS)
+        ticket = ticket_set_status(ticket=ticket, status=Ticket.Status.IN_PROGRESS, actor=agent)
         timesheet_log(user=agent, date=days_ago(3), minutes=parse_duration("1:30"), ticket=ticket,
                       description="Reproduced the issue, collected printer logs")
 
@@ -159,7 +159,7 @@ class Command(BaseCommand):
 
         # A second ticket, just in: no sales order yet, no time.
         ticket_create(team=team, customer=globex, title="VPN disconnects every hour",
-                      description="Remote staff lose the VPN about once an hour.")
+                      description="Remote staff lose the VPN about once an hour.", actor=agent)
 
         # A second customer with support time to bill: with Acme's, the month-end billing run
         # (To Invoice) has two orders to invoice.
@@ -172,7 +172,7 @@ class Command(BaseCommand):
                                      tax=product.tax)
         initech_line = sale_order_confirm(order=initech_order).lines.get()
         mail = ticket_create(team=team, customer=initech, title="Mailboxes hit their quota every Friday",
-                             description="Archiving stopped in October.", assignee=agent)
+                             description="Archiving stopped in October.", assignee=agent, actor=agent)
         mail = ticket_set_sale_line(ticket=mail, sale_line=initech_line)
         timesheet_log(user=agent, date=days_ago(4), minutes=parse_duration("1:15"), ticket=mail,
                       description="Found the archiving job disabled since the October upgrade")
@@ -214,7 +214,8 @@ class Command(BaseCommand):
                                      uom=product.uom, price_unit=product.list_price, tax=product.tax)
         line = sale_order_confirm(order=order).lines.get()
         ticket = ticket_create(team=team, customer=customer, title="Warehouse scanners drop off the Wi-Fi",
-                               description="Hand scanners lose the network in aisles 7 to 12.", assignee=agent)
+                               description="Hand scanners lose the network in aisles 7 to 12.", assignee=agent,
+                               actor=agent)
         ticket = ticket_set_sale_line(ticket=ticket, sale_line=line)
         for days, duration, text in ((3, "2:00", "On site: surveyed the warehouse Wi-Fi"),
                                      (2, "1:30", "Replaced two access points in aisle 9"),
@@ -289,7 +290,7 @@ class Command(BaseCommand):
         payment_register(invoice=invoice, amount=invoice.amount_total, date=days_ago(40),
                          method=Payment.Method.BANK_TRANSFER, reference=invoice.payment_reference, actor=accountant)
         ticket = ticket_create(team=team, customer=verdant, title="Move the clinics to the new booking system",
-                               description="Six clinics, one weekend each.", assignee=senior)
+                               description="Six clinics, one weekend each.", assignee=senior, actor=senior)
         ticket = ticket_set_sale_line(ticket=ticket, sale_line=line)
         for days, user, duration, text in (
                 (48, senior, "2:00", "Planned the migration with the clinics' managers"),
@@ -310,7 +311,7 @@ class Command(BaseCommand):
         SaleOrderLine.objects.create(order=order, product=product, name=product.name, quantity=Decimal("10.00"),
                                      uom=product.uom, price_unit=product.list_price, tax=product.tax)
         line = sale_order_confirm(order=order).lines.get()
-        ticket = ticket_create(team=team, customer=customer, title=title, assignee=agent)
+        ticket = ticket_create(team=team, customer=customer, title=title, assignee=agent, actor=agent)
         ticket = ticket_set_sale_line(ticket=ticket, sale_line=line)
         for days, duration, text in entries:
             timesheet_log(user=agent, date=days_ago(days), minutes=parse_duration(duration), ticket=ticket,
