@@ -36,6 +36,7 @@ from .reports import (
 from .runs import BillingRunViewSet
 from .tickets import TicketViewSet
 from .timesheets import TimeEntryViewSet
+from .week import WeekView
 
 
 class Router(DefaultRouter):
@@ -102,6 +103,8 @@ urlpatterns = [
     path("overview/", OverviewView.as_view(), name="overview"),
     path("alerts/", AlertListView.as_view(), name="alert-list"),
     re_path(r"^alerts/(?P<pk>[0-9]{1,18})/clear/$", AlertClearView.as_view(), name="alert-clear"),
+    # Before the router's, whose /timesheets/{id}/ would take "week" for an id.
+    path("timesheets/week/", WeekView.as_view(), name="timesheets-week"),
     *router.urls,
     re_path(r"^(?P<path>.*)$", not_found),
 ]

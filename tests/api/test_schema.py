@@ -16,7 +16,7 @@ PATHS = [
     "/sale-orders/", "/sale-orders/{id}/", "/sale-orders/{id}/confirm/",
     "/sale-orders/{id}/cancel/", "/sale-orders/{id}/create-invoice/", "/sale-orders/{id}/invoice-preview/",
     "/sale-orders/{id}/lines/{line_id}/",
-    "/timesheets/", "/timesheets/{id}/", "/timesheets/approve/", "/timesheets/reject/",
+    "/timesheets/", "/timesheets/{id}/", "/timesheets/approve/", "/timesheets/reject/", "/timesheets/week/",
     "/timesheets/{id}/reinstate/", "/invoices/", "/invoices/{id}/", "/invoices/{id}/post/",
     "/invoices/{id}/cancel/", "/invoices/{id}/remove-timesheets/", "/invoices/{id}/write-off/",
     "/invoices/{id}/credit-note/",

@@ -125,7 +125,7 @@ def test_read_only_cells_say_why_with_a_lock(agent_client, member, ticket, line_
     several = "2 timesheets on this day: change them one by one on the ticket."
     assert (f'<a class="cell-text" href="/tickets/{ticket.pk}/#timesheets" title="{several}">0:45</a>'
             f'<span class="visually-hidden"> {several}</span>') in html
-    assert name(f"ticket-{ticket.pk}", DAY[0]) not in cells(html) and name(f"ticket-{ticket.pk}", DAY[3]) not in cells(html)
+    assert {name(f"ticket-{ticket.pk}", DAY[0]), name(f"ticket-{ticket.pk}", DAY[3])} & set(cells(html)) == set()
     assert totals(html, "row") == ["1:45"]
 
 
@@ -187,7 +187,8 @@ def test_a_manager_naming_no_team_member_sees_a_message(manager_client, member, 
         response = manager_client.get(f"{WEEK}&agent={value}")
         assert response.status_code == 200
         assert response.context["agent"].username == "manager"
-        assert texts(response) == [f"No member of a helpdesk team has the id “{value}”. Your own week is shown instead."]
+        assert texts(response) == [
+            f"No member of a helpdesk team has the id “{value}”. Your own week is shown instead."]
 
 
 def test_an_agent_opens_their_own_week_only(agent_client, member, manager, outsider):
