@@ -53,6 +53,10 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
     expect(desk.locator("#timesheets-total")).to_have_text("4:50")
     log_time(desk, "0:45", "Replaced the fuser unit")
     expect(desk.locator("#timesheets-total")).to_have_text("5:35")
+    # Its History says who filed it and started work on it (issue 17).
+    expect(desk.locator("#ticket-events tbody tr td:nth-child(3)")).to_have_text([
+        "Ticket created in Customer Care for Acme Corporation, assigned to agent",
+        "Status changed from New to In Progress"])
     desk.locator("#smart-sales-order").click()
     expect(desk.locator("h1")).to_contain_text("Sales Order S00001")
     expect(order_line(desk, SERVICE).locator("[data-col=delivered]")).to_have_text("5.00")
