@@ -31,6 +31,7 @@ from invoicing.runs import run_start
 from reports.alerts import alerts_scan
 from reports.models import Alert
 from sales.models import Product, ServicePolicy
+from timesheets.models import TimeEntry
 from web.lookups import KINDS, lookup_url, url_name
 
 from ..factories import ProductFactory, confirmed_line
@@ -47,6 +48,8 @@ LOOKUP_ANSWERS = {
                                                  "quotation-customers", "quotation-accountants")},
     # New ticket's teams and customers: those one files tickets for (issue 17).
     **{kind: ((200, 200), 403, 200) for kind in ("new-ticket-teams", "new-ticket-customers")},
+    # My Timesheets' "Add a ticket" and whose week (issue 17): those who log time; an agent's, their own.
+    **{kind: ((200, 200), 403, 200) for kind in ("week-tickets", "week-agents")},
 }
 # The lists of a team's or a customer's rows (issue 17: New ticket, Assign): (kind, the side's object they are of).
 DEPENDENT_LOOKUPS = {"team-tasks": "team", "team-people": "team", "customer-sale-lines": "order.customer"}
@@ -189,6 +192,25 @@ WEB = [
     Case("task_detail", "GET", url("task_detail", "task"), (200, 404), 200, 200),
     Case("task_detail", "POST", url("task_detail", "task"), (302, 404), 403, 302, data=log_form()),
     Case("task_timesheets_csv", "GET", url("task_timesheets_csv", "task"), (200, 404), 200, 200),
+    # My Timesheets (issue 17): one's own week for agents and managers; another agent's for managers only (an
+    # agent asking for anyone else's, their teammate's too, is refused). The grid's form logs on the side's
+    # ticket: the other team's is no row of an agent's week (the page comes back with the refusal, 200).
+    Case("my_timesheets", "GET", url("my_timesheets"), (200, 200), 403, 200),
+    Case("my_timesheets", "GET", lambda s, o: f"{reverse('my_timesheets')}?agent={s.agent.pk}", (200, 403), 403, 200,
+         lead=(403, 403)),
+    Case("my_timesheets", "POST", url("my_timesheets"), (302, 200), 403, 302,
+         data=lambda s, o: {f"cell:ticket-{s.ticket.pk}:{TODAY}": "0:30"}),
+    Case("my_timesheets", "POST", lambda s, o: f"{reverse('my_timesheets')}?agent={s.agent.pk}", (302, 403), 403, 302,
+         data=lambda s, o: {f"cell:ticket-{s.ticket.pk}:{TODAY}": "0:30"}, lead=(403, 403)),
+    # One cell, as the grid's script saves it (JSON): no row of the other team's ticket (409); the side's
+    # invoiced entry's cell is read-only to everyone (409).
+    Case("week_cell", "POST", url("week_cell"), (200, 409), 403, 200,
+         data=lambda s, o: {"row": f"ticket-{s.ticket.pk}", "date": TODAY, "duration": "0:30"}),
+    Case("week_cell", "POST", url("week_cell"), (200, 403), 403, 200, lead=(403, 403),
+         data=lambda s, o: {"row": f"ticket-{s.ticket.pk}", "date": TODAY, "duration": "0:30", "agent": s.agent.pk}),
+    Case("week_cell", "POST", url("week_cell"), (409, 403), 403, 409, lead=(403, 403),
+         data=lambda s, o: {"row": f"ticket-{s.ticket.pk}", "date": s.invoiced_entry.date.isoformat(),
+                            "duration": "", "agent": s.agent.pk}),
     Case("order_list", "GET", url("order_list"), (200, 200), 200, 200),
     Case("quotation_create", "GET", url("quotation_create"), (403, 403), 200, 200),
     Case("quotation_edit", "GET", url("quotation_edit", "quotation"), (403, 403), 200, 200),
@@ -518,6 +540,18 @@ API_CASES = [
     Case("timesheets", "POST", api("/timesheets/reject/"), (403, 403), 403, 200, anonymous=401,
          data=body(ids=lambda s: [s.open_entry.pk], reason="Which printer?")),
     Case("timesheets", "POST", api("/timesheets/{open_entry}/reinstate/"), (403, 403), 403, 409, anonymous=401),
+    # My Timesheets' week (issue 17): one's own for agents and managers, any team member's for managers; a cell
+    # of the other team's ticket is no row (400); the side's invoiced cell is read-only to everyone (409).
+    Case("timesheets", "GET", api("/timesheets/week/"), (200, 200), 403, 200, anonymous=401),
+    Case("timesheets", "GET", lambda s, o: f"{API}/timesheets/week/?agent={s.agent.pk}", (200, 403), 403, 200,
+         anonymous=401, lead=(403, 403)),
+    Case("timesheets", "PUT", api("/timesheets/week/"), (200, 400), 403, 200, anonymous=401,
+         data=lambda s, o: {"row": f"ticket-{s.ticket.pk}", "date": TODAY, "duration": "0:30"}),
+    Case("timesheets", "PUT", api("/timesheets/week/"), (200, 403), 403, 200, anonymous=401, lead=(403, 403),
+         data=lambda s, o: {"row": f"ticket-{s.ticket.pk}", "date": TODAY, "minutes": 30, "agent": s.agent.pk}),
+    Case("timesheets", "PUT", api("/timesheets/week/"), (409, 403), 403, 409, anonymous=401, lead=(403, 403),
+         data=lambda s, o: {"row": f"ticket-{s.ticket.pk}", "date": s.invoiced_entry.date.isoformat(),
+                            "duration": "", "agent": s.agent.pk}),
     Case("invoices", "GET", api("/invoices/"), (403, 403), 200, 200, anonymous=401),
     Case("invoices", "GET", api("/invoices/{posted}/"), (403, 403), 200, 200, anonymous=401),
     Case("invoices", "POST", api("/invoices/{draft}/post/"), (403, 403), 200, 200, anonymous=401),
@@ -699,3 +733,29 @@ def test_an_agents_time_report_holds_their_own_time_only(world):
     page = browser_of(world, "agent_a").get(reverse("report_time_entries")).content.decode()
     assert all(entry.description in page for entry in own)
     assert not any(marker in page for marker in b.markers)
+
+
+def test_a_cell_logged_in_the_grid_then_invoiced_is_read_only(world):
+    """Agent A fills a cell of their week in the grid; the accountant clicks Create Invoice; the cell is then
+    read-only with the invoice's name, on the screen and in the API, whose PUT is a 409."""
+    a = world.a
+    desk, cell = browser_of(world, "agent_a"), f"ticket-{a.ticket.pk}:{TODAY}"
+    assert desk.post(reverse("my_timesheets"), {f"cell:{cell}": "1:15"}).status_code == 302
+    entry = TimeEntry.objects.get(user=a.agent, date=TODAY, minutes=75)
+    accounts = browser_of(world, "accountant")
+    assert accounts.post(reverse("invoice_create", args=[a.order.pk])).status_code == 302
+    entry.refresh_from_db()
+    invoice = entry.invoice_line.invoice
+    reason = f"Invoiced on {invoice}: invoiced time cannot be changed."
+
+    page = desk.get(reverse("my_timesheets")).content.decode()
+    assert f'<span class="cell-text" title="{reason}">' in page
+    assert f'name="cell:{cell}"' not in page
+    api = api_client_of(world, "agent_a")
+    response = send_api(api, "PUT", f"{API}/timesheets/week/", {"row": f"ticket-{a.ticket.pk}", "date": TODAY,
+                                                                "duration": "2:00"})
+    assert (response.status_code, response.json()) == (409, {"detail": reason})
+    refused = desk.post(reverse("my_timesheets"), {f"cell:{cell}": "2:00", f"was:{cell}": "1:15"})
+    assert [typed.error for typed in refused.context["leftover"]] == [reason]
+    entry.refresh_from_db()
+    assert entry.minutes == 75
