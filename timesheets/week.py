@@ -114,12 +114,16 @@ class _Locks:
         self.lock = LockDate.current()
         grace = self.lock.agent_grace_days
         self.earliest = None if grace is None else timezone.localdate() - datetime.timedelta(days=grace)
+        self.projects: dict[int, datetime.date | None] = {}  # a task's project: its teams' lock, one read each
 
     def until(self, ticket: Ticket | None, task: Task | None) -> datetime.date | None:
         if self.exempt:
             return None
-        project = task.project if task is not None else ticket.team.project
-        return locked_until(ticket=ticket, project=project, lock=self.lock)
+        if ticket is not None:  # the ticket's team's lock date is read with it
+            return locked_until(ticket=ticket, project=ticket.team.project, lock=self.lock)
+        if task.project_id not in self.projects:
+            self.projects[task.project_id] = locked_until(ticket=None, project=task.project, lock=self.lock)
+        return self.projects[task.project_id]
 
     def reason(self, day: datetime.date, until: datetime.date | None) -> str:
         if self.exempt:

@@ -180,3 +180,35 @@ def test_the_ticket_list_of_a_sales_order(client, manager, ticket, agent):
     elsewhere(5)
     # session, user with its roles; the order; the count of tickets; the page of tickets with their hours
     assert queries(client, address) == few == 5
+
+
+def test_my_timesheets_week_grid(client, member, ticket):
+    """Issue 17: My Timesheets sends as many queries for 40 rows as for three: the agent's tickets and tasks of the
+    week and a ticket added by search."""
+    from datetime import timedelta
+
+    from timesheets.week import week_start
+
+    from ..factories import TaskFactory
+
+    monday = week_start(days_ago(7))
+    added = TicketFactory(team=ticket.team, customer=ticket.customer)
+    timesheet_log(user=member, date=monday, minutes=30, ticket=ticket)
+    timesheet_log(user=member, date=monday, minutes=20, task=TaskFactory(project=ticket.team.project))
+    client.force_login(member)
+    address = f"{reverse('my_timesheets')}?week={monday}&add={added.pk}"
+    few = queries(client, address)
+
+    for n in range(34):
+        other = TicketFactory(team=ticket.team, customer=CustomerFactory())
+        timesheet_log(user=member, date=monday + timedelta(days=n % 7), minutes=15 + n, ticket=other)
+    for n in range(3):
+        timesheet_log(user=member, date=monday + timedelta(days=n), minutes=20,
+                      task=TaskFactory(project=ticket.team.project))
+    log_many(ticket, UserFactory(), 20, days=7)  # a teammate's time on the same ticket: not in the agent's week
+    elsewhere(3)
+    assert len(client.get(address).context["rows"]) == 40
+    # session, user with its roles; the agent's entries of the week (with their ticket, task, invoice); the tickets
+    # among them they may log on; the ticket added; the lock date; the lock dates of the teams of the tasks'
+    # project (once per project); the tickets' customers
+    assert queries(client, address) == few == 8
