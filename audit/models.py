@@ -114,18 +114,28 @@ class AuditEvent(models.Model):
         return sentence(self)
 
     def change_items(self) -> list[tuple[str, str]]:
-        """Return the changes as (name, text) to show: "draft → posted" for [before, after] pairs."""
+        """Return the changes as (name, text), the raw record for the admin's detail: "draft → posted" for
+        [before, after] pairs, "yes" and "no" for flags. Histories show `sentence` instead."""
         items = []
         for name, value in self.changes.items():
             if isinstance(value, list) and len(value) == 2 and name not in LISTS:
-                before, after = ("—" if v in (None, "") else v for v in value)
+                before, after = (_shown(v) for v in value)
                 text = f"{before} → {after}"
             elif isinstance(value, list):
                 text = ", ".join("…" if v is None else str(v) for v in value) or "none"
             else:
-                text = "—" if value in (None, "") else str(value)
+                text = _shown(value)
             items.append((name.replace("_", " "), text))
         return items
+
+
+def _shown(value) -> str:
+    """A recorded value as text: "—" for nothing, "yes" and "no" for a flag."""
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 class LoginFailure(models.Model):

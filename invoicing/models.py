@@ -94,8 +94,10 @@ class Invoice(models.Model):
     def __str__(self):
         if self.number:
             return self.number
-        label = "Credit Note" if self.kind == self.Kind.CREDIT_NOTE else "Invoice"
-        return f"Draft {label} ({self.pk})"
+        # "Draft invoice #2": the draft's id, not a count ("Draft Invoice (2)" read as two drafts).
+        if self.kind == self.Kind.CREDIT_NOTE:
+            return f"Draft credit note #{self.pk}"
+        return f"Draft invoice #{self.pk}"
 
     def delete(self, *args, **kwargs):
         if self.state == self.State.POSTED:

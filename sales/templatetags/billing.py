@@ -1,12 +1,21 @@
-"""Template filters for the units: minutes as H:MM or decimal hours, money with two decimals."""
+"""Template filters for the units: minutes as H:MM or decimal hours, quantities in their unit, money with two
+decimals.
+
+The convention (README, Formats): durations are H:MM on every time screen; quantities on orders and invoices
+are in the line's unit with two decimals ("4.50 h", "1.25 d").
+"""
 
 from decimal import Decimal
 
 from django import template
+from django.utils.formats import number_format
 
-from sales.units import format_minutes, minutes_to_qty
+from sales.units import DAY, HOUR, format_minutes, minutes_to_qty, round_cents
 
 register = template.Library()
+
+# A unit as written after a quantity: short, so that a column of figures stays readable.
+UNIT_SYMBOLS = {HOUR: "h", DAY: "d"}
 
 
 @register.filter
@@ -19,6 +28,22 @@ def hmm(minutes) -> str:
 def hours(minutes) -> Decimal:
     """90 -> Decimal("1.50")."""
     return minutes_to_qty(int(minutes or 0), "hour")
+
+
+@register.filter
+def quantity(value, uom: str = "") -> str:
+    """Decimal("4.5") -> "4.50"; with the line's unit, "hour" -> "4.50 h", "day" -> "4.50 d"."""
+    if value in (None, ""):
+        return ""
+    number = number_format(round_cents(Decimal(value)), decimal_pos=2)
+    symbol = UNIT_SYMBOLS.get(uom, "")
+    return f"{number} {symbol}" if symbol else number
+
+
+@register.filter
+def unit_symbol(uom: str) -> str:
+    """"hour" -> "h": the unit as written after a quantity."""
+    return UNIT_SYMBOLS.get(uom, "")
 
 
 @register.filter

@@ -324,7 +324,7 @@ def test_write_off_refusals(agent_api, accountant_api, draft, team_ticket):
     agent = agent_api.post(url, {"timesheets": [draft["entries"][0]], "reason": "x"}, format="json")
 
     assert (not_on.status_code, not_on.json()) == (
-        400, {"timesheets": [f"These timesheets are not on Draft Invoice ({draft['id']}): {other}."]})
+        400, {"timesheets": [f"These timesheets are not on Draft invoice #{draft['id']}: {other}."]})
     assert (no_reason.status_code, no_reason.json()) == (400, {"reason": ["Give the reason for writing off."]})
     assert (not_a_list.status_code, not_a_list.json()) == (
         400, {"timesheets": ["Give the timesheets as a list of ids, e.g. [12, 13]."]})

@@ -165,5 +165,6 @@ def test_the_invoice_page_lists_its_history(client, agent, accountant, ticket, l
     assert [event.action for event in response.context["events"]] == [A.INVOICE_CREATED, A.INVOICE_POSTED]
     html = response.content.decode()
     history = html[html.index('id="history"'):]
-    assert "Invoice created" in history and "Posted" in history and "accountant" in history
-    assert "draft → posted" in history and f"— → {invoice.number}" in history
+    assert f"Created from {line_a.order.name}: 1 timesheet ({days_ago(1).isoformat()}), 1:00 billed" in history
+    assert f"Posted as {invoice.number}, total €90.00" in history and "accountant" in history
+    assert "draft → posted" not in history  # a sentence, not the raw change (tests/audit/test_sentences.py)

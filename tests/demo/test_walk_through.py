@@ -59,17 +59,17 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
         "Status changed from New to In Progress"])
     desk.locator("#smart-sales-order").click()
     expect(desk.locator("h1")).to_contain_text("Sales Order S00001")
-    expect(order_line(desk, SERVICE).locator("[data-col=delivered]")).to_have_text("5.00")
-    expect(order_line(desk, SENIOR).locator("[data-col=delivered]")).to_have_text("0.33")
+    expect(order_line(desk, SERVICE).locator("[data-col=delivered]")).to_have_text("5.00 h")
+    expect(order_line(desk, SENIOR).locator("[data-col=delivered]")).to_have_text("0.33 h")
 
     # The accountant clicks Create Invoice on the order and lands on the draft (a 500 on SQLite, once).
     books = open_browser("accountant", "accountant-demo-2026")
     books.get_by_role("link", name="Sales Orders").click()
     books.get_by_role("link", name="S00001").click()
-    expect(order_line(books, SERVICE).locator("[data-col=to-invoice]")).to_have_text("5.00")
+    expect(order_line(books, SERVICE).locator("[data-col=to-invoice]")).to_have_text("5.00 h")
     # Senior support rounds per ticket: 0:20 to invoice, which Create Invoice bills as its 0:30 minimum.
-    expect(order_line(books, SENIOR).locator("[data-col=to-invoice] strong")).to_have_text("0.33")
-    expect(order_line(books, SENIOR).locator("[data-col=rounded]")).to_have_text("0.50")
+    expect(order_line(books, SENIOR).locator("[data-col=to-invoice] strong")).to_have_text("0.33 h")
+    expect(order_line(books, SENIOR).locator("[data-col=rounded]")).to_have_text("0.50 h")
     books.get_by_role("button", name="Create Invoice").click()
     expect(books.locator("#invoice-state")).to_have_text("Draft")
     # Each line says what it bills and why (Rules 13 and 14).
@@ -104,26 +104,30 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
 
     assert list(csv.reader(io.StringIO(data.decode("utf-8-sig")))) == [
         CSV_HEADER,
-        [day(3), "agent", f"#1 {TICKET}", TASK, "Reproduced the issue, collected printer logs", "1.50", "1.50", line,
-         number, "To approve", "", "Remote support"],
-        [day(2), "agent", f"#1 {TICKET}", TASK, "Rolled back the driver, tested every tray", "2.00", "2.00", line,
-         number, "To approve", "", "Remote support"],
+        [day(3), "agent", f"#1 {TICKET}", TASK, "Reproduced the issue, collected printer logs", "1:30", "1.50", "1.50",
+         line, number, "To approve", "", "Remote support"],
+        [day(2), "agent", f"#1 {TICKET}", TASK, "Rolled back the driver, tested every tray", "2:00", "2.00", "2.00",
+         line, number, "To approve", "", "Remote support"],
         [day(2), "senior", f"#1 {TICKET}", TASK, "Escalation: confirmed the rollback is safe for the whole fleet",
-         "0.33", "0.33", senior, number, "To approve", "", "Remote support"],
-        [day(1), "agent", f"#1 {TICKET}", TASK, "Checked with the customer, documented the fix", "0.75", "0.75", line,
-         number, "To approve", "", "Remote support"],
-        [day(1), "agent", f"#1 {TICKET}", TASK, "Showed the office manager how to clear a stuck job", "0.25", "0.00",
-         line, number, "To approve", "", "Goodwill"],
-        [day(0), "agent", f"#1 {TICKET}", TASK, "Replaced the fuser unit", "0.75", "0.75", line, number,
+         "0:20", "0.33", "0.33", senior, number, "To approve", "", "Remote support"],
+        [day(1), "agent", f"#1 {TICKET}", TASK, "Checked with the customer, documented the fix", "0:45", "0.75", "0.75",
+         line, number, "To approve", "", "Remote support"],
+        [day(1), "agent", f"#1 {TICKET}", TASK, "Showed the office manager how to clear a stuck job", "0:15", "0.25",
+         "0.00", line, number, "To approve", "", "Goodwill"],
+        [day(0), "agent", f"#1 {TICKET}", TASK, "Replaced the fuser unit", "0:45", "0.75", "0.75", line, number,
          "To approve", "", "Remote support"],
     ]
 
     # All of the order's time is now invoiced, Senior support's with its rounding (0:20 + 0:10), and every
     # stored figure agrees with the entries.
     books.get_by_role("link", name="S00001").click()
-    expect(order_line(books, SERVICE).locator("[data-col=invoiced]")).to_have_text("5.00")
-    expect(order_line(books, SENIOR).locator("[data-col=invoiced]")).to_have_text("0.50")
-    expect(books.locator("[data-col=to-invoice]")).to_have_text(["0.00", "0.00"])
+    expect(order_line(books, SERVICE).locator("[data-col=invoiced]")).to_have_text("5.00 h")
+    expect(order_line(books, SENIOR).locator("[data-col=invoiced]")).to_have_text("0.50 h")
+    expect(books.locator("[data-col=to-invoice]")).to_have_text(["0.00 h", "0.00 h"])
+    # Nothing is left to invoice: no Create Invoice box, a line that says so (issue 17).
+    expect(books.locator("#create-invoice")).to_have_count(0)
+    expect(books.locator("#nothing-to-invoice")).to_have_text(
+        "Nothing to invoice: all delivered time and quantities are invoiced.")
     assert "Billing is consistent" in demo.manage("check_billing")
 
     # Nothing went wrong on the server's side, even where the browser saw no sign of it.
@@ -217,8 +221,8 @@ def test_the_manager_approves_field_services_time_on_the_demo(demo, open_browser
     books = open_browser("accountant", "accountant-demo-2026")
     books.get_by_role("link", name="Sales Orders").click()
     books.get_by_role("link", name="S00003").click()
-    expect(books.locator("[data-col=delivered]")).to_contain_text("0.00")
-    expect(books.locator("[data-col=awaiting]")).to_have_text("3.50")
+    expect(books.locator("[data-col=delivered]")).to_contain_text("0.00 h")
+    expect(books.locator("[data-col=awaiting]")).to_have_text("3.50 h")
 
     boss = open_browser("manager", "manager-demo-2026")
     boss.get_by_role("link", name="To Approve").click()
@@ -230,7 +234,7 @@ def test_the_manager_approves_field_services_time_on_the_demo(demo, open_browser
     expect(boss.locator(".msg.success")).to_have_text("Approved 2 timesheets.")
 
     books.reload()
-    expect(books.locator("[data-col=delivered]")).to_have_text("3.50")
+    expect(books.locator("[data-col=delivered]")).to_have_text("3.50 h")
     expect(books.locator("[data-col=awaiting]")).to_have_count(0)
     assert "Billing is consistent" in demo.manage("check_billing")
 

@@ -98,8 +98,9 @@ def test_the_invoice_page_shows_a_page_of_entries(client, accountant, line_a, ti
     assert len([entry for _, entries in response.context["lines"] for entry in entries]) == 50  # 250 by 100
     # session, user; the invoice; its lines; the page's entries: COUNT, their (date, id), the
     # entries themselves and the lines of those given back; the ones on a draft credit note;
-    # taxes; its credit notes; its history; the Payment panel's payments and reminders
-    assert queries(client, address) == queries(client, f"{address}?page=3") == few == 14
+    # taxes; its credit notes; its history, and the dates of the timesheets it names (issue 17: its sentences);
+    # the Payment panel's payments and reminders
+    assert queries(client, address) == queries(client, f"{address}?page=3") == few == 15
 
 
 def test_the_ticket_list(client, manager, ticket, agent):

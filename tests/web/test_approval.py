@@ -265,15 +265,15 @@ def test_approving_moves_delivered_on_an_approved_only_team(manager_client, mana
         awaiting = html.split('data-col="awaiting">')[1:]
         return delivered[:delivered.index("<")], awaiting[0][:awaiting[0].index("<")] if awaiting else None
 
-    assert figures() == ("0.00", "2.25")
+    assert figures() == ("0.00 h", "2.25 h")
     manager_client.post(reverse("to_approve"), {"entry": [first.pk], "action": "approve"})
-    assert figures() == ("1.50", "0.75")
+    assert figures() == ("1.50 h", "0.75 h")
     ticket.sale_line.refresh_from_db()
     assert ticket.sale_line.delivered_minutes == 90
     html = manager_client.get(order_page).content.decode()
-    assert '+<span data-col="awaiting">0.75</span> awaiting approval' in html
+    assert '+<span data-col="awaiting">0.75 h</span> awaiting approval' in html
     manager_client.post(reverse("to_approve"), {"entry": [first.pk + 1], "action": "approve"})
-    assert figures() == ("2.25", None)
+    assert figures() == ("2.25 h", None)
 
 
 # --- In Chromium ----------------------------------------------------------------------------
@@ -304,8 +304,8 @@ def test_a_manager_approves_then_an_accountant_writes_off(open_browser, manager,
 
     books = open_browser(accountant)
     books.goto(reverse("order_detail", args=[line.order_id]))
-    expect(books.locator("[data-col=delivered]")).to_contain_text("1.50")
-    expect(books.locator("[data-col=awaiting]")).to_have_text("0.75")
+    expect(books.locator("[data-col=delivered]")).to_contain_text("1.50 h")
+    expect(books.locator("[data-col=awaiting]")).to_have_text("0.75 h")
     books.get_by_role("button", name="Create Invoice").click()
     expect(books.locator("#invoice-state")).to_have_text("Draft")
     expect(books.locator("#invoice-total")).to_have_text("€150.00")

@@ -90,16 +90,16 @@ def test_the_seeds_walk_through(open_browser, agent, manager, accountant):
     expect(desk.locator(".msg.success")).to_contain_text(f"Sales Order Item set to {order_name}")
     expect(row(desk, "Rolled back the driver")).to_contain_text(order_name)
 
-    # ... and the "Sales Order" smart button leads to the order, whose Delivered reads 2.25.
+    # ... and the "Sales Order" smart button leads to the order, whose Delivered reads 2.25 h.
     desk.locator("#smart-sales-order").click()
     expect(desk.locator("h1")).to_contain_text(f"Sales Order {order_name}")
-    expect(desk.locator("[data-col=delivered]")).to_have_text("2.25")
+    expect(desk.locator("[data-col=delivered]")).to_have_text("2.25 h")
 
     # The accountant clicks "Create Invoice", posts the invoice and downloads the PDF.
     books = open_browser(accountant)
     books.get_by_role("link", name="Sales Orders").click()
     books.get_by_role("link", name=order_name).click()
-    expect(books.locator("[data-col=delivered]")).to_have_text("2.25")
+    expect(books.locator("[data-col=delivered]")).to_have_text("2.25 h")
     books.get_by_role("button", name="Create Invoice").click()
     expect(books.locator("#invoice-state")).to_have_text("Draft")
     expect(books.locator("#invoice-lines")).to_contain_text("Rolled back the driver")

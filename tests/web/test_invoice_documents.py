@@ -197,9 +197,10 @@ def test_send_by_email_queues_the_sending_and_the_history_says_it(accountant_cli
     html = accountant_client.get(reverse("invoice_detail", args=[posted.pk])).content.decode()
     assert [event.action for event in history] == ["invoice.created", "invoice.posted", "invoice.pdf_stored",
                                                    "invoice.sent"]
-    assert f"<td>Sent by email to {to}</td>" in html
-    assert f"attached</span> {posted.number.replace('/', '-')}.pdf" in html
-    assert "<td>PDF stored</td>" in html and "every download serves this file" in html
+    pdf = f"{posted.number.replace('/', '-')}.pdf"
+    assert f"<td>Sent by email to {to}: “Invoice {posted.number} from " in html
+    assert f"”, {pdf} attached</td>" in html
+    assert "<td>PDF stored (" in html and "): every download serves this file</td>" in html
 
 
 def test_sending_again_is_a_second_sending(accountant_client, manager, posted, line_a):
@@ -211,7 +212,7 @@ def test_sending_again_is_a_second_sending(accountant_client, manager, posted, l
 
     assert len(mail.outbox) == 2
     html = accountant_client.get(reverse("invoice_detail", args=[posted.pk])).content.decode()
-    assert html.count(f"<td>Sent by email to {line_a.order.customer.email}</td>") == 2
+    assert html.count(f"<td>Sent by email to {line_a.order.customer.email}: ") == 2
     assert "<td>accountant</td>" in html and "<td>manager</td>" in html
 
 

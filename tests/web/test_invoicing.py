@@ -41,8 +41,8 @@ def test_the_order_page_shows_delivered_as_the_tickets_hours(accountant_client, 
     response = accountant_client.get(reverse("order_detail", args=[line_a.order.pk]))
     html = response.content.decode()
     figures = cells(html, "ordered"), cells(html, "delivered"), cells(html, "invoiced")
-    assert figures == (["50.00"], ["2.25"], ["0.00"])
-    assert '<td class="num" data-col="to-invoice"><strong>2.25</strong></td>' in html
+    assert figures == (["50.00 h"], ["2.25 h"], ["0.00 h"])  # in the line's unit, two decimals (README, Formats)
+    assert '<td class="num" data-col="to-invoice"><strong>2.25 h</strong></td>' in html
     assert [t.title for t in response.context["tickets"]] == [ticket.title]
     assert [t.name for t in response.context["tasks"]] == [task.name]
     assert "Create Invoice</button>" in html and "Order Lines" in html and "Delivered" in html
@@ -181,10 +181,10 @@ def test_the_invoices_timesheets_download_as_csv(accountant_client, member, line
     assert response["Content-Disposition"] == (
         f'attachment; filename="{invoice.number.replace("/", "-")}-timesheets.csv"')
     assert response.content.decode() == (
-        "\ufeffDate,Agent,Ticket,Task,Description,Hours,Billed hours,Sales Order Item,Invoice,Approval,No charge,"
-        "Work type\r\n"
-        f"2025-05-06,agent,{ticket},,Upgrade,1.67,1.67,{line_a.order.name} - Service on Timesheet,{invoice.number},"
-        "To approve,,\r\n"
+        "\ufeffDate,Agent,Ticket,Task,Description,Duration (H:MM),Hours (decimal),Billed hours (decimal),"
+        "Sales Order Item,Invoice,Approval,No charge,Work type\r\n"
+        f"2025-05-06,agent,{ticket},,Upgrade,1:40,1.67,1.67,{line_a.order.name} - Service on Timesheet,"
+        f"{invoice.number},To approve,,\r\n"
     )
 
 

@@ -194,7 +194,7 @@ def test_the_csv_has_the_work_type(agent_client, member, desk, kinds, order):
     response = agent_client.get(reverse("ticket_timesheets_csv", args=[desk.pk]))
     header, row = response.content.decode("utf-8-sig").splitlines()
     assert header.endswith(",Approval,No charge,Work type")
-    assert row == (f"{days_ago(1)},agent,{desk},,Goodwill,0.50,0.00,{order.name} - Support,,To approve,,Goodwill")
+    assert row == (f"{days_ago(1)},agent,{desk},,Goodwill,0:30,0.50,0.00,{order.name} - Support,,To approve,,Goodwill")
 
 
 # --- The order page: rates ------------------------------------------------------------------
@@ -302,7 +302,7 @@ def test_only_those_who_invoice_preview(client, member, manager, order, week):
     assert signed_in(client, manager).get(address).status_code == 200
 
 
-def test_the_order_page_offers_preview_beside_create_invoice(accountant_client, order):
+def test_the_order_page_offers_preview_beside_create_invoice(accountant_client, order, week):
     html = accountant_client.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert '<button class="btn" type="submit" form="invoice-preview-form">Preview</button>' in html
     action = reverse("invoice_preview", args=[order.pk])
@@ -383,6 +383,6 @@ def test_an_agent_logs_on_site_time_and_the_accountant_previews_then_invoices(op
 def test_the_order_page_says_what_create_invoice_bills_of_time_rounded_per_ticket(accountant_client, order, week):
     # Support rounds per ticket to the hour: 0:45 + 0:45 + 0:05 + 0:15 to invoice (1.83 h) bill 2:00.
     html = accountant_client.get(reverse("order_detail", args=[order.pk])).content.decode()
-    assert '<strong>1.83</strong><div class="help"' in html
-    assert 'bills <span data-col="rounded">2.00</span>' in html
+    assert '<strong>1.83 h</strong><div class="help"' in html
+    assert 'bills <span data-col="rounded">2.00 h</span>' in html
     assert html.count('data-col="rounded"') == 1  # the lines rounded per entry bill what they show

@@ -124,7 +124,7 @@ def test_an_accountant_registers_a_partial_payment_then_the_rest(accountant_clie
     assert "Register Payment" not in html  # nothing left to pay
     assert [(p.amount, p.method, p.created_by) for p in posted.payments.all()] == [
         (Decimal("100.00"), "transfer", accountant), (Decimal("102.50"), "card", accountant)]
-    assert "Payment registered" in text_of(html)  # the History
+    assert f"Payment of €102.50 by card on {posted.payments.last().date:%Y-%m-%d}: paid in full" in text_of(html)
 
 
 @pytest.mark.parametrize(("amount", "message"), [
@@ -187,7 +187,7 @@ def test_a_payment_reversed_with_its_reason_puts_the_balance_back(accountant_cli
     assert "accountant €202.50 Reversed" in text
     assert "Reversal: Returned by the bank accountant -€202.50 Reversal" in text
     assert "Paid €0.00 Balance €202.50" in text
-    assert "reason Returned by the bank" in text  # the History
+    assert "Payment of €202.50 reversed: “Returned by the bank”; €202.50 left to pay" in text  # the History
 
     again = accountant_client.post(url, {"reverse-payment": payment.pk, "reverse-reason": "Twice"}, follow=True)
     assert again.redirect_chain == [(reverse("invoice_detail", args=[posted.pk]), 302)]

@@ -93,7 +93,8 @@ def test_an_accountant_is_paid_in_two_parts_and_reverses_one(open_browser, accou
     expect(panel.locator("#payments tbody tr", has_text="Card charged twice by mistake")).to_contain_text("-€52.50")
     expect(panel.locator("#payments tbody tr").nth(1)).to_contain_text("Reversed")
     expect(books.locator("#payment-form").get_by_label("Amount")).to_have_value("52.50")
-    expect(books.locator("#invoice-events")).to_contain_text("Payment reversed")
+    expect(books.locator("#invoice-events")).to_contain_text(
+        "Payment of €52.50 reversed: “Card charged twice by mistake”")
     shot(books, "invoice-reversed")
 
 

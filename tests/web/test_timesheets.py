@@ -280,11 +280,11 @@ def test_the_tickets_timesheets_download_as_csv(agent_client, member, ticket, ta
     assert response["Content-Disposition"] == f'attachment; filename="ticket-{ticket.pk}-timesheets.csv"'
     line = f"{line_a.order.name} - Service on Timesheet"
     assert csv_text(response) == (
-        "\ufeffDate,Agent,Ticket,Task,Description,Hours,Billed hours,Sales Order Item,Invoice,Approval,No charge,"
-        "Work type\r\n"
-        f'2025-03-02,Ada Lovelace,{ticket},Replace the fuser,"Reset the ""main"" router, then checked",1.50,1.50,'
+        "\ufeffDate,Agent,Ticket,Task,Description,Duration (H:MM),Hours (decimal),Billed hours (decimal),"
+        "Sales Order Item,Invoice,Approval,No charge,Work type\r\n"
+        f'2025-03-02,Ada Lovelace,{ticket},Replace the fuser,"Reset the ""main"" router, then checked",1:30,1.50,1.50,'
         f"{line},{invoice},To approve,,\r\n"
-        f"2025-03-03,Ada Lovelace,{ticket},Replace the fuser,'=SUM(A1),0.75,0.75,{line},,To approve,,\r\n"
+        f"2025-03-03,Ada Lovelace,{ticket},Replace the fuser,'=SUM(A1),0:45,0.75,0.75,{line},,To approve,,\r\n"
     )
     task_csv = agent_client.get(reverse("task_timesheets_csv", args=[task.pk]))
     assert csv_text(task_csv) == csv_text(response)

@@ -127,8 +127,8 @@ def test_the_csv_lists_written_off_time_with_its_reason(accountant_client, draft
     response = accountant_client.get(reverse("ticket_timesheets_csv", args=[ticket.pk]))
     line = f"{line_a.order.name} - Service on Timesheet"
     assert response.content.decode() == (
-        "\ufeffDate,Agent,Ticket,Task,Description,Hours,Billed hours,Sales Order Item,Invoice,Approval,No charge,"
-        "Work type\r\n"
-        f"2025-05-06,agent,{ticket},,Diagnosed,1.50,1.50,{line},{draft},To approve,,\r\n"
-        f"2025-05-07,agent,{ticket},,Redone,0.75,0.00,{line},,To approve,{REASON},\r\n"
+        "\ufeffDate,Agent,Ticket,Task,Description,Duration (H:MM),Hours (decimal),Billed hours (decimal),"
+        "Sales Order Item,Invoice,Approval,No charge,Work type\r\n"
+        f"2025-05-06,agent,{ticket},,Diagnosed,1:30,1.50,1.50,{line},{draft},To approve,,\r\n"
+        f"2025-05-07,agent,{ticket},,Redone,0:45,0.75,0.00,{line},,To approve,{REASON},\r\n"
     )

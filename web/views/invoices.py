@@ -17,7 +17,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from audit.selectors import audit_events_for
+from audit.sentences import entry_ids, sentence
 from core.http import attachment
+from core.money import format_money
 from core.roles import sees_everything
 from invoicing import einvoice
 from invoicing.documents import MISSING, PREPARING, RETRY_SECONDS, pdf_download
@@ -121,11 +123,22 @@ def invoice_page(request, invoice: Invoice, forms: dict | None = None, status: i
         "can_download": request.user.has_perm("invoicing.download_invoice_pdf"),
         "has_entries": entries_page.paginator.count > 0,
         "page_obj": entries_page,
-        "events": list(audit_events_for(obj=invoice)),
+        "events": _history(request.user, invoice),
         "pdf_preparing": invoice.state == Invoice.State.POSTED and not invoice.pdf,
         "tick_form": _tick_form(request.user, invoice),
         "receivable": receivable_panel(request.user, invoice, forms or {}),
     }, status=status)
+
+
+def _history(user, invoice: Invoice) -> list:
+    """The invoice's events, each with its sentence (`text`): amounts in its currency, the timesheets it names
+    dated (one query, whatever the events name; only those the user may see)."""
+    events = list(audit_events_for(obj=invoice))
+    ids = entry_ids(events)
+    dates = dict(time_entries_for(user=user).filter(pk__in=ids).values_list("pk", "date")) if ids else {}
+    for event in events:
+        event.text = sentence(event, money=lambda value: format_money(value, invoice.currency), dates=dates)
+    return events
 
 
 def _tick_form(user, invoice: Invoice) -> str:

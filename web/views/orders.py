@@ -169,6 +169,9 @@ def _order_page(request, order: SaleOrder, invoice_form: CreateInvoiceForm):
                       .annotate(minutes_spent=Sum("time_entries__minutes")).order_by("pk")),
         "invoices": list(order.invoices.select_related("refers")),
         "invoice_form": invoice_form,
+        # Create Invoice is offered only when it has something to bill (or to show why it refused).
+        "something_to_invoice": any(line.to_invoice > 0 for line in lines),
+        "awaiting_approval": any(line.awaiting for line in lines),
         "can_invoice": user.has_perm("invoicing.bill"),
         "may_sell": user.has_perm("sales.sell"),
     })

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 
 from core.errors import Conflict
 from sales.models import WorkType
-from sales.units import HOUR, minutes_to_qty
+from sales.units import HOUR, format_minutes, minutes_to_qty
 from tickets.models import Ticket
 from timesheets.approval import timesheet_reinstate
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
@@ -207,8 +207,9 @@ def _tab(request, entries, forms: _Forms, *, log_form, edit_form, edit_id) -> di
 
 # --- CSV exports ----------------------------------------------------------------------
 
-CSV_HEADER = ["Date", "Agent", "Ticket", "Task", "Description", "Hours", "Billed hours", "Sales Order Item",
-              "Invoice", "Approval", "No charge", "Work type"]
+# Durations twice (README, Formats): as the screens show them, and as decimal hours that a spreadsheet sums.
+CSV_HEADER = ["Date", "Agent", "Ticket", "Task", "Description", "Duration (H:MM)", "Hours (decimal)",
+              "Billed hours (decimal)", "Sales Order Item", "Invoice", "Approval", "No charge", "Work type"]
 
 
 def _cell(text: str) -> str:
@@ -217,7 +218,8 @@ def _cell(text: str) -> str:
 
 
 def timesheets_csv(entries, filename: str) -> HttpResponse:
-    """Return `entries` as a CSV download: ISO dates, decimal hours ("1.50"), UTF-8 for spreadsheets."""
+    """Return `entries` as a CSV download: ISO dates, durations as H:MM ("1:30") and as decimal hours ("1.50"),
+    UTF-8 for spreadsheets."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # the byte-order mark tells spreadsheets the file is UTF-8
@@ -231,6 +233,7 @@ def timesheets_csv(entries, filename: str) -> HttpResponse:
             _cell(str(entry.ticket)) if entry.ticket_id else "",
             _cell(entry.task.name) if entry.task_id else "",
             _cell(entry.description),
+            format_minutes(entry.minutes),
             minutes_to_qty(entry.minutes, HOUR),
             minutes_to_qty(entry.billable_minutes, HOUR),
             _cell(str(entry.sale_line)) if entry.sale_line_id else "",
