@@ -113,6 +113,12 @@
     }
   });
 
+  // Save saves each cell changed the same way, so that a cell left by clicking Save is not sent twice at once.
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    form.querySelectorAll("input.cell-input").forEach(save);
+  });
+
   form.addEventListener("focusin", function (event) {
     if (event.target.matches("input.cell-input")) event.target.select();
   });

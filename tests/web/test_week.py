@@ -191,6 +191,15 @@ def test_a_manager_naming_no_team_member_sees_a_message(manager_client, member, 
             f"No member of a helpdesk team has the id “{value}”. Your own week is shown instead."]
 
 
+def test_a_form_sent_to_a_wrong_week_or_agent_saves_nothing(manager_client, member, ticket):
+    for query in ("agent=99999", "week=2026-02-30"):
+        response = manager_client.post(f"{reverse('my_timesheets')}?{query}",
+                                       {f"cell:{name(f'ticket-{ticket.pk}', days_ago(0))}": "1:00"})
+        assert response.status_code == 200
+        assert texts(response)[-1] == "Nothing was saved: the address names no week to save."
+    assert not TimeEntry.objects.exists()
+
+
 def test_an_agent_opens_their_own_week_only(agent_client, member, manager, outsider):
     assert agent_client.get(f"{WEEK}&agent={member.pk}").status_code == 200
     for other in (outsider.pk, manager.pk, "abc", 10**30):

@@ -88,8 +88,18 @@ def test_an_agent_fills_a_week_with_the_keyboard(open_browser, member, ticket, l
     expect(page.locator("#week-total")).to_have_text("3:15")
     assert sorted(TimeEntry.objects.filter(ticket=toner).values_list("date", "minutes")) == [(DAY[0], 90),
                                                                                            (DAY[1], 45)]
+
+    # Save, clicked straight after typing, saves the cell once (the script's save, not the form's as well).
+    wednesday = row.get_by_role("textbox", name=f"#{toner.pk} Toner smears, Wednesday {DAY[2]}")
+    wednesday.fill("2")
+    page.get_by_role("button", name="Save").click()
+    expect(wednesday).to_have_value("2:00")
+    expect(row.locator("[data-total=row]")).to_have_text("4:15")
+    expect(page.locator("#week-total")).to_have_text("5:15")
+    assert sorted(TimeEntry.objects.filter(ticket=toner).values_list("date", "minutes")) == [
+        (DAY[0], 90), (DAY[1], 45), (DAY[2], 120)]
     line_a.refresh_from_db()
-    assert line_a.delivered == Decimal("3.25")  # 1:00 invoiced + 2:15
+    assert line_a.delivered == Decimal("5.25")  # 1:00 invoiced + 4:15
     assert complaints == []
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import prefetch_related_objects
@@ -38,7 +37,6 @@ from ..forms.widgets import record_ids
 from ..lookups import team_members
 from .base import page, record_id, refuse_unless
 
-User = get_user_model()
 TEMPLATE = "web/timesheets/week.html"
 LOGGERS_ONLY = "Only agents and managers log time."
 OWN_WEEK_ONLY = "You may open your own week only."
@@ -56,6 +54,7 @@ class Choice:
     agent: object
     start: datetime.date
     add: list[int] = field(default_factory=list)
+    mistaken: bool = False  # the address named a wrong week or agent: this week, one's own, is shown instead
 
 
 class Refused(Exception):
@@ -89,15 +88,17 @@ def _choice(request) -> Choice:
             choice.start = week_start(parse_day(request.GET["week"]))
         except ValidationError as error:
             messages.error(request, f"{error_message(error)} This week is shown instead.")
+            choice.mistaken = True
     try:
         choice.agent = find_agent(request.user, request.GET.get("agent", ""))
     except ValidationError as error:
         messages.error(request, f"{error_message(error)} Your own week is shown instead.")
+        choice.mistaken = True
     return choice
 
 
 def grid(user, choice: Choice, add=()) -> Week:
-    """The week as `user` sees it; four queries whatever its rows (timesheets.week)."""
+    """The week as `user` sees it, in as many queries whatever its rows (timesheets.week)."""
     return week_grid(agent=choice.agent, start=choice.start, viewer=user, entries=time_entries_for(user=user),
                      tickets=tickets_for(user=user), add=[*choice.add, *add])
 
@@ -131,7 +132,9 @@ def my_timesheets(request):
     refuse_unless(request.user.has_perm("timesheets.log_time"), LOGGERS_ONLY)
     choice = _choice(request)
     refused = {}
-    if request.method == "POST":
+    if request.method == "POST" and choice.mistaken:  # not the week the form was for: nothing saved
+        messages.error(request, "Nothing was saved: the address names no week to save.")
+    elif request.method == "POST":
         refuse_unless(request.user.has_perm("timesheets.log_time_for", choice.agent), NOT_YOURS)
         refused = _save(request, choice)
         if not refused:
