@@ -101,6 +101,8 @@ def test_an_unknown_page_is_the_404_page(agent_client):
 @pytest.mark.parametrize("address", [
     "/tickets/99999999999999999999/", "/invoices/?order=99999999999999999999", "/tickets/?page=abc",
     "/invoices/?ticket=99999999999999999999", "/orders/99999999999999999999/",
+    "/timesheets/week/?week=99999999999999999999", "/timesheets/week/?agent=99999999999999999999",
+    "/timesheets/week/?add=99999999999999999999&add=-1&week=0001-01-01",
 ])
 def test_absurd_numbers_in_addresses_are_404_or_ignored_never_an_error(manager_client, address):
     assert manager_client.get(address).status_code in (200, 404)
