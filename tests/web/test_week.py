@@ -443,3 +443,13 @@ def test_whose_week_lists_team_members_for_managers(client, member, manager, acc
     assert client.get(reverse("lookup_week_agents")).json()["results"] == [{"id": str(member.pk), "text": "agent"}]
     client.force_login(accountant)
     assert client.get(reverse("lookup_week_agents")).status_code == 403
+
+
+def test_the_lists_offer_what_the_forms_accept(member, manager, ticket, second, outsider):
+    from web.forms.week import AddTicketForm, AgentForm
+    from web.lookups import KINDS
+
+    for user in (member, manager):
+        assert set(KINDS["week-tickets"].rows(user=user)) == set(AddTicketForm(user=user).fields["add"].queryset)
+    assert set(KINDS["week-agents"].rows(user=manager)) == set(AgentForm().fields["agent"].queryset) == {
+        member, outsider}

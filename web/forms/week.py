@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from tickets.models import Ticket
 from timesheets.durations import parse_duration
 
-from ..lookups import person, team_members
+from ..lookups import loggable_tickets, person, team_members
 from .widgets import Lookup
 
 # The weeks a grid shows: far enough either way for any real timesheet, and short of the calendar's ends
@@ -61,10 +61,14 @@ class AgentForm(forms.Form):
 
 
 class AddTicketForm(forms.Form):
-    """"Add a ticket": a ticket searched among those the viewer may log on, shown as a row (`?add=`)."""
+    """"Add a ticket": a ticket searched among those `user` may log on, shown as a row (`?add=`)."""
 
     add = forms.ModelChoiceField(Ticket.objects.none(), required=False, label="Add a ticket",
                                  empty_label="Search a ticket by title or customer", widget=Lookup("week-tickets"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["add"].queryset = loggable_tickets(user=user)
 
 
 @dataclass

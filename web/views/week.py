@@ -235,7 +235,7 @@ def _context(request, choice: Choice, week: Week, refused: dict) -> dict:
         "last_day": week.days[-1],
         "links": _links(choice, week, today, own),
         "kept": {"agent": "" if own else choice.agent.pk, "add": choice.add},
-        "add_form": AddTicketForm(),
+        "add_form": AddTicketForm(user=request.user),
         "agent_form": AgentForm(initial={"agent": choice.agent.pk}) if is_manager(request.user) else None,
         # Refused cells the grid has no input for (read-only, or no such row or day): said above it.
         "leftover": [cell for (key, day), cell in refused.items() if (key, day) not in inputs],
