@@ -50,3 +50,21 @@ def test_my_timesheets_is_marked_current_on_its_page(agent_client):
 def test_a_stranger_sees_no_top_bar_links_on_a_404(client, db):
     html = client.get("/no-such-page/").content.decode()
     assert '<nav aria-label="Main">' not in html and "Log out" not in html
+
+
+def test_the_500_page_keeps_the_top_bars_look_without_reading_anything(db, monkeypatch, member):
+    """Django renders it without the request (the user may be what failed): the brand, no links."""
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(member)
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("web.views.tasks.tasks_for", broken)
+    response = client.get(reverse("task_list"))
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert '<header class="topbar">' in html and "<h1>Something went wrong</h1>" in html
+    assert '<nav aria-label="Main">' not in html
