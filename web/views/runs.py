@@ -34,7 +34,8 @@ def _refuse_unless_invoicer(request) -> None:
 
 @login_required
 def to_invoice(request):
-    """Every confirmed order with something to invoice up to the period end, its lines' hours and amounts."""
+    """Every confirmed order with something to invoice up to the period end: its lines' time (H:MM) or
+    quantities (in their unit), and their amounts."""
     _refuse_unless_invoicer(request)
     filters = ToInvoiceFilter(request.GET or None)
     rows = orders_to_invoice(**filters.chosen())
