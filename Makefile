@@ -25,6 +25,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	scripts/ensure-debian.sh /usr/bin/chromium chromium fonts-dejavu-core
+	scripts/ensure-debian.sh /usr/bin/xgettext gettext
 	scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
 	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from audit.selectors import audit_events_for
 from sales.units import HOUR, minutes_to_qty
 from tickets.models import Ticket
-from tickets.selectors import teams_for, tickets_for, with_minutes_spent
+from tickets.selectors import assignable_people, teams_for, tickets_for, with_minutes_spent
 from tickets.services import (
     ticket_assign,
     ticket_create,
@@ -46,6 +46,9 @@ class TicketSerializer(serializers.ModelSerializer):
         if request is not None and "team" in fields:
             # An agent files tickets in the teams they belong to.
             fields["team"].queryset = teams_for(user=request.user)
+            # Only people a ticket of those teams may go to: any other id is unknown, as if there were none,
+            # so the service's refusal (which names the person) never tells an agent who an id is.
+            fields["assignee"].queryset = assignable_people(teams_for(user=request.user))
         return fields
 
     def validate_customer(self, customer):

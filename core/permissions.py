@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 from .db import one
+from .languages import with_language
 from .roles import is_accountant, is_agent, is_manager, remember_roles, sees_everything, with_role_names
 
 
@@ -26,8 +27,8 @@ class GroupsBackend(ModelBackend):
         return not rules.perm_exists(perm) and super().has_perm(user_obj, perm, obj)
 
     def get_user(self, user_id):
-        """The session's user with their roles, in one query (every page asks the roles)."""
-        user = one(with_role_names(get_user_model()._default_manager.filter(pk=user_id)))
+        """The session's user with their roles and saved language, in one query (every page asks the roles)."""
+        user = one(with_language(with_role_names(get_user_model()._default_manager.filter(pk=user_id))))
         if user is None or not self.user_can_authenticate(user):
             return None
         remember_roles(user, user.role_names)

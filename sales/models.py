@@ -101,6 +101,9 @@ class Customer(models.Model):
     payment_terms_days = models.PositiveSmallIntegerField(
         "payment terms (days)", null=True, blank=True, validators=TERMS_VALIDATORS,
         help_text="Days after the invoice date it is due; empty takes the company's.")
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, blank=True,
+        help_text="The language of the invoices, credit notes and emails sent to this customer; empty: English.")
 
     class Meta:
         ordering = ["name", "pk"]

@@ -1,8 +1,10 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from core.limits import MAX_ID, searchable
-from core.roles import sees_everything
+from core.roles import MANAGERS, sees_everything
 from core.trigram import in_matching
 from sales.models import Customer
 
@@ -57,3 +59,11 @@ def tickets_search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
     if number.isascii() and number.isdigit() and int(number) <= MAX_ID:  # int() refuses "²"
         match |= Q(pk=int(number))
     return tickets.filter(match)
+
+
+def assignable_people(teams: QuerySet[HelpdeskTeam]) -> QuerySet:
+    """Whom a ticket of these teams may be assigned to: their active members and the active managers, as
+    tickets.services checks it (a superuser outside the Managers group is not offered)."""
+    members = HelpdeskTeam.members.through.objects.filter(helpdeskteam__in=teams).values("user_id")
+    managers = Group.objects.filter(name=MANAGERS).values("user")
+    return get_user_model().objects.filter(Q(pk__in=members) | Q(pk__in=managers), is_active=True)

@@ -70,8 +70,12 @@ def ticket_create(*, team: HelpdeskTeam, customer, title: str, description: str 
     """File a ticket; who filed it, and to whom, goes in its history (the audit log)."""
     ticket = Ticket(team=team, customer=customer, title=title, description=description, assignee=assignee,
                     task=task, sale_line=sale_line)
-    if task is not None and Ticket.objects.filter(task=task).exists():
-        raise ValidationError({"task": f"{task} is already linked to another ticket."})
+    if task is not None:
+        # Under the links lock, as ticket_link_task: two tickets filed at once on one task are checked one
+        # after the other, so the second gets this message, not the unique constraint's error.
+        links_lock(exclusive=True)
+        if Ticket.objects.filter(task=task).exists():
+            raise ValidationError({"task": f"{task} is already linked to another ticket."})
     ticket.full_clean()
     _check_assignee(team, assignee)
     ticket.save()

@@ -10,18 +10,17 @@ from dataclasses import dataclass
 from typing import Callable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from core.roles import ACCOUNTANTS, MANAGERS, sees_everything
+from core.roles import ACCOUNTANTS, sees_everything
 from projects.models import Task
 from sales.models import Customer, SaleOrder, SaleOrderLine
 from sales.selectors import sale_lines_billable_for
 from sales.units import HOUR, minutes_to_qty
 from tickets.models import HelpdeskTeam
-from tickets.selectors import teams_for, tickets_for
+from tickets.selectors import assignable_people, teams_for, tickets_for
 from timesheets.models import TimeEntry
 from timesheets.selectors import customers_for
 
@@ -73,14 +72,6 @@ def confirmed_orders(*, user) -> QuerySet[SaleOrder]:
     """The confirmed orders, for managers and accountants: agents do not filter reports by order."""
     orders = SaleOrder.objects.filter(state=SaleOrder.State.SALE)
     return orders if sees_everything(user) else orders.none()
-
-
-def assignable_people(teams: QuerySet[HelpdeskTeam]) -> QuerySet:
-    """Whom a ticket of these teams may be assigned to: their active members and the active managers, as
-    tickets.services checks it (a superuser outside the Managers group is not offered)."""
-    members = HelpdeskTeam.members.through.objects.filter(helpdeskteam__in=teams).values("user_id")
-    managers = Group.objects.filter(name=MANAGERS).values("user")
-    return User.objects.filter(Q(pk__in=members) | Q(pk__in=managers), is_active=True)
 
 
 def free_tasks(team: HelpdeskTeam) -> QuerySet[Task]:

@@ -10,6 +10,7 @@ from .views import (
     approval,
     home,
     invoices,
+    languages,
     lookups,
     orders,
     payments,
@@ -27,6 +28,7 @@ urlpatterns = [
                                                 authentication_form=LoginForm),
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", languages.language_choose, name="language_choose"),
 
     path("tickets/", tickets.ticket_list, name="ticket_list"),
     path("tickets/new/", tickets.ticket_new, name="ticket_new"),

@@ -204,18 +204,21 @@ def test_filing_records_who_filed_and_moved_the_ticket(agent, agent_api, team_ti
          {"status": ["new", "in_progress"]})]
 
 
-def test_an_assignee_outside_the_team_is_refused_with_the_rules_message(agent_api, other_agent, team_ticket):
+def test_an_assignee_outside_the_team_is_refused_and_never_named(agent_api, manager_api, other_agent, team_ticket):
+    """To an agent, someone of no team of theirs is an unknown id (the refusal would tell them who it is);
+    a manager, who sees every team, gets the rule's message."""
     before = Ticket.objects.count()
+    unknown = {"assignee": [f'Invalid pk "{other_agent.pk}" - object does not exist.']}
     response = agent_api.post(f"{API}/tickets/", {
         "team": team_ticket.team_id, "customer": team_ticket.customer_id, "title": "VPN down",
         "assignee": other_agent.pk})
-
-    assert response.status_code == 400
-    assert response.json() == {"assignee": [
-        f"other_agent is not in the team {team_ticket.team.name}: assign the ticket to one of its members."]}
+    assert (response.status_code, response.json()) == (400, unknown)
     assert Ticket.objects.count() == before
 
     response = agent_api.patch(f"{API}/tickets/{team_ticket.pk}/", {"assignee": other_agent.pk})
+    assert (response.status_code, response.json()) == (400, unknown)
+
+    response = manager_api.patch(f"{API}/tickets/{team_ticket.pk}/", {"assignee": other_agent.pk})
     assert response.status_code == 400
     assert response.json() == {"assignee": [
         f"other_agent is not in the team {team_ticket.team.name}: assign the ticket to one of its members."]}

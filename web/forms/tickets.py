@@ -12,10 +12,10 @@ from projects.selectors import tasks_for
 from sales.models import Customer, SaleOrder, SaleOrderLine
 from sales.selectors import sale_lines_billable_for
 from tickets.models import HelpdeskTeam, Ticket
-from tickets.selectors import teams_for, tickets_search
+from tickets.selectors import assignable_people, teams_for, tickets_search
 from timesheets.selectors import customers_for, sale_orders_for
 
-from ..lookups import assignable_people, assignees_of, customers_of, lookup_url, person, sale_line_label, teams_of
+from ..lookups import assignees_of, customers_of, lookup_url, person, sale_line_label, teams_of
 from .widgets import Lookup, record_ids
 
 
