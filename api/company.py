@@ -7,6 +7,7 @@ Managers change it (`sales.change_company`), through `company_save`: validated (
 currency, reminder days: a 400 naming the field) and audited. Posted invoices keep what they printed.
 """
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -22,7 +23,7 @@ from .saving import ServiceSaveSerializer
 class CompanyPermission(BasePermission):
     """Managers and accountants read the company (`sales.view_company`); managers change it."""
 
-    message = "Only managers and accountants see the company's billing details."
+    message = _("Only managers and accountants see the company's billing details.")
 
     def has_permission(self, request, view):
         user = request.user
@@ -30,7 +31,7 @@ class CompanyPermission(BasePermission):
             return False
         if request.method in SAFE_METHODS or user.has_perm("sales.change_company"):
             return True
-        self.message = "Only managers change the company."
+        self.message = _("Only managers change the company.")
         return False
 
 

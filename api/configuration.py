@@ -3,6 +3,7 @@
 teams); managers write."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_countries.serializers import CountryFieldMixin
 from rest_framework import serializers, viewsets
 
@@ -166,7 +167,7 @@ class TaskSerializer(serializers.ModelSerializer):
 
     def validate_project(self, project):
         if self.instance is not None and project != self.instance.project:
-            raise serializers.ValidationError("A task stays in its project: create a task in the other project.")
+            raise serializers.ValidationError(_("A task stays in its project: create a task in the other project."))
         return project
 
     @transaction.atomic

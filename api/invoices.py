@@ -9,6 +9,8 @@ A posted invoice's PDF is the file its job stored, never rendered in a request: 
 
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, renderers, serializers, status, viewsets
@@ -99,7 +101,7 @@ class TimesheetIdsSerializer(serializers.Serializer):
 
 class WriteOffSerializer(serializers.Serializer):
     timesheets = TimesheetIdsField(help_text="Entries of this draft to write off: all of them, or none.")
-    reason = reason_field("writing off")
+    reason = reason_field(gettext_lazy("Give the reason for writing off."))
 
 
 class CreditNoteSerializer(serializers.Serializer):
@@ -140,14 +142,25 @@ def stored_pdf_waits(invoice) -> Response | None:
     try:
         file = pdf_file(invoice)
     except FileNotFoundError:
-        return Response({"detail": f"The PDF of {invoice} is missing from storage: an administrator renders it "
-                                   "again with `manage.py render_missing_pdfs`."},
-                        status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return pdf_missing(invoice)
     if file is None:
-        return Response({"detail": f"PDF being prepared: ask again in {RETRY_SECONDS} seconds."},
-                        status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(RETRY_SECONDS)})
+        return pdf_preparing()
     file.close()
     return None
+
+
+def pdf_missing(invoice) -> Response:
+    """The 503 of a posted invoice whose stored PDF is gone."""
+    return Response({"detail": _("The PDF of {invoice} is missing from storage: an administrator renders it again "
+                                 "with `manage.py render_missing_pdfs`.").format(invoice=invoice)},
+                    status=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+def pdf_preparing() -> Response:
+    """The 202 of a posted invoice whose PDF a job has not stored yet: ask again after Retry-After."""
+    detail = ngettext("PDF being prepared: ask again in {n} second.", "PDF being prepared: ask again in {n} seconds.",
+                      RETRY_SECONDS).format(n=RETRY_SECONDS)
+    return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(RETRY_SECONDS)})
 
 
 EINVOICES_OF_POSTED = conflict("A draft or cancelled invoice has no e-invoice: only posted ones do.")
@@ -258,12 +271,9 @@ class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, ReceivableActions, mixins.Lis
         invoice = self.get_object()
         pdf = pdf_download(invoice)
         if pdf == MISSING:
-            return Response({"detail": f"The PDF of {invoice} is missing from storage: an administrator renders it "
-                                       "again with `manage.py render_missing_pdfs`."},
-                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            return pdf_missing(invoice)
         if pdf == PREPARING:
-            return Response({"detail": f"PDF being prepared: ask again in {RETRY_SECONDS} seconds."},
-                            status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(RETRY_SECONDS)})
+            return pdf_preparing()
         return attachment(pdf, invoice_pdf_filename(invoice), "application/pdf")
 
     @extend_schema(responses={
@@ -299,5 +309,5 @@ class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, ReceivableActions, mixins.Lis
         """
         invoice = self.get_object()
         to = invoice_send_queue(invoice=invoice, actor=request.user)
-        return Response({"detail": f"Queued: {invoice} will be sent to {to}.", "to": to},
-                        status=status.HTTP_202_ACCEPTED)
+        detail = _("Queued: {invoice} will be sent to {to}.").format(invoice=invoice, to=to)
+        return Response({"detail": detail, "to": to}, status=status.HTTP_202_ACCEPTED)

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -202,7 +204,9 @@ class SaleOrderRatesSerializer(serializers.Serializer):
         many=True, required=False, max_length=MAX_RATES,
         help_text="Rates by work type: [{\"work_type\": id, \"sale_line\": id}].")
 
-    KEYS = {"agent_rates": ("user", "user", get_user_model()), "work_type_rates": ("work_type", "work type", WorkType)}
+    # Per list: the key naming who or what the rate is for, the refusal of an unknown id, its model.
+    KEYS = {"agent_rates": ("user", gettext_lazy("No user has the id {id}."), get_user_model()),
+            "work_type_rates": ("work_type", gettext_lazy("No work type has the id {id}."), WorkType)}
 
     def validate(self, data):
         """Return the rates with their records: users, work types and lines, read in one query each."""
@@ -210,10 +214,10 @@ class SaleOrderRatesSerializer(serializers.Serializer):
         lines = SaleOrderLine.objects.select_related("order", "product").in_bulk(line_ids)
         errors = {}
         for kind, rates in data.items():
-            key, label, model = self.KEYS[kind]
+            key, no_such, model = self.KEYS[kind]
             found = model.objects.in_bulk({rate[key] for rate in rates})
-            unknown = [f"No {label} has the id {rate[key]}." for rate in rates if rate[key] not in found]
-            unknown += [f"No Sales Order Item has the id {rate['sale_line']}." for rate in rates
+            unknown = [no_such.format(id=rate[key]) for rate in rates if rate[key] not in found]
+            unknown += [_("No Sales Order Item has the id {id}.").format(id=rate["sale_line"]) for rate in rates
                         if rate["sale_line"] not in lines]
             if unknown:
                 errors[kind] = list(dict.fromkeys(unknown))

@@ -15,12 +15,17 @@ does. `ReadsItsBody` makes a view read the body of every write first, so that a 
 be read is refused before anything is done, whatever the view needs of it.
 """
 
+from django.utils.translation import gettext as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 MAX_DEPTH = 32
-TOO_DEEP = f"JSON parse error - the body is nested deeper than {MAX_DEPTH} levels."
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def too_deep() -> ParseError:
+    """Return the refusal of a body nested deeper than `MAX_DEPTH` levels, in the request's language."""
+    return ParseError(_("JSON parse error - the body is nested deeper than {depth} levels.").format(depth=MAX_DEPTH))
 
 
 def nested_deeper_than(data, limit: int) -> bool:
@@ -42,9 +47,9 @@ class JSONParser(parsers.JSONParser):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError(TOO_DEEP) from None
+            raise too_deep() from None
         if nested_deeper_than(data, MAX_DEPTH):
-            raise ParseError(TOO_DEEP)
+            raise too_deep()
         return data
 
 

@@ -7,6 +7,7 @@ balance, not more than 0, not a number or with more than two decimals, a date in
 method are refused on their field (400); a draft, a payment reversed already, are 409s.
 """
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -25,7 +26,7 @@ MONEY = {"max_digits": 14, "decimal_places": 2, "read_only": True}
 class ReceivablesWrite(BasePermission):
     """Registering and reversing payments, and a draft's due date, are the accountants'."""
 
-    message = "Only accountants register and reverse payments and set due dates."
+    message = _("Only accountants register and reverse payments and set due dates.")
 
     def has_permission(self, request, view):
         return request.user.has_perm("invoicing.register_payment")

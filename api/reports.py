@@ -13,6 +13,8 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
@@ -43,8 +45,8 @@ EXPORTS = {"csv": "text/csv; charset=utf-8",
 
 
 SeesTimeReport = needs("reports.see_time_report", RolePermission.message)
-SeesReports = needs("reports.see_reports", "Only managers and accountants see this report.")
-ClearsAlerts = needs("reports.clear_alert", "Only accountants and managers mark alerts dealt with.")
+SeesReports = needs("reports.see_reports", gettext_lazy("Only managers and accountants see this report."))
+ClearsAlerts = needs("reports.clear_alert", gettext_lazy("Only accountants and managers mark alerts dealt with."))
 
 
 # --- Values as JSON ----------------------------------------------------------------------------
@@ -172,7 +174,7 @@ def export_format(request) -> str:
     """The file asked for with ?export=, or "" for JSON."""
     value = request.query_params.get("export", "").strip()
     if value and value not in EXPORTS:
-        raise ValidationError({"export": "Choose csv or xlsx."})
+        raise ValidationError({"export": _("Choose csv or xlsx.")})
     return value
 
 

@@ -6,6 +6,7 @@ by jobs (invoicing.runs); poll `GET /billing-runs/{id}/` for its progress.
 
 import datetime
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -31,7 +32,8 @@ class RunStartSerializer(serializers.Serializer):
 
     def validate_period_end(self, value):
         if value and value > datetime.date.today():
-            raise serializers.ValidationError("The period ends today at the latest: no time is logged in the future.")
+            raise serializers.ValidationError(
+                _("The period ends today at the latest: no time is logged in the future."))
         return value
 
 
@@ -171,7 +173,7 @@ class BillingRunViewSet(ReadsItsBody, mixins.ListModelMixin, mixins.RetrieveMode
         run = self.get_object()
         steps = [step for step in run.steps.all() if stalled(step)]
         if not steps:
-            raise Conflict(f"{run} has no stalled step: its workers are at work, or it is done.")
+            raise Conflict(_("{run} has no stalled step: its workers are at work, or it is done.").format(run=run))
         for step in steps:
             step_resume(step=step, actor=request.user)
         return self._answer(run, status.HTTP_202_ACCEPTED)

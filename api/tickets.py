@@ -3,6 +3,7 @@ Item, move the status) and read their History; a manager moves a ticket with its
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -26,7 +27,7 @@ from .parsers import ReadsItsBody
 from .permissions import TicketsWrite
 from .saving import model_save
 
-CUSTOMER_FIXED = ("Time is logged on this ticket, so its customer is fixed: a manager can move the ticket "
+CUSTOMER_FIXED = _("Time is logged on this ticket, so its customer is fixed: a manager can move the ticket "
                   "and its time to another customer.")
 
 

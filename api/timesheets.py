@@ -6,6 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -13,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from core.errors import Conflict
+from core.l10n import decimal
 from core.limits import MAX_ID
 from core.roles import sees_everything
 from projects.models import Task
@@ -58,7 +61,8 @@ class DurationField(serializers.Field):
                 return self._hours_to_minutes(data)
         except ValidationError as e:
             raise serializers.ValidationError(e.messages) from e
-        raise serializers.ValidationError(f"Enter the duration as text or as a number of hours. {HINT}")
+        raise serializers.ValidationError(
+            _("Enter the duration as text or as a number of hours. {hint}").format(hint=HINT))
 
     @staticmethod
     def _hours_to_minutes(number) -> int:
@@ -67,7 +71,7 @@ class DurationField(serializers.Field):
         except InvalidOperation:
             hours = Decimal("NaN")
         if not hours.is_finite():
-            raise ValidationError(f"Enter a number of hours. {HINT}")
+            raise ValidationError(_("Enter a number of hours. {hint}").format(hint=HINT))
         # Beyond a day every number gets the same refusal; bounding first keeps the arithmetic exact.
         hours = max(min(hours, Decimal(25)), Decimal(-1))
         minutes = int((hours * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -81,7 +85,7 @@ class DurationField(serializers.Field):
 # The most entries one approve, reject or write-off takes: a week of To Approve for a large team, and
 # far below the bound parameters a query may hold (SQLite: 32,766).
 MAX_IDS = 10_000
-IDS_HINT = "Give the timesheets as a list of ids, e.g. [12, 13]."
+IDS_HINT = gettext_lazy("Give the timesheets as a list of ids, e.g. [12, 13].")
 
 
 @extend_schema_field({"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
@@ -96,20 +100,22 @@ class TimesheetIdsField(serializers.Field):
         if not isinstance(data, list):
             raise serializers.ValidationError(IDS_HINT)
         if not data:
-            raise serializers.ValidationError("Choose at least one timesheet.")
+            raise serializers.ValidationError(_("Choose at least one timesheet."))
         if len(data) > MAX_IDS:
-            raise serializers.ValidationError(f"Give at most {MAX_IDS:,} timesheets at once.")
+            raise serializers.ValidationError(
+                _("Give at most {count} timesheets at once.").format(count=decimal(MAX_IDS, 0)))
         for position, value in enumerate(data, 1):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
-                raise serializers.ValidationError(f"Item {position} is not a timesheet id. {IDS_HINT}")
+                raise serializers.ValidationError(
+                    _("Item {position} is not a timesheet id. {hint}").format(position=position, hint=IDS_HINT))
         return data
 
     def to_representation(self, value):
         return value
 
 
-def reason_field(what: str) -> serializers.CharField:
-    why = f"Give the reason for {what}."
+def reason_field(why) -> serializers.CharField:
+    """Return a required reason, refused when missing or blank with `why` (a whole sentence, lazily translated)."""
     return serializers.CharField(max_length=REASON_LIMIT, error_messages={"required": why, "blank": why, "null": why})
 
 
@@ -119,7 +125,7 @@ class ApproveSerializer(serializers.Serializer):
 
 class RejectSerializer(serializers.Serializer):
     ids = TimesheetIdsField(help_text="The entries to reject: all of them, or none if one cannot be.")
-    reason = reason_field("rejecting")
+    reason = reason_field(gettext_lazy("Give the reason for rejecting."))
 
 
 class ApprovedSerializer(serializers.Serializer):
@@ -212,8 +218,8 @@ class TimeEntryWriteSerializer(serializers.Serializer):
 
 INVOICED = conflict("You cannot modify timesheets that are already invoiced.")
 LOCKED = conflict("Invoiced, or approved and you are not a manager.")
-ApproversOnly = writers("timesheets.approve", "Only managers approve and reject time.")
-ReinstatersOnly = writers("timesheets.reinstate", "Only managers reinstate written-off time.")
+ApproversOnly = writers("timesheets.approve", gettext_lazy("Only managers approve and reject time."))
+ReinstatersOnly = writers("timesheets.reinstate", gettext_lazy("Only managers reinstate written-off time."))
 
 
 class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
@@ -241,7 +247,7 @@ class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
 
     def _editable(self, entry):
         if not self.request.user.has_perm("timesheets.change_timeentry", entry):
-            raise PermissionDenied("You can only change your own time.")
+            raise PermissionDenied(_("You can only change your own time."))
         return entry
 
     @extend_schema(request=TimeEntryWriteSerializer, responses={201: TimeEntrySerializer})
@@ -252,7 +258,7 @@ class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
         data = serializer.validated_data
         user = data.get("user", request.user)
         if not request.user.has_perm("timesheets.log_time_for", user):
-            raise PermissionDenied("You can only log your own time.")
+            raise PermissionDenied(_("You can only log your own time."))
         try:
             entry = timesheet_log(
                 user=user, date=data.get("date", timezone.localdate()), minutes=data["duration"],
@@ -275,7 +281,7 @@ class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         fixed = {"user": entry.user, "ticket": entry.ticket, "task": entry.task}
-        moved = {name: ["Log the time again instead: an entry keeps its agent, ticket and task."]
+        moved = {name: [_("Log the time again instead: an entry keeps its agent, ticket and task.")]
                  for name, value in fixed.items() if name in data and data[name] != value}
         if moved:
             raise serializers.ValidationError(moved)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.urls import Resolver404, path, re_path, resolve
 from django.utils.csp import CSP
+from django.utils.translation import gettext as _
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.decorators import api_view, permission_classes, schema
@@ -82,8 +83,9 @@ def not_found(request, path=""):
     except Resolver404:
         with_slash = False
     if with_slash and not path.endswith("/"):
-        raise NotFound(f"There is no /api/v1/{path} in this API: did you mean /api/v1/{path}/ (with a slash)?")
-    raise NotFound(f"There is no /api/v1/{path} in this API.")
+        raise NotFound(_("There is no /api/v1/{path} in this API: did you mean /api/v1/{path}/ (with a slash)?").format(
+            path=path))
+    raise NotFound(_("There is no /api/v1/{path} in this API.").format(path=path))
 
 
 urlpatterns = [

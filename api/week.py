@@ -16,12 +16,15 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import l10n
 from core.errors import Conflict
 from core.limits import MAX_ID
 from core.roles import is_manager
@@ -36,18 +39,20 @@ from .permissions import needs
 from .schema import REFUSED, conflict
 
 User = get_user_model()
-Loggers = needs("timesheets.log_time", "Only agents and managers log time.")
+Loggers = needs("timesheets.log_time", gettext_lazy("Only agents and managers log time."))
 # The weeks a grid shows: far enough either way for any real timesheet, short of the calendar's ends.
 FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
-NO_ROW = "There is no such row in this week: name a ticket you may log time on, or a task with time this week."
-OWN_WEEK_ONLY = "You may see and change your own week only."
+NO_ROW = gettext_lazy("There is no such row in this week: name a ticket you may log time on, or a task with time "
+                      "this week.")
+OWN_WEEK_ONLY = gettext_lazy("You may see and change your own week only.")
 READ_ONLY = conflict("The cell is read-only: invoiced, approved, locked, in the future, several timesheets that day, "
                      "or a team that logs no time. The reason is the cell's, as GET gives it.")
 
 
 def day_in_range(day: datetime.date) -> datetime.date:
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise serializers.ValidationError(f"Choose a day from {FIRST_DAY} to {LAST_DAY}.")
+        raise serializers.ValidationError(
+            _("Choose a day from {first} to {last}.").format(first=l10n.day(FIRST_DAY), last=l10n.day(LAST_DAY)))
     return day
 
 
@@ -106,8 +111,8 @@ class WeekCellInputSerializer(serializers.Serializer):
     duration = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40,
                                      help_text='As typed: "1:30", "1.5", "1h30", "90m"; "" or "0" removes.')
     minutes = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_MINUTES,
-                                       error_messages={"max_value": "A single time entry cannot exceed 24 hours "
-                                                                    "(24:00)."},
+                                       error_messages={"max_value": gettext_lazy(
+                                           "A single time entry cannot exceed 24 hours (24:00).")},
                                        help_text="Whole minutes instead of `duration`; 0 removes.")
     agent = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID,
                                      help_text="Whose week: yours by default; managers, any member of a team.")
@@ -124,7 +129,7 @@ class WeekCellInputSerializer(serializers.Serializer):
 
     def validate(self, data):
         if ("duration" in data) == ("minutes" in data):
-            raise serializers.ValidationError({"duration": ["Give the duration, or the minutes: one of them."]})
+            raise serializers.ValidationError({"duration": [_("Give the duration, or the minutes: one of them.")]})
         minutes = data.pop("duration") if "duration" in data else data["minutes"]
         data["minutes"] = minutes or 0  # null: none
         return data
@@ -169,7 +174,8 @@ class WeekView(ReadsItsBody, APIView):
             raise PermissionDenied(OWN_WEEK_ONLY)
         agent = User.objects.filter(pk=pk, helpdesk_teams__isnull=False).first()
         if agent is None:
-            raise serializers.ValidationError({"agent": [f"No member of a helpdesk team has the id {pk}."]})
+            raise serializers.ValidationError({"agent": [
+                _("No member of a helpdesk team has the id {id}.").format(id=pk)]})
         return agent
 
     def _grid(self, agent, day: datetime.date, add=()) -> Week:
