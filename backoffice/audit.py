@@ -1,6 +1,7 @@
 """The audit log and the failed logins, read-only: events are appended by the services, never edited."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 
@@ -13,7 +14,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     fields = ("at", "actor", "actor_name", "action", "object_type", "object_id", "object_repr", "what", "changes")
     readonly_fields = fields
 
-    @admin.display(description="what")
+    @admin.display(description=_("what"))
     def what(self, event):
         """The event as the Histories say it (amounts without their currency, timesheets counted)."""
         return event.sentence

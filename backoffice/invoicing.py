@@ -5,6 +5,7 @@ A sales order's invoices are shown on its page (`InvoiceInline`, used by sales.S
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline, ScopedAdmin
 from invoicing.models import Invoice, InvoiceLine, Payment, Reminder
@@ -21,7 +22,7 @@ class InvoiceLineInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("sale_line__order", "sale_line__product")
 
-    @admin.display(description="time")
+    @admin.display(description=_("time"))
     def time(self, line):
         return format_minutes(line.minutes) if line.minutes else "-"
 

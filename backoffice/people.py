@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 
 from core.limits import SEARCH_LENGTH
 
@@ -58,7 +59,7 @@ class PeopleSearch:
         admin's autocomplete answers."""
         name = request.GET.get("field_name", "")
         if name not in self.people_fields:
-            raise Http404("No such field.")
+            raise Http404(_("No such field."))
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             raise PermissionDenied
         field = self.formfield_for_dbfield(self.model._meta.get_field(name), request)

@@ -2,6 +2,7 @@
 the API. Managers and accountants see them (their groups' `view_alert`)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 from reports.alerts import describe
@@ -21,10 +22,10 @@ class AlertAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).select_related("sale_line__order__customer", "sale_line__product",
                                                             "recipient", "cleared_by")
 
-    @admin.display(description="customer", ordering="sale_line__order__customer__name")
+    @admin.display(description=_("customer"), ordering="sale_line__order__customer__name")
     def customer(self, alert):
         return alert.sale_line.order.customer
 
-    @admin.display(description="what crossed")
+    @admin.display(description=_("what crossed"))
     def message(self, alert):
         return describe(alert)

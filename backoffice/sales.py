@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import BOTH_PAGES, ReadOnlyAdmin, Scoped, ScopedAdmin, ServiceAdmin
 from core.errors import error_message
@@ -30,8 +32,8 @@ class CompanyAdmin(ServiceAdmin):
 
     fieldsets = [
         (None, {"fields": ("name", "address", "country", "vat_number", "email")}),
-        ("Bank and terms", {"fields": ("iban", "bic", "currency", "payment_terms_days", "reminder_days")}),
-        ("Invoices", {"fields": ("logo", "invoice_footer")}),
+        (_("Bank and terms"), {"fields": ("iban", "bic", "currency", "payment_terms_days", "reminder_days")}),
+        (_("Invoices"), {"fields": ("logo", "invoice_footer")}),
     ]
 
     def has_add_permission(self, request):
@@ -56,7 +58,7 @@ class CustomerAdmin(ServiceAdmin):
     search_fields = ("name", "email", "billing_email", "vat_number")
     fieldsets = [
         (None, {"fields": ("name", "email", "address", "country", "vat_number")}),
-        ("Billing", {"fields": ("billing_email", "payment_terms_days")}),
+        (_("Billing"), {"fields": ("billing_email", "payment_terms_days")}),
     ]
 
     def save_model(self, request, obj, form, change):
@@ -91,7 +93,7 @@ class ProductAdmin(ServiceAdmin):
         (None, {"fields": ("name", "list_price", "uom", "service_policy", "tax", "billing_increment_minutes",
                            "rounding", "minimum_minutes")}),
         # The order's accountant is alerted once per crossing (reports.alerts); empty: never.
-        ("Alerts", {"fields": ("alert_delivered_percent", "alert_remaining_hours")}),
+        (_("Alerts"), {"fields": ("alert_delivered_percent", "alert_remaining_hours")}),
     ]
 
     def save_model(self, request, obj, form, change):
@@ -110,7 +112,7 @@ class SaleOrderLineForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "price_unit" in self.fields:
             self.fields["price_unit"].required = False
-            self.fields["price_unit"].help_text = "Empty: the product's price."
+            self.fields["price_unit"].help_text = gettext("Empty: the product's price.")
 
     def clean(self):
         cleaned_data = super().clean()
@@ -123,15 +125,15 @@ class SaleOrderLineForm(forms.ModelForm):
 class QuantityColumns:
     """Delivered, invoiced and to invoice of a line, in the line's unit (the model's properties)."""
 
-    @admin.display(description="Delivered")
+    @admin.display(description=_("Delivered"))
     def delivered(self, line):
         return line.delivered if line.pk else "-"
 
-    @admin.display(description="Invoiced")
+    @admin.display(description=_("Invoiced"))
     def invoiced(self, line):
         return line.invoiced if line.pk else "-"
 
-    @admin.display(description="To invoice")
+    @admin.display(description=_("To invoice"))
     def to_invoice(self, line):
         return line.to_invoice if line.pk else "-"
 
@@ -141,8 +143,8 @@ class SaleOrderLineInline(QuantityColumns, Scoped, admin.TabularInline):
 
     model = SaleOrderLine
     form = SaleOrderLineForm
-    verbose_name = "order line"
-    verbose_name_plural = "Order Lines"
+    verbose_name = _("order line")
+    verbose_name_plural = _("Order Lines")
     fields = ("product", "name", "quantity", "uom", "price_unit", "tax", "delivered", "invoiced", "to_invoice")
     readonly_fields = ("delivered", "invoiced", "to_invoice")
     autocomplete_fields = ("product",)
@@ -289,7 +291,7 @@ class SaleOrderAdmin(ServiceAdmin):
             return ("name", "customer", "state", "date_order", "confirmed_at")
         return ("name", "state", "date_order", "confirmed_at")
 
-    @admin.action(description="Confirm", permissions=["change"], location=BOTH_PAGES)
+    @admin.action(description=_("Confirm"), permissions=["change"], location=BOTH_PAGES)
     def confirm(self, request, queryset):
         for order in queryset.order_by("pk"):
             try:
@@ -297,9 +299,9 @@ class SaleOrderAdmin(ServiceAdmin):
             except ValidationError as error:
                 self.message_user(request, error_message(error), messages.ERROR)
             else:
-                self.message_user(request, f"{order.name} is confirmed.", messages.SUCCESS)
+                self.message_user(request, gettext("{order} is confirmed.").format(order=order.name), messages.SUCCESS)
 
-    @admin.action(description="Create Invoice", permissions=["change"], location=BOTH_PAGES)
+    @admin.action(description=_("Create Invoice"), permissions=["change"], location=BOTH_PAGES)
     def create_invoice(self, request, queryset):
         for order in queryset.order_by("pk"):
             try:
@@ -308,10 +310,9 @@ class SaleOrderAdmin(ServiceAdmin):
                 self.message_user(request, error_message(error), messages.ERROR)
             else:
                 url = reverse("admin:invoicing_invoice_change", args=[invoice.pk])
-                self.message_user(
-                    request, format_html('<a href="{}">{}</a> created for {}.', url, invoice, order.name),
-                    messages.SUCCESS,
-                )
+                link = format_html('<a href="{}">{}</a>', url, invoice)
+                self.message_user(request, format_html(gettext("{invoice} created for {order}."), invoice=link,
+                                                       order=order.name), messages.SUCCESS)
 
 
 class SaleOrderLineAdmin(QuantityColumns, ScopedAdmin, ReadOnlyAdmin):
@@ -336,7 +337,7 @@ class SaleOrderLineAdmin(QuantityColumns, ScopedAdmin, ReadOnlyAdmin):
         # (A changelist applies list_select_related only to a queryset without select_related.)
         return super().get_queryset(request).select_related("order__customer", "product")
 
-    @admin.display(description="customer", ordering="order__customer__name")
+    @admin.display(description=_("customer"), ordering="order__customer__name")
     def customer(self, line):
         return line.order.customer
 

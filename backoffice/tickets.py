@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext as _
 
 from core.admin import ServiceAdmin
 from core.roles import AGENTS, MANAGERS
@@ -42,7 +43,7 @@ class HelpdeskTeamAdmin(PeopleSearch, ServiceAdmin):
         kwargs["queryset"] = member_choices()
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         # The admin's "Hold down Control…" is for a plain multiple select: this one searches as one types.
-        field.help_text = "The agents and managers of the team: type a name to add one."
+        field.help_text = _("The agents and managers of the team: type a name to add one.")
         return field
 
     def save_model(self, request, obj, form, change):

@@ -17,6 +17,8 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import Scoped, ServiceAdmin, in_scope, refused_on, scope_of
 from core.errors import error_message
@@ -33,7 +35,7 @@ from .people import PeopleSearch
 
 # What `timesheet_update` can change on an entry.
 EDITABLE = ("date", "minutes", "description", "sale_line", "work_type")
-NOT_YOURS_MESSAGE = "You can only change your own time."
+NOT_YOURS_MESSAGE = _("You can only change your own time.")
 
 
 def loggers_for(*, user):
@@ -46,7 +48,7 @@ class DurationField(forms.CharField):
     """Minutes, typed the way people type durations (1:30, 1.5, 1h30, 90m) and shown as H:MM."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("label", "Duration")
+        kwargs.setdefault("label", _("Duration"))
         kwargs.setdefault("help_text", HINT)
         kwargs.setdefault("widget", forms.TextInput(attrs={"size": 6}))
         super().__init__(**kwargs)
@@ -68,9 +70,9 @@ class TimesheetForm(forms.ModelForm):
     class Meta:
         model = TimeEntry
         fields = ("date", "user", "description", "minutes", "work_type", "sale_line")
-        help_texts = {"sale_line": "Empty: the line the ticket, task or project bills. A line chosen here stays.",
-                      "work_type": "Empty when logging: the team's default. It decides which line the time bills "
-                                   "and whether it charges (Rule 13)."}
+        help_texts = {"sale_line": _("Empty: the line the ticket, task or project bills. A line chosen here stays."),
+                      "work_type": _("Empty when logging: the team's default. It decides which line the time bills "
+                                     "and whether it charges (Rule 13).")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -189,11 +191,11 @@ class TimesheetInline(Scoped, admin.TabularInline):
                 fields[name].choices = list(fields[name].choices)
         return formset
 
-    @admin.display(description="Billable")
+    @admin.display(description=_("Billable"))
     def billable(self, entry):
         return format_minutes(entry.billable_minutes) if entry.pk else "-"
 
-    @admin.display(description="Invoiced", boolean=True)
+    @admin.display(description=_("Invoiced"), boolean=True)
     def invoiced(self, entry):
         return entry.is_invoiced if entry.pk else None
 
@@ -229,16 +231,16 @@ class TimeEntryForm(TimesheetForm):
             cleaned_data.get("ticket") or cleaned_data.get("task")
         ):
             # On the field, so the model's bare "constraint violated" is not added too.
-            self.add_error("ticket", "Log time on a ticket or on a task.")
+            self.add_error("ticket", gettext("Log time on a ticket or on a task."))
         return cleaned_data
 
 
 class InvoicedFilter(admin.SimpleListFilter):
-    title = "invoiced"
+    title = _("invoiced")
     parameter_name = "invoiced"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Invoiced"), ("no", "Not invoiced")]
+        return [("yes", _("Invoiced")), ("no", _("Not invoiced"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -334,19 +336,19 @@ class TimeEntryAdmin(PeopleSearch, ServiceAdmin):
     def delete_model(self, request, obj):
         timesheet_delete(entry=obj, actor=request.user)
 
-    @admin.display(description="Duration", ordering="minutes")
+    @admin.display(description=_("Duration"), ordering="minutes")
     def duration(self, entry):
         return entry.duration
 
-    @admin.display(description="Billable")
+    @admin.display(description=_("Billable"))
     def billable(self, entry):
         return format_minutes(entry.billable_minutes)
 
-    @admin.display(description="Invoiced", boolean=True, ordering="invoice_line")
+    @admin.display(description=_("Invoiced"), boolean=True, ordering="invoice_line")
     def invoiced(self, entry):
         return entry.is_invoiced
 
-    @admin.display(description="invoice")
+    @admin.display(description=_("invoice"))
     def invoice(self, entry):
         return entry.invoice_line.invoice if entry.invoice_line_id else "-"
 
