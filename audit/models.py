@@ -6,6 +6,8 @@ The audit app imports nothing of ours, so every app may record into it.
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 APPEND_ONLY = "Audit events are append-only: they are never changed or deleted."
 # Changes whose value is a list of values, not a [before, after] pair.
@@ -31,69 +33,70 @@ class AuditEventQuerySet(models.QuerySet):
 
 class AuditEvent(models.Model):
     class Action(models.TextChoices):
-        ENTRY_CREATED = "entry.created", "Timesheet logged"
-        ENTRY_EDITED = "entry.edited", "Timesheet edited"
-        ENTRY_DELETED = "entry.deleted", "Timesheet deleted"
-        ORDER_CONFIRMED = "order.confirmed", "Sales order confirmed"
-        ORDER_CANCELLED = "order.cancelled", "Sales order cancelled"
-        INVOICE_CREATED = "invoice.created", "Invoice created"
-        INVOICE_TIMESHEETS_REMOVED = "invoice.timesheets_removed", "Timesheets taken off the invoice"
-        INVOICE_POSTED = "invoice.posted", "Posted"
-        INVOICE_CANCELLED = "invoice.cancelled", "Cancelled"
-        INVOICE_CREDITED = "invoice.credited", "Credit note drafted"
-        CREDIT_NOTE_CREATED = "credit_note.created", "Credit note created"
-        TICKET_CUSTOMER_CHANGED = "ticket.customer_changed", "Ticket moved to another customer"
-        TICKET_CREATED = "ticket.created", "Ticket created"
-        TICKET_STATUS_CHANGED = "ticket.status_changed", "Status changed"
-        TICKET_ASSIGNED = "ticket.assigned", "Assigned"
-        INVOICE_SENT = "invoice.sent", "Sent by email"
-        INVOICE_PDF_STORED = "invoice.pdf_stored", "PDF stored"
-        BILLING_RUN_STARTED = "billing_run.started", "Billing run started"
-        ENTRY_APPROVED = "entry.approved", "Timesheet approved"
-        ENTRY_REJECTED = "entry.rejected", "Timesheet rejected"
-        ENTRY_WRITTEN_OFF = "entry.written_off", "Timesheet written off"
-        ENTRY_REINSTATED = "entry.reinstated", "Timesheet reinstated"
-        INVOICE_WRITTEN_OFF = "invoice.written_off", "Timesheets written off"
-        LOCK_DATE_CHANGED = "timesheets.lock_changed", "Timesheets lock date changed"
-        TEAM_INVOICING_CHANGED = "team.invoicing_changed", "Invoiced Timesheets changed"
-        ORDER_RATES_CHANGED = "order.rates_changed", "Rates changed"
-        WORK_TYPE_CHANGED = "work_type.changed", "Work type billing changed"
-        PRODUCT_RULE_CHANGED = "product.rule_changed", "Billing rule changed"
-        COMPANY_CHANGED = "company.changed", "Company settings changed"
-        CUSTOMER_BILLING_CHANGED = "customer.billing_changed", "Customer billing details changed"
-        INVOICE_DUE_DATE_SET = "invoice.due_date_set", "Due date set"
-        PAYMENT_REGISTERED = "payment.registered", "Payment registered"
-        PAYMENT_REVERSED = "payment.reversed", "Payment reversed"
-        REMINDER_SENT = "invoice.reminder_sent", "Payment reminder sent"
-        ALERT_RAISED = "alert.raised", "Alert raised"
-        ALERT_CLEARED = "alert.cleared", "Alert dealt with"
-        ALERT_ENDED = "alert.ended", "Alert ended (back under its threshold)"
+        ENTRY_CREATED = "entry.created", _("Timesheet logged")
+        ENTRY_EDITED = "entry.edited", _("Timesheet edited")
+        ENTRY_DELETED = "entry.deleted", _("Timesheet deleted")
+        ORDER_CONFIRMED = "order.confirmed", _("Sales order confirmed")
+        ORDER_CANCELLED = "order.cancelled", _("Sales order cancelled")
+        INVOICE_CREATED = "invoice.created", _("Invoice created")
+        INVOICE_TIMESHEETS_REMOVED = "invoice.timesheets_removed", _("Timesheets taken off the invoice")
+        INVOICE_POSTED = "invoice.posted", _("Posted")
+        INVOICE_CANCELLED = "invoice.cancelled", _("Cancelled")
+        INVOICE_CREDITED = "invoice.credited", _("Credit note drafted")
+        CREDIT_NOTE_CREATED = "credit_note.created", _("Credit note created")
+        TICKET_CUSTOMER_CHANGED = "ticket.customer_changed", _("Ticket moved to another customer")
+        TICKET_CREATED = "ticket.created", _("Ticket created")
+        TICKET_STATUS_CHANGED = "ticket.status_changed", _("Status changed")
+        TICKET_ASSIGNED = "ticket.assigned", _("Assigned")
+        INVOICE_SENT = "invoice.sent", _("Sent by email")
+        INVOICE_PDF_STORED = "invoice.pdf_stored", _("PDF stored")
+        BILLING_RUN_STARTED = "billing_run.started", _("Billing run started")
+        ENTRY_APPROVED = "entry.approved", _("Timesheet approved")
+        ENTRY_REJECTED = "entry.rejected", _("Timesheet rejected")
+        ENTRY_WRITTEN_OFF = "entry.written_off", _("Timesheet written off")
+        ENTRY_REINSTATED = "entry.reinstated", _("Timesheet reinstated")
+        INVOICE_WRITTEN_OFF = "invoice.written_off", _("Timesheets written off")
+        LOCK_DATE_CHANGED = "timesheets.lock_changed", _("Timesheets lock date changed")
+        TEAM_INVOICING_CHANGED = "team.invoicing_changed", _("Invoiced Timesheets changed")
+        ORDER_RATES_CHANGED = "order.rates_changed", _("Rates changed")
+        WORK_TYPE_CHANGED = "work_type.changed", _("Work type billing changed")
+        PRODUCT_RULE_CHANGED = "product.rule_changed", _("Billing rule changed")
+        COMPANY_CHANGED = "company.changed", _("Company settings changed")
+        CUSTOMER_BILLING_CHANGED = "customer.billing_changed", _("Customer billing details changed")
+        INVOICE_DUE_DATE_SET = "invoice.due_date_set", _("Due date set")
+        PAYMENT_REGISTERED = "payment.registered", _("Payment registered")
+        PAYMENT_REVERSED = "payment.reversed", _("Payment reversed")
+        REMINDER_SENT = "invoice.reminder_sent", _("Payment reminder sent")
+        ALERT_RAISED = "alert.raised", _("Alert raised")
+        ALERT_CLEARED = "alert.cleared", _("Alert dealt with")
+        ALERT_ENDED = "alert.ended", _("Alert ended (back under its threshold)")
 
     # Who: null for a change made outside a request (a command, a migration).
     # PROTECT: people who billed are deactivated, never deleted, like the agents of time entries.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+                              related_name="+", verbose_name=_("actor"))
     # The actor's username as it was, so the event reads the same after a rename.
-    actor_name = models.CharField("by", max_length=150, blank=True)
-    at = models.DateTimeField("when", auto_now_add=True, db_index=True)
-    action = models.CharField(max_length=40, choices=Action.choices)
+    actor_name = models.CharField(_("by"), max_length=150, blank=True)
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
     # What: a model label ("invoicing.invoice") and a primary key; no foreign key, so
     # deleting a draft or a time entry keeps its history.
-    object_type = models.CharField(max_length=60)
-    object_id = models.BigIntegerField()
-    object_repr = models.CharField("object", max_length=200, blank=True)
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.BigIntegerField(_("object id"))
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
     # What changed: {"field": [before, after]} for edits, the figures that matter otherwise.
-    changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    changes = models.JSONField(_("changes"), default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-pk"]
-        verbose_name = "audit event"
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_event_object")]
 
     def __str__(self):
-        who = self.actor_name or "system"
+        who = self.actor_name or gettext("system")
         return f"{self.at:%Y-%m-%d %H:%M:%S} {who}: {self.get_action_display()} {self.object_repr}"
 
     def save(self, *args, **kwargs):
@@ -122,7 +125,7 @@ class AuditEvent(models.Model):
                 before, after = (_shown(v) for v in value)
                 text = f"{before} → {after}"
             elif isinstance(value, list):
-                text = ", ".join("…" if v is None else str(v) for v in value) or "none"
+                text = ", ".join("…" if v is None else str(v) for v in value) or gettext("none")
             else:
                 text = _shown(value)
             items.append((name.replace("_", " "), text))
@@ -134,19 +137,21 @@ def _shown(value) -> str:
     if value in (None, ""):
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     return str(value)
 
 
 class LoginFailure(models.Model):
     """A failed login: enough of them for one username from one address locks that pair out for a while."""
 
-    username = models.CharField(max_length=150)
-    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    username = models.CharField(_("username"), max_length=150)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-at"]
+        verbose_name = _("login failure")
+        verbose_name_plural = _("login failures")
         indexes = [models.Index(fields=["username", "ip", "at"], name="login_failure_lookup")]
 
     def __str__(self):

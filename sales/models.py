@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from .identifiers import CURRENCIES, bic_clean, iban_clean, vat_clean
@@ -19,10 +21,11 @@ def reminder_days_clean(text: str) -> list[int]:
     try:
         days = sorted({int(part) for part in (text or "").replace(";", ",").split(",") if part.strip()})
     except ValueError:
-        raise ValidationError(f"{text} is not a list of days: write them with commas, e.g. 7, 21.",
-                              code="reminder_days") from None
+        raise ValidationError(gettext("{text} is not a list of days: write them with commas, e.g. 7, 21.")
+                              .format(text=text), code="reminder_days") from None
     if any(day < 1 or day > 365 for day in days):
-        raise ValidationError("Reminders go out 1 to 365 days after the due date, e.g. 7, 21.", code="reminder_days")
+        raise ValidationError(gettext("Reminders go out 1 to 365 days after the due date, e.g. 7, 21."),
+                              code="reminder_days")
     return days
 
 
@@ -33,29 +36,31 @@ class Company(models.Model):
     what it said, whatever this row becomes.
     """
 
-    name = models.CharField(max_length=200, default="Helpdesk Services SRL")
-    address = models.TextField(blank=True, default="12 Rue de la Loi\n1000 Brussels")
-    country = CountryField(default="BE")
-    vat_number = models.CharField("VAT number", max_length=40, blank=True, default="BE0403019261")
-    email = models.EmailField(blank=True, default="billing@example.com",
-                              help_text="Printed on invoices; replies to invoice and reminder emails go here.")
-    iban = models.CharField("IBAN", max_length=34, blank=True)
-    bic = models.CharField("BIC", max_length=11, blank=True)
-    currency = models.CharField(max_length=3, choices=[(code, code) for code in CURRENCIES], default="EUR",
-                                help_text="ISO 4217, one per company: orders and new invoices are in it.")
+    name = models.CharField(_("name"), max_length=200, default="Helpdesk Services SRL")
+    address = models.TextField(_("address"), blank=True, default="12 Rue de la Loi\n1000 Brussels")
+    country = CountryField(_("country"), default="BE")
+    vat_number = models.CharField(_("VAT number"), max_length=40, blank=True, default="BE0403019261")
+    email = models.EmailField(_("email"), blank=True, default="billing@example.com",
+                              help_text=_("Printed on invoices; replies to invoice and reminder emails go here."))
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=[(code, code) for code in CURRENCIES],
+                                default="EUR",
+                                help_text=_("ISO 4217, one per company: orders and new invoices are in it."))
     payment_terms_days = models.PositiveSmallIntegerField(
-        "payment terms (days)", default=30, validators=TERMS_VALIDATORS,
-        help_text="Days after the invoice date it is due, for customers without terms of their own.")
+        _("payment terms (days)"), default=30, validators=TERMS_VALIDATORS,
+        help_text=_("Days after the invoice date it is due, for customers without terms of their own."))
     reminder_days = models.CharField(
-        max_length=60, blank=True, default="7, 21",
-        help_text="Days after the due date when a reminder is emailed for an unpaid invoice, each once; "
-                  "empty sends none.")
-    logo = models.ImageField(upload_to="company/", blank=True)
-    invoice_footer = models.TextField(blank=True, help_text="Printed at the foot of every invoice.")
+        _("reminder days"), max_length=60, blank=True, default="7, 21",
+        help_text=_("Days after the due date when a reminder is emailed for an unpaid invoice, each once; "
+                    "empty sends none."))
+    logo = models.ImageField(_("logo"), upload_to="company/", blank=True)
+    invoice_footer = models.TextField(_("invoice footer"), blank=True,
+                                      help_text=_("Printed at the foot of every invoice."))
 
     class Meta:
-        verbose_name = "company"
-        verbose_name_plural = "company"
+        verbose_name = _("company")
+        verbose_name_plural = _("company")
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="company_one_row")]
 
     def __str__(self):
@@ -92,21 +97,24 @@ class Company(models.Model):
 
 
 class Customer(models.Model):
-    name = models.CharField(max_length=200)
-    email = models.EmailField(blank=True)
-    billing_email = models.EmailField(blank=True, help_text="Where invoices and reminders go; else the email.")
-    address = models.TextField(blank=True)
-    country = CountryField(blank=True)
-    vat_number = models.CharField("VAT number", max_length=40, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    billing_email = models.EmailField(_("billing email"), blank=True,
+                                      help_text=_("Where invoices and reminders go; else the email."))
+    address = models.TextField(_("address"), blank=True)
+    country = CountryField(_("country"), blank=True)
+    vat_number = models.CharField(_("VAT number"), max_length=40, blank=True)
     payment_terms_days = models.PositiveSmallIntegerField(
-        "payment terms (days)", null=True, blank=True, validators=TERMS_VALIDATORS,
-        help_text="Days after the invoice date it is due; empty takes the company's.")
+        _("payment terms (days)"), null=True, blank=True, validators=TERMS_VALIDATORS,
+        help_text=_("Days after the invoice date it is due; empty takes the company's."))
     language = models.CharField(
-        max_length=10, choices=settings.LANGUAGES, blank=True,
-        help_text="The language of the invoices, credit notes and emails sent to this customer; empty: English.")
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True,
+        help_text=_("The language of the invoices, credit notes and emails sent to this customer; empty: English."))
 
     class Meta:
         ordering = ["name", "pk"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
 
     def __str__(self):
         return self.name
@@ -123,16 +131,18 @@ class Customer(models.Model):
 
 
 class Tax(models.Model):
-    name = models.CharField(max_length=100)
+    name = models.CharField(_("name"), max_length=100)
     rate = models.DecimalField(
-        "rate (%)", max_digits=5, decimal_places=2, validators=[MinValueValidator(0)]
+        _("rate (%)"), max_digits=5, decimal_places=2, validators=[MinValueValidator(0)]
     )
 
     class Meta:
         ordering = ["rate", "name"]
-        verbose_name_plural = "taxes"
+        verbose_name = _("tax")
+        verbose_name_plural = _("taxes")
         constraints = [
-            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lte=100), name="tax_rate_0_100"),
+            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lte=100), name="tax_rate_0_100",
+                                   violation_error_message=_("A tax rate is between 0 and 100%.")),
         ]
 
     def __str__(self):
@@ -140,9 +150,9 @@ class Tax(models.Model):
 
 
 class ServicePolicy(models.TextChoices):
-    DELIVERED_TIMESHEET = "delivered_timesheet", "Based on Timesheets"
-    ORDERED_PREPAID = "ordered_prepaid", "Prepaid/Fixed Price"
-    DELIVERED_MANUAL = "delivered_manual", "Based on Delivered Quantity (Manual)"
+    DELIVERED_TIMESHEET = "delivered_timesheet", _("Based on Timesheets")
+    ORDERED_PREPAID = "ordered_prepaid", _("Prepaid/Fixed Price")
+    DELIVERED_MANUAL = "delivered_manual", _("Based on Delivered Quantity (Manual)")
 
 
 # Policies whose lines may receive time entries.
@@ -153,16 +163,17 @@ class WorkType(models.Model):
     """What kind of work time is (DESIGN Rule 13): "Remote support", "On-site", "Internal", "Goodwill"."""
 
     class Billing(models.TextChoices):
-        BILLABLE = "billable", "Billable"
-        NON_BILLABLE = "non_billable", "Non-billable"  # never reaches a customer: it bills no line
-        NO_CHARGE = "no_charge", "No charge"  # shown to the customer at 0.00, as goodwill
+        BILLABLE = "billable", _("Billable")
+        NON_BILLABLE = "non_billable", _("Non-billable")  # never reaches a customer: it bills no line
+        NO_CHARGE = "no_charge", _("No charge")  # shown to the customer at 0.00, as goodwill
 
-    name = models.CharField(max_length=100, unique=True)
-    billing = models.CharField(max_length=12, choices=Billing.choices, default=Billing.BILLABLE)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    billing = models.CharField(_("billing"), max_length=12, choices=Billing.choices, default=Billing.BILLABLE)
 
     class Meta:
         ordering = ["name", "pk"]
-        verbose_name = "work type"
+        verbose_name = _("work type")
+        verbose_name_plural = _("work types")
 
     def __str__(self):
         return self.name
@@ -177,54 +188,59 @@ class WorkType(models.Model):
 
 
 class Rounding(models.TextChoices):
-    ENTRY = "entry", "Per entry"
-    TICKET = "ticket", "Per ticket"
+    ENTRY = "entry", _("Per entry")
+    TICKET = "ticket", _("Per ticket")
 
 
 class Product(models.Model):
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
     list_price = models.DecimalField(
-        "price", max_digits=12, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(0)]
+        _("price"), max_digits=12, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(0)]
     )
-    uom = models.CharField("unit", max_length=8, choices=UOM_CHOICES, default=HOUR)
+    uom = models.CharField(_("unit"), max_length=8, choices=UOM_CHOICES, default=HOUR)
     service_policy = models.CharField(
-        max_length=24, choices=ServicePolicy.choices, default=ServicePolicy.DELIVERED_TIMESHEET
+        _("service policy"), max_length=24, choices=ServicePolicy.choices, default=ServicePolicy.DELIVERED_TIMESHEET
     )
-    tax = models.ForeignKey(Tax, null=True, blank=True, on_delete=models.PROTECT, verbose_name="default tax")
+    tax = models.ForeignKey(Tax, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("default tax"))
     billing_increment_minutes = models.PositiveIntegerField(
+        _("billing increment minutes"),
         default=1,
         validators=[MinValueValidator(1)],
-        help_text="Time is billed rounded up to a multiple of this many minutes: each entry, or each "
-                  "ticket's sum on an invoice (Rounding).",
+        help_text=_("Time is billed rounded up to a multiple of this many minutes: each entry, or each "
+                    "ticket's sum on an invoice (Rounding)."),
     )
     rounding = models.CharField(
-        max_length=8, choices=Rounding.choices, default=Rounding.ENTRY,
-        help_text="Per entry: each time entry is rounded up. Per ticket: on an invoice, a ticket's time is "
-                  "summed, then rounded up (DESIGN Rule 14).",
+        _("rounding"), max_length=8, choices=Rounding.choices, default=Rounding.ENTRY,
+        help_text=_("Per entry: each time entry is rounded up. Per ticket: on an invoice, a ticket's time is "
+                    "summed, then rounded up (DESIGN Rule 14)."),
     )
     minimum_minutes = models.PositiveIntegerField(
-        "minimum charge (minutes)", default=0,
-        help_text="Per ticket per invoice: a ticket with time on an invoice is billed at least this long.",
+        _("minimum charge (minutes)"), default=0,
+        help_text=_("Per ticket per invoice: a ticket with time on an invoice is billed at least this long."),
     )
     # Alerts (reports.alerts): Odoo's upsell warning, and a prepaid block running low.
     alert_delivered_percent = models.PositiveIntegerField(
-        "alert when Delivered reaches (% of ordered)", null=True, blank=True, default=100,
+        _("alert when Delivered reaches (% of ordered)"), null=True, blank=True, default=100,
         validators=[MinValueValidator(1)],
-        help_text="The order's accountant is alerted once when a line's Delivered reaches this share of its "
-                  "ordered quantity; empty: never.",
+        help_text=_("The order's accountant is alerted once when a line's Delivered reaches this share of its "
+                    "ordered quantity; empty: never."),
     )
     alert_remaining_hours = models.DecimalField(
-        "alert when remaining hours fall below", max_digits=8, decimal_places=2, null=True, blank=True,
+        _("alert when remaining hours fall below"), max_digits=8, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(0)],
-        help_text="Prepaid lines: the order's accountant is alerted once when the hours left fall below this; "
-                  "empty: never.",
+        help_text=_("Prepaid lines: the order's accountant is alerted once when the hours left fall below this; "
+                    "empty: never."),
     )
 
     class Meta:
         ordering = ["name", "pk"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         constraints = [
-            models.CheckConstraint(condition=Q(billing_increment_minutes__gte=1), name="product_increment_gte_1"),
-            models.CheckConstraint(condition=Q(list_price__gte=0), name="product_price_gte_0"),
+            models.CheckConstraint(condition=Q(billing_increment_minutes__gte=1), name="product_increment_gte_1",
+                                   violation_error_message=_("The billing increment is at least 1 minute.")),
+            models.CheckConstraint(condition=Q(list_price__gte=0), name="product_price_gte_0",
+                                   violation_error_message=_("A price cannot be negative.")),
         ]
 
     def __str__(self):
@@ -243,25 +259,28 @@ class Product(models.Model):
 
 class SaleOrder(models.Model):
     class State(models.TextChoices):
-        DRAFT = "draft", "Quotation"
-        SALE = "sale", "Sales Order"
-        CANCEL = "cancel", "Cancelled"
+        DRAFT = "draft", _("Quotation")
+        SALE = "sale", _("Sales Order")
+        CANCEL = "cancel", _("Cancelled")
 
-    name = models.CharField("number", max_length=20, unique=True, blank=True, null=True, editable=False)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
-    state = models.CharField(max_length=8, choices=State.choices, default=State.DRAFT, editable=False)
-    date_order = models.DateField("order date", auto_now_add=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    name = models.CharField(_("number"), max_length=20, unique=True, blank=True, null=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders",
+                                 verbose_name=_("customer"))
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.DRAFT, editable=False)
+    date_order = models.DateField(_("order date"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True, editable=False)
     # Who looks after its billing: its alerts go to them (to every accountant when empty).
     accountant = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+", limit_choices_to={"groups__name": "Accountants"})
+                                   related_name="+", limit_choices_to={"groups__name": "Accountants"},
+                                   verbose_name=_("accountant"))
 
     class Meta:
         ordering = ["-pk"]
-        verbose_name = "sales order"
+        verbose_name = _("sales order")
+        verbose_name_plural = _("sales orders")
 
     def __str__(self):
-        return self.name or "New quotation"
+        return self.name or gettext("New quotation")
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
@@ -276,40 +295,45 @@ class SaleOrder(models.Model):
 
 
 class SaleOrderLine(models.Model):
-    order = models.ForeignKey(SaleOrder, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT)
-    name = models.CharField("description", max_length=300, blank=True)
+    order = models.ForeignKey(SaleOrder, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("product"))
+    name = models.CharField(_("description"), max_length=300, blank=True)
     quantity = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("1.00"), validators=[MinValueValidator(0)]
+        _("quantity"), max_digits=12, decimal_places=2, default=Decimal("1.00"), validators=[MinValueValidator(0)]
     )
-    uom = models.CharField("unit", max_length=8, choices=UOM_CHOICES, default=HOUR)
+    uom = models.CharField(_("unit"), max_length=8, choices=UOM_CHOICES, default=HOUR)
     price_unit = models.DecimalField(
-        "unit price", max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+        _("unit price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
     )
-    tax = models.ForeignKey(Tax, null=True, blank=True, on_delete=models.PROTECT)
+    tax = models.ForeignKey(Tax, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("tax"))
     # Stored totals, kept by services and checked by `check_billing`:
     # time logged against the line, and the part of it on live invoices.
-    delivered_minutes = models.PositiveBigIntegerField(default=0, editable=False)
-    invoiced_minutes = models.PositiveBigIntegerField(default=0, editable=False)
+    delivered_minutes = models.PositiveBigIntegerField(_("delivered minutes"), default=0, editable=False)
+    invoiced_minutes = models.PositiveBigIntegerField(_("invoiced minutes"), default=0, editable=False)
     # Minutes billed beyond the entries (Rule 14): the rounding of its live invoice lines, less what
     # posted credit notes gave back. Invoiced is invoiced_minutes + rounding_minutes.
-    rounding_minutes = models.BigIntegerField(default=0, editable=False)
+    rounding_minutes = models.BigIntegerField(_("rounding minutes"), default=0, editable=False)
     # "Based on Delivered Quantity (Manual)": the delivered quantity typed by hand.
     qty_delivered_manual = models.DecimalField(
-        "delivered (manual)", max_digits=12, decimal_places=2, default=Decimal("0.00"),
+        _("delivered (manual)"), max_digits=12, decimal_places=2, default=Decimal("0.00"),
         validators=[MinValueValidator(0)],
     )
     # Quantity on live invoices less posted credit notes (ordered and manual lines).
-    qty_invoiced = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"), editable=False)
+    qty_invoiced = models.DecimalField(_("qty invoiced"), max_digits=12, decimal_places=2, default=Decimal("0.00"),
+                                       editable=False)
 
     class Meta:
         ordering = ["order", "pk"]
-        verbose_name = "sales order item"
+        verbose_name = _("sales order item")
+        verbose_name_plural = _("sales order items")
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gte=0), name="sol_quantity_gte_0"),
-            models.CheckConstraint(condition=Q(price_unit__gte=0), name="sol_price_gte_0"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="sol_quantity_gte_0",
+                                   violation_error_message=_("A quantity cannot be negative.")),
+            models.CheckConstraint(condition=Q(price_unit__gte=0), name="sol_price_gte_0",
+                                   violation_error_message=_("A price cannot be negative.")),
             models.CheckConstraint(condition=Q(invoiced_minutes__lte=models.F("delivered_minutes")),
-                                   name="sol_invoiced_lte_delivered"),
+                                   name="sol_invoiced_lte_delivered",
+                                   violation_error_message=_("A line cannot invoice more time than it delivered.")),
         ]
 
     def __str__(self):
@@ -364,7 +388,7 @@ class Rate(models.Model):
     """A rate of a sales order (DESIGN Rule 13): the time of an agent or of a work type bills this line of it."""
 
     sale_line = models.ForeignKey(SaleOrderLine, on_delete=models.CASCADE, related_name="+",
-                                  verbose_name="Sales Order Item")
+                                  verbose_name=_("Sales Order Item"))
 
     class Meta:
         abstract = True
@@ -377,14 +401,16 @@ class Rate(models.Model):
 class AgentRate(Rate):
     """Rates by agent: time of this agent on the order bills this line."""
 
-    order = models.ForeignKey(SaleOrder, on_delete=models.CASCADE, related_name="agent_rates")
+    order = models.ForeignKey(SaleOrder, on_delete=models.CASCADE, related_name="agent_rates",
+                              verbose_name=_("order"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                             verbose_name="agent")
+                             verbose_name=_("agent"))
 
     class Meta(Rate.Meta):
-        verbose_name = "rate by agent"
-        verbose_name_plural = "Rates by agent"
-        constraints = [models.UniqueConstraint(fields=["order", "user"], name="agent_rate_once_per_order")]
+        verbose_name = _("rate by agent")
+        verbose_name_plural = _("Rates by agent")
+        constraints = [models.UniqueConstraint(fields=["order", "user"], name="agent_rate_once_per_order",
+                                               violation_error_message=_("An agent has one rate per order."))]
 
     @property
     def whose(self):
@@ -394,13 +420,15 @@ class AgentRate(Rate):
 class WorkTypeRate(Rate):
     """Rates by work type: time of this work type on the order bills this line."""
 
-    order = models.ForeignKey(SaleOrder, on_delete=models.CASCADE, related_name="work_type_rates")
-    work_type = models.ForeignKey(WorkType, on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(SaleOrder, on_delete=models.CASCADE, related_name="work_type_rates",
+                              verbose_name=_("order"))
+    work_type = models.ForeignKey(WorkType, on_delete=models.PROTECT, related_name="+", verbose_name=_("work type"))
 
     class Meta(Rate.Meta):
-        verbose_name = "rate by work type"
-        verbose_name_plural = "Rates by work type"
-        constraints = [models.UniqueConstraint(fields=["order", "work_type"], name="work_type_rate_once_per_order")]
+        verbose_name = _("rate by work type")
+        verbose_name_plural = _("Rates by work type")
+        constraints = [models.UniqueConstraint(fields=["order", "work_type"], name="work_type_rate_once_per_order",
+                                               violation_error_message=_("A work type has one rate per order."))]
 
     @property
     def whose(self):

@@ -8,12 +8,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Case, IntegerField, Value, When
+from django.utils.translation import gettext_lazy as _
 
 from core.money import round_money
 
 HOUR = "hour"
 DAY = "day"
-UOM_CHOICES = [(HOUR, "Hours"), (DAY, "Days")]
+UOM_CHOICES = [(HOUR, _("Hours")), (DAY, _("Days"))]
 
 CENT = Decimal("0.01")
 

@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from core.l10n import day
 from projects.models import Project, Task
 from sales.models import SaleOrderLine, WorkType
 from tickets.models import Ticket
@@ -13,67 +16,76 @@ class TimeEntry(models.Model):
     """One line of a Timesheet: time an agent spent on a ticket and/or its task."""
 
     class Approval(models.TextChoices):
-        TO_APPROVE = "to_approve", "To approve"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        TO_APPROVE = "to_approve", _("To approve")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
-    date = models.DateField()
+    date = models.DateField(_("date"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_entries",
-                             verbose_name="agent")
-    description = models.CharField(max_length=500, blank=True)
-    minutes = models.PositiveIntegerField(help_text="Time spent, in minutes.")
+                             verbose_name=_("agent"))
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    minutes = models.PositiveIntegerField(_("minutes"), help_text=_("Time spent, in minutes."))
     # `minutes` rounded up to the product's billing increment; 0 when the entry bills no line, or
     # does not count now: rejected, awaiting approval on an "Approved timesheets only" team, or
     # written off (lines.counted). Delivered is the sum of these, whatever the reason.
-    billable_minutes = models.PositiveIntegerField(default=0, editable=False)
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="time_entries")
-    task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries")
-    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries")
+    billable_minutes = models.PositiveIntegerField(_("billable minutes"), default=0, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="time_entries",
+                                verbose_name=_("project"))
+    task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries",
+                             verbose_name=_("task"))
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries",
+                               verbose_name=_("ticket"))
     sale_line = models.ForeignKey(
         SaleOrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries",
-        verbose_name="Sales Order Item", db_index=False,  # indexed by entry_by_line below
+        verbose_name=_("Sales Order Item"), db_index=False,  # indexed by entry_by_line below
     )
     # Billable, non-billable or no charge, and which line it bills (Rule 13); none is billable.
     work_type = models.ForeignKey(WorkType, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="time_entries")
+                                  related_name="time_entries", verbose_name=_("work type"))
     # Set by hand: the line stays when the ticket's or task's Sales Order Item changes.
-    sale_line_manual = models.BooleanField("Sales Order Item set by hand", default=False)
+    sale_line_manual = models.BooleanField(_("Sales Order Item set by hand"), default=False)
     # The live invoice line billing this entry; cleared when a draft is cancelled
     # or a credit note giving the entry back is posted. Set means locked.
     invoice_line = models.ForeignKey(
         "invoicing.InvoiceLine", null=True, blank=True, on_delete=models.PROTECT, related_name="timesheets",
-        editable=False,
+        editable=False, verbose_name=_("invoice line"),
     )
     # Approval (DESIGN Rule 11): changed only by a manager's Approve or Reject (timesheets.approval),
     # and back to "to approve" when a rejected entry is edited.
-    approval = models.CharField(max_length=10, choices=Approval.choices, default=Approval.TO_APPROVE,
+    approval = models.CharField(_("approval"), max_length=10, choices=Approval.choices, default=Approval.TO_APPROVE,
                                 editable=False)
-    approval_note = models.CharField("rejection reason", max_length=500, blank=True, editable=False)
+    approval_note = models.CharField(_("rejection reason"), max_length=500, blank=True, editable=False)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+", editable=False)
-    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+                                    related_name="+", editable=False, verbose_name=_("reviewed by"))
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True, editable=False)
     # Written off (Rule 15): "No charge". Its minutes stay, it bills 0 and never reaches an invoice
     # until a manager reinstates it.
-    written_off = models.BooleanField("No charge", default=False, editable=False)
-    write_off_reason = models.CharField(max_length=500, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    written_off = models.BooleanField(_("No charge"), default=False, editable=False)
+    write_off_reason = models.CharField(_("write-off reason"), max_length=500, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-date", "-pk"]
-        verbose_name = "timesheet"
-        verbose_name_plural = "Timesheets"
+        verbose_name = _("timesheet")
+        verbose_name_plural = _("Timesheets")
         constraints = [
             models.CheckConstraint(condition=Q(minutes__gt=0) & Q(minutes__lte=MAX_MINUTES),
-                                   name="entry_minutes_0_24h"),
+                                   name="entry_minutes_0_24h",
+                                   violation_error_message=_("A duration is more than 0 minutes and at most 24 "
+                                                             "hours.")),
             models.CheckConstraint(condition=Q(billable_minutes__gte=F("minutes")) | Q(billable_minutes=0),
-                                   name="entry_billable_rounds_up"),
+                                   name="entry_billable_rounds_up",
+                                   violation_error_message=_("The billable time rounds the duration up, or is 0.")),
             models.CheckConstraint(condition=Q(ticket__isnull=False) | Q(task__isnull=False),
-                                   name="entry_on_ticket_or_task"),
+                                   name="entry_on_ticket_or_task",
+                                   violation_error_message=_("Log time on a ticket or on a task.")),
             models.CheckConstraint(condition=Q(invoice_line__isnull=True) | Q(sale_line__isnull=False),
-                                   name="entry_invoiced_has_line"),
+                                   name="entry_invoiced_has_line",
+                                   violation_error_message=_("An invoiced timesheet has a Sales Order Item.")),
             models.CheckConstraint(condition=Q(written_off=False) | Q(billable_minutes=0, invoice_line__isnull=True),
-                                   name="entry_written_off_bills_nothing"),
+                                   name="entry_written_off_bills_nothing",
+                                   violation_error_message=_("A written-off timesheet bills nothing.")),
         ]
         indexes = [
             # Delivered re-sums a line's entries after an id (services.sale_lines_recompute_after_save):
@@ -131,14 +143,17 @@ class Timer(models.Model):
     """A running timer: an agent's Start on a ticket, kept on the server until Stop."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="timers",
-                             verbose_name="agent")
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timers")
-    started_at = models.DateTimeField()
+                             verbose_name=_("agent"))
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timers", verbose_name=_("ticket"))
+    started_at = models.DateTimeField(_("started at"))
 
     class Meta:
+        verbose_name = _("timer")
+        verbose_name_plural = _("timers")
         constraints = [
             # A second Start (another tab, a double click) finds the running timer instead.
-            models.UniqueConstraint(fields=["user", "ticket"], name="timer_one_per_user_ticket"),
+            models.UniqueConstraint(fields=["user", "ticket"], name="timer_one_per_user_ticket",
+                                    violation_error_message=_("A timer is already running on this ticket.")),
         ]
 
     def __str__(self):
@@ -168,20 +183,22 @@ class LockDate(models.Model):
     """
 
     lock_date = models.DateField(
-        "Timesheets lock date", null=True, blank=True,
-        help_text="Timesheets dated on or before it cannot be logged, changed or deleted, except by managers.")
+        _("Timesheets lock date"), null=True, blank=True,
+        help_text=_("Timesheets dated on or before it cannot be logged, changed or deleted, except by managers."))
     agent_grace_days = models.PositiveIntegerField(
-        "Agents may log up to (days back)", null=True, blank=True,
-        help_text="Agents cannot log, change or delete time dated further back; empty: no limit.")
-    updated_at = models.DateTimeField(auto_now=True)
+        _("Agents may log up to (days back)"), null=True, blank=True,
+        help_text=_("Agents cannot log, change or delete time dated further back; empty: no limit."))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
-        verbose_name = "Timesheets lock date"
-        verbose_name_plural = "Timesheets lock date"
+        verbose_name = _("Timesheets lock date")
+        verbose_name_plural = _("Timesheets lock date")
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="lock_date_one_row")]
 
     def __str__(self):
-        return f"Timesheets locked up to {self.lock_date}" if self.lock_date else "Timesheets not locked"
+        if self.lock_date:
+            return gettext("Timesheets locked up to {date}").format(date=day(self.lock_date))
+        return gettext("Timesheets not locked")
 
     @classmethod
     def current(cls) -> "LockDate":
