@@ -18,13 +18,15 @@ import sys
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext, gettext_noop
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
-UNAVAILABLE = "The database is unavailable, so nothing was saved. Try again in a moment."
+# In English; answered in the request's language (gettext when answering).
+UNAVAILABLE = gettext_noop("The database is unavailable, so nothing was saved. Try again in a moment.")
 RETRY_AFTER_SECONDS = 5
 # PostgreSQL's SQLSTATE classes of a server that went away: connection exception, insufficient
 # resources (too many connections, disk full), shutdown or restart in progress, system error.
@@ -51,11 +53,12 @@ def is_outage(error: BaseException | None) -> bool:
 
 def database_unavailable(request) -> HttpResponse:
     """Return the 503 answer: JSON for the API, a page for a browser."""
+    message = gettext(UNAVAILABLE)
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": UNAVAILABLE}, status=503)
+        response = JsonResponse({"detail": message}, status=503)
     else:
         # A page of its own: base.html would ask the database who the user is.
-        response = HttpResponse(render_to_string("503.html", {"message": UNAVAILABLE}), status=503)
+        response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     # Said once, by the caller's warning: Django would log every 5xx again as an ERROR.
     response._has_been_logged = True
