@@ -11,6 +11,7 @@ The same answers are documented in the OpenAPI schema by `api.schema.AutoSchema`
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import ProtectedError, RestrictedError
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -43,8 +44,7 @@ def exception_handler(exc, context):
         set_rollback()
         users = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         used_by = sorted({str(obj._meta.verbose_name_plural) for obj in users})
-        return Response(
-            {"detail": f"This record is still used by {', '.join(used_by) or 'other records'} and cannot be deleted."},
-            status=status.HTTP_409_CONFLICT,
-        )
+        detail = (_("This record is still used by {records} and cannot be deleted.").format(records=", ".join(used_by))
+                  if used_by else _("This record is still used by other records and cannot be deleted."))
+        return Response({"detail": detail}, status=status.HTTP_409_CONFLICT)
     return drf_exception_handler(exc, context)

@@ -3,8 +3,12 @@ IBAN and BIC (schwifty); the ISO 4217 currencies (Babel) are the company's choic
 returns the number in its compact form or raises a ValidationError that says what is wrong and
 what a good one looks like."""
 
+import re
+
 import babel.numbers
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum import get_cc_module
@@ -12,6 +16,26 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as NumberError
 
 CURRENCIES = sorted(babel.numbers.list_currencies())
+
+# What python-stdnum and schwifty say is wrong with a number, as our sentences quote it (first letter
+# lowercase, no full stop), each in the reader's language; a message not listed is quoted as it is.
+_DETAILS = [(re.compile(pattern), text) for pattern, text in (
+    (r"the number has an invalid format", gettext_lazy("the number has an invalid format")),
+    (r"the number's checksum or check digit is invalid",
+     gettext_lazy("the number's checksum or check digit is invalid")),
+    (r"the number has an invalid length", gettext_lazy("the number has an invalid length")),
+    (r"one of the parts of the number are invalid or unknown",
+     gettext_lazy("one of the parts of the number are invalid or unknown")),
+    (r"invalid IBAN length", gettext_lazy("invalid IBAN length")),
+    (r"invalid checksum digits", gettext_lazy("invalid checksum digits")),
+    (r"invalid national checksum", gettext_lazy("invalid national checksum")),
+    (r"invalid length '(?P<length>[^']*)'", gettext_lazy("invalid length '{length}'")),
+    (r"invalid country code '(?P<code>[^']*)'", gettext_lazy("invalid country code '{code}'")),
+    (r"invalid structure '(?P<value>[^']*)'", gettext_lazy("invalid structure '{value}'")),
+    (r"invalid characters in IBAN (?P<iban>.*)", gettext_lazy("invalid characters in IBAN {iban}")),
+    (r"invalid BBAN structure: '(?P<bban>[^']*)' doesn't match '(?P<spec>[^']*)'",
+     gettext_lazy("invalid BBAN structure: '{bban}' doesn't match '{spec}'")),
+)]
 
 
 def vat_clean(number: str, country: str = "") -> str:
@@ -32,19 +56,24 @@ def vat_clean(number: str, country: str = "") -> str:
     try:
         return checker.compact(checker.validate(shown)) if checker else _shape(number)
     except NumberError as error:
-        raise ValidationError(f"{number} is not a valid VAT number ({_lower(error.message)}): "
-                              "e.g. BE0403019261.", code="vat") from None
+        raise ValidationError(_("{number} is not a valid VAT number ({detail}): e.g. BE0403019261.").format(
+            number=number, detail=_detail(error.message)), code="vat") from None
 
 
-def _lower(message: str) -> str:
-    return message[:1].lower() + message[1:].rstrip(".")
+def _detail(message: str) -> str:
+    """A library's message as a part of our sentence, in the reader's language."""
+    message = message[:1].lower() + message[1:].rstrip(".")
+    for pattern, text in _DETAILS:
+        if match := pattern.fullmatch(message):
+            return str(text).format(**match.groupdict())
+    return message
 
 
 def _shape(number: str) -> str:
     compact = number.replace(" ", "").replace(".", "").replace("-", "").upper()
     if not (compact.isalnum() and 4 <= len(compact) <= 20):
-        raise ValidationError(f"{number} is not a valid VAT number: letters and digits only, e.g. BE0403019261.",
-                              code="vat")
+        raise ValidationError(_("{number} is not a valid VAT number: letters and digits only, e.g. BE0403019261.")
+                              .format(number=number), code="vat")
     return compact
 
 
@@ -55,8 +84,8 @@ def iban_clean(value: str) -> str:
     try:
         return IBAN(value).compact
     except SchwiftyException as error:
-        raise ValidationError(f"{value} is not a valid IBAN ({_lower(str(error))}): "
-                              "e.g. BE68 5390 0754 7034.", code="iban") from None
+        raise ValidationError(_("{iban} is not a valid IBAN ({detail}): e.g. BE68 5390 0754 7034.").format(
+            iban=value, detail=_detail(str(error))), code="iban") from None
 
 
 def bic_clean(value: str) -> str:
@@ -66,6 +95,6 @@ def bic_clean(value: str) -> str:
     try:
         return BIC(value).compact
     except SchwiftyException as error:
-        raise ValidationError(f"{value} is not a valid BIC ({_lower(str(error))}): e.g. GEBABEBB.",
-                              code="bic") from None
+        raise ValidationError(_("{bic} is not a valid BIC ({detail}): e.g. GEBABEBB.").format(
+            bic=value, detail=_detail(str(error))), code="bic") from None
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -28,9 +29,10 @@ def sale_order_confirm(*, order: SaleOrder, actor=None) -> SaleOrder:
     # Locked so two clicks on Confirm cannot both pass the state check.
     order = SaleOrder.objects.select_for_update().get(pk=order.pk)
     if order.state != SaleOrder.State.DRAFT:
-        raise ValidationError(f"Only a quotation can be confirmed; {order.name} is {order.get_state_display()}.")
+        raise ValidationError(_("Only a quotation can be confirmed; {order} is {state}.").format(
+            order=order.name, state=order.get_state_display()))
     if not order.lines.exists():
-        raise ValidationError("Add at least one order line before confirming.")
+        raise ValidationError(_("Add at least one order line before confirming."))
     order.state = SaleOrder.State.SALE
     order.confirmed_at = timezone.now()
     order.save(update_fields=["state", "confirmed_at"])
@@ -44,11 +46,12 @@ def sale_order_cancel(*, order: SaleOrder, actor=None) -> SaleOrder:
     """Cancel a quotation or a sales order that has nothing invoiced and no time on it."""
     order = SaleOrder.objects.select_for_update().get(pk=order.pk)
     if order.state == SaleOrder.State.CANCEL:
-        raise ValidationError(f"{order.name} is already cancelled.")
+        raise ValidationError(_("{order} is already cancelled.").format(order=order.name))
     # Locking the lines waits for agents logging on them, so their time is seen below.
     lines = sale_lines_lock(ids=order.lines.values_list("pk", flat=True))
     if any(line.delivered_minutes or line.qty_invoiced for line in lines):
-        raise ValidationError(f"{order.name} has time logged or invoiced on it and cannot be cancelled.")
+        raise ValidationError(_("{order} has time logged or invoiced on it and cannot be cancelled.").format(
+            order=order.name))
     before = order.state
     order.state = SaleOrder.State.CANCEL
     order.save(update_fields=["state"])
@@ -108,14 +111,17 @@ def sale_line_check_billable(*, line: SaleOrderLine, customer: Customer | None) 
     """Refuse a line that time of `customer` may not bill to (DESIGN Rule 4)."""
     order = line.order
     if order.state != SaleOrder.State.SALE:
-        raise ValidationError(f"{order.name} is not a confirmed sales order: confirm it before billing time to it.")
-    if customer is None or order.customer_id != customer.pk:
-        raise ValidationError(
-            f"{order.name} belongs to {order.customer}, not to {customer or 'no customer'}: "
-            "choose a line of this customer's order."
-        )
+        raise ValidationError(_("{order} is not a confirmed sales order: confirm it before billing time to it.")
+                              .format(order=order.name))
+    if customer is None:
+        raise ValidationError(_("{order} belongs to {customer}, not to no customer: choose a line of this "
+                                "customer's order.").format(order=order.name, customer=order.customer))
+    if order.customer_id != customer.pk:
+        raise ValidationError(_("{order} belongs to {customer}, not to {other}: choose a line of this customer's "
+                                "order.").format(order=order.name, customer=order.customer, other=customer))
     if line.product.service_policy not in TIMESHEET_POLICIES:
-        raise ValidationError(f"{line.product} is not billed on timesheets: choose a service line.")
+        raise ValidationError(_("{product} is not billed on timesheets: choose a service line.").format(
+            product=line.product))
 
 
 # Rank 0 of the lock order: the links lock. Which line a time entry bills is decided from rows
@@ -196,13 +202,14 @@ def sale_line_set_delivered_manual(*, line: SaleOrderLine, qty: Decimal) -> Sale
     # Locked so Create Invoice, which bills delivered − invoiced from this row, reads one value.
     [line] = sale_lines_lock(ids=[line.pk])
     if line.product.service_policy != ServicePolicy.DELIVERED_MANUAL:
-        raise ValidationError({"delivered": (
-            f"{line.product} is {line.product.get_service_policy_display()}: only lines Based on "
-            "Delivered Quantity (Manual) have their Delivered typed by hand.")})
+        raise ValidationError({"delivered": _(
+            "{product} is {policy}: only lines Based on Delivered Quantity (Manual) have their Delivered typed by "
+            "hand.").format(product=line.product, policy=line.product.get_service_policy_display())})
     if line.order.state != SaleOrder.State.SALE:
-        raise ValidationError({"delivered": f"{line.order.name} is not a confirmed sales order: confirm it first."})
+        raise ValidationError({"delivered": _("{order} is not a confirmed sales order: confirm it first.").format(
+            order=line.order.name)})
     if not isinstance(qty, Decimal) or not qty.is_finite() or qty < 0:
-        raise ValidationError({"delivered": "Enter a delivered quantity of 0 or more."})
+        raise ValidationError({"delivered": _("Enter a delivered quantity of 0 or more.")})
     line.qty_delivered_manual = qty
     try:
         line.clean_fields(exclude=[f.name for f in SaleOrderLine._meta.fields if f.name != "qty_delivered_manual"])
@@ -224,12 +231,13 @@ def sale_order_save_quotation(*, order: SaleOrder, lines: Iterable[SaleOrderLine
         # Locked so a Confirm clicked meanwhile is seen: it waits, or we refuse.
         stored = SaleOrder.objects.select_for_update().get(pk=order.pk)
         if stored.state != SaleOrder.State.DRAFT:
-            raise Conflict(f"{stored.name} is no longer a quotation: its Order Lines stay as they were sold.")
+            raise Conflict(_("{order} is no longer a quotation: its Order Lines stay as they were sold.").format(
+                order=stored.name))
     order.full_clean()
     order.save()
     for line in deleted:
         if line.order_id != order.pk:
-            raise ValidationError(f"{line} is not a line of {order.name}.")
+            raise ValidationError(_("{line} is not a line of {order}.").format(line=line, order=order.name))
         line.delete()
     for line in lines:
         line.order = order

@@ -6,6 +6,7 @@ timesheets app's job: its receiver reacts to the saved ticket.
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -57,11 +58,12 @@ def _check_assignee(team: HelpdeskTeam, assignee) -> None:
     if assignee is None:
         return
     if not assignee.is_active:
-        raise ValidationError({"assignee": f"{assignee} is deactivated: assign the ticket to someone else."})
+        raise ValidationError({"assignee": _("{person} is deactivated: assign the ticket to someone else.").format(
+            person=assignee)})
     if is_manager(assignee) or team.members.filter(pk=assignee.pk).exists():
         return
-    raise ValidationError({"assignee": f"{assignee} is not in the team {team}: assign the ticket to one of its "
-                                      "members."})
+    raise ValidationError({"assignee": _("{person} is not in the team {team}: assign the ticket to one of its "
+                                        "members.").format(person=assignee, team=team)})
 
 
 @transaction.atomic
@@ -75,7 +77,7 @@ def ticket_create(*, team: HelpdeskTeam, customer, title: str, description: str 
         # after the other, so the second gets this message, not the unique constraint's error.
         links_lock(exclusive=True)
         if Ticket.objects.filter(task=task).exists():
-            raise ValidationError({"task": f"{task} is already linked to another ticket."})
+            raise ValidationError({"task": _("{task} is already linked to another ticket.").format(task=task)})
     ticket.full_clean()
     _check_assignee(team, assignee)
     ticket.save()
@@ -107,7 +109,7 @@ def ticket_link_task(*, ticket: Ticket, task: Task | None) -> Ticket:
     A task links at most one ticket: the OneToOne field refuses a second one.
     """
     if task is not None and Ticket.objects.filter(task=task).exclude(pk=ticket.pk).exists():
-        raise ValidationError({"task": f"{task} is already linked to another ticket."})
+        raise ValidationError({"task": _("{task} is already linked to another ticket.").format(task=task)})
     stored = _stored(ticket)
     stored.task = ticket.task = task
     stored.full_clean()
@@ -137,7 +139,7 @@ def ticket_set_customer(*, ticket: Ticket, customer: Customer, sale_line=_KEEP, 
     (the rule tickets.change_ticket_customer, core.permissions).
     """
     if not isinstance(customer, Customer):
-        raise ValidationError({"customer": "Choose a customer."})
+        raise ValidationError({"customer": _("Choose a customer.")})
     stored = _stored(ticket)
     before = (stored.customer, stored.sale_line_id)
     stored.customer = customer
@@ -160,7 +162,7 @@ def ticket_set_customer(*, ticket: Ticket, customer: Customer, sale_line=_KEEP, 
 def ticket_set_status(*, ticket: Ticket, status: str, actor=None) -> Ticket:
     """Move the ticket to `status`; each change is recorded with who made it and when."""
     if status not in Ticket.Status.values:
-        raise ValidationError({"status": f"Unknown status {status!r}."})
+        raise ValidationError({"status": _("Unknown status {status}.").format(status=repr(status))})
     before = Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("status", flat=True).first()
     ticket.status = status
     if before == status:

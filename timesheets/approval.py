@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_record_many
@@ -26,24 +28,33 @@ from .services import INVOICED_MESSAGE, _lock_entry, entry_billable
 
 Approval = TimeEntry.Approval
 REASON_LIMIT = TimeEntry._meta.get_field("approval_note").max_length
+# The sentence asking for a reason, whole for each decision that needs one (reason_check's `what`).
+REASON_MISSING = {"rejecting": gettext_lazy("Give the reason for rejecting."),
+                  "writing off": gettext_lazy("Give the reason for writing off.")}
+# Why entries cannot be reviewed: each part of the refusal, a list of ids and its reason.
+WHY = {"not found": gettext_lazy("{ids} (not found)"),
+       "own": gettext_lazy("{ids} (your own time: another manager reviews it)"),
+       "invoiced": gettext_lazy("{ids} (already invoiced)")}
+REFUSED = {Approval.APPROVED: gettext_lazy("These timesheets cannot be approved: {reasons}."),
+           Approval.REJECTED: gettext_lazy("These timesheets cannot be rejected: {reasons}.")}
 
 
 def _ids(ids) -> list[int]:
     if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
-        raise ValidationError({"ids": "Give the timesheets as a list of ids."})
+        raise ValidationError({"ids": _("Give the timesheets as a list of ids.")})
     ids = list(ids)
     if not ids:
-        raise ValidationError({"ids": "Choose at least one timesheet."})
+        raise ValidationError({"ids": _("Choose at least one timesheet.")})
     if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
-        raise ValidationError({"ids": "Give the timesheets as a list of ids."})
+        raise ValidationError({"ids": _("Give the timesheets as a list of ids.")})
     return sorted(set(ids))
 
 
 def reason_check(reason, *, field: str = "reason", what: str = "rejecting") -> str:
     if not isinstance(reason, str) or not reason.strip():
-        raise ValidationError({field: f"Give the reason for {what}."})
+        raise ValidationError({field: str(REASON_MISSING[what])})
     if len(reason) > REASON_LIMIT:
-        raise ValidationError({field: f"Keep the reason under {REASON_LIMIT} characters."})
+        raise ValidationError({field: _("Keep the reason under {limit} characters.").format(limit=REASON_LIMIT)})
     return reason.strip()
 
 
@@ -64,25 +75,26 @@ def _lock(ids: list[int]) -> list[tuple]:
             return rows
 
 
-def _refuse(rows: list[tuple], ids: list[int], actor, *, verb: str, invoiced_too: bool) -> None:
-    """All or nothing: name every entry that cannot be `verb`, with why."""
+def _refuse(rows: list[tuple], ids: list[int], actor, *, state: str) -> None:
+    """All or nothing: name every entry that cannot be given `state`, with why (invoiced time is never rejected)."""
     found = {pk for pk, *_ in rows}
     why = {
         "not found": [pk for pk in ids if pk not in found],
-        "your own time: another manager reviews it": [pk for pk, user, *_ in rows if actor and user == actor.pk],
-        "already invoiced": [pk for pk, *_, invoice_line in rows if invoice_line and invoiced_too],
+        "own": [pk for pk, user, *_ in rows if actor and user == actor.pk],
+        "invoiced": [pk for pk, *_, invoice_line in rows if invoice_line and state == Approval.REJECTED],
     }
-    parts = [f"{', '.join(map(str, pks))} ({reason})" for reason, pks in why.items() if pks]
+    parts = [WHY[reason].format(ids=", ".join(map(str, pks))) for reason, pks in why.items() if pks]
     if parts:
-        raise ValidationError({"ids": f"These timesheets cannot be {verb}: {'; '.join(parts)}."})
+        # Translators: between the parts of a list of refusals ("12 (not found); 13 (already invoiced)").
+        reasons = pgettext("list separator", "; ").join(parts)
+        raise ValidationError({"ids": REFUSED[state].format(reasons=reasons)})
 
 
 def _review(ids, actor, *, state: str, reason: str = "") -> int:
-    verb = {Approval.APPROVED: "approved", Approval.REJECTED: "rejected"}[state]
     ids = _ids(ids)
     links_lock(exclusive=False)
     rows = _lock(ids)
-    _refuse(rows, ids, actor, verb=verb, invoiced_too=state == Approval.REJECTED)
+    _refuse(rows, ids, actor, state=state)
     # Approving an approved entry again changes nothing; rejecting again takes the new reason.
     changing = TimeEntry.objects.filter(pk__in=ids)
     if state == Approval.APPROVED:
@@ -126,9 +138,9 @@ def timesheet_reinstate(*, entry: TimeEntry, actor=None) -> TimeEntry:
     """Undo a write-off: the entry bills again, and is to invoice with its line (a manager's decision)."""
     entry = _lock_entry(entry)
     if not entry.written_off:
-        raise Conflict(f"Timesheet {entry.pk} is not written off.")
+        raise Conflict(_("Timesheet {number} is not written off.").format(number=entry.pk))
     if entry.is_invoiced:  # never: a written-off entry bills nothing; kept for the rule's sake
-        raise Conflict(INVOICED_MESSAGE)
+        raise Conflict(_(INVOICED_MESSAGE))
     reason = entry.write_off_reason
     entry.written_off, entry.write_off_reason = False, ""
     entry.billable_minutes = entry_billable(entry)

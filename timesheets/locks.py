@@ -12,9 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.models import AuditEvent
 from audit.services import audit_record, field_changes
+from core.l10n import day
 from projects.models import Project
 from tickets.models import HelpdeskTeam, Ticket
 
@@ -59,12 +62,14 @@ def lock_check(*, dates, ticket: Ticket | None, project: Project, actor, lock: L
     until = locked_until(ticket=ticket, project=project, lock=lock)
     oldest = min(dates)
     if until is not None and oldest <= until:
-        raise ValidationError({"date": f"Timesheets up to {until} are locked."})
+        raise ValidationError({"date": _("Timesheets up to {date} are locked.").format(date=day(until))})
     if lock.agent_grace_days is not None:
         earliest = timezone.localdate() - datetime.timedelta(days=lock.agent_grace_days)
         if oldest < earliest:
-            raise ValidationError({"date": f"Timesheets before {earliest} are locked: agents may log time up to "
-                                           f"{lock.agent_grace_days} days back. Ask a manager."})
+            raise ValidationError({"date": ngettext(
+                "Timesheets before {date} are locked: agents may log time up to {days} day back. Ask a manager.",
+                "Timesheets before {date} are locked: agents may log time up to {days} days back. Ask a manager.",
+                lock.agent_grace_days).format(date=day(earliest), days=lock.agent_grace_days)})
 
 
 @transaction.atomic
@@ -72,9 +77,10 @@ def lock_date_set(*, lock_date: datetime.date | None, agent_grace_days: int | No
     """Set the global lock date and the agents' grace window (managers, in the admin); the change is audited."""
     if agent_grace_days is not None and (isinstance(agent_grace_days, bool) or not isinstance(agent_grace_days, int)
                                          or agent_grace_days < 0):
-        raise ValidationError({"agent_grace_days": "Enter a number of days, 0 or more, or leave it empty."})
+        raise ValidationError({"agent_grace_days": _("Enter a number of days, 0 or more, or leave it empty.")})
     if lock_date is not None and lock_date > timezone.localdate():
-        raise ValidationError({"lock_date": "The lock date cannot be in the future: time of today is still logged."})
+        raise ValidationError({"lock_date": _("The lock date cannot be in the future: time of today is still "
+                                              "logged.")})
     lock = LockDate.objects.select_for_update().filter(pk=1).first() or LockDate(pk=1)
     before = {"lock_date": lock.lock_date, "agent_grace_days": lock.agent_grace_days}
     lock.lock_date, lock.agent_grace_days = lock_date, agent_grace_days

@@ -7,6 +7,8 @@ receivers move the order's unbilled, not hand-set time once the rates are writte
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -17,6 +19,9 @@ from .receivers import rates_batch
 
 KINDS = {"agent_rates": (AgentRate, "user"), "work_type_rates": (WorkTypeRate, "work_type")}
 MAX_RATES = 200
+# What a rate of each kind must name, said whole for each (a sentence is never built from a word).
+NAMES_WHAT = {"agent_rates": gettext_lazy("Each rate names a user and a Sales Order Item."),
+              "work_type_rates": gettext_lazy("Each rate names a work type and a Sales Order Item.")}
 
 
 def rates_of(order: SaleOrder) -> dict[str, list[dict]]:
@@ -30,20 +35,21 @@ def _check(order: SaleOrder, kind: str, rates) -> dict[int, SaleOrderLine]:
     """Return {user or work type id: line} for `rates`; refuse what may not be a rate of this order."""
     model, key = KINDS[kind]
     if not isinstance(rates, list | tuple) or len(rates) > MAX_RATES:
-        raise ValidationError({kind: f"Give a list of at most {MAX_RATES} rates."})
+        raise ValidationError({kind: _("Give a list of at most {count} rates.").format(count=MAX_RATES)})
     wanted, errors = {}, []
     expected = get_user_model() if key == "user" else WorkType
     for rate in rates:
         who, line = rate.get(key) if isinstance(rate, dict) else None, rate.get("sale_line") \
             if isinstance(rate, dict) else None
         if not isinstance(who, expected) or not isinstance(line, SaleOrderLine):
-            errors.append(f"Each rate names a {key.replace('_', ' ')} and a Sales Order Item.")
+            errors.append(str(NAMES_WHAT[kind]))
         elif line.order_id != order.pk:
-            errors.append(f"{line} is not a line of {order}: a rate maps to a line of the same order.")
+            errors.append(_("{line} is not a line of {order}: a rate maps to a line of the same order.").format(
+                line=line, order=order))
         elif line.product.service_policy not in TIMESHEET_POLICIES:
-            errors.append(f"{line} is not billed on timesheets: choose a service line.")
+            errors.append(_("{line} is not billed on timesheets: choose a service line.").format(line=line))
         elif who.pk in wanted:
-            errors.append(f"{who} has two rates: give one line each.")
+            errors.append(_("{name} has two rates: give one line each.").format(name=who))
         else:
             wanted[who.pk] = line
     if errors:
@@ -70,7 +76,7 @@ def order_rates_set(*, order: SaleOrder, agent_rates=None, work_type_rates=None,
     links_lock(exclusive=True)
     order = SaleOrder.objects.select_for_update().get(pk=order.pk)
     if order.state == SaleOrder.State.CANCEL:
-        raise ValidationError(f"{order} is cancelled: its rates no longer change.")
+        raise ValidationError(_("{order} is cancelled: its rates no longer change.").format(order=order))
     before = rates_of(order)
     with rates_batch():
         for kind, wanted in checked.items():

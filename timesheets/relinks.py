@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from core.errors import Conflict
 from projects.models import Project, Task
@@ -147,10 +148,12 @@ def ticket_customer_check(*, ticket: Ticket) -> None:
     # Create Invoice on the new customer's order, found by the service fuzz).
     sale_lines_lock(ids=_lines_of(TimeEntry.objects.filter(ticket=ticket)) | {ticket.sale_line_id})
     billed = TimeEntry.objects.filter(ticket=ticket, invoice_line__isnull=False)
-    numbers = sorted({number or "a draft" for number in billed.values_list("invoice_line__invoice__number", flat=True)})
+    numbers = sorted({number or _("a draft") for number in billed.values_list("invoice_line__invoice__number",
+                                                                             flat=True)})
     if numbers:
-        raise Conflict(f"Time on {ticket} is invoiced ({', '.join(numbers)}): it stays with its customer. "
-                       "Cancel the draft or credit the invoice first, or open a new ticket for the other customer.")
+        raise Conflict(_("Time on {ticket} is invoiced ({invoices}): it stays with its customer. Cancel the draft or "
+                         "credit the invoice first, or open a new ticket for the other customer.").format(
+            ticket=ticket, invoices=", ".join(numbers)))
 
 
 def timesheets_follow_task(*, task: Task) -> int:

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.models import AuditEvent
 from audit.services import audit_record, field_changes
@@ -29,9 +31,10 @@ from .lines import approval_needed, billable_minutes, counted, sale_line_for
 from .locks import lock_check, lock_of, with_lock_date
 from .models import TimeEntry, Timer
 
-INVOICED_MESSAGE = "You cannot modify timesheets that are already invoiced."
-GONE_MESSAGE = "This timesheet was deleted meanwhile."
-APPROVED_MESSAGE = "This timesheet is approved: only a manager may change it."
+# In English, as the tests and the interfaces compare them; raised translated: Conflict(_(INVOICED_MESSAGE)).
+INVOICED_MESSAGE = gettext_noop("You cannot modify timesheets that are already invoiced.")
+GONE_MESSAGE = gettext_noop("This timesheet was deleted meanwhile.")
+APPROVED_MESSAGE = gettext_noop("This timesheet is approved: only a manager may change it.")
 _UNSET = object()
 
 
@@ -44,7 +47,7 @@ def _context(*, ticket: Ticket | None, task: Task | None,
     with everything logging asks of it, and the lock date, in one query.
     """
     if ticket is None and task is None:
-        raise ValidationError("Log time on a ticket or on a task.")
+        raise ValidationError(_("Log time on a ticket or on a task."))
     if ticket is not None:
         tickets = Ticket.objects.all() if tickets is None else tickets
         ticket = one(with_lock_date(tickets.select_related(None).select_related(
@@ -52,10 +55,11 @@ def _context(*, ticket: Ticket | None, task: Task | None,
         if ticket is None:
             raise Ticket.DoesNotExist("No such ticket, or not one of the caller's.")
         if not ticket.team.timesheet_on_ticket:
-            raise ValidationError({"ticket": f"Timesheet on Ticket is off for the team {ticket.team}: "
-                                             "time cannot be logged on its tickets."})
+            raise ValidationError({"ticket": _("Timesheet on Ticket is off for the team {team}: time cannot be logged "
+                                               "on its tickets.").format(team=ticket.team)})
         if task is not None and ticket.task_id != task.pk:
-            raise ValidationError({"task": f"{task} is not the task linked to ticket {ticket}."})
+            raise ValidationError({"task": _("{task} is not the task linked to ticket {ticket}.").format(
+                task=task, ticket=ticket)})
         task = ticket.task
     else:
         task = Task.objects.select_related("project").get(pk=task.pk)
@@ -70,9 +74,10 @@ def _customer(ticket: Ticket | None, task: Task | None):
 
 def _check_work_type(work_type, sale_line) -> None:
     if work_type is not None and not isinstance(work_type, WorkType):
-        raise ValidationError({"work_type": "Choose a work type from the list."})
+        raise ValidationError({"work_type": _("Choose a work type from the list.")})
     if work_type is not None and not work_type.bills_a_line and sale_line not in (None, _UNSET):
-        raise ValidationError({"sale_line": f"{work_type} is non-billable: its time bills no Sales Order Item."})
+        raise ValidationError({"sale_line": _("{work_type} is non-billable: its time bills no Sales Order Item.")
+                               .format(work_type=work_type)})
 
 
 def _line(*, ticket, task, project, sale_line, user, work_type,
@@ -101,14 +106,14 @@ def _line(*, ticket, task, project, sale_line, user, work_type,
 
 def _check_date(date) -> None:
     if not isinstance(date, datetime.date):
-        raise ValidationError({"date": "Enter a valid date."})
+        raise ValidationError({"date": _("Enter a valid date.")})
     if date > timezone.localdate():
-        raise ValidationError({"date": "Time cannot be logged in the future."})
+        raise ValidationError({"date": _("Time cannot be logged in the future.")})
 
 
 def _check_minutes(minutes) -> None:
     if isinstance(minutes, bool) or not isinstance(minutes, int):
-        raise ValidationError({"minutes": "Enter the duration as whole minutes."})
+        raise ValidationError({"minutes": _("Enter the duration as whole minutes.")})
     try:
         check_minutes(minutes)
     except ValidationError as e:
@@ -118,9 +123,10 @@ def _check_minutes(minutes) -> None:
 def _check_description(description) -> None:
     limit = TimeEntry._meta.get_field("description").max_length
     if not isinstance(description, str):
-        raise ValidationError({"description": "Enter the description as text."})
+        raise ValidationError({"description": _("Enter the description as text.")})
     if len(description) > limit:
-        raise ValidationError({"description": f"Keep the description under {limit} characters."})
+        raise ValidationError({"description": _("Keep the description under {limit} characters.").format(
+            limit=limit)})
 
 
 def _audited(entry: TimeEntry) -> dict:
@@ -189,14 +195,14 @@ def _lock_entry(entry: TimeEntry, *, also_lines: Iterable[int | None] = (), acto
         locked = (entries.select_for_update(of=("self",))
                   .select_related("ticket__team", "task__project", "project", "work_type", "user").first())
         if locked is None:
-            raise Conflict(GONE_MESSAGE)
+            raise Conflict(_(GONE_MESSAGE))
         if locked.sale_line_id == current:
             break  # nobody moved it between the two reads; otherwise lock the new line too
     if locked.is_invoiced:
-        raise Conflict(INVOICED_MESSAGE)
+        raise Conflict(_(INVOICED_MESSAGE))
     if actor is not _UNSET:
         if locked.is_approved and actor is not None and not actor.has_perm("timesheets.change_approved_time"):
-            raise Conflict(APPROVED_MESSAGE)
+            raise Conflict(_(APPROVED_MESSAGE))
         lock_check(dates=[locked.date], ticket=locked.ticket, project=locked.project, actor=actor)
     return locked
 
@@ -214,7 +220,7 @@ def _lines_to(entry: TimeEntry, sale_line, work_type) -> list[int]:
         stored = (TimeEntry.objects.select_related("ticket__team", "task", "project", "work_type")
                   .filter(pk=entry.pk).first())
         if stored is None:
-            raise Conflict(GONE_MESSAGE)
+            raise Conflict(_(GONE_MESSAGE))
         if sale_line is _UNSET and stored.sale_line_manual:
             return []
         sale_line = _default_line(stored, stored.work_type if work_type is _UNSET else work_type)
@@ -229,7 +235,8 @@ def _current(work_type: WorkType | None) -> WorkType | None:
     current = WorkType.objects.filter(pk=work_type.pk).first()
     if current is None:
         name = work_type.name or f"#{work_type.pk}"  # a reference by id (the Log time form's) has no name
-        raise ValidationError({"work_type": f"The work type {name} was deleted meanwhile: choose another."})
+        raise ValidationError({"work_type": _("The work type {name} was deleted meanwhile: choose another.").format(
+            name=name)})
     return current
 
 
@@ -291,7 +298,7 @@ def timesheet_delete(*, entry: TimeEntry, actor=None) -> None:
 
 # --- The timer on a ticket ----------------------------------------------------
 
-NO_TIMER_MESSAGE = "No timer is running on this ticket: start one first."
+NO_TIMER_MESSAGE = gettext_noop("No timer is running on this ticket: start one first.")
 
 
 @transaction.atomic
@@ -302,7 +309,7 @@ def timer_start(*, user, ticket: Ticket) -> Timer:
     """
     _context(ticket=ticket, task=None)  # refuses a team without Timesheet on Ticket
     # get_or_create retries the read when a concurrent Start wins the unique constraint.
-    timer, _ = Timer.objects.get_or_create(user=user, ticket=ticket, defaults={"started_at": timezone.now()})
+    timer, _created = Timer.objects.get_or_create(user=user, ticket=ticket, defaults={"started_at": timezone.now()})
     return timer
 
 
@@ -315,7 +322,7 @@ def timer_stop(*, user, ticket: Ticket) -> int:
     # Locked so two Stops at once cannot both read the timer: the second finds none.
     timer = Timer.objects.select_for_update().filter(user=user, ticket=ticket).first()
     if timer is None:
-        raise Conflict(NO_TIMER_MESSAGE)
+        raise Conflict(_(NO_TIMER_MESSAGE))
     elapsed = timezone.now() - timer.started_at
     microseconds = max(elapsed // datetime.timedelta(microseconds=1), 1)
     timer.delete()

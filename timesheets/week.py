@@ -14,7 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from core import l10n
 from core.errors import Conflict
 from projects.models import Task
 from tickets.models import Ticket
@@ -98,11 +101,11 @@ def _row_key(entry: TimeEntry) -> tuple[str, int]:
 def _entry_reason(entry: TimeEntry, viewer) -> str:
     if entry.is_invoiced:
         invoice = entry.invoice_line.invoice
-        return f"Invoiced on {invoice}: invoiced time cannot be changed."
+        return _("Invoiced on {invoice}: invoiced time cannot be changed.").format(invoice=invoice)
     if entry.is_approved and not viewer.has_perm("timesheets.change_approved_time"):
-        return "Approved: only a manager may change it."
+        return _("Approved: only a manager may change it.")
     if not viewer.has_perm("timesheets.change_timeentry", entry):
-        return "You may not change this timesheet."
+        return _("You may not change this timesheet.")
     return ""
 
 
@@ -129,34 +132,38 @@ class _Locks:
         if self.exempt:
             return ""
         if until is not None and day <= until:
-            return f"Locked: timesheets up to {until} are locked."
+            return _("Locked: timesheets up to {date} are locked.").format(date=l10n.day(until))
         if self.earliest is not None and day < self.earliest:
-            return (f"Locked: agents may log time up to {self.lock.agent_grace_days} days back "
-                    f"(from {self.earliest}). Ask a manager.")
+            days = self.lock.agent_grace_days
+            return ngettext("Locked: agents may log time up to {days} day back (from {date}). Ask a manager.",
+                            "Locked: agents may log time up to {days} days back (from {date}). Ask a manager.",
+                            days).format(days=days, date=l10n.day(self.earliest))
         return ""
 
 
 def _row_reason(ticket: Ticket | None, viewer, agent, loggable: set[int]) -> str:
     if not viewer.has_perm("timesheets.log_time_for", agent):
-        return f"You may see {agent}'s week, not change it."
+        return _("You may see {agent}'s week, not change it.").format(agent=agent)
     if ticket is None:
         return ""
     if not ticket.team.timesheet_on_ticket:
-        return f"Timesheet on Ticket is off for the team {ticket.team}."
+        return _("Timesheet on Ticket is off for the team {team}.").format(team=ticket.team)
     if ticket.pk not in loggable:
-        return "You no longer see this ticket: ask a manager to change its time."
+        return _("You no longer see this ticket: ask a manager to change its time.")
     return ""
 
 
 def _cell(day, entries: list[TimeEntry], row: Row, viewer, locks: _Locks, until, today) -> Cell:
     cell = Cell(date=day, minutes=sum(e.minutes for e in entries), entries=[e.pk for e in entries])
     if len(entries) > 1:
-        cell.reason = f"{len(entries)} timesheets on this day: change them one by one on the ticket."
+        cell.reason = ngettext("{count} timesheet on this day: change it on the ticket.",
+                               "{count} timesheets on this day: change them one by one on the ticket.",
+                               len(entries)).format(count=len(entries))
     elif entries:
         cell.reason = _entry_reason(entries[0], viewer)
     if not cell.reason:
         cell.reason = (locks.reason(day, until) or row.reason
-                       or ("Time cannot be logged in the future." if day > today else ""))
+                       or (_("Time cannot be logged in the future.") if day > today else ""))
     return cell
 
 
@@ -196,9 +203,9 @@ def week_grid(*, agent, start: datetime.date, viewer, entries: QuerySet[TimeEntr
 
 def parse_row(key: str) -> tuple[str, int]:
     """("ticket", 12) from "ticket-12"; ValidationError for anything else."""
-    kind, _, number = str(key).partition("-")
+    kind, _dash, number = str(key).partition("-")
     if kind not in ("ticket", "task") or not number.isascii() or not number.isdigit() or len(number) > 18:
-        raise ValidationError({"row": "Name a row as ticket-<id> or task-<id>."})
+        raise ValidationError({"row": _("Name a row as ticket-<id> or task-<id>.")})
     return kind, int(number)
 
 
@@ -213,15 +220,16 @@ def week_cell_set(*, agent, day: datetime.date, minutes: int | None, ticket: Tic
     (timesheets.log_time_for); the services refuse invoiced, approved and locked time with their message.
     """
     if (ticket is None) == (task is None):
-        raise ValidationError({"row": "Choose a ticket or a task."})
+        raise ValidationError({"row": _("Choose a ticket or a task.")})
     if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int)):
-        raise ValidationError({"minutes": "Enter the duration as whole minutes."})
+        raise ValidationError({"minutes": _("Enter the duration as whole minutes.")})
     found = TimeEntry.objects.filter(user=agent, date=day)
     found = found.filter(ticket=ticket) if ticket is not None else found.filter(task=task, ticket=None)
     # Not locked here: the services lock the entry after its line (the lock order, services.py).
     current = list(found.order_by("pk")[:2])
     if len(current) > 1:
-        raise Conflict(f"Several timesheets on {day}: change them one by one on the ticket.")
+        raise Conflict(_("Several timesheets on {date}: change them one by one on the ticket.").format(
+            date=l10n.day(day)))
     if not current:
         if not minutes:
             return None
