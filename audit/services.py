@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import AuditEvent, LoginFailure
 
@@ -18,6 +18,13 @@ def _who(actor) -> tuple:
     return actor, actor.get_username() if actor else ""
 
 
+def _repr(obj: models.Model) -> str:
+    """What the event calls `obj`, as recorded: in the site's language, whoever's request records it (a record is
+    never translated; its sentence is, when read)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(obj)[:200]
+
+
 def audit_record(*, action: str, obj: models.Model, actor=None, changes: Mapping | None = None) -> AuditEvent:
     """Append an event: `actor` did `action` to `obj`; `changes` says what ({"field": [before, after]}).
 
@@ -26,7 +33,7 @@ def audit_record(*, action: str, obj: models.Model, actor=None, changes: Mapping
     actor, name = _who(actor)
     return AuditEvent.objects.create(
         actor=actor, actor_name=name, action=action,
-        object_type=obj._meta.label_lower, object_id=obj.pk, object_repr=str(obj)[:200],
+        object_type=obj._meta.label_lower, object_id=obj.pk, object_repr=_repr(obj),
         changes=dict(changes or {}),
     )
 
@@ -35,9 +42,10 @@ def audit_record_many(*, action: str, objects: list[tuple[models.Model, Mapping]
     """Append one event per (object, changes), in one INSERT: a bulk action costs the same queries
     for ten entries or ten thousand. Inside the service's transaction, like `audit_record`."""
     actor, name = _who(actor)
-    events = [AuditEvent(actor=actor, actor_name=name, action=action, object_type=obj._meta.label_lower,
-                         object_id=obj.pk, object_repr=str(obj)[:200], changes=dict(changes))
-              for obj, changes in objects]
+    with translation.override(settings.LANGUAGE_CODE):  # as _repr, once for the list
+        events = [AuditEvent(actor=actor, actor_name=name, action=action, object_type=obj._meta.label_lower,
+                             object_id=obj.pk, object_repr=str(obj)[:200], changes=dict(changes))
+                  for obj, changes in objects]
     # One INSERT on PostgreSQL whatever the count (psycopg binds client-side); Django batches for SQLite's limit.
     return len(AuditEvent.objects.bulk_create(events))
 
