@@ -11,7 +11,9 @@ from decimal import Decimal
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
+from core.l10n import decimal
 from core.money import format_money
 from reports.tables import Chart
 from sales.units import format_minutes
@@ -24,14 +26,14 @@ MAX_BAR = 64  # a bar's width at most, however few the categories
 
 
 def format_value(value, unit: str, currency: str = "") -> str:
-    """A figure as the reader reads it: 90 minutes "1:30", money "€1,089.00", hours "12.50 h"."""
+    """A figure as the reader reads it: 90 minutes "1:30", money "€1,089.00", hours "12.50 h" ("12,50 h")."""
     if value is None:
         return "–"
     if unit == "minutes":
         return format_minutes(round(value))
     if unit == "money":
         return format_money(Decimal(str(value)), currency or "EUR")
-    return f"{Decimal(str(value)):.2f} h"
+    return _("{hours} h").format(hours=decimal(Decimal(str(value))))
 
 
 def nice_step(top: float, unit: str) -> float:
@@ -156,10 +158,11 @@ def _top(chart: Chart) -> float:
     return max((_number(v) for s in chart.series for v in s.values if v is not None), default=0)
 
 
-def render_chart(chart: Chart | None, *, currency: str = "", label: str = "Chart") -> SafeString:
+def render_chart(chart: Chart | None, *, currency: str = "", label: str = "") -> SafeString:
     """The chart as a <figure>: the SVG and its legend; "" for no chart."""
     if chart is None:
         return mark_safe("")
+    label = label or _("Chart")
     plot = _Plot(chart, _top(chart))
     body = _bars(plot, chart, currency) if chart.kind == "bars" else _lines(plot, chart, currency)
     svg = (f'<svg class="chart-svg {escape(chart.kind)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '

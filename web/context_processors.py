@@ -5,6 +5,7 @@ that renders a template, show the same top bar as every screen.
 """
 
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
 
 from core.roles import is_accountant, is_agent, is_manager
 
@@ -12,11 +13,11 @@ from core.roles import is_accountant, is_agent, is_manager
 def nav(user) -> dict:
     """Return what the top bar offers the user's role."""
     if is_manager(user):
-        role = "Manager"
+        role = _("Manager")
     elif is_accountant(user):
-        role = "Accountant"
+        role = _("Accountant")
     elif is_agent(user):
-        role = "Agent"
+        role = _("Agent")
     else:
         role = ""
     return {"role": role, "orders": user.has_perm("sales.sell"), "invoices": user.has_perm("invoicing.bill"),

@@ -13,7 +13,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from core.l10n import decimal
 from core.roles import ACCOUNTANTS, sees_everything
 from projects.models import Task
 from sales.models import Customer, SaleOrder, SaleOrderLine
@@ -35,8 +37,9 @@ def person(user) -> str:
 
 def sale_line_label(line: SaleOrderLine) -> str:
     """S00001 · Service on Timesheet · 2.25 h delivered."""
-    delivered = minutes_to_qty(line.delivered_minutes, HOUR)
-    return f"{line.order.name} · {line.name or line.product.name} · {delivered} h delivered"
+    delivered = decimal(minutes_to_qty(line.delivered_minutes, HOUR))
+    return _("{order} · {line} · {hours} h delivered").format(order=line.order.name,
+                                                             line=line.name or line.product.name, hours=delivered)
 
 
 # --- What each field accepts ------------------------------------------------------------------------------

@@ -31,7 +31,13 @@
     ["aria-invalid", "aria-describedby", "required"].forEach(function (name) {
       if (select.hasAttribute(name)) input.setAttribute(name, select.getAttribute(name));
     });
-    input.placeholder = empty ? empty.textContent : "Type to search";
+    // Its words, in the page's language: data-text-* of the <select> (web.forms.widgets.lookup_texts).
+    var said = {
+      more: select.dataset.textMore || "More…",
+      none: select.dataset.textNone || "No match",
+      search: select.dataset.textSearch || "Type to search"
+    };
+    input.placeholder = empty ? empty.textContent : said.search;
     list.id = listId;
     list.className = "lookup-list";
     list.setAttribute("role", "listbox");
@@ -75,7 +81,7 @@
             items = items.filter(function (item) { return !item.more; });
           }
           items = items.concat(data.results);
-          if (data.more) items.push({ more: true, text: "More…" });
+          if (data.more) items.push({ more: true, text: said.more });
           text = query;
           page = number;
           render(number === 1 ? (items.length ? 0 : -1) : active);
@@ -88,7 +94,7 @@
       if (!items.length) {
         var none = document.createElement("li");
         none.className = "lookup-none";
-        none.textContent = "No match";
+        none.textContent = said.none;
         list.appendChild(none);
       }
       items.forEach(function (item, n) {

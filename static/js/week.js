@@ -9,6 +9,11 @@
   if (!form) return;
   var url = form.dataset.cellUrl;
   var status = document.getElementById("week-status");
+  // Its words, in the page's language: data-text-* of the grid's form (web/templates/web/timesheets/week.html).
+  var said = {
+    noAnswer: form.dataset.textNoAnswer || "The server did not answer: try again.",
+    unreachable: form.dataset.textUnreachable || "Not saved: the server could not be reached. Try again."
+  };
 
   function cellOf(input) { return input.closest("td"); }
 
@@ -61,7 +66,7 @@
     show(input, "saving");
     fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
-        return response.json().catch(function () { return { error: "The server did not answer: try again." }; });
+        return response.json().catch(function () { return { error: said.noAnswer }; });
       })
       .then(function (data) {
         delete input.dataset.sending;
@@ -80,7 +85,7 @@
       })
       .catch(function () {
         delete input.dataset.sending;
-        show(input, "failed", "Not saved: the server could not be reached. Try again.");
+        show(input, "failed", said.unreachable);
       });
   }
 

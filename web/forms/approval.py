@@ -1,6 +1,7 @@
 """Forms of the To Approve screen: its filters."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from sales.models import Customer
 from tickets.models import HelpdeskTeam
@@ -13,14 +14,17 @@ class ApprovalFilter(forms.Form):
     """Which timesheets To Approve lists: a team, an agent, a customer, a period."""
 
     # Every team, agent and customer is a choice; the page lists none of them (web.lookups).
-    team = forms.ModelChoiceField(HelpdeskTeam.objects.all(), required=False, empty_label="All teams",
-                                  widget=Lookup("approval-teams"))
-    agent = forms.ModelChoiceField(active_users(), required=False, empty_label="All agents",
+    team = forms.ModelChoiceField(HelpdeskTeam.objects.all(), required=False, label=_("Team"),
+                                  empty_label=_("All teams"), widget=Lookup("approval-teams"))
+    agent = forms.ModelChoiceField(active_users(), required=False, label=_("Agent"), empty_label=_("All agents"),
                                    widget=Lookup("approval-agents"))
-    customer = forms.ModelChoiceField(Customer.objects.all(), required=False, empty_label="All customers",
-                                      widget=Lookup("approval-customers"))
-    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    customer = forms.ModelChoiceField(Customer.objects.all(), required=False, label=_("Customer"),
+                                      empty_label=_("All customers"), widget=Lookup("approval-customers"))
+    # ISO in the input whatever the language: a date input shows it as the browser's language writes dates.
+    start = forms.DateField(required=False, label=_("From"),
+                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end = forms.DateField(required=False, label=_("To"),
+                          widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,7 +33,7 @@ class ApprovalFilter(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            self.add_error("end", "The period ends on or after its first day.")
+            self.add_error("end", _("The period ends on or after its first day."))
         return data
 
     def chosen(self) -> dict | None:

@@ -6,11 +6,9 @@ import math
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import ngettext
 
 from audit.services import login_failure_record, login_failures_clear, login_locked_for
-
-LOCKED_MESSAGE = ("Too many failed logins for this username from your address. "
-                  "Try again in {minutes} minute{s}, or ask a manager to reset your password.")
 
 
 def client_ip(request) -> str | None:
@@ -28,7 +26,11 @@ def client_ip(request) -> str | None:
 
 def locked_error(seconds: int) -> ValidationError:
     minutes = math.ceil(seconds / 60)
-    return ValidationError(LOCKED_MESSAGE.format(minutes=minutes, s="" if minutes == 1 else "s"), code="throttled")
+    message = ngettext("Too many failed logins for this username from your address. Try again in {minutes} minute, "
+                       "or ask a manager to reset your password.",
+                       "Too many failed logins for this username from your address. Try again in {minutes} minutes, "
+                       "or ask a manager to reset your password.", minutes)
+    return ValidationError(message.format(minutes=minutes), code="throttled")
 
 
 class ThrottledLogin:

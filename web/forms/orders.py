@@ -1,6 +1,7 @@
 """Forms of the sales order screens: the quotation with its Order Lines, a manual Delivered, Create Invoice."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from sales.models import Product, SaleOrder, SaleOrderLine
 
@@ -27,17 +28,17 @@ class QuotationForm(forms.ModelForm):
     class Meta:
         model = SaleOrder
         fields = ("customer", "accountant")
-        help_texts = {"accountant": "Its billing alerts go to them; to every accountant when empty."}
+        help_texts = {"accountant": _("Its billing alerts go to them; to every accountant when empty.")}
         # Every customer is a choice; the page lists none of them (web.lookups).
         widgets = {"customer": Lookup("quotation-customers"), "accountant": Lookup("quotation-accountants")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].empty_label = "Choose a customer"
+        self.fields["customer"].empty_label = _("Choose a customer")
         accountant = self.fields["accountant"]
         accountant.queryset = accountants()
         accountant.label_from_instance = person
-        accountant.empty_label = "Every accountant"
+        accountant.empty_label = _("Every accountant")
 
 
 class OrderLineForm(forms.ModelForm):
@@ -48,7 +49,7 @@ class OrderLineForm(forms.ModelForm):
         fields = ("product", "name", "quantity", "uom", "price_unit", "tax")
         widgets = {
             "product": ProductSelect,
-            "name": forms.TextInput(attrs={"placeholder": "The product's name"}),
+            "name": forms.TextInput(attrs={"placeholder": _("The product's name")}),
             "quantity": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
             "price_unit": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
         }
@@ -56,8 +57,8 @@ class OrderLineForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = Product.objects.select_related("tax")
-        self.fields["product"].empty_label = "Choose a product"
-        self.fields["tax"].empty_label = "No tax"
+        self.fields["product"].empty_label = _("Choose a product")
+        self.fields["tax"].empty_label = _("No tax")
         self.fields["price_unit"].required = False
 
     def clean(self):
@@ -82,14 +83,14 @@ OrderLineFormSet = forms.inlineformset_factory(
 class DeliveredForm(forms.Form):
     """The Delivered quantity typed by hand on a "Based on Delivered Quantity (Manual)" line."""
 
-    delivered = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, label="Delivered",
+    delivered = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, label=_("Delivered"),
                                    widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "size": 6}))
 
 
 class CreateInvoiceForm(forms.Form):
     """"Create Invoice", with an optional period: only the Timesheets dated within it are billed."""
 
-    period_start = forms.DateField(required=False, label="Timesheets from",
+    period_start = forms.DateField(required=False, label=_("Timesheets from"),
                                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    period_end = forms.DateField(required=False, label="to",
+    period_end = forms.DateField(required=False, label=_("to"),
                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))

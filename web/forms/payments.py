@@ -6,6 +6,7 @@ and its refusals are shown on these forms' fields (web.views.base.add_service_er
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.limits import MAX_ID
 from invoicing.models import Invoice, Payment
@@ -19,11 +20,13 @@ class PaymentForm(forms.Form):
     The amount is text: "12,50", "abc" or "-5" reach the service, which answers with an example of an amount.
     """
 
-    date = forms.DateField(widget=DATE, error_messages={"invalid": "Enter a date, e.g. 2026-03-31."})
-    amount = forms.CharField(max_length=30, widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 12}))
-    method = forms.ChoiceField(choices=Payment.Method.choices, initial=Payment.Method.BANK_TRANSFER)
-    reference = forms.CharField(max_length=100, required=False,
-                                widget=forms.TextInput(attrs={"placeholder": "e.g. the bank statement line"}))
+    date = forms.DateField(label=_("Date"), widget=DATE,
+                           error_messages={"invalid": _("Enter a date, e.g. 2026-03-31.")})
+    amount = forms.CharField(label=_("Amount"), max_length=30,
+                             widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 12}))
+    method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices, initial=Payment.Method.BANK_TRANSFER)
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False,
+                                widget=forms.TextInput(attrs={"placeholder": _("e.g. the bank statement line")}))
 
     def __init__(self, *args, invoice: Invoice, **kwargs):
         kwargs.setdefault("initial", {"date": timezone.localdate(), "amount": invoice.amount_residual})
@@ -34,9 +37,10 @@ class ReverseForm(forms.Form):
     """Reverse a payment: why (returned by the bank, registered on the wrong invoice); the service requires it."""
 
     payment = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID, error_messages={
-        key: "Choose the payment to reverse in the list." for key in ("required", "invalid", "min_value", "max_value")})
-    reason = forms.CharField(max_length=100, required=False,
-                             widget=forms.TextInput(attrs={"placeholder": "e.g. returned by the bank", "size": 28}))
+        key: _("Choose the payment to reverse in the list.") for key in ("required", "invalid", "min_value",
+                                                                          "max_value")})
+    reason = forms.CharField(label=_("Reason"), max_length=100, required=False,
+                             widget=forms.TextInput(attrs={"placeholder": _("e.g. returned by the bank"), "size": 28}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="reverse", **kwargs)
@@ -45,8 +49,8 @@ class ReverseForm(forms.Form):
 class DueDateForm(forms.Form):
     """A draft's due date: blank takes the payment terms when it is posted."""
 
-    due_date = forms.DateField(required=False, widget=DATE, label="New due date",
-                               error_messages={"invalid": "Enter a date, e.g. 2026-03-31, or leave it blank."})
+    due_date = forms.DateField(required=False, widget=DATE, label=_("New due date"),
+                               error_messages={"invalid": _("Enter a date, e.g. 2026-03-31, or leave it blank.")})
 
     def __init__(self, *args, invoice: Invoice, **kwargs):
         kwargs.setdefault("initial", {"due_date": invoice.due_date})

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from sales.models import Customer
 from tickets.models import HelpdeskTeam
@@ -12,17 +13,18 @@ from .widgets import Lookup
 class ToInvoiceFilter(forms.Form):
     """Which orders "To Invoice" lists, and the period end a run bills up to."""
 
-    customer = forms.ModelChoiceField(Customer.objects.all(), required=False, empty_label="All",
-                                      widget=Lookup("to-invoice-customers"))
-    team = forms.ModelChoiceField(HelpdeskTeam.objects.all(), required=False, empty_label="All",
+    customer = forms.ModelChoiceField(Customer.objects.all(), required=False, label=_("Customer"),
+                                      empty_label=_("All"), widget=Lookup("to-invoice-customers"))
+    team = forms.ModelChoiceField(HelpdeskTeam.objects.all(), required=False, label=_("Team"), empty_label=_("All"),
                                   widget=Lookup("to-invoice-teams"))
-    up_to = forms.DateField(required=False, label="Up to", widget=forms.DateInput(attrs={"type": "date"}),
-                            help_text="Timesheets up to this date (the period end); empty means all.")
+    up_to = forms.DateField(required=False, label=_("Up to"),
+                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                            help_text=_("Timesheets up to this date (the period end); empty means all."))
 
     def clean_up_to(self):
         up_to = self.cleaned_data["up_to"]
         if up_to and up_to > timezone.localdate():
-            raise forms.ValidationError("The period ends today at the latest: no time is logged in the future.")
+            raise forms.ValidationError(_("The period ends today at the latest: no time is logged in the future."))
         return up_to
 
     def chosen(self) -> dict:

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from core.limits import SEARCH_LENGTH
 from projects.models import Task
@@ -16,27 +17,27 @@ from tickets.selectors import assignable_people, teams_for, tickets_search
 from timesheets.selectors import customers_for, sale_orders_for
 
 from ..lookups import assignees_of, customers_of, lookup_url, person, sale_line_label, teams_of
-from .widgets import Lookup, record_ids
+from .widgets import Lookup, lookup_texts, record_ids
 
 
 class TicketFilterForm(forms.Form):
     """The filters of the Tickets list; its choices come from the tickets the user may see."""
 
-    q = forms.CharField(required=False, label="Search", max_length=SEARCH_LENGTH,
-                        widget=forms.SearchInput(attrs={"placeholder": "Title, description, customer or #number"}))
-    team = forms.ModelChoiceField(queryset=HelpdeskTeam.objects.none(), required=False, empty_label="All teams",
-                                  widget=Lookup("ticket-teams"))
-    status = forms.ChoiceField(choices=[("", "Any status"), ("open", "Open"), *Ticket.Status.choices],
-                               required=False)
-    customer = forms.ModelChoiceField(queryset=Customer.objects.none(), required=False, empty_label="All customers",
-                                      widget=Lookup("ticket-customers"))
-    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False,
-                                      empty_label="Anyone", widget=Lookup("ticket-assignees"))
-    mine = forms.BooleanField(required=False, label="My tickets")
+    q = forms.CharField(required=False, label=_("Search"), max_length=SEARCH_LENGTH,
+                        widget=forms.SearchInput(attrs={"placeholder": _("Title, description, customer or #number")}))
+    team = forms.ModelChoiceField(queryset=HelpdeskTeam.objects.none(), required=False, label=_("Team"),
+                                  empty_label=_("All teams"), widget=Lookup("ticket-teams"))
+    status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any status")), ("open", _("Open")),
+                                                           *Ticket.Status.choices], required=False)
+    customer = forms.ModelChoiceField(queryset=Customer.objects.none(), required=False, label=_("Customer"),
+                                      empty_label=_("All customers"), widget=Lookup("ticket-customers"))
+    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("Assignee"),
+                                      empty_label=_("Anyone"), widget=Lookup("ticket-assignees"))
+    mine = forms.BooleanField(required=False, label=_("My tickets"))
     # The sales order's "Tickets" smart button links here (?order=<id>); the page shows it as a chip.
     order = forms.ModelChoiceField(queryset=SaleOrder.objects.none(), required=False, widget=forms.HiddenInput,
-                                   error_messages={"invalid_choice": "That sales order is not one you can see: "
-                                                                     "the list shows every ticket."})
+                                   error_messages={"invalid_choice": _("That sales order is not one you can see: "
+                                                                       "the list shows every ticket.")})
 
     def __init__(self, *args, tickets, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,7 +72,7 @@ class SaleLineForm(forms.Form):
     """The ticket's "Sales Order Item": a confirmed, billable line of the ticket's customer."""
 
     sale_line = forms.ModelChoiceField(queryset=SaleOrderLine.objects.none(), required=False,
-                                       label="Sales Order Item", empty_label="— none: time is not billed —",
+                                       label=_("Sales Order Item"), empty_label=_("— none: time is not billed —"),
                                        widget=Lookup("ticket-sale-lines"))
 
     def __init__(self, *args, ticket, **kwargs):
@@ -103,6 +104,7 @@ class DependentLookup(Lookup):
         attrs["data-lookup"] = lookup_url(self.kind, self.of or NOTHING)
         attrs["data-lookup-of"] = lookup_url(self.kind, NOTHING)
         attrs["data-depends-on"] = self.on
+        attrs.update(lookup_texts())
         if self.keep:
             attrs["data-keep"] = ""
         return attrs
@@ -118,24 +120,25 @@ class NewTicketForm(forms.Form):
     line of another customer, an assignee outside the team) come back from tickets.services on their field."""
 
     team = forms.ModelChoiceField(queryset=HelpdeskTeam.objects.none(), widget=Lookup("new-ticket-teams"),
-                                  empty_label="Choose a team",
-                                  error_messages=_choose("Choose one of the Helpdesk Teams you work in."))
+                                  label=_("Team"), empty_label=_("Choose a team"),
+                                  error_messages=_choose(_("Choose one of the Helpdesk Teams you work in.")))
     customer = forms.ModelChoiceField(queryset=Customer.objects.none(), widget=Lookup("new-ticket-customers"),
-                                      empty_label="Choose a customer",
-                                      error_messages=_choose("Choose one of the customers in the list."))
-    title = forms.CharField(max_length=Ticket._meta.get_field("title").max_length)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
-    task = forms.ModelChoiceField(queryset=Task.objects.none(), required=False, empty_label="— none —",
-                                  widget=DependentLookup("team-tasks", on="team"),
-                                  error_messages=_choose("Choose a task of the team's project."))
+                                      label=_("Customer"), empty_label=_("Choose a customer"),
+                                      error_messages=_choose(_("Choose one of the customers in the list.")))
+    title = forms.CharField(label=_("Title"), max_length=Ticket._meta.get_field("title").max_length)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    task = forms.ModelChoiceField(queryset=Task.objects.none(), required=False, label=_("Task"),
+                                  empty_label=_("— none —"), widget=DependentLookup("team-tasks", on="team"),
+                                  error_messages=_choose(_("Choose a task of the team's project.")))
     sale_line = forms.ModelChoiceField(queryset=SaleOrderLine.objects.none(), required=False,
-                                       label="Sales Order Item", empty_label="— none: time is not billed —",
+                                       label=_("Sales Order Item"), empty_label=_("— none: time is not billed —"),
                                        widget=DependentLookup("customer-sale-lines", on="customer"),
-                                       error_messages=_choose("Choose a Sales Order Item of the customer's "
-                                                              "confirmed orders."))
-    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False,
-                                      empty_label="Nobody", widget=DependentLookup("team-people", on="team", keep=True),
-                                      error_messages=_choose("Choose yourself, a member of the team or a manager."))
+                                       error_messages=_choose(_("Choose a Sales Order Item of the customer's "
+                                                                "confirmed orders.")))
+    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("Assignee"),
+                                      empty_label=_("Nobody"),
+                                      widget=DependentLookup("team-people", on="team", keep=True),
+                                      error_messages=_choose(_("Choose yourself, a member of the team or a manager.")))
 
     def __init__(self, *args, user, **kwargs):
         teams = teams_for(user=user)
@@ -181,8 +184,8 @@ class AssigneeLookup(Lookup):
 class AssignForm(forms.Form):
     """The ticket's assignee: a member of its team, a manager, or nobody."""
 
-    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False,
-                                      empty_label="Nobody", widget=AssigneeLookup("team-people"))
+    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("Assignee"),
+                                      empty_label=_("Nobody"), widget=AssigneeLookup("team-people"))
 
     def __init__(self, *args, ticket, **kwargs):
         kwargs.setdefault("initial", {"assignee": ticket.assignee_id})

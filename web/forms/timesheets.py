@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from sales.models import WorkType
 from timesheets.durations import HINT, parse_duration
@@ -12,7 +13,8 @@ def work_type_label(work_type: WorkType) -> str:
     """"On-site", "Internal (non-billable)", "Goodwill (no charge)": what the agent picks from."""
     if work_type.billing == WorkType.Billing.BILLABLE:
         return work_type.name
-    return f"{work_type.name} ({work_type.get_billing_display().lower()})"
+    return _("{work_type} ({billing})").format(work_type=work_type.name,
+                                               billing=work_type.get_billing_display().lower())
 
 
 class TimeEntryForm(forms.Form):
@@ -22,17 +24,18 @@ class TimeEntryForm(forms.Form):
     `empty_label` names what the empty choice means: the team's default when logging, none when editing.
     """
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     duration = forms.CharField(
+        label=_("Duration"),
         required=False,  # an empty duration gets parse_duration's message, which shows an accepted form
         widget=forms.TextInput(attrs={"placeholder": "1:30", "autocomplete": "off", "required": True,
                                       "inputmode": "text", "size": 7, "title": HINT}),
     )
-    description = forms.CharField(required=False, max_length=500,
-                                  widget=forms.TextInput(attrs={"placeholder": "What did you do?"}))
-    work_type = forms.ChoiceField(label="Work type", required=False)
+    description = forms.CharField(label=_("Description"), required=False, max_length=500,
+                                  widget=forms.TextInput(attrs={"placeholder": _("What did you do?")}))
+    work_type = forms.ChoiceField(label=_("Work type"), required=False)
 
-    def __init__(self, *args, work_types: list[WorkType] = (), empty_label: str = "Team default", **kwargs):
+    def __init__(self, *args, work_types: list[WorkType] = (), empty_label: str = _("Team default"), **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound and "date" not in self.initial:
             self.initial["date"] = timezone.localdate()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tickets.models import Ticket
 from timesheets.durations import parse_duration
@@ -44,16 +46,18 @@ def parse_day(value: str) -> datetime.date:
     try:
         day = datetime.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ValidationError(f"“{str(value)[:40]}” is not a date: write it as YYYY-MM-DD.") from None
+        raise ValidationError(_("“{value}” is not a date: write it as YYYY-MM-DD.").format(value=str(value)[:40])) \
+            from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValidationError(f"Choose a day from {FIRST_DAY} to {LAST_DAY}.")
+        raise ValidationError(_("Choose a day from {first} to {last}.").format(first=FIRST_DAY, last=LAST_DAY))
     return day
 
 
 class AgentForm(forms.Form):
     """A manager's choice of whose week to see: any member of a helpdesk team (searched, web.lookups)."""
 
-    agent = forms.ModelChoiceField(team_members(), empty_label=None, widget=Lookup("week-agents"))
+    agent = forms.ModelChoiceField(team_members(), label=gettext_lazy("Agent"), empty_label=None,
+                                   widget=Lookup("week-agents"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,8 +67,9 @@ class AgentForm(forms.Form):
 class AddTicketForm(forms.Form):
     """"Add a ticket": a ticket searched among those `user` may log on, shown as a row (`?add=`)."""
 
-    add = forms.ModelChoiceField(Ticket.objects.none(), required=False, label="Add a ticket",
-                                 empty_label="Search a ticket by title or customer", widget=Lookup("week-tickets"))
+    add = forms.ModelChoiceField(Ticket.objects.none(), required=False, label=gettext_lazy("Add a ticket"),
+                                 empty_label=gettext_lazy("Search a ticket by title or customer"),
+                                 widget=Lookup("week-tickets"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

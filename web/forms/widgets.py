@@ -1,6 +1,7 @@
 """The searchable select: a <select> of the chosen option only, whose other choices are asked of the server."""
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from core.limits import MAX_ID
 
@@ -15,6 +16,11 @@ def record_ids(values) -> list[int]:
         if 0 < len(value) <= 19 and value.isascii() and value.isdigit() and int(value) <= MAX_ID:
             ids.append(int(value))
     return ids
+
+
+def lookup_texts() -> dict[str, str]:
+    """What static/js/lookup.js says, in the reader's language (CSP forbids an inline script: data- attributes)."""
+    return {"data-text-more": _("More…"), "data-text-none": _("No match"), "data-text-search": _("Type to search")}
 
 
 class Lookup(forms.Select):
@@ -35,6 +41,7 @@ class Lookup(forms.Select):
     def build_attrs(self, base_attrs, extra_attrs=None):
         attrs = super().build_attrs(base_attrs, extra_attrs)
         attrs["data-lookup"] = lookup_url(self.kind, self.of)
+        attrs.update(lookup_texts())
         return attrs
 
     def optgroups(self, name, value, attrs=None):

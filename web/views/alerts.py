@@ -2,6 +2,8 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from reports.alerts import alert_clear
@@ -9,7 +11,7 @@ from reports.models import Alert
 
 from .base import act, refuse_unless
 
-CLEARERS_ONLY = "Only accountants and managers mark alerts dealt with."
+CLEARERS_ONLY = gettext_lazy("Only accountants and managers mark alerts dealt with.")
 
 
 @login_required
@@ -20,5 +22,5 @@ def alert_clear_view(request, pk):
     alert = get_object_or_404(Alert, pk=pk)
     note = request.POST.get("note", "").replace("\x00", "")
     act(request, lambda: alert_clear(alert_id=alert.pk, actor=request.user, note=note),
-        "Alert marked dealt with.")
+        _("Alert marked dealt with."))
     return redirect("home")

@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.db.models.functions import TruncWeek
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from timesheets.approval import timesheets_approve, timesheets_reject
 from timesheets.selectors import to_approve_for
@@ -20,7 +22,7 @@ from timesheets.selectors import to_approve_for
 from ..forms.approval import ApprovalFilter
 from .base import page, paginate, record_id, refuse_unless, show_refusal
 
-MANAGERS_ONLY = "Only managers approve or reject timesheets."
+MANAGERS_ONLY = gettext_lazy("Only managers approve or reject timesheets.")
 # A week of a team's time fits on one page; more is paged, and each page costs the same queries.
 PER_PAGE = 500
 
@@ -33,7 +35,7 @@ def to_approve(request):
     filters = ApprovalFilter(request.GET or None)
     chosen = filters.chosen()
     if chosen is None:  # a wrong filter lists nothing rather than more than was asked for
-        messages.error(request, "Correct the filters below to list the timesheets.")
+        messages.error(request, _("Correct the filters below to list the timesheets."))
         chosen, entries = {}, to_approve_for(user=request.user).none()
     else:
         entries = to_approve_for(user=request.user, **chosen)
@@ -56,12 +58,15 @@ def _review(request):
         elif action == "reject":
             done = timesheets_reject(ids=ids, reason=request.POST.get("reason", ""), actor=request.user)
         else:
-            raise ValidationError("Unknown action.")
+            raise ValidationError(_("Unknown action."))
     except ValidationError as error:
         show_refusal(request, error)
     else:
-        verb = "Approved" if action == "approve" else "Rejected"
-        messages.success(request, f"{verb} {done} timesheet{'' if done == 1 else 's'}.")
+        if action == "approve":
+            text = ngettext("Approved {count} timesheet.", "Approved {count} timesheets.", done)
+        else:
+            text = ngettext("Rejected {count} timesheet.", "Rejected {count} timesheets.", done)
+        messages.success(request, text.format(count=done))
     return redirect(request.get_full_path())
 
 

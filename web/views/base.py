@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 
 from core.errors import error_message
 from core.limits import MAX_ID, searchable
@@ -20,8 +21,11 @@ def page(request, template: str, context: dict | None = None, status: int = 200)
     return render(request, template, context or {}, status=status)
 
 
-def refuse_unless(allowed: bool, message: str = "Your role does not allow this.") -> None:
-    """Answer 403 with `message` unless `allowed`."""
+ROLE_REFUSED = gettext_lazy("Your role does not allow this.")
+
+
+def refuse_unless(allowed: bool, message: str = ROLE_REFUSED) -> None:
+    """Answer 403 with `message` unless `allowed` (a lazy text: the 403 page says it in the reader's language)."""
     if not allowed:
         raise PermissionDenied(message)
 

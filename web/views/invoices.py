@@ -14,6 +14,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from audit.selectors import audit_events_for
@@ -50,9 +52,10 @@ from .base import act, page, paginate, record_id, refuse_unless, search_text
 from .receivables import receivable_panel
 from .timesheets import timesheets_csv
 
-INVOICERS_ONLY = "Only accountants and managers create, post, cancel and credit invoices."
+INVOICERS_ONLY = gettext_lazy("Only accountants and managers create, post, cancel and credit invoices.")
 OVERDUE = "overdue"
-PDF_INVOICERS_ONLY = "Only accountants and managers download invoices: the PDF lists every team's Timesheets."
+PDF_INVOICERS_ONLY = gettext_lazy("Only accountants and managers download invoices: the PDF lists every team's "
+                                  "Timesheets.")
 
 
 @login_required
@@ -80,7 +83,7 @@ def invoice_list(request):
     return page(request, "web/invoices/invoice_list.html", {
         "page_obj": paginate(request, invoices), "filters": filters, "search": search,
         "states": Invoice.State.choices, "kinds": Invoice.Kind.choices,
-        "receivables": receivables, "payment_states": [*PaymentState.choices, (OVERDUE, "Overdue")],
+        "receivables": receivables, "payment_states": [*PaymentState.choices, (OVERDUE, _("Overdue"))],
     })
 
 
@@ -181,7 +184,7 @@ def _entry_ids(request) -> list[int]:
 def invoice_post_view(request, pk):
     invoice = _invoice_to_act_on(request, pk)
     act(request, lambda: invoice_post(invoice=invoice, actor=request.user),
-        lambda posted: f"Posted {posted.number}: it can no longer change.")
+        lambda posted: _("Posted {number}: it can no longer change.").format(number=posted.number))
     return redirect("invoice_detail", pk=invoice.pk)
 
 
@@ -190,7 +193,7 @@ def invoice_post_view(request, pk):
 def invoice_cancel_view(request, pk):
     invoice = _invoice_to_act_on(request, pk)
     act(request, lambda: invoice_cancel(invoice=invoice, actor=request.user),
-        f"{invoice} is cancelled; its Timesheets are to invoice again.")
+        _("{invoice} is cancelled; its Timesheets are to invoice again.").format(invoice=invoice))
     return redirect("invoice_detail", pk=invoice.pk)
 
 
@@ -200,7 +203,7 @@ def invoice_remove_view(request, pk):
     """Take an entry off a draft invoice: it is to invoice again, and editable."""
     invoice = _invoice_to_act_on(request, pk)
     act(request, lambda: invoice_remove_timesheets(invoice=invoice, entry_ids=_entry_ids(request), actor=request.user),
-        "Removed from the invoice: that time is to invoice again.")
+        _("Removed from the invoice: that time is to invoice again."))
     return redirect("invoice_detail", pk=invoice.pk)
 
 
@@ -212,7 +215,8 @@ def invoice_write_off_view(request, pk):
     ids = _entry_ids(request)
     act(request, lambda: invoice_write_off(invoice=invoice, entry_ids=ids, reason=request.POST.get("reason", ""),
                                            actor=request.user),
-        f"Wrote off {len(ids)} timesheet{'' if len(ids) == 1 else 's'}: No charge.")
+        ngettext("Wrote off {count} timesheet: No charge.", "Wrote off {count} timesheets: No charge.",
+                 len(ids)).format(count=len(ids)))
     return redirect("invoice_detail", pk=invoice.pk)
 
 
@@ -225,10 +229,11 @@ def invoice_credit_view(request, pk):
     if request.POST.get("mode") != "full":
         entry_ids = _entry_ids(request)
         if not entry_ids:
-            messages.error(request, "Tick the Timesheets to give back, or make a full credit note.")
+            messages.error(request, _("Tick the Timesheets to give back, or make a full credit note."))
             return redirect("invoice_detail", pk=invoice.pk)
     note = act(request, lambda: invoice_credit_note(invoice=invoice, entry_ids=entry_ids, actor=request.user),
-               lambda note: f"{note} created for {invoice}: post it to give the time back.")
+               lambda note: _("{note} created for {invoice}: post it to give the time back.").format(
+                   note=note, invoice=invoice))
     return redirect("invoice_detail", pk=note.pk if note else invoice.pk)
 
 
@@ -238,7 +243,7 @@ def invoice_send_view(request, pk):
     """"Send by email": checked now, sent by a job (invoicing.mail); each click sends once more."""
     invoice = _invoice_to_act_on(request, pk)
     act(request, lambda: invoice_send_queue(invoice=invoice, actor=request.user),
-        lambda to: f"Queued: {invoice} will be sent to {to}.")
+        lambda to: _("Queued: {invoice} will be sent to {to}.").format(invoice=invoice, to=to))
     return redirect("invoice_detail", pk=invoice.pk)
 
 

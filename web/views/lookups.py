@@ -3,6 +3,7 @@ of that kind accepts, as {"results": [{"id", "text"}], "more": bool}. Kinds and 
 
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 
 from core.limits import SEARCH_LENGTH
 
@@ -34,10 +35,10 @@ def lookup(request, kind: str, pk: int | None = None):
     refuse_unless(not spec.permission or request.user.has_perm(spec.permission))
     text = request.GET.get("q", "")
     if len(text) > SEARCH_LENGTH or "\x00" in text:  # PostgreSQL refuses a NUL in a text
-        return _refused(f"Search with at most {SEARCH_LENGTH} characters, without NUL.")
+        return _refused(_("Search with at most {count} characters, without NUL.").format(count=SEARCH_LENGTH))
     number = _page_number(request.GET.get("page", ""))
     if number is None:
-        return _refused(f"page is a number from 1 to {MAX_PAGE}.")
+        return _refused(_("page is a number from 1 to {last}.").format(last=MAX_PAGE))
     rows = spec.rows(user=request.user, of=spec.of(request.user, pk)) if spec.of else spec.rows(user=request.user)
     start = (number - 1) * PER_PAGE
     found = list(search(rows, spec, text.strip())[start:start + PER_PAGE + 1])  # one more: is there a next page

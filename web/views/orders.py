@@ -12,8 +12,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Count, Sum, Value
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.l10n import decimal
 from core.roles import is_accountant, is_manager
 from invoicing.preview import invoice_preview
 from invoicing.selectors import rounded_to_invoice
@@ -30,12 +33,12 @@ from .base import act, add_service_error, page, paginate, refuse_unless, search_
 from .invoices import INVOICERS_ONLY
 from .timesheets import timesheets_csv
 
-STATES = [("", "All"), *SaleOrder.State.choices]
+STATES = [("", gettext_lazy("All")), *SaleOrder.State.choices]
 
 
 def _confirmed(order: SaleOrder) -> str:
     """Return the message that says `order` is confirmed."""
-    return f"{order.name} is confirmed: it is a sales order now."
+    return _("{order} is confirmed: it is a sales order now.").format(order=order.name)
 
 
 # --- The list and the quotation form -------------------------------------------------
@@ -59,10 +62,11 @@ def order_list(request):
 @login_required
 def quotation_form(request, pk=None):
     """Create a quotation, or change one that is not confirmed yet; "Confirm" saves and confirms."""
-    refuse_unless(request.user.has_perm("sales.sell"), "Only managers and accountants make quotations.")
+    refuse_unless(request.user.has_perm("sales.sell"), _("Only managers and accountants make quotations."))
     order = SaleOrder() if pk is None else get_object_or_404(SaleOrder, pk=pk)
     if order.pk and order.state != SaleOrder.State.DRAFT:
-        messages.info(request, f"{order.name} is {order.get_state_display().lower()}: its Order Lines stay as sold.")
+        messages.info(request, _("{order} is {state}: its Order Lines stay as sold.").format(
+            order=order.name, state=order.get_state_display().lower()))
         return redirect("order_detail", pk=order.pk)
     form = QuotationForm(request.POST or None, instance=order)
     lines = OrderLineFormSet(request.POST or None, instance=order, prefix="lines")
@@ -90,7 +94,7 @@ def _save_quotation(form, lines) -> SaleOrder | None:
 def _after_save(request, order: SaleOrder):
     """Confirm the saved quotation when "Confirm" was clicked, and say so; a refused Confirm goes back to the form."""
     if "confirm" not in request.POST:
-        messages.success(request, f"Quotation {order.name} saved.")
+        messages.success(request, _("Quotation {order} saved.").format(order=order.name))
     elif act(request, lambda: sale_order_confirm(order=order, actor=request.user), _confirmed) is None:
         return redirect("quotation_edit", pk=order.pk)
     return redirect("order_detail", pk=order.pk)
@@ -99,7 +103,7 @@ def _after_save(request, order: SaleOrder):
 @login_required
 @require_POST
 def order_confirm(request, pk):
-    refuse_unless(request.user.has_perm("sales.sell"), "Only managers and accountants confirm quotations.")
+    refuse_unless(request.user.has_perm("sales.sell"), _("Only managers and accountants confirm quotations."))
     order = get_object_or_404(SaleOrder, pk=pk)
     act(request, lambda: sale_order_confirm(order=order, actor=request.user), _confirmed(order))
     return redirect("order_detail", pk=order.pk)
@@ -109,15 +113,16 @@ def order_confirm(request, pk):
 @require_POST
 def line_set_delivered(request, pk):
     """Type the Delivered quantity of a "Based on Delivered Quantity (Manual)" line."""
-    refuse_unless(request.user.has_perm("sales.sell"), "Only managers and accountants set what was delivered.")
+    refuse_unless(request.user.has_perm("sales.sell"), _("Only managers and accountants set what was delivered."))
     line = get_object_or_404(SaleOrderLine.objects.select_related("order", "product"), pk=pk)
     form = DeliveredForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Enter a delivered quantity of 0 or more, like 3 or 2.50.")
+        messages.error(request, _("Enter a delivered quantity of 0 or more, like 3 or 2.50."))
     else:
         act(request, lambda: sale_line_set_delivered_manual(line=line, qty=form.cleaned_data["delivered"]),
-            lambda line: f"Delivered set to {line.qty_delivered_manual:.2f} {line.get_uom_display().lower()} "
-                         f"on {line.order.name} · {line.name or line.product}.")
+            lambda line: _("Delivered set to {quantity} {unit} on {order} · {line}.").format(
+                quantity=decimal(line.qty_delivered_manual), unit=line.get_uom_display().lower(),
+                order=line.order.name, line=line.name or line.product))
     return redirect("order_detail", pk=line.order_id)
 
 
@@ -146,7 +151,7 @@ def _rates(order: SaleOrder, lines: list[SaleOrderLine]) -> dict:
     line_of = {line.pk: line for line in lines}
     rates = {"agent_rates": [], "work_type_rates": []}
     rows = sorted(by_agent.union(by_type, all=True).order_by(), key=itemgetter(0, 1))  # each kind, as entered
-    for kind, _, name, last_name, username, line_id in rows:
+    for kind, _pk, name, last_name, username, line_id in rows:
         who = f"{name} {last_name}".strip() or username  # an agent as get_full_name() gives it, else a work type
         rates[kind].append((who, line_of.get(line_id)))
     return rates
@@ -201,7 +206,7 @@ def invoice_create(request, pk):
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, f"{invoice} created: check it, then post it.")
+            messages.success(request, _("{invoice} created: check it, then post it.").format(invoice=invoice))
             return redirect("invoice_detail", pk=invoice.pk)
     return _order_page(request, order, form)
 

@@ -10,9 +10,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict
+from core.l10n import day
 from core.money import format_money
 from invoicing.models import Invoice, Payment
 from invoicing.payments import invoice_due_date_set, payment_register, payment_reverse
@@ -21,7 +24,7 @@ from ..forms.payments import DueDateForm, PaymentForm, ReverseForm
 from .base import add_service_error, refuse_unless, show_refusal
 from .invoices import invoice_page, invoice_shown
 
-ACCOUNTANTS_ONLY = "Only accountants register and reverse payments and set due dates."
+ACCOUNTANTS_ONLY = gettext_lazy("Only accountants register and reverse payments and set due dates.")
 
 
 def _invoice_to_pay(request, pk) -> Invoice:
@@ -61,10 +64,12 @@ def payment_register_view(request, pk):
     def register(data):
         payment = payment_register(invoice=invoice, actor=request.user, **data)
         invoice.refresh_from_db()
-        what = "Refund" if invoice.is_credit_note else "Payment"
-        return (f"{what} of {format_money(payment.amount, invoice.currency)} registered on {invoice}: "
-                f"{invoice.get_payment_state_display().lower()}, "
-                f"{format_money(invoice.amount_residual, invoice.currency)} left to settle.")
+        text = (_("Refund of {amount} registered on {invoice}: {state}, {balance} left to settle.")
+                if invoice.is_credit_note else
+                _("Payment of {amount} registered on {invoice}: {state}, {balance} left to settle."))
+        return text.format(amount=format_money(payment.amount, invoice.currency), invoice=invoice,
+                           state=invoice.get_payment_state_display().lower(),
+                           balance=format_money(invoice.amount_residual, invoice.currency))
 
     return _submit(request, invoice, PaymentForm(request.POST, invoice=invoice), "payment", register)
 
@@ -78,8 +83,9 @@ def payment_reverse_view(request, pk):
         payment = get_object_or_404(Payment, pk=data["payment"], invoice=invoice)
         payment_reverse(payment=payment, reason=data["reason"], actor=request.user)
         invoice.refresh_from_db()
-        return (f"Payment of {format_money(payment.amount, invoice.currency)} of {payment.date:%Y-%m-%d} "
-                f"reversed: {format_money(invoice.amount_residual, invoice.currency)} left to settle.")
+        return _("Payment of {amount} of {date} reversed: {balance} left to settle.").format(
+            amount=format_money(payment.amount, invoice.currency), date=day(payment.date),
+            balance=format_money(invoice.amount_residual, invoice.currency))
 
     return _submit(request, invoice, ReverseForm(request.POST), "reverse", reverse)
 
@@ -92,7 +98,8 @@ def invoice_due_date_view(request, pk):
     def set_due(data):
         due_date = data["due_date"]
         invoice_due_date_set(invoice=invoice, due_date=due_date, actor=request.user)
-        return (f"{invoice} is due on {due_date:%Y-%m-%d}." if due_date else
-                f"{invoice}'s due date will come from the payment terms when it is posted.")
+        if due_date:
+            return _("{invoice} is due on {date}.").format(invoice=invoice, date=day(due_date))
+        return _("{invoice}'s due date will come from the payment terms when it is posted.").format(invoice=invoice)
 
     return _submit(request, invoice, DueDateForm(request.POST, invoice=invoice), "due", set_due)

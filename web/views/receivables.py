@@ -8,6 +8,7 @@ draft's due date (web.views.payments). Agents see neither: the panel is left out
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, ngettext
 
 from invoicing.models import Invoice, Reminder
 from invoicing.payments import overdue_invoices, terms_days
@@ -16,7 +17,7 @@ from sales.models import Company
 from ..forms.payments import DueDateForm, PaymentForm
 from .base import page, paginate, refuse_unless
 
-RECEIVABLES_ONLY = "Only managers and accountants see payments, balances and overdue invoices."
+RECEIVABLES_ONLY = gettext_lazy("Only managers and accountants see payments, balances and overdue invoices.")
 OVERDUE_PER_PAGE = 100
 
 
@@ -49,8 +50,12 @@ def receivable_panel(user, invoice: Invoice, forms: dict) -> dict | None:
 def _terms(invoice: Invoice) -> str:
     """Say which payment terms a draft's posting will apply."""
     days = terms_days(invoice)
-    whose = "the company's" if invoice.customer.payment_terms_days is None else f"{invoice.customer_name}'s"
-    return f"{days} day{'' if days == 1 else 's'} after the invoice date ({whose} payment terms)"
+    if invoice.customer.payment_terms_days is None:
+        return ngettext("{count} day after the invoice date (the company's payment terms)",
+                        "{count} days after the invoice date (the company's payment terms)", days).format(count=days)
+    return ngettext("{count} day after the invoice date ({customer}'s payment terms)",
+                    "{count} days after the invoice date ({customer}'s payment terms)", days).format(
+        count=days, customer=invoice.customer_name)
 
 
 @login_required

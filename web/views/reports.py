@@ -8,6 +8,7 @@ rules' (reports.see_reports, reports.see_time_report) and the report's selector 
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Callable
 from urllib.parse import urlencode
 
@@ -17,7 +18,11 @@ from django.db.models import Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from core.l10n import day
 from core.money import format_money
 from core.roles import sees_everything
 from reports import prepaid, revenue, time, unbilled
@@ -31,14 +36,17 @@ from ..charts import format_value, render_chart
 from ..lookups import KINDS, lookup_url
 from .base import page, paginate, record_id, refuse_unless
 
-REPORTS_ONLY = "Only managers and accountants see this report."
-TIME_ONLY = "Only agents, managers and accountants see the Time report."
+REPORTS_ONLY = gettext_lazy("Only managers and accountants see this report.")
+TIME_ONLY = gettext_lazy("Only agents, managers and accountants see the Time report.")
 EXPORTS = {"csv": ("text/csv; charset=utf-8", report_csv),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", report_xlsx)}
-UNIT_LABELS = {"": "No period", "day": "per day", "week": "per week", "month": "per month"}
-DIMENSION_LABELS = {"customer": "Customer", "team": "Helpdesk Team", "agent": "Agent", "ticket": "Ticket",
-                    "order": "Sales Order", "work_type": "Work type"}
-STATUS_LABELS = {"all": "All entries", "to_invoice": "To invoice", "invoiced": "Invoiced"}
+UNIT_LABELS = {"": gettext_lazy("No period"), "day": gettext_lazy("per day"), "week": gettext_lazy("per week"),
+               "month": gettext_lazy("per month")}
+DIMENSION_LABELS = {"customer": gettext_lazy("Customer"), "team": gettext_lazy("Helpdesk Team"),
+                    "agent": gettext_lazy("Agent"), "ticket": gettext_lazy("Ticket"),
+                    "order": gettext_lazy("Sales Order"), "work_type": gettext_lazy("Work type")}
+STATUS_LABELS = {"all": gettext_lazy("All entries"), "to_invoice": gettext_lazy("To invoice"),
+                 "invoiced": gettext_lazy("Invoiced")}
 
 
 @dataclass(frozen=True)
@@ -60,22 +68,23 @@ class Spec:
 
 
 SPECS = {
-    "time": Spec("report_time", "Time", "reports.see_time_report", TIME_ONLY, time.time_params, time.time_report,
-                 dimensions=tuple(time.DIMENSIONS), default_group_by="customer,week", filters=time.FILTERS,
-                 extra={"status": STATUS_LABELS},
-                 help="Where the time went: billable, non-billable and no-charge time, invoiced and to invoice."),
-    "unbilled": Spec("report_unbilled", "Unbilled work", "reports.see_reports", REPORTS_ONLY,
+    "time": Spec("report_time", gettext_lazy("Time"), "reports.see_time_report", TIME_ONLY, time.time_params,
+                 time.time_report, dimensions=tuple(time.DIMENSIONS), default_group_by="customer,week",
+                 filters=time.FILTERS, extra={"status": STATUS_LABELS},
+                 help=gettext_lazy("Where the time went: billable, non-billable and no-charge time, invoiced and "
+                                   "to invoice.")),
+    "unbilled": Spec("report_unbilled", gettext_lazy("Unbilled work"), "reports.see_reports", REPORTS_ONLY,
                      unbilled.unbilled_params, unbilled.unbilled_report, filters=("customer",), dates=("to",),
-                     help="Billable time not on an invoice yet, by customer, aged from the day chosen, with its "
-                          "amount at each line's price."),
-    "revenue": Spec("report_revenue", "Revenue", "reports.see_reports", REPORTS_ONLY, revenue.revenue_params,
-                    revenue.revenue_report, dimensions=revenue.DIMENSIONS, default_group_by="month",
-                    filters=("customer",),
-                    help="Posted invoices less posted credit notes, untaxed."),
-    "prepaid": Spec("report_prepaid", "Prepaid lines", "reports.see_reports", REPORTS_ONLY,
+                     help=gettext_lazy("Billable time not on an invoice yet, by customer, aged from the day chosen, "
+                                       "with its amount at each line's price.")),
+    "revenue": Spec("report_revenue", gettext_lazy("Revenue"), "reports.see_reports", REPORTS_ONLY,
+                    revenue.revenue_params, revenue.revenue_report, dimensions=revenue.DIMENSIONS,
+                    default_group_by="month", filters=("customer",),
+                    help=gettext_lazy("Posted invoices less posted credit notes, untaxed.")),
+    "prepaid": Spec("report_prepaid", gettext_lazy("Prepaid lines"), "reports.see_reports", REPORTS_ONLY,
                     prepaid.prepaid_params, prepaid.prepaid_report, filters=("customer", "order"), dates=(),
-                    help="Prepaid hours of confirmed orders: used, remaining, and when they run out at the "
-                         "last four weeks' rate."),
+                    help=gettext_lazy("Prepaid hours of confirmed orders: used, remaining, and when they run out "
+                                      "at the last four weeks' rate.")),
 }
 
 
@@ -98,9 +107,16 @@ def cell_text(value, kind: str, currency: str) -> str:
     if kind == "money":
         return format_money(value, currency)
     if kind == "percent":
-        return f"{value} %"
+        return _("{value} %").format(value=_number(value))
     if kind == "date":
-        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return day(value) if hasattr(value, "isoformat") else str(value)
+    return _number(value) if kind in ("quantity", "number") else str(value)
+
+
+def _number(value) -> str:
+    """A figure with the language's separators, its decimals as given: "12.50", "12,50"."""
+    if isinstance(value, (Decimal, float)):
+        return formats.number_format(value, use_l10n=True, force_grouping=True)
     return str(value)
 
 
@@ -127,7 +143,7 @@ def table(report: Report) -> dict:
               for column in report.columns]
     first = next((n for n, (text, _) in enumerate(totals) if text == ""), None)
     if first is not None:
-        totals[first] = ("Total", "text")
+        totals[first] = (_("Total"), "text")
     return {"columns": report.columns, "rows": rows, "totals": totals}
 
 
@@ -160,27 +176,28 @@ def form_fields(spec: Spec, request, errors: dict, shown: dict | None = None) ->
     """The filter form's fields, with the values as given (the dates the report is for when none were given)
     and the refusals under them."""
     data, user, shown = request.GET, request.user, shown or {}
-    fields = [{"name": name, "label": "As of" if spec.dates == ("to",) else {"from": "From", "to": "To"}[name],
+    labels = {"from": _("From"), "to": _("To")}
+    fields = [{"name": name, "label": _("As of") if spec.dates == ("to",) else labels[name],
                "kind": "date", "value": data.get(name) or shown.get(name, ""), "error": errors.get(name, "")}
               for name in spec.dates]
     if spec.dimensions:
         given = [part.strip() for value in data.getlist("group_by") for part in value.split(",")]
         dimension = next((part for part in given if part in spec.dimensions), "" if given else None)
         unit = next((part for part in given if part in UNITS), "" if given else None)
-        default_dimension, _, default_unit = spec.default_group_by.rpartition(",")
-        fields.append(_choice_field("group_by", "Group by", [(d, DIMENSION_LABELS[d]) for d in spec.dimensions],
-                                    default_dimension if dimension is None else dimension, errors, "Nothing"))
-        fields.append(_choice_field("group_by", "Period", [(u, UNIT_LABELS[u]) for u in UNITS],
+        default_dimension, _comma, default_unit = spec.default_group_by.rpartition(",")
+        fields.append(_choice_field("group_by", _("Group by"), [(d, DIMENSION_LABELS[d]) for d in spec.dimensions],
+                                    default_dimension if dimension is None else dimension, errors, _("Nothing")))
+        fields.append(_choice_field("group_by", _("Period"), [(u, UNIT_LABELS[u]) for u in UNITS],
                                     default_unit if unit is None else unit, {}, UNIT_LABELS[""]))
     for name, labels in spec.extra.items():
-        fields.append(_choice_field(name, "Status", labels.items(), data.get(name, ""), errors, None))
+        fields.append(_choice_field(name, _("Status"), labels.items(), data.get(name, ""), errors, None))
     for name in spec.filters:
         chosen = record_id(data.get(name, "").strip())
         if name == "agent" and not sees_everything(user) or name == "order" and not (sees_everything(user) or chosen):
             continue  # an agent's report is their own time; orders are not theirs to list
         lookup = lookup_url(LOOKUPS[name]) if name in LOOKUPS else ""
         fields.append(_choice_field(name, DIMENSION_LABELS.get(name, name.title()),
-                                    filter_choices(name, user, chosen), data.get(name, ""), errors, "All", lookup))
+                                    filter_choices(name, user, chosen), data.get(name, ""), errors, _("All"), lookup))
     return fields
 
 
@@ -203,7 +220,7 @@ def report_page(request, spec: Spec):
     except ValidationError as error:
         errors = {key: " ".join(messages) for key, messages in error.message_dict.items()}
     if export and export not in EXPORTS:
-        errors["export"] = "Export as csv or xlsx."
+        errors["export"] = _("Export as csv or xlsx.")
     if not errors and export:
         return export_response(spec.build(user=request.user, params=params, all_rows=True), export)
     if not errors:
@@ -213,7 +230,7 @@ def report_page(request, spec: Spec):
                "own_time_only": spec.name == "report_time" and not sees_everything(request.user)}
     if report is not None:
         context.update(table(report), chart=render_chart(report.chart, currency=report.currency,
-                                                         label=f"{report.title} chart"))
+                                                         label=_("{report} chart").format(report=report.title)))
     return page(request, "web/reports/report.html", context, status=400 if errors else 200)
 
 
@@ -277,7 +294,7 @@ def _chosen(params, user) -> list[tuple[str, str]]:
         chosen.append((DIMENSION_LABELS[name], options.get(str(pk), f"#{pk}")))
     status = params.extra.get("status", "all")
     if status != "all":
-        chosen.append(("Status", STATUS_LABELS[status]))
+        chosen.append((_("Status"), STATUS_LABELS[status]))
     return chosen
 
 
@@ -293,6 +310,7 @@ def report_prepaid_line(request, pk):
               for n, category in enumerate(chart.categories)]
     return page(request, "web/reports/prepaid_line.html", {
         "line": line, "series": chart.series, "points": points,
-        "chart": render_chart(chart, label=f"Burn-down of {line.order} – {line.name or line.product}"),
+        "chart": render_chart(chart, label=_("Burn-down of {order} – {line}").format(order=line.order,
+                                                                                    line=line.name or line.product)),
     })
 

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from invoicing.models import BillingRun, RunItem, RunStep
@@ -60,10 +61,10 @@ def run_create(request):
     if request.POST.get("scope") != "all":
         order_ids = [pk for value in request.POST.getlist("order") if (pk := record_id(value)) is not None]
         if not order_ids:
-            messages.error(request, "Tick the orders to invoice, or choose “Create Invoices for all”.")
+            messages.error(request, _("Tick the orders to invoice, or choose “Create Invoices for all”."))
             return redirect(back)
     run = act(request, lambda: run_start(order_ids=order_ids, actor=request.user, **filters.chosen()),
-              lambda run: f"{run} started: its invoices are being created.")
+              lambda run: _("{run} started: its invoices are being created.").format(run=run))
     return redirect("billing_run_detail", pk=run.pk) if run else redirect(back)
 
 
@@ -119,13 +120,13 @@ def _start_step(request, pk, start, message):
 @login_required
 @require_POST
 def run_post_view(request, pk):
-    return _start_step(request, pk, run_post, "Posting the run's invoices.")
+    return _start_step(request, pk, run_post, _("Posting the run's invoices."))
 
 
 @login_required
 @require_POST
 def run_send_view(request, pk):
-    return _start_step(request, pk, run_send, "Sending the run's invoices by email.")
+    return _start_step(request, pk, run_send, _("Sending the run's invoices by email."))
 
 
 @login_required
@@ -134,5 +135,5 @@ def run_resume_view(request, pk, step):
     _refuse_unless_invoicer(request)
     step = get_object_or_404(RunStep, run_id=pk, pk=step)
     act(request, lambda: step_resume(step=step, actor=request.user),
-        f"{step.get_kind_display()} resumed: another worker takes it from where it stopped.")
+        _("{step} resumed: another worker takes it from where it stopped.").format(step=step.get_kind_display()))
     return redirect("billing_run_detail", pk=pk)

@@ -11,6 +11,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from audit.selectors import audit_events_for
@@ -28,15 +30,18 @@ from ..lookups import person
 from .base import act, add_service_error, page, paginate, refuse_unless, show_refusal
 from .timesheets import LOGGERS_ONLY, log_on_ticket, timesheets_csv, timesheets_tab
 
-WORKERS_ONLY = "Only agents and managers change tickets."
+WORKERS_ONLY = gettext_lazy("Only agents and managers change tickets.")
 S = Ticket.Status
+START, HOLD, SOLVE = gettext_lazy("Start work"), gettext_lazy("Put on hold"), gettext_lazy("Solve")
+CLOSE = pgettext_lazy("a ticket", "Close")  # « Clôturer »: a dialog's Close is « Fermer »
+RESUME, REOPEN = gettext_lazy("Resume"), gettext_lazy("Reopen")
 # The buttons that move a ticket on, per status: (new status, label).
 STATUS_BUTTONS = {
-    S.NEW: [(S.IN_PROGRESS, "Start work"), (S.ON_HOLD, "Put on hold"), (S.SOLVED, "Solve"), (S.CLOSED, "Close")],
-    S.IN_PROGRESS: [(S.ON_HOLD, "Put on hold"), (S.SOLVED, "Solve"), (S.CLOSED, "Close")],
-    S.ON_HOLD: [(S.IN_PROGRESS, "Resume"), (S.SOLVED, "Solve"), (S.CLOSED, "Close")],
-    S.SOLVED: [(S.CLOSED, "Close"), (S.IN_PROGRESS, "Reopen")],
-    S.CLOSED: [(S.IN_PROGRESS, "Reopen")],
+    S.NEW: [(S.IN_PROGRESS, START), (S.ON_HOLD, HOLD), (S.SOLVED, SOLVE), (S.CLOSED, CLOSE)],
+    S.IN_PROGRESS: [(S.ON_HOLD, HOLD), (S.SOLVED, SOLVE), (S.CLOSED, CLOSE)],
+    S.ON_HOLD: [(S.IN_PROGRESS, RESUME), (S.SOLVED, SOLVE), (S.CLOSED, CLOSE)],
+    S.SOLVED: [(S.CLOSED, CLOSE), (S.IN_PROGRESS, REOPEN)],
+    S.CLOSED: [(S.IN_PROGRESS, REOPEN)],
 }
 
 
@@ -62,7 +67,7 @@ def ticket_list(request):
 def ticket_new(request):
     """New ticket: an agent files it in one of their teams, a manager in any; it is assigned to whoever files it
     unless they choose a teammate or nobody. Who filed it goes in its History."""
-    refuse_unless(request.user.has_perm("tickets.work_ticket"), "Only agents and managers file tickets.")
+    refuse_unless(request.user.has_perm("tickets.work_ticket"), _("Only agents and managers file tickets."))
     form = NewTicketForm(request.POST if request.method == "POST" else None, user=request.user)
     if form.is_bound:
         if form.is_valid():
@@ -71,7 +76,7 @@ def ticket_new(request):
             except ValidationError as error:
                 add_service_error(form, error)
             else:
-                messages.success(request, f"Ticket #{ticket.pk} created.")
+                messages.success(request, _("Ticket #{number} created.").format(number=ticket.pk))
                 return redirect("ticket_detail", pk=ticket.pk)
     context = {"form": form, "no_team": not form.fields["team"].queryset.exists()}
     return page(request, "web/tickets/ticket_form.html", context, status=400 if form.is_bound else 200)
@@ -136,15 +141,16 @@ def _ticket_to_log_on(request, pk) -> Ticket:
 def ticket_status(request, pk):
     ticket = _ticket_to_work(request, pk)
     act(request, lambda: ticket_set_status(ticket=ticket, status=request.POST.get("status", ""), actor=request.user),
-        lambda changed: f"{changed} is {changed.get_status_display().lower()}.")
+        lambda changed: _("{ticket} is {status}.").format(ticket=changed,
+                                                           status=changed.get_status_display().lower()))
     return redirect("ticket_detail", pk=ticket.pk)
 
 
 def _assigned(ticket: Ticket) -> str:
     """Return the message that says whom the ticket is assigned to now."""
     if ticket.assignee is None:
-        return f"{ticket} is assigned to nobody."
-    return f"{ticket} is assigned to {person(ticket.assignee)}."
+        return _("{ticket} is assigned to nobody.").format(ticket=ticket)
+    return _("{ticket} is assigned to {person}.").format(ticket=ticket, person=person(ticket.assignee))
 
 
 @login_required
@@ -157,7 +163,7 @@ def ticket_assign_view(request, pk):
         act(request, lambda: ticket_assign(ticket=ticket, assignee=form.cleaned_data["assignee"], actor=request.user),
             _assigned)
     else:
-        messages.error(request, f"Choose a member of {ticket.team}, a manager or nobody.")
+        messages.error(request, _("Choose a member of {team}, a manager or nobody.").format(team=ticket.team))
     return redirect("ticket_detail", pk=ticket.pk)
 
 
@@ -165,8 +171,8 @@ def _sale_line_set(ticket: Ticket) -> str:
     """Return the message that says where the ticket's time is billed now."""
     line = ticket.sale_line
     if line is None:
-        return "Sales Order Item removed: the ticket's time is not billed to an order."
-    return f"Sales Order Item set to {line.order.name} · {line.name or line.product}."
+        return _("Sales Order Item removed: the ticket's time is not billed to an order.")
+    return _("Sales Order Item set to {order} · {line}.").format(order=line.order.name, line=line.name or line.product)
 
 
 @login_required
@@ -179,7 +185,7 @@ def ticket_sale_line(request, pk):
         act(request, lambda: ticket_set_sale_line(ticket=ticket, sale_line=form.cleaned_data["sale_line"]),
             _sale_line_set)
     else:
-        messages.error(request, "Choose one of the Sales Order Items in the list.")
+        messages.error(request, _("Choose one of the Sales Order Items in the list."))
     return redirect("ticket_detail", pk=ticket.pk)
 
 
@@ -190,7 +196,7 @@ def ticket_sale_line(request, pk):
 def ticket_timer_start(request, pk):
     ticket = _ticket_to_log_on(request, pk)
     act(request, lambda: timer_start(user=request.user, ticket=ticket),
-        "Timer started. It keeps running when you close this page.")
+        _("Timer started. It keeps running when you close this page."))
     return redirect("ticket_detail", pk=ticket.pk)
 
 
@@ -205,7 +211,8 @@ def ticket_timer_stop(request, pk):
         show_refusal(request, error)
         return redirect("ticket_detail", pk=ticket.pk)
     duration = format_minutes(minutes)
-    messages.info(request, f"Timer stopped after {duration}: describe the work and save the entry.")
+    messages.info(request, _("Timer stopped after {duration}: describe the work and save the entry.").format(
+        duration=duration))
     query = urlencode({"duration": duration})
     # No #fragment: browsers skip autofocus on a page opened at one, and the description has it.
     return redirect(f"{reverse('ticket_detail', args=[ticket.pk])}?{query}")

@@ -10,8 +10,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import Conflict
+from core.l10n import day
 from sales.models import WorkType
 from sales.units import HOUR, format_minutes, minutes_to_qty
 from tickets.models import Ticket
@@ -23,10 +27,10 @@ from .base import act, add_service_error, record_id, refuse_unless, show_refusal
 
 # The services name the duration "minutes"; the form calls it "duration".
 RENAME = {"minutes": "duration"}
-LOGGERS_ONLY = "Only agents and managers log time."
+LOGGERS_ONLY = gettext_lazy("Only agents and managers log time.")
 # What the empty Work type means: when logging, the service takes the team's default (Rule 13); when
 # editing, or on a task without a ticket (no team), it is no work type, which bills.
-TEAM_DEFAULT, NO_WORK_TYPE = "Team default", "No work type (billable)"
+TEAM_DEFAULT, NO_WORK_TYPE = gettext_lazy("Team default"), gettext_lazy("No work type (billable)")
 
 
 def _entry_id(value) -> int:
@@ -81,7 +85,7 @@ def log_on_ticket(request, *, tickets, pk) -> tuple[HttpResponse | None, Validat
         raise Http404("No such ticket.") from None
     except ValidationError as error:
         return None, error
-    messages.success(request, f"Logged {entry.duration} on {entry.date:%Y-%m-%d}.")
+    messages.success(request, _logged_message(entry))
     return _back(request), None
 
 
@@ -107,10 +111,10 @@ def timesheets_tab(request, *, entries, ticket=None, task=None, refused: Validat
                 return _back(request)
         elif action in ("edit", "delete"):
             entry = get_object_or_404(entries, pk=_entry_id(request.POST.get("entry")))
-            refuse_unless(user.has_perm("timesheets.change_timeentry", entry), "You can only change your own time.")
+            refuse_unless(user.has_perm("timesheets.change_timeentry", entry), _("You can only change your own time."))
             if action == "delete":
                 act(request, lambda: timesheet_delete(entry=entry, actor=user),
-                    f"Deleted {entry.duration} of {entry.date:%Y-%m-%d}.")
+                    _("Deleted {duration} of {date}.").format(duration=entry.duration, date=day(entry.date)))
                 return _back(request)
             edit_form, edit_id = forms.edit(request.POST), entry.pk
             if _update(request, edit_form, entry):
@@ -119,7 +123,7 @@ def timesheets_tab(request, *, entries, ticket=None, task=None, refused: Validat
             _reinstate(request, entries)
             return _back(request)
         else:
-            messages.error(request, "Unknown action.")
+            messages.error(request, _("Unknown action."))
             return redirect(request.path)
     return _tab(request, entries, forms, log_form=log_form, edit_form=edit_form, edit_id=edit_id)
 
@@ -127,9 +131,11 @@ def timesheets_tab(request, *, entries, ticket=None, task=None, refused: Validat
 def _reinstate(request, entries) -> None:
     """A manager bills a written-off entry again (Rule 15): it is to invoice with its line."""
     entry = get_object_or_404(entries, pk=_entry_id(request.POST.get("entry")))
-    refuse_unless(request.user.has_perm("timesheets.reinstate", entry), "Only managers reinstate written-off time.")
+    refuse_unless(request.user.has_perm("timesheets.reinstate", entry),
+                  _("Only managers reinstate written-off time."))
     act(request, lambda: timesheet_reinstate(entry=entry, actor=request.user),
-        f"Reinstated {entry.duration} of {entry.date:%Y-%m-%d}: it is to invoice again.")
+        _("Reinstated {duration} of {date}: it is to invoice again.").format(duration=entry.duration,
+                                                                             date=day(entry.date)))
 
 
 def _log(request, form: TimeEntryForm, *, ticket, task, refused=None) -> bool:
@@ -145,8 +151,12 @@ def _log(request, form: TimeEntryForm, *, ticket, task, refused=None) -> bool:
     except ValidationError as error:
         add_service_error(form, error, RENAME)
         return False
-    messages.success(request, f"Logged {entry.duration} on {entry.date:%Y-%m-%d}.")
+    messages.success(request, _logged_message(entry))
     return True
+
+
+def _logged_message(entry) -> str:
+    return _("Logged {duration} on {date}.").format(duration=entry.duration, date=day(entry.date))
 
 
 def _logged(request, data: dict, *, ticket, task, tickets=None):
@@ -174,7 +184,7 @@ def _update(request, form: TimeEntryForm, entry) -> bool:
     except ValidationError as error:
         add_service_error(form, error, RENAME)
         return False
-    messages.success(request, f"Saved {entry.duration} of {entry.date:%Y-%m-%d}.")
+    messages.success(request, _("Saved {duration} of {date}.").format(duration=entry.duration, date=day(entry.date)))
     return True
 
 
@@ -219,7 +229,12 @@ def _cell(text: str) -> str:
 
 def timesheets_csv(entries, filename: str) -> HttpResponse:
     """Return `entries` as a CSV download: ISO dates, durations as H:MM ("1:30") and as decimal hours ("1.50"),
-    UTF-8 for spreadsheets."""
+    UTF-8 for spreadsheets; in English whatever the reader's language, as its headers (machine-read)."""
+    with translation.override("en"):
+        return _csv(entries, filename)
+
+
+def _csv(entries, filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # the byte-order mark tells spreadsheets the file is UTF-8

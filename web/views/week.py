@@ -20,11 +20,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import prefetch_related_objects
 from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, error_message
+from core.l10n import day as day_text
 from core.roles import is_manager
 from tickets.models import Ticket
 from tickets.selectors import tickets_for
@@ -38,11 +43,11 @@ from ..lookups import team_members
 from .base import page, record_id, refuse_unless
 
 TEMPLATE = "web/timesheets/week.html"
-LOGGERS_ONLY = "Only agents and managers log time."
-OWN_WEEK_ONLY = "You may open your own week only."
-NOT_YOURS = "You may see this week, not change it."
-NO_ROW = ("There is no such row in this week: add a ticket with “Add a ticket”, or log time on a task from "
-          "its page.")
+LOGGERS_ONLY = gettext_lazy("Only agents and managers log time.")
+OWN_WEEK_ONLY = gettext_lazy("You may open your own week only.")
+NOT_YOURS = gettext_lazy("You may see this week, not change it.")
+NO_ROW = gettext_lazy("There is no such row in this week: add a ticket with “Add a ticket”, or log time on a task "
+                      "from its page.")
 # Rows added by address at once: more than a week holds, and a bound on what one address makes the page read.
 MAX_ADDED = 50
 
@@ -75,7 +80,7 @@ def find_agent(user, value: str):
     pk = record_id(value)
     agent = team_members().filter(pk=pk).first() if pk is not None else None
     if agent is None:
-        raise ValidationError(f"No member of a helpdesk team has the id “{value[:20]}”.")
+        raise ValidationError(_("No member of a helpdesk team has the id “{id}”.").format(id=value[:20]))
     return agent
 
 
@@ -87,12 +92,12 @@ def _choice(request) -> Choice:
         try:
             choice.start = week_start(parse_day(request.GET["week"]))
         except ValidationError as error:
-            messages.error(request, f"{error_message(error)} This week is shown instead.")
+            messages.error(request, _("{error} This week is shown instead.").format(error=error_message(error)))
             choice.mistaken = True
     try:
         choice.agent = find_agent(request.user, request.GET.get("agent", ""))
     except ValidationError as error:
-        messages.error(request, f"{error_message(error)} Your own week is shown instead.")
+        messages.error(request, _("{error} Your own week is shown instead.").format(error=error_message(error)))
         choice.mistaken = True
     return choice
 
@@ -108,7 +113,7 @@ def refusal(week: Week, row: Row | None, day: datetime.date) -> str:
     if row is None:
         return NO_ROW
     if not week.start <= day < week.next:
-        return f"{day} is not a day of the week of {week.start}."
+        return _("{day} is not a day of the week of {monday}.").format(day=day_text(day), monday=day_text(week.start))
     return row.cells[(day - week.start).days].reason
 
 
@@ -133,7 +138,7 @@ def my_timesheets(request):
     choice = _choice(request)
     refused = {}
     if request.method == "POST" and choice.mistaken:  # not the week the form was for: nothing saved
-        messages.error(request, "Nothing was saved: the address names no week to save.")
+        messages.error(request, _("Nothing was saved: the address names no week to save."))
     elif request.method == "POST":
         refuse_unless(request.user.has_perm("timesheets.log_time_for", choice.agent), NOT_YOURS)
         refused = _save(request, choice)
@@ -148,7 +153,7 @@ def _save(request, choice: Choice) -> dict[tuple[str, datetime.date | None], Typ
     each with its message. The grid's rows are read once, with the tickets of the cells posted."""
     cells = changed_cells(request.POST)
     if not cells:
-        messages.info(request, "Nothing to save: no cell changed.")
+        messages.info(request, _("Nothing to save: no cell changed."))
         return {}
     week = grid(request.user, choice, add=_tickets_of(cells))
     saved, refused = 0, {}
@@ -163,10 +168,11 @@ def _save(request, choice: Choice) -> dict[tuple[str, datetime.date | None], Typ
         else:
             saved += 1
     if saved:
-        messages.success(request, "Saved 1 cell." if saved == 1 else f"Saved {saved} cells.")
+        messages.success(request, ngettext("Saved {count} cell.", "Saved {count} cells.", saved).format(count=saved))
     if refused:
-        messages.error(request, "1 cell was not saved: its message is beside it." if len(refused) == 1 else
-                       f"{len(refused)} cells were not saved: each message is beside its cell.")
+        messages.error(request, ngettext("{count} cell was not saved: its message is beside it.",
+                                         "{count} cells were not saved: each message is beside its cell.",
+                                         len(refused)).format(count=len(refused)))
     return refused
 
 
@@ -224,7 +230,8 @@ def _context(request, choice: Choice, week: Week, refused: dict) -> dict:
     inputs = {(item["row"].key, shown.cell.date) for item in rows for shown in item["cells"] if shown.kind == "input"}
     for pk in choice.add:
         if f"ticket-{pk}" not in keys:
-            messages.warning(request, f"Ticket {pk} is not one you may log time on: it is not shown.")
+            messages.warning(request, _("Ticket {number} is not one you may log time on: it is not shown.").format(
+                number=pk))
     own = choice.agent.pk == request.user.pk
     return {
         "week": week, "rows": rows, "own": own, "agent": choice.agent,
@@ -239,6 +246,8 @@ def _context(request, choice: Choice, week: Week, refused: dict) -> dict:
         "agent_form": AgentForm(initial={"agent": choice.agent.pk}) if is_manager(request.user) else None,
         # Refused cells the grid has no input for (read-only, or no such row or day): said above it.
         "leftover": [cell for (key, day), cell in refused.items() if (key, day) not in inputs],
+        # The read-only cells' lock, inside a sentence of the page (one message to translate, the icon in it).
+        "lock_icon": mark_safe(render_to_string("web/includes/lock.svg").strip()),
     }
 
 
@@ -309,4 +318,5 @@ def cell_data(week: Week, key: str, day: datetime.date) -> dict:
     return {"row": key, "date": day.isoformat(), "minutes": minutes, "duration": format_minutes(minutes) if minutes
             else "", "totals": {"row": format_minutes(row.total if row is not None else 0),
                                 "day": format_minutes(week.day_totals[index]), "week": format_minutes(week.total)},
-            "message": f"Saved {format_minutes(minutes)} on {day}." if minutes else f"Removed the time of {day}."}
+            "message": _("Saved {duration} on {date}.").format(duration=format_minutes(minutes), date=day_text(day))
+            if minutes else _("Removed the time of {date}.").format(date=day_text(day))}
