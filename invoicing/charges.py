@@ -5,7 +5,8 @@ product rounds per ticket or has a minimum, the rounding of each ticket's sum (a
 ticket: summed, rounded up to the increment, raised to the minimum). `credit_charges` gives back a
 ticket's charge as far as the entries left on the invoice no longer need it, so crediting every
 entry returns exactly what was billed. `explain` writes the sentence the screens, the PDF and the
-API show. The rule is the invoice line's snapshot of its product's, taken when it was created.
+API show, in the active language: the customer's, as the invoice is a document (services). The rule is
+the invoice line's snapshot of its product's, taken when it was created.
 """
 
 from collections import defaultdict
@@ -13,6 +14,8 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from sales.models import AgentRate, Rounding, SaleOrderLine, WorkType, WorkTypeRate
 from sales.units import charged_minutes
@@ -86,19 +89,15 @@ def line_fill(inv_line: InvoiceLine, line: SaleOrderLine) -> None:
 
 # --- The sentence -------------------------------------------------------------------
 
-def entries_text(n: int) -> str:
-    return "1 entry" if n == 1 else f"{n} entries"
-
-
 def rule_text(inv_line: InvoiceLine) -> str:
     """"per ticket, 15-min increment, 30-min minimum"; empty when time bills as logged."""
     parts = []
     if inv_line.rounding == Rounding.TICKET or inv_line.increment_minutes > 1:
-        parts.append("per ticket" if inv_line.rounding == Rounding.TICKET else "per entry")
+        parts.append(_("per ticket") if inv_line.rounding == Rounding.TICKET else _("per entry"))
     if inv_line.increment_minutes > 1:
-        parts.append(f"{inv_line.increment_minutes}-min increment")
+        parts.append(_("{n}-min increment").format(n=inv_line.increment_minutes))
     if inv_line.minimum_minutes:
-        parts.append(f"{inv_line.minimum_minutes}-min minimum")
+        parts.append(_("{n}-min minimum").format(n=inv_line.minimum_minutes))
     return ", ".join(parts)
 
 
@@ -117,9 +116,9 @@ def _sources(groups: list[dict], line: SaleOrderLine) -> list[str]:
             agents.add(g["user_id"])
     names = WorkType.objects.in_bulk(types) if types else {}
     people = get_user_model().objects.in_bulk(agents) if agents else {}
-    sources = [f"work type {names[pk]}" for pk in sorted(types)]
-    sources += [f"rate for agent {_name(people[pk])}" for pk in sorted(agents)]
-    return sources + (["set by hand"] if manual else [])
+    sources = [_("work type {name}").format(name=names[pk]) for pk in sorted(types)]
+    sources += [_("rate for agent {name}").format(name=_name(people[pk])) for pk in sorted(agents)]
+    return sources + ([_("set by hand")] if manual else [])
 
 
 def _name(user) -> str:
@@ -129,13 +128,16 @@ def _name(user) -> str:
 def explain(inv_line: InvoiceLine, groups: list[dict], line: SaleOrderLine) -> str:
     """"6 entries, 1:35 worked → 2:00 billed: per ticket, 15-min increment, 30-min minimum · rate for agent Alice"."""
     count, worked = sum(g["n"] for g in groups), sum(g["worked"] for g in groups)
-    text = f"{entries_text(count)}, {format_minutes(worked)} worked → {format_minutes(inv_line.minutes)} billed"
+    text = ngettext("{n} entry, {worked} worked → {billed} billed", "{n} entries, {worked} worked → {billed} billed",
+                    count).format(n=count, worked=format_minutes(worked), billed=format_minutes(inv_line.minutes))
     details = [rule] if (rule := rule_text(inv_line)) else []
     free = [g for g in groups if g["billable"] == 0]
     if free:
-        details.append(f"{sum(g['n'] for g in free)} no charge ({format_minutes(sum(g['worked'] for g in free))})")
+        n = sum(g["n"] for g in free)
+        details.append(ngettext("{n} no charge ({duration})", "{n} no charge ({duration})", n).format(
+            n=n, duration=format_minutes(sum(g["worked"] for g in free))))
     if details:
-        text += ": " + ", ".join(details)
+        text = _("{summary}: {details}").format(summary=text, details=", ".join(details))
     if sources := _sources(groups, line):
         text += " · " + ", ".join(sources)
     return text[:500]

@@ -4,6 +4,7 @@ Sending happens in a job (tasks.send_invoice, or a billing run's Send step), nev
 the stored PDF may still be rendering, and an SMTP server may be slow. A job killed mid-send is not
 run again (django-tasks-db never retries a job it started), so an invoice is sent at most once per
 click; sending again is a new click, and every sending is in the audit log and the invoice's History.
+The email is written in the customer's language (languages.py), like the PDF it carries.
 """
 
 from django.conf import settings
@@ -11,12 +12,15 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.errors import Conflict
 
 from .documents import pdf_file, pdf_store
+from .languages import customer_language
 from .models import Invoice
 from .pdf import invoice_pdf_filename
 from .tasks import send_invoice
@@ -24,11 +28,14 @@ from .tasks import send_invoice
 
 def sendable(invoice: Invoice) -> str:
     """Check the invoice can be sent now; return the address it goes to."""
+    if invoice.state == Invoice.State.DRAFT:
+        raise Conflict(_("{invoice} is draft: only posted invoices are sent.").format(invoice=invoice))
     if invoice.state != Invoice.State.POSTED:
-        raise Conflict(f"{invoice} is {invoice.get_state_display().lower()}: only posted invoices are sent.")
+        raise Conflict(_("{invoice} is cancelled: only posted invoices are sent.").format(invoice=invoice))
     to = invoice.customer.invoice_email
     if not to:
-        raise ValidationError(f"{invoice.customer} has no billing email: add one to the customer first.")
+        raise ValidationError(_("{customer} has no billing email: add one to the customer first.")
+                              .format(customer=invoice.customer))
     return to
 
 
@@ -43,10 +50,12 @@ def invoice_send_queue(*, invoice: Invoice, actor=None) -> str:
 
 
 def invoice_message(invoice: Invoice, to: str) -> EmailMessage:
-    """Return the email of the invoice to `to`: subject and body from templates, its stored PDF attached."""
+    """Return the email of the invoice to `to`: subject and body from templates, in the customer's language,
+    its stored PDF attached."""
     context = {"invoice": invoice, "company": invoice.issuer}
-    subject = " ".join(render_to_string("invoicing/email/subject.txt", context).split())
-    body = render_to_string("invoicing/email/body.txt", context)
+    with translation.override(customer_language(invoice.customer)):
+        subject = " ".join(render_to_string("invoicing/email/subject.txt", context).split())
+        body = render_to_string("invoicing/email/body.txt", context)
     if invoice.pdf is None or not invoice.pdf:
         pdf_store(invoice_id=invoice.pk)  # its job has not run yet: render it now, once
         invoice.refresh_from_db(fields=["pdf"])

@@ -18,10 +18,12 @@ from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.errors import Conflict
+from core.l10n import day
 from core.money import format_money
 from sales.models import Company
 
@@ -75,7 +77,7 @@ def account_figures(origin: Invoice) -> dict[int, dict]:
     paid = {pk: Decimal(value or 0).quantize(Decimal("0.01")) for pk, value in paid.items()}
     residual, owed = figures(origin.amount_total, paid.get(origin.pk, ZERO),
                              [(total, paid.get(pk, ZERO)) for pk, total in notes])
-    credited = sum((total for _, total in notes), ZERO)
+    credited = sum((total for _pk, total in notes), ZERO)
     result = {origin.pk: {"amount_paid": paid.get(origin.pk, ZERO), "amount_residual": residual,
                           "payment_state": _state(origin.amount_total, residual, paid.get(origin.pk, ZERO), credited,
                                                   note=False)}}
@@ -102,7 +104,8 @@ def _lock_account(invoice: Invoice) -> Invoice:
     """
     doc = Invoice.objects.get(pk=invoice.pk)
     if doc.state != Invoice.State.POSTED:
-        raise Conflict(f"{doc} is not posted: only posted invoices and credit notes are paid.")
+        raise Conflict(_("{invoice} is not posted: only posted invoices and credit notes are paid.")
+                       .format(invoice=doc))
     origin = Invoice.objects.select_for_update().get(pk=doc.refers_id or doc.pk)
     return Invoice.objects.select_for_update().get(pk=doc.pk) if doc.refers_id else origin
 
@@ -111,25 +114,29 @@ def _check_amount(invoice: Invoice, amount) -> Decimal:
     try:
         amount = Decimal(str(amount))
     except ArithmeticError:
-        raise ValidationError({"amount": f"{amount} is not an amount: e.g. 120.50."}) from None
+        raise ValidationError({"amount": _("{amount} is not an amount: e.g. 120.50.").format(amount=amount)}) \
+            from None
     if not amount.is_finite() or amount <= 0:
-        raise ValidationError({"amount": "The amount must be more than 0, e.g. 120.50."})
+        raise ValidationError({"amount": _("The amount must be more than 0, e.g. 120.50.")})
     if amount > MAX_AMOUNT:
-        raise ValidationError({"amount": "The amount is too large: at most 999999999999.99."})
+        raise ValidationError({"amount": _("The amount is too large: at most 999999999999.99.")})
     if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError({"amount": "An amount has at most two decimals, e.g. 120.50."})
+        raise ValidationError({"amount": _("An amount has at most two decimals, e.g. 120.50.")})
     balance = invoice.amount_residual
     if amount > balance:
-        what = "refund" if invoice.is_credit_note else "payment"
-        shown = format_money(balance, invoice.currency)
-        raise ValidationError({"amount": f"{invoice} has {shown} left to settle: a {what} of "
-                                         f"{format_money(amount, invoice.currency)} would overpay it."})
+        if invoice.is_credit_note:
+            text = _("{invoice} has {balance} left to settle: a refund of {amount} would overpay it.")
+        else:
+            text = _("{invoice} has {balance} left to settle: a payment of {amount} would overpay it.")
+        raise ValidationError({"amount": text.format(invoice=invoice, balance=format_money(balance, invoice.currency),
+                                                     amount=format_money(amount, invoice.currency))})
     return amount
 
 
 def _check_date(date: datetime.date) -> None:
     if date > timezone.localdate():
-        raise ValidationError({"date": f"{date} is in the future: register a payment when it is received."})
+        raise ValidationError({"date": _("{date} is in the future: register a payment when it is received.")
+                               .format(date=day(date))})
 
 
 @transaction.atomic
@@ -140,8 +147,8 @@ def payment_register(*, invoice: Invoice, amount, date: datetime.date | None = N
     date = date or timezone.localdate()
     _check_date(date)
     if method not in Payment.Method.values:
-        raise ValidationError({"method": f"{method} is not a payment method: one of "
-                                         f"{", ".join(Payment.Method.values)}."})
+        raise ValidationError({"method": _("{method} is not a payment method: one of {methods}.").format(
+            method=method, methods=", ".join(Payment.Method.values))})
     amount = _check_amount(invoice, amount)
     payment = Payment.objects.create(invoice=invoice, date=date, amount=amount, method=method,
                                      reference=reference.strip()[:100], created_by=actor)
@@ -160,7 +167,8 @@ def _check_refunds_covered(invoice: Invoice) -> None:
     over = [pk for pk, values in account_figures(origin).items() if values["amount_residual"] < 0]
     if over:
         notes = ", ".join(Invoice.objects.filter(pk__in=over).order_by("pk").values_list("number", flat=True))
-        raise Conflict(f"{notes} refunded money this payment brought in: reverse the refund first.")
+        raise Conflict(_("{notes} refunded money this payment brought in: reverse the refund first.")
+                       .format(notes=notes))
 
 
 @transaction.atomic
@@ -168,12 +176,13 @@ def payment_reverse(*, payment: Payment, reason: str = "", actor=None) -> Paymen
     """Cancel a payment registered by mistake (or returned by the bank): a row of the opposite amount."""
     invoice = _lock_account(payment.invoice)
     if payment.reverses_id:
-        raise Conflict("This row reverses a payment: register the payment again instead.")
+        raise Conflict(_("This row reverses a payment: register the payment again instead."))
     if Payment.objects.filter(reverses=payment).exists():
-        raise Conflict(f"This payment of {format_money(payment.amount, invoice.currency)} is already reversed.")
+        raise Conflict(_("This payment of {amount} is already reversed.").format(
+            amount=format_money(payment.amount, invoice.currency)))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Say why the payment is reversed (e.g. returned by the bank)."})
+        raise ValidationError({"reason": _("Say why the payment is reversed (e.g. returned by the bank).")})
     reversal = Payment.objects.create(invoice=invoice, date=timezone.localdate(), amount=-payment.amount,
                                       method=payment.method, reference=reason[:100], reverses=payment,
                                       created_by=actor)
@@ -191,10 +200,11 @@ def invoice_due_date_set(*, invoice: Invoice, due_date: datetime.date | None, ac
     """Override the due date of a draft invoice (None: from the payment terms at posting)."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.state != Invoice.State.DRAFT or invoice.is_credit_note:
-        raise Conflict(f"{invoice} is not a draft invoice: its due date was set when it was posted.")
+        raise Conflict(_("{invoice} is not a draft invoice: its due date was set when it was posted.")
+                       .format(invoice=invoice))
     if due_date is not None and due_date < timezone.localdate():
-        raise ValidationError({"due_date": f"{due_date} is in the past: an invoice posted today is due today "
-                                           "at the earliest."})
+        raise ValidationError({"due_date": _("{date} is in the past: an invoice posted today is due today at the "
+                                             "earliest.").format(date=day(due_date))})
     before = invoice.due_date
     invoice.due_date = due_date
     invoice.save(update_fields=["due_date"])
@@ -236,21 +246,21 @@ def balance_drifts() -> list[tuple[str, str, object, object]]:
     paid = {pk: Decimal(value).quantize(Decimal("0.01")) for pk, value in
             Payment.objects.values("invoice").annotate(s=Sum("amount")).values_list("invoice", "s").order_by()}
     notes = {}
-    for pk, _, refers, total, *_ in posted:
+    for pk, _number, refers, total, *_rest in posted:
         if refers:
             notes.setdefault(refers, []).append((pk, total))
     actual = {}
-    for pk, _, refers, total, *_ in posted:
+    for pk, _number, refers, total, *_rest in posted:
         if refers:
             continue
         mine = notes.get(pk, [])
         residual, owed = figures(total, paid.get(pk, ZERO), [(t, paid.get(n, ZERO)) for n, t in mine])
-        credited = sum((t for _, t in mine), ZERO)
+        credited = sum((t for _pk, t in mine), ZERO)
         actual[pk] = (paid.get(pk, ZERO), residual, _state(total, residual, paid.get(pk, ZERO), credited, note=False))
         for (note, note_total), left in zip(mine, owed, strict=True):
             actual[note] = (paid.get(note, ZERO), left, _state(note_total, left, paid.get(note, ZERO), ZERO, note=True))
     drifts = []
-    for pk, number, _, _, *stored in posted:
+    for pk, number, _refers, _total, *stored in posted:
         for field, was, now in zip(("amount_paid", "amount_residual", "payment_state"), stored, actual[pk],
                                    strict=True):
             if was != now:

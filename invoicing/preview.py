@@ -11,6 +11,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, CharField, Count, Q, Sum, Value, When
+from django.utils.translation import gettext as _
 
 from core.errors import error_message
 from sales.models import SaleOrder, WorkType
@@ -26,17 +27,17 @@ EXAMPLES = 50
 def _reasons(period_start, period_end) -> list[tuple[Q, str]]:
     """Why an entry of the order is not billed now, first match first."""
     reasons = [
-        (Q(approval=TimeEntry.Approval.REJECTED), "rejected"),
-        (Q(written_off=True), "written off (no charge)"),
-        (Q(work_type__billing=WorkType.Billing.NON_BILLABLE), "non-billable work type"),
-        (Q(invoice_line__invoice__state=Invoice.State.DRAFT), "on another invoice (a draft)"),
+        (Q(approval=TimeEntry.Approval.REJECTED), _("rejected")),
+        (Q(written_off=True), _("written off (no charge)")),
+        (Q(work_type__billing=WorkType.Billing.NON_BILLABLE), _("non-billable work type")),
+        (Q(invoice_line__invoice__state=Invoice.State.DRAFT), _("on another invoice (a draft)")),
     ]
     if period_start:
-        reasons.append((Q(date__lt=period_start), "before the period"))
+        reasons.append((Q(date__lt=period_start), _("before the period")))
     if period_end:
-        reasons.append((Q(date__gt=period_end), "after the period"))
+        reasons.append((Q(date__gt=period_end), _("after the period")))
     reasons.append((Q(invoice_line=None, billable_minutes=0) & ~no_charge_q()
-                    & Q(approval=TimeEntry.Approval.TO_APPROVE), "not approved yet"))
+                    & Q(approval=TimeEntry.Approval.TO_APPROVE), _("not approved yet")))
     return reasons
 
 
@@ -54,7 +55,7 @@ def left_out(*, order: SaleOrder, period_start=None, period_end=None) -> dict:
                .exclude(reason=""))
     totals = {row["reason"]: row for row in entries.values("reason").annotate(n=Count("pk"), m=Sum("minutes"))
               .order_by()}
-    order_of = [text for _, text in reasons]
+    order_of = [text for _q, text in reasons]
     rows = [{"reason": reason, "entries": totals[reason]["n"], "minutes": int(totals[reason]["m"])}
             for reason in order_of if reason in totals]
     examples = list(entries.select_related("user", "ticket", "work_type").order_by("date", "pk")[:EXAMPLES])

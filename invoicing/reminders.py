@@ -5,7 +5,7 @@ The Reminder row is written, under its unique (invoice, step), before the email 
 workers, or a job run twice, never send the same step twice; a job killed between the row and
 the email leaves a reminder recorded but not sent (at most once, like invoices; DESIGN Rule 16).
 An invoice that reaches two steps at once (the job did not run for weeks) gets one email, the
-later step's, and the earlier is recorded as passed.
+later step's, and the earlier is recorded as passed. The email is written in the customer's language.
 """
 
 import datetime
@@ -15,12 +15,15 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.templatetags.money import iban
 from sales.models import Company
 
+from .languages import customer_language
 from .mail import reply_to
 from .models import Invoice, Reminder
 from .payments import overdue_invoices
@@ -48,9 +51,14 @@ def reminders_due(today: datetime.date | None = None) -> list[tuple[Invoice, int
 
 
 def reminder_message(invoice: Invoice, to: str, today: datetime.date) -> EmailMessage:
-    context = {"invoice": invoice, "company": invoice.issuer, "days": (today - invoice.due_date).days}
-    subject = " ".join(render_to_string("invoicing/email/reminder_subject.txt", context).split())
-    body = render_to_string("invoicing/email/reminder_body.txt", context)
+    company = invoice.issuer
+    # The account to pay into, as people read it: "BE68 5390 0754 7034 (GEBABEBB)".
+    account = iban(company.get("iban", "")) + (f" ({company['bic']})" if company.get("iban") and company.get("bic")
+                                                  else "")
+    context = {"invoice": invoice, "company": company, "days": (today - invoice.due_date).days, "account": account}
+    with translation.override(customer_language(invoice.customer)):
+        subject = " ".join(render_to_string("invoicing/email/reminder_subject.txt", context).split())
+        body = render_to_string("invoicing/email/reminder_body.txt", context)
     return EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to],
                         reply_to=reply_to(invoice))
 
@@ -61,7 +69,7 @@ def reminder_send(invoice: Invoice, step: int, today: datetime.date) -> Reminder
     try:
         with transaction.atomic():
             reminder = Reminder.objects.create(invoice=invoice, step_days=step, to=to,
-                                               skipped="" if to else "The customer has no billing email.")
+                                               skipped="" if to else _("The customer has no billing email."))
     except IntegrityError:
         return None
     if to:
@@ -82,7 +90,7 @@ def reminders_send(today: datetime.date | None = None) -> int:
     for invoice, step in reminders_due(today):
         for passed in (s for s in Company.current().reminder_steps if s < step):
             Reminder.objects.get_or_create(invoice=invoice, step_days=passed,
-                                           defaults={"skipped": "A later step was due: only it was sent."})
+                                           defaults={"skipped": _("A later step was due: only it was sent.")})
         if reminder_send(invoice, step, today):
             count += 1
     return count

@@ -11,6 +11,8 @@ Sending cannot share a transaction with an SMTP server: an item is marked "sendi
 before its message goes, and one a dead worker left so is settled from the audit log: sent if the
 log says so, else refused for a person to check. Nothing is ever sent twice by a resume.
 
+An item's reason is stored text, written in the language of whoever started the step (core.languages).
+
 A step whose job has not beaten for JOB_STALL_SECONDS lost its worker: `runs_recover` (called by
 every `manage.py worker`, and by the Resume button) enqueues a new job for it.
 """
@@ -22,12 +24,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django_tasks_db.models import DBTaskResult
 
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.errors import Conflict, error_message
+from core.l10n import day
+from core.languages import language_of
 from sales.models import SaleOrder
 
 from .models import BillingRun, Invoice, RunItem, RunStep
@@ -50,10 +55,10 @@ def _order_ids(order_ids, period_end, customer, team) -> list[int]:
     ids = sorted({int(pk) for pk in order_ids})
     confirmed = set(SaleOrder.objects.filter(pk__in=ids, state=SaleOrder.State.SALE).values_list("pk", flat=True))
     if not ids:
-        raise ValidationError({"orders": "Choose at least one order, or leave the list out to bill all of them."})
+        raise ValidationError({"orders": _("Choose at least one order, or leave the list out to bill all of them.")})
     if not confirmed.issuperset(ids):
         wrong = ", ".join(str(pk) for pk in ids if pk not in confirmed)
-        raise ValidationError({"orders": f"These are not confirmed sales orders: {wrong}."})
+        raise ValidationError({"orders": _("These are not confirmed sales orders: {ids}.").format(ids=wrong)})
     return ids
 
 
@@ -63,7 +68,8 @@ def run_start(*, order_ids=None, period_end: datetime.date | None = None, custom
     check_period(None, period_end)
     ids = _order_ids(order_ids, period_end, customer, team)
     if not ids:
-        raise ValidationError("There is nothing to invoice" + (f" up to {period_end}." if period_end else "."))
+        raise ValidationError(_("There is nothing to invoice up to {date}.").format(date=day(period_end)) if period_end
+                              else _("There is nothing to invoice."))
     with transaction.atomic():
         run = BillingRun.objects.create(period_end=period_end, created_by=actor)
         _step_start(run, Kind.CREATE, [(pk, None) for pk in ids], actor)
@@ -75,12 +81,12 @@ def run_start(*, order_ids=None, period_end: datetime.date | None = None, custom
 def _step_start(run: BillingRun, kind: str, items: list[tuple[int, int | None]], actor) -> RunStep:
     """Create the step and its items, and enqueue its job: all in the caller's transaction."""
     if run.steps.filter(kind=kind).exists():
-        raise Conflict(f"{run} already has its “{RunStep.Kind(kind).label}” step.")
+        raise Conflict(_("{run} already has its “{step}” step.").format(run=run, step=RunStep.Kind(kind).label))
     step = RunStep.objects.create(run=run, kind=kind, created_by=actor, beat_at=timezone.now())
     RunItem.objects.bulk_create(RunItem(step=step, order_id=order_id, invoice_id=invoice_id)
                                 for order_id, invoice_id in items)
     # Several jobs, so that as many workers share a long run; each takes items the others have not.
-    for _ in range(min(settings.RUN_JOBS_PER_STEP, len(items))):
+    for _job in range(min(settings.RUN_JOBS_PER_STEP, len(items))):
         step.task_id = str(work_step.enqueue(step.pk).id)
     step.save(update_fields=["task_id"])
     return step
@@ -97,7 +103,7 @@ def run_post(*, run: BillingRun, actor=None) -> RunStep:
     _refuse_while_creating(run)
     items = [(item.order_id, item.invoice_id) for item in _created(run).filter(invoice__state=Invoice.State.DRAFT)]
     if not items:
-        raise ValidationError(f"{run} has no draft invoices to post.")
+        raise ValidationError(_("{run} has no draft invoices to post.").format(run=run))
     return _step_start(run, Kind.POST, items, actor)
 
 
@@ -107,29 +113,31 @@ def run_send(*, run: BillingRun, actor=None) -> RunStep:
     run = BillingRun.objects.select_for_update().get(pk=run.pk)
     _refuse_while_creating(run)
     if run.steps.filter(kind=Kind.POST, state__in=UNFINISHED).exists():
-        raise Conflict(f"{run} is still posting its invoices: send them once that is done.")
+        raise Conflict(_("{run} is still posting its invoices: send them once that is done.").format(run=run))
     items = [(item.order_id, item.invoice_id) for item in _created(run).filter(invoice__state=Invoice.State.POSTED)]
     if not items:
-        raise ValidationError(f"{run} has no posted invoices to send: post them first.")
+        raise ValidationError(_("{run} has no posted invoices to send: post them first.").format(run=run))
     return _step_start(run, Kind.SEND, items, actor)
 
 
 def _refuse_while_creating(run: BillingRun) -> None:
     if run.steps.filter(kind=Kind.CREATE, state__in=UNFINISHED).exists():
-        raise Conflict(f"{run} is still creating its invoices: wait until it is done.")
+        raise Conflict(_("{run} is still creating its invoices: wait until it is done.").format(run=run))
 
 
 # --- Working ---------------------------------------------------------------------------
 
 def step_work(*, step_id: int) -> dict:
-    """Do the step's pending items one by one until none is left; return its progress."""
+    """Do the step's pending items one by one until none is left; return its progress. The items' reasons
+    are written in the language of whoever started the step."""
     now = timezone.now()
     RunStep.objects.filter(pk=step_id, state=RunStep.State.QUEUED).update(state=RunStep.State.RUNNING, beat_at=now)
     step = RunStep.objects.select_related("run", "created_by").get(pk=step_id)
-    while (item := _take(step)) is not None:
-        if step.kind == Kind.SEND:
-            _send(step, item)
-        RunStep.objects.filter(pk=step.pk).update(beat_at=timezone.now())
+    with translation.override(language_of(step.created_by)):
+        while (item := _take(step)) is not None:
+            if step.kind == Kind.SEND:
+                _send(step, item)
+            RunStep.objects.filter(pk=step.pk).update(beat_at=timezone.now())
     _finish(step)
     return step_progress(step)
 
@@ -157,7 +165,8 @@ def _take(step: RunStep) -> RunItem | None:
             raise  # the transaction is lost: the job fails, the item stays pending, a resume redoes it
         except Exception as error:  # a defect on one order must not stop the month-end run
             log.exception("%s: %s could not be done", step, item.order)
-            _settle(item, Item.REFUSED, f"Unexpected error ({type(error).__name__}); it is in the server log.")
+            _settle(item, Item.REFUSED, _("Unexpected error ({error}); it is in the server log.")
+                    .format(error=type(error).__name__))
         else:
             _settle(item, Item.DONE)
         return item
@@ -172,9 +181,9 @@ def _send(step: RunStep, item: RunItem) -> None:
         state, reason = Item.REFUSED, error_message(error)
     except Exception as error:  # an SMTP refusal, a server down: this invoice, not the run
         log.exception("%s: sending %s failed", step, item.invoice)
-        state, reason = Item.REFUSED, f"Not sent: {error}"
+        state, reason = Item.REFUSED, _("Not sent: {error}").format(error=error)
     else:
-        state, reason = Item.DONE, f"Sent to {to}"
+        state, reason = Item.DONE, _("Sent to {to}").format(to=to)
     with transaction.atomic():
         _settle(item, state, reason)
 
@@ -253,12 +262,13 @@ def step_resume(*, step: RunStep, actor=None) -> RunStep:
     """The Resume button: only for a stalled step (a running one would have its sends cut short)."""
     step.refresh_from_db()
     if not stalled(step):
-        raise Conflict(f"{step} is not stalled: " + ("it is done." if step.state == RunStep.State.DONE
-                                                     else "its worker is at work."))
+        raise Conflict((_("{step} is not stalled: it is done.") if step.state == RunStep.State.DONE
+                        else _("{step} is not stalled: its worker is at work.")).format(step=step))
     if _jobs(step).filter(status="READY").exists():
-        raise Conflict(f"{step} has a job waiting for a worker: check that `manage.py worker` runs.")
+        raise Conflict(_("{step} has a job waiting for a worker: check that `manage.py worker` runs.")
+                       .format(step=step))
     if step.pk not in runs_recover():
-        raise Conflict(f"{step} was resumed a moment ago.")
+        raise Conflict(_("{step} was resumed a moment ago.").format(step=step))
     step.refresh_from_db()
     return step
 
@@ -271,7 +281,8 @@ def _resume(step: RunStep) -> bool:
         return False  # one of its jobs has not started yet (every worker busy or down): it will go on
     _fail_lost(jobs.filter(status="RUNNING").values_list("pk", flat=True))
     if step.kind == Kind.SEND:
-        _settle_interrupted_sends(step)
+        with translation.override(language_of(step.created_by)):
+            _settle_interrupted_sends(step)
     log.warning("%s: its worker was lost; resuming it", step)
     step.task_id = str(work_step.enqueue(step.pk).id)
     step.save(update_fields=["task_id"])
@@ -284,7 +295,7 @@ def _settle_interrupted_sends(step: RunStep) -> None:
         sent = AuditEvent.objects.filter(action=AuditEvent.Action.INVOICE_SENT, object_type="invoicing.invoice",
                                          object_id=item.invoice_id, changes__billing_run=step.run_id).first()
         if sent:
-            _settle(item, Item.DONE, f"Sent to {sent.changes.get('to')}")
+            _settle(item, Item.DONE, _("Sent to {to}").format(to=sent.changes.get("to")))
         else:
-            _settle(item, Item.REFUSED, "Interrupted while sending: it may not have gone out. "
-                                        "Check, then send it again from the invoice.")
+            _settle(item, Item.REFUSED, _("Interrupted while sending: it may not have gone out. Check, then send it "
+                                          "again from the invoice."))

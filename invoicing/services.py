@@ -14,11 +14,14 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_record_many
 from core.errors import Conflict
+from core.l10n import day, decimal
 from sales.models import Company, SaleOrder, SaleOrderLine, ServicePolicy
 from sales.services import links_lock, sale_lines_lock, sale_lines_set_totals
 from sales.units import amount, format_minutes, minutes_to_qty, round_cents, tax_amount
@@ -27,7 +30,8 @@ from timesheets.delivered import sale_lines_recompute
 from timesheets.lines import billable_expression, no_charge_q
 from timesheets.models import TimeEntry
 
-from .charges import credit_charges, entries_text, line_fill, rule_snapshot
+from .charges import credit_charges, line_fill, rule_snapshot
+from .languages import customer_language
 from .models import ZERO, Invoice, InvoiceLine, InvoiceSequence, TicketCharge
 from .payments import balances_refresh, receivable_terms
 from .selectors import invoiced_figures
@@ -111,9 +115,9 @@ def _audited(invoice: Invoice) -> dict:
 def check_period(period_start, period_end) -> None:
     for name, value in (("period_start", period_start), ("period_end", period_end)):
         if value is not None and not isinstance(value, datetime.date):
-            raise ValidationError({name: "Enter a valid date."})
+            raise ValidationError({name: _("Enter a valid date.")})
     if period_start and period_end and period_start > period_end:
-        raise ValidationError({"period_end": "The period ends before it starts."})
+        raise ValidationError({"period_end": _("The period ends before it starts.")})
 
 
 FILLED = ["minutes", "rounding_minutes", "entry_count", "worked_minutes", "explanation", "quantity",
@@ -167,25 +171,37 @@ def _bill_quantity(invoice: Invoice, line: SaleOrderLine) -> InvoiceLine | None:
 
 
 def _quantity_explanation(line: SaleOrderLine, qty: Decimal) -> str:
-    """Why an ordered or manual line bills `qty`: "4.00 of 10.00 ordered, 6.00 invoiced before"."""
-    unit = line.get_uom_display().lower()
+    """Why an ordered or manual line bills `qty`: "4.00 of 10.00 hours ordered (Prepaid/Fixed Price), 6.00
+    invoiced before", in the active language (the customer's: invoice_create_from_order)."""
+    figures = {"qty": decimal(qty), "unit": line.get_uom_display().lower(), "invoiced": decimal(line.qty_invoiced)}
     if line.policy == ServicePolicy.ORDERED_PREPAID:
-        text = f"{qty} of {line.quantity} {unit} ordered (Prepaid/Fixed Price)"
+        figures["ordered"] = decimal(line.quantity)
+        if line.qty_invoiced:
+            text = _("{qty} of {ordered} {unit} ordered (Prepaid/Fixed Price), {invoiced} invoiced before")
+        else:
+            text = _("{qty} of {ordered} {unit} ordered (Prepaid/Fixed Price)")
     else:
-        text = f"{qty} of {line.qty_delivered_manual} {unit} delivered (entered by hand)"
-    return text + (f", {line.qty_invoiced} invoiced before" if line.qty_invoiced else "")
+        figures["delivered"] = decimal(line.qty_delivered_manual)
+        if line.qty_invoiced:
+            text = _("{qty} of {delivered} {unit} delivered (entered by hand), {invoiced} invoiced before")
+        else:
+            text = _("{qty} of {delivered} {unit} delivered (entered by hand)")
+    return text.format(**figures)
 
 
 @transaction.atomic
 def invoice_create_from_order(*, order: SaleOrder, period_start: datetime.date | None = None,
                               period_end: datetime.date | None = None, actor=None) -> Invoice:
-    """Create Invoice: a draft billing everything the order has to invoice (timesheets within the period)."""
+    """Create Invoice: a draft billing everything the order has to invoice (timesheets within the period).
+
+    Its lines are a document: their explanations are written in the customer's language (languages.py)."""
     check_period(period_start, period_end)
     _charges_lock()
     # The order's row lock makes two clicks at once queue: the second finds nothing left.
     order = SaleOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
     if order.state != SaleOrder.State.SALE:
-        raise ValidationError(f"{order.name} is not a confirmed sales order: confirm it before invoicing.")
+        raise ValidationError(_("{order} is not a confirmed sales order: confirm it before invoicing.")
+                              .format(order=order.name))
     lines = sale_lines_lock(ids=order.lines.values_list("pk", flat=True))
     lines = (SaleOrderLine.objects.filter(pk__in=[line.pk for line in lines]).select_related("product", "tax")
              .order_by("pk"))
@@ -194,23 +210,33 @@ def invoice_create_from_order(*, order: SaleOrder, period_start: datetime.date |
     _snapshot_customer(invoice)
     invoice.save()
     billed = []
-    for line in lines:
-        if line.policy == ServicePolicy.DELIVERED_TIMESHEET:
-            inv_line = _bill_timesheets(invoice, line, period_start, period_end)
-        else:
-            inv_line = _bill_quantity(invoice, line)
-        if inv_line is not None:
-            billed.append(line.pk)
+    with translation.override(customer_language(order.customer)):
+        for line in lines:
+            if line.policy == ServicePolicy.DELIVERED_TIMESHEET:
+                inv_line = _bill_timesheets(invoice, line, period_start, period_end)
+            else:
+                inv_line = _bill_quantity(invoice, line)
+            if inv_line is not None:
+                billed.append(line.pk)
     if not billed:
-        period = ""
-        if period_start or period_end:
-            period = f" for timesheets from {period_start or 'the start'} to {period_end or 'today'}"
-        raise ValidationError(f"There is nothing to invoice on {order.name}{period}.")
+        raise ValidationError(_nothing_to_invoice(order, period_start, period_end))
     _total_invoice(invoice)
     sale_lines_recompute_invoiced(line_ids=billed)
     audit_record(action=AuditEvent.Action.INVOICE_CREATED, obj=invoice, actor=actor, changes={
         "sale_order": order.name, "period": [period_start, period_end], **_audited(invoice)})
     return invoice
+
+
+def _nothing_to_invoice(order: SaleOrder, period_start, period_end) -> str:
+    if period_start and period_end:
+        text = _("There is nothing to invoice on {order} for timesheets from {start} to {end}.")
+    elif period_start:
+        text = _("There is nothing to invoice on {order} for timesheets from {start} to today.")
+    elif period_end:
+        text = _("There is nothing to invoice on {order} for timesheets from the start to {end}.")
+    else:
+        text = _("There is nothing to invoice on {order}.")
+    return text.format(order=order.name, start=day(period_start), end=day(period_end))
 
 
 # --- Drafts -------------------------------------------------------------------
@@ -228,10 +254,26 @@ def _lock_order_and_lines(invoice: Invoice, line_ids: Iterable[int]) -> None:
     sale_lines_lock(ids=line_ids)
 
 
+def _refusals() -> dict[tuple[str, str], str]:
+    """Why an invoice in a state cannot have an action done: {(action, state): sentence}."""
+    draft, posted, cancelled = Invoice.State.DRAFT, Invoice.State.POSTED, Invoice.State.CANCELLED
+    return {
+        ("change", posted): _("{invoice} is posted and cannot be changed."),
+        ("change", cancelled): _("{invoice} is cancelled and cannot be changed."),
+        ("cancel", posted): _("{invoice} is posted and cannot be cancelled (use a credit note)."),
+        ("cancel", cancelled): _("{invoice} is cancelled and cannot be cancelled (use a credit note)."),
+        ("post", posted): _("{invoice} is posted and cannot be posted."),
+        ("post", cancelled): _("{invoice} is cancelled and cannot be posted."),
+        ("credit", draft): _("{invoice} is draft and cannot be credited."),
+        ("credit", cancelled): _("{invoice} is cancelled and cannot be credited."),
+    }
+
+
 def _lock_invoice(invoice: Invoice, *, states: Iterable[str], action: str) -> Invoice:
+    """Lock the invoice; refuse it unless it is in one of `states` for `action` (change, cancel, post, credit)."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.state not in states:
-        raise Conflict(f"{invoice} is {invoice.get_state_display().lower()} and cannot be {action}.")
+        raise Conflict(_refusals()[(action, invoice.state)].format(invoice=invoice))
     return invoice
 
 
@@ -244,24 +286,29 @@ def _take_off(invoice: Invoice, entry_ids: Iterable[int], **entry_fields) -> tup
     sales order lines. Return (the entry ids, the invoice's audited figures before)."""
     ids = {int(i) for i in entry_ids}
     _charges_lock()
-    invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="changed")
+    invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="change")
     if invoice.is_credit_note:
-        raise Conflict("Timesheets are taken off invoices, not credit notes: cancel the credit note instead.")
+        raise Conflict(_("Timesheets are taken off invoices, not credit notes: cancel the credit note instead."))
     _lock_order_and_lines(invoice, _line_ids(invoice))
     entries = TimeEntry.objects.filter(pk__in=ids, invoice_line__invoice=invoice)
     found = set(entries.values_list("pk", flat=True))
     if not ids or found != ids:
-        missing = ", ".join(str(i) for i in sorted(ids - found)) or "none given"
-        raise ValidationError({"timesheets": f"These timesheets are not on {invoice}: {missing}."})
+        if not ids:
+            raise ValidationError({"timesheets": _("These timesheets are not on {invoice}: none given.")
+                                   .format(invoice=invoice)})
+        missing = ", ".join(str(i) for i in sorted(ids - found))
+        raise ValidationError({"timesheets": _("These timesheets are not on {invoice}: {ids}.")
+                               .format(invoice=invoice, ids=missing)})
     before = _audited(invoice)
     entries.update(**{**_freed(), **entry_fields})
-    for inv_line in invoice.lines.filter(minutes__gt=0).select_related("sale_line__product"):
-        if not inv_line.timesheets.filter(billable_minutes__gt=0).exists():
-            # Nothing billable left: no-charge entries do not make a line of their own (Rule 13).
-            inv_line.timesheets.update(**_freed())
-            inv_line.delete()
-            continue
-        _refill(inv_line, inv_line.sale_line)
+    with translation.override(customer_language(invoice.customer)):  # the lines' explanations: a document
+        for inv_line in invoice.lines.filter(minutes__gt=0).select_related("sale_line__product"):
+            if not inv_line.timesheets.filter(billable_minutes__gt=0).exists():
+                # Nothing billable left: no-charge entries do not make a line of their own (Rule 13).
+                inv_line.timesheets.update(**_freed())
+                inv_line.delete()
+                continue
+            _refill(inv_line, inv_line.sale_line)
     _total_invoice(invoice)
     sale_lines_recompute_invoiced(line_ids=_line_ids(invoice) + list(
         TimeEntry.objects.filter(pk__in=ids).values_list("sale_line_id", flat=True)))
@@ -301,7 +348,7 @@ def invoice_write_off(*, invoice: Invoice, entry_ids: Iterable[int], reason: str
 @transaction.atomic
 def invoice_cancel(*, invoice: Invoice, actor=None) -> Invoice:
     """Cancel a draft; its entries are freed to be invoiced again."""
-    invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="cancelled (use a credit note)")
+    invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="cancel")
     line_ids = _line_ids(invoice)
     _lock_order_and_lines(invoice, line_ids)
     freed = sorted(TimeEntry.objects.filter(invoice_line__invoice=invoice).values_list("pk", flat=True))
@@ -335,9 +382,9 @@ def _next_number(kind: str, year: int) -> str:
 @transaction.atomic
 def invoice_post(*, invoice: Invoice, actor=None) -> Invoice:
     """Post a draft: number it, snapshot the customer, freeze it. A credit note frees its entries."""
-    invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="posted")
+    invoice = _lock_invoice(invoice, states=[Invoice.State.DRAFT], action="post")
     if not invoice.lines.exists():
-        raise ValidationError(f"{invoice} has no lines: cancel it instead.")
+        raise ValidationError(_("{invoice} has no lines: cancel it instead.").format(invoice=invoice))
     line_ids = _line_ids(invoice)
     _lock_order_and_lines(invoice, line_ids)
     today = timezone.localdate()
@@ -379,9 +426,12 @@ def _creditable(invoice: Invoice, entry_ids: Iterable[int] | None) -> QuerySet[T
     ids = {int(i) for i in entry_ids}
     found = set(live.filter(pk__in=ids).values_list("pk", flat=True))
     if not ids or found != ids:
-        missing = ", ".join(str(i) for i in sorted(ids - found)) or "none given"
-        raise ValidationError({"timesheets": f"These timesheets are not billed by {invoice} "
-                                             f"or are already on a credit note: {missing}."})
+        if not ids:
+            raise ValidationError({"timesheets": _("These timesheets are not billed by {invoice} or are already "
+                                                   "on a credit note: none given.").format(invoice=invoice)})
+        missing = ", ".join(str(i) for i in sorted(ids - found))
+        raise ValidationError({"timesheets": _("These timesheets are not billed by {invoice} or are already on a "
+                                               "credit note: {ids}.").format(invoice=invoice, ids=missing)})
     return live.filter(pk__in=ids)
 
 
@@ -422,11 +472,15 @@ def _credit_line(note: Invoice, origin: InvoiceLine, given_back: list[tuple[int,
                        minutes=minutes, rounding_minutes=minutes - entries_minutes, entry_count=len(given_back),
                        worked_minutes=worked, rounding=origin.rounding, increment_minutes=origin.increment_minutes,
                        minimum_minutes=origin.minimum_minutes)
+    # A document: written in the customer's language (invoice_credit_note).
     if given_back:
-        line.explanation = (f"gives back {entries_text(len(given_back))}, {format_minutes(worked)} worked → "
-                            f"{format_minutes(minutes)} credited")
+        line.explanation = ngettext("gives back {n} entry, {worked} worked → {credited} credited",
+                                    "gives back {n} entries, {worked} worked → {credited} credited",
+                                    len(given_back)).format(n=len(given_back), worked=format_minutes(worked),
+                                                            credited=format_minutes(minutes))
     else:
-        line.explanation = f"gives back {qty} of {origin.quantity} {origin.get_uom_display().lower()} invoiced"
+        line.explanation = _("gives back {qty} of {invoiced} {unit} invoiced").format(
+            qty=decimal(qty), invoiced=decimal(origin.quantity), unit=origin.get_uom_display().lower())
     _price_line(line)
     line.save()
     if given_back:
@@ -447,9 +501,9 @@ def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = N
     Posting it gives the entries back: they are to invoice again.
     """
     _charges_lock()
-    invoice = _lock_invoice(invoice, states=[Invoice.State.POSTED], action="credited")
+    invoice = _lock_invoice(invoice, states=[Invoice.State.POSTED], action="credit")
     if invoice.is_credit_note:
-        raise Conflict(f"{invoice} is a credit note: only invoices are credited.")
+        raise Conflict(_("{invoice} is a credit note: only invoices are credited.").format(invoice=invoice))
     # The note points at the order and its lines: locked now, not at COMMIT (_lock_order_and_lines).
     _lock_order_and_lines(invoice, _line_ids(invoice))
     entries = _creditable(invoice, entry_ids)
@@ -461,10 +515,11 @@ def invoice_credit_note(*, invoice: Invoice, entry_ids: Iterable[int] | None = N
     by_line = defaultdict(list)
     for entry_id, line_id, minutes in entries.values_list("pk", "invoice_line_id", "billable_minutes"):
         by_line[line_id].append((entry_id, minutes))
-    for origin in invoice.lines.order_by("pk"):
-        _credit_line(note, origin, by_line.get(origin.pk, []), full=entry_ids is None)
+    with translation.override(customer_language(invoice.customer)):
+        for origin in invoice.lines.order_by("pk"):
+            _credit_line(note, origin, by_line.get(origin.pk, []), full=entry_ids is None)
     if not note.lines.exists():
-        raise ValidationError(f"There is nothing left to credit on {invoice}.")
+        raise ValidationError(_("There is nothing left to credit on {invoice}.").format(invoice=invoice))
     _total_invoice(note)
     given_back = {"credit_note": note.pk, "full": entry_ids is None, **_audited(note)}
     audit_record(action=AuditEvent.Action.CREDIT_NOTE_CREATED, obj=note, actor=actor,

@@ -4,6 +4,7 @@
 lines, and it runs at every sweep of every worker (the worker command), so logging time pays nothing
 for it. Scans are serialised by the company row's lock; the unique (line, kind) of a live alert would
 refuse a second one anyway. The email is recorded before it goes out: at most once (DESIGN Rule 16).
+Each recipient reads it in their own language (core.languages).
 """
 
 import logging
@@ -14,11 +15,15 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_record_many
 from core.errors import Conflict
+from core.l10n import day, decimal
+from core.languages import CODES, language_of, with_language
 from core.roles import ACCOUNTANTS
 from sales.models import TIMESHEET_POLICIES, Company, SaleOrder, SaleOrderLine, ServicePolicy
 from sales.units import format_minutes, minutes_per_unit_expression
@@ -26,6 +31,7 @@ from sales.units import format_minutes, minutes_per_unit_expression
 from .models import Alert
 
 log = logging.getLogger(__name__)
+# Stored in emailed_to (a marker, not a message): kept as it is whatever the language.
 NOBODY = "(no accountant has an email address)"
 
 
@@ -108,9 +114,9 @@ def alert_clear(*, alert_id: int, actor, note: str = "") -> Alert:
     """Mark an alert dealt with (audited). One that is no longer open is refused with why."""
     alert = Alert.objects.select_for_update().select_related("sale_line__order").get(pk=alert_id)
     if alert.cleared_at is not None:
-        raise Conflict(f"This alert was already dealt with on {alert.cleared_at:%Y-%m-%d}.")
+        raise Conflict(_("This alert was already dealt with on {date}.").format(date=day(alert.cleared_at.date())))
     if alert.ended_at is not None:
-        raise Conflict("This alert has ended: the line is back under its threshold.")
+        raise Conflict(_("This alert has ended: the line is back under its threshold."))
     alert.cleared_at, alert.cleared_by, alert.note = timezone.now(), actor, note.strip()[:500]
     alert.save(update_fields=["cleared_at", "cleared_by", "note"])
     audit_record(action=AuditEvent.Action.ALERT_CLEARED, obj=alert.sale_line.order, actor=actor,
@@ -120,28 +126,49 @@ def alert_clear(*, alert_id: int, actor, note: str = "") -> Alert:
 
 
 def describe(alert: Alert) -> str:
-    """One sentence: what crossed, with the figures it was raised with."""
+    """One sentence, in the active language: what crossed, with the figures it was raised with."""
     line = alert.sale_line
     if alert.kind == Alert.Kind.DELIVERED:
-        return (f"{line.order} – {line.name or line.product}: Delivered {format_minutes(alert.delivered_minutes)} "
-                f"reached {alert.threshold:.0f}% of the {format_minutes(alert.ordered_minutes)} ordered.")
-    left = alert.ordered_minutes - alert.delivered_minutes
-    return (f"{line.order} – {line.name or line.product}: {format_minutes(left)} left of the "
-            f"{format_minutes(alert.ordered_minutes)} prepaid, below {alert.threshold} hours.")
+        # xgettext:no-python-format
+        return _("{order} – {line}: Delivered {delivered} reached {percent}% of the {ordered} ordered.").format(
+            order=line.order, line=line.name or line.product, delivered=format_minutes(alert.delivered_minutes),
+            percent=f"{alert.threshold:.0f}", ordered=format_minutes(alert.ordered_minutes))
+    return _("{order} – {line}: {left} left of the {ordered} prepaid, below {threshold} hours.").format(
+        order=line.order, line=line.name or line.product,
+        left=format_minutes(alert.ordered_minutes - alert.delivered_minutes),
+        ordered=format_minutes(alert.ordered_minutes), threshold=decimal(alert.threshold))
 
 
-def _addresses(recipient) -> list[str]:
+def _addresses(recipient) -> list[tuple[str, str]]:
+    """[(email, language)] of whom an alert goes to: its recipient, else every active accountant with an email."""
     if recipient is not None:
-        return [recipient.email] if recipient.email else []
-    accountants = get_user_model().objects.filter(groups__name=ACCOUNTANTS, is_active=True).exclude(email="")
-    return sorted(set(accountants.values_list("email", flat=True)))
+        return [(recipient.email, language_of(recipient))] if recipient.email else []
+    accountants = with_language(get_user_model().objects.filter(groups__name=ACCOUNTANTS, is_active=True)
+                                .exclude(email=""))
+    languages = {}
+    for email, saved in accountants.values_list("email", "saved_language").order_by("email", "pk"):
+        languages.setdefault(email, saved if saved in CODES else settings.LANGUAGE_CODE)
+    return sorted(languages.items())
+
+
+def _message(alerts: list[Alert]) -> tuple[str, str]:
+    """The email's subject and body, in the active language."""
+    if len(alerts) == 1:
+        subject = _("Billing alert: {alert}").format(alert=describe(alerts[0]))
+    else:
+        subject = ngettext("{n} billing alert", "{n} billing alerts", len(alerts)).format(n=len(alerts))
+    body = "\n".join([_("Delivered time crossed a threshold on these sales order lines:"), ""]
+                     + [f"- {describe(alert)}" for alert in alerts]
+                     + ["", _("Mark them dealt with on the Helpdesk overview once you have.")])
+    return subject, body
 
 
 def alerts_send() -> int:
     """Email every alert not emailed yet, one message per recipient; return how many alerts went out.
 
     The addresses are written, and committed, before the message is sent: a job killed in between
-    leaves the alert recorded as emailed, never sent twice.
+    leaves the alert recorded as emailed, never sent twice. Recipients of other languages get one message each
+    language.
     """
     with transaction.atomic():
         pending = list(Alert.objects.select_for_update(skip_locked=True, of=("self",))
@@ -152,18 +179,18 @@ def alerts_send() -> int:
             groups[tuple(_addresses(alert.recipient))].append(alert)
         for addresses, alerts in groups.items():
             Alert.objects.filter(pk__in=[alert.pk for alert in alerts]).update(
-                emailed_to=", ".join(addresses) or NOBODY)
+                emailed_to=", ".join(email for email, _language in addresses) or NOBODY)
     sent = 0
     for addresses, alerts in groups.items():
         if not addresses:
             continue
-        subject = (f"Billing alert: {describe(alerts[0])}" if len(alerts) == 1
-                   else f"{len(alerts)} billing alerts")
-        body = "\n".join(["Delivered time crossed a threshold on these sales order lines:", ""]
-                         + [f"- {describe(alert)}" for alert in alerts]
-                         + ["", "Mark them dealt with on the Helpdesk overview once you have."])
-        EmailMessage(subject=subject[:200], body=body, from_email=settings.DEFAULT_FROM_EMAIL,
-                     to=list(addresses)).send()
+        by_language = defaultdict(list)
+        for email, language in addresses:
+            by_language[language].append(email)
+        for language, emails in sorted(by_language.items()):
+            with translation.override(language):
+                subject, body = _message(alerts)
+            EmailMessage(subject=subject[:200], body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=emails).send()
         Alert.objects.filter(pk__in=[alert.pk for alert in alerts]).update(emailed_at=timezone.now())
         sent += len(alerts)
     return sent

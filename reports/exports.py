@@ -4,6 +4,9 @@ Used by the screens and the API alike (`?export=csv|xlsx`): every row the report
 column labels as the header, a last "Total" row. Minutes are H:MM in the CSV and durations in the XLSX
 (a number of days formatted "[h]:mm", so that a spreadsheet sums them); money is a plain number with two
 decimals in the CSV and a number formatted "#,##0.00" in the XLSX.
+
+The CSV is read by programs: its header and its "Total" stay English whatever the language. The XLSX is read
+by people: its labels are in the reader's language (the figures are numbers either way).
 """
 
 import csv
@@ -11,6 +14,8 @@ import datetime
 import io
 from decimal import Decimal
 
+from django.utils import translation
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -19,6 +24,7 @@ from sales.units import format_minutes
 
 from .tables import Column, Report
 
+TOTAL = object()  # where a total row writes its label
 XLSX_FORMATS = {"minutes": "[h]:mm", "money": "#,##0.00", "quantity": "#,##0.00", "number": "0",
                 "percent": "0.00", "date": "yyyy-mm-dd"}
 MINUTES_PER_DAY = 24 * 60
@@ -44,22 +50,23 @@ def _text(value, kind: str) -> str:
 
 
 def _total_row(report: Report) -> list:
-    """The totals under their columns, "Total" in the first column that has none."""
+    """The totals under their columns, TOTAL in the first column that has none."""
     cells = [report.totals.get(column.key) for column in report.columns]
     first = next((n for n, value in enumerate(cells) if value is None), None)
     if first is not None:
-        cells[first] = "Total"
+        cells[first] = TOTAL
     return cells
 
 
 def report_csv(report: Report) -> bytes:
-    """The report as CSV (UTF-8): a header of labels, a line per row, the totals last."""
+    """The report as CSV (UTF-8): a header of labels (English), a line per row, the totals last."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([column.label for column in report.columns])
+    with translation.override("en"):
+        writer.writerow([str(column.label) for column in report.columns])
     for row in report.rows:
         writer.writerow([_text(value, column.kind) for column, value in zip(report.columns, report.values(row))])
-    writer.writerow([value if value == "Total" else _text(value, column.kind)
+    writer.writerow(["Total" if value is TOTAL else _text(value, column.kind)
                      for column, value in zip(report.columns, _total_row(report))])
     return out.getvalue().encode("utf-8")
 
@@ -79,8 +86,8 @@ def _number(value, kind: str):
 
 
 def _cell(sheet, value, column: Column, *, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value if value == "Total" else _number(value, column.kind))
-    if column.kind in XLSX_FORMATS and value != "Total":
+    cell = WriteOnlyCell(sheet, value=_("Total") if value is TOTAL else _number(value, column.kind))
+    if column.kind in XLSX_FORMATS and value is not TOTAL:
         cell.number_format = XLSX_FORMATS[column.kind]
     if bold:
         cell.font = Font(bold=True)
@@ -89,12 +96,12 @@ def _cell(sheet, value, column: Column, *, bold: bool = False) -> WriteOnlyCell:
 
 def report_xlsx(report: Report) -> bytes:
     """The report as an XLSX workbook: a sheet of rows under a bold header with the totals last, and a
-    second sheet with the parameters the figures are for."""
+    second sheet with the parameters the figures are for. Its labels are in the active language."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(report.title[:31] or "Report")
+    sheet = book.create_sheet(str(report.title)[:31] or _("Report"))
     header = []
     for column in report.columns:
-        cell = WriteOnlyCell(sheet, value=column.label)
+        cell = WriteOnlyCell(sheet, value=str(column.label))
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)
@@ -102,8 +109,8 @@ def report_xlsx(report: Report) -> bytes:
         sheet.append([_cell(sheet, value, column) for column, value in zip(report.columns, report.values(row))])
     sheet.append([_cell(sheet, value, column, bold=True)
                   for column, value in zip(report.columns, _total_row(report))])
-    params = book.create_sheet("Parameters")
-    params.append(["Parameter", "Value"])
+    params = book.create_sheet(_("Parameters"))
+    params.append([_("Parameter"), _("Value")])
     for key, value in report.params.items():
         params.append([key, str(value)])
     if report.currency:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 UNITS = ("day", "week", "month")
 # A chart has at most this many bars: a year of days, ten years of weeks or months.
@@ -86,10 +87,11 @@ def _date(data, key: str, default: datetime.date, errors: dict) -> datetime.date
     try:
         day = datetime.date.fromisoformat(text)
     except ValueError:
-        errors[key] = f"Enter a date as YYYY-MM-DD, for example {timezone.localdate().isoformat()}."
+        errors[key] = _("Enter a date as YYYY-MM-DD, for example {date}.").format(date=timezone.localdate().isoformat())
         return default
     if not EARLIEST <= day <= LATEST:  # a period's default length or its last bucket would leave the calendar
-        errors[key] = f"Enter a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}."
+        errors[key] = _("Enter a date from {start} to {end}.").format(start=EARLIEST.isoformat(),
+                                                                      end=LATEST.isoformat())
         return default
     return day
 
@@ -100,7 +102,7 @@ def _whole(data, key: str, errors: dict, *, default=None, low=1, high=2**31 - 1)
         return default
     # "²" is a digit to isdigit(), and int() refuses thousands of digits: ASCII, and at most 12 of them.
     if not (text.isascii() and text.isdigit() and len(text) <= 12) or not low <= int(text) <= high:
-        errors[key] = f"Enter a whole number from {low} to {high}."
+        errors[key] = _("Enter a whole number from {low} to {high}.").format(low=low, high=high)
         return default
     return int(text)
 
@@ -111,10 +113,17 @@ def _group_by(data, dimensions: tuple[str, ...], default: str, errors: dict) -> 
     unit = [part for part in parts if part in UNITS]
     unknown = [part for part in parts if part not in dimensions and part not in UNITS]
     if unknown or len(dimension) > 1 or len(unit) > 1 or not parts:
-        errors["group_by"] = (f"Group by one of {', '.join(dimensions)} and/or one of {', '.join(UNITS)}, "
-                              "separated by a comma, for example customer,month.")
+        errors["group_by"] = _("Group by one of {dimensions} and/or one of {units}, separated by a comma, for example "
+                               "customer,month.").format(dimensions=", ".join(dimensions), units=", ".join(UNITS))
         return "", "week"
     return (dimension or [""])[0], (unit or [""])[0]
+
+
+def _too_many(unit: str) -> str:
+    text = {"day": _("That is more than {n} days: choose a longer unit or a shorter period."),
+            "week": _("That is more than {n} weeks: choose a longer unit or a shorter period."),
+            "month": _("That is more than {n} months: choose a longer unit or a shorter period.")}[unit]
+    return text.format(n=MAX_BUCKETS)
 
 
 def parse(data, *, dimensions: tuple[str, ...] = (), filters: tuple[str, ...] = (), default_group_by: str = "",
@@ -126,13 +135,13 @@ def parse(data, *, dimensions: tuple[str, ...] = (), filters: tuple[str, ...] = 
     end = _date(data, "to", today, errors)
     start = _date(data, "from", end - datetime.timedelta(days=default_days - 1), errors)
     if not errors and start > end:
-        errors["from"] = "The period starts after it ends: choose a start on or before the end."
+        errors["from"] = _("The period starts after it ends: choose a start on or before the end.")
     elif not errors and (end - start).days > MAX_DAYS:
-        errors["from"] = "Choose a period of ten years at most."
+        errors["from"] = _("Choose a period of ten years at most.")
     dimension, unit = _group_by(data, dimensions, default_group_by, errors) if dimensions or default_group_by \
         else ("", "")
     if unit and not errors and len(buckets(start, end, unit)) > MAX_BUCKETS:
-        errors["group_by"] = f"That is more than {MAX_BUCKETS} {unit}s: choose a longer unit or a shorter period."
+        errors["group_by"] = _too_many(unit)
     chosen = {key: value for key in filters
               if (value := _whole(data, key, errors)) is not None}
     page = _whole(data, "page", errors, default=1, high=MAX_PAGE)
@@ -140,7 +149,7 @@ def parse(data, *, dimensions: tuple[str, ...] = (), filters: tuple[str, ...] = 
     for name, allowed in (extra or {}).items():
         value = (data.get(name) or allowed[0]).strip()
         if value not in allowed:
-            errors[name] = f"Choose one of {', '.join(allowed)}."
+            errors[name] = _("Choose one of {values}.").format(values=", ".join(allowed))
         picked[name] = value
     if errors:
         raise ValidationError(errors)

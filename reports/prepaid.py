@@ -12,6 +12,8 @@ from decimal import Decimal
 from django.db.models import DecimalField, ExpressionWrapper, F, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.roles import sees_everything
 from sales.models import SaleOrder, SaleOrderLine, ServicePolicy
@@ -23,10 +25,13 @@ from .tables import EXPORT_ROWS, PAGE_SIZE, Chart, Column, Report, Row, Series
 
 RATE_DAYS = 28
 HORIZON_WEEKS = 52  # the projection stops a year ahead
-COLUMNS = [Column("order", "Sales Order"), Column("customer", "Customer"), Column("line", "Sales Order Item"),
-           Column("unit", "Unit"), Column("ordered", "Ordered", "quantity"), Column("used", "Used", "quantity"),
-           Column("remaining", "Remaining", "quantity"), Column("used_percent", "Used (%)", "percent"),
-           Column("weekly_rate", "Per week (last 4 weeks)", "minutes"), Column("runs_out", "Runs out", "date")]
+COLUMNS = [Column("order", gettext_lazy("Sales Order")), Column("customer", gettext_lazy("Customer")),
+           Column("line", gettext_lazy("Sales Order Item")), Column("unit", gettext_lazy("Unit")),
+           Column("ordered", gettext_lazy("Ordered"), "quantity"), Column("used", gettext_lazy("Used"), "quantity"),
+           Column("remaining", gettext_lazy("Remaining"), "quantity"),
+           Column("used_percent", gettext_lazy("Used (%)"), "percent"),
+           Column("weekly_rate", gettext_lazy("Per week (last 4 weeks)"), "minutes"),
+           Column("runs_out", gettext_lazy("Runs out"), "date")]
 
 
 def prepaid_params(data) -> Params:
@@ -94,7 +99,7 @@ def prepaid_report(*, user, params: Params, all_rows: bool = False) -> Report:
             "used_percent": (Decimal(used * 100) / ordered).quantize(Decimal("0.1")) if ordered else None,
             "weekly_rate": recent.get(line.pk, 0) * 7 // RATE_DAYS,
             "runs_out": runs_out(ordered - used, recent.get(line.pk, 0), today)}, {"line": line.pk}))
-    return Report(name="prepaid", title="Prepaid lines", columns=COLUMNS, rows=rows, totals={}, chart=None,
+    return Report(name="prepaid", title=_("Prepaid lines"), columns=COLUMNS, rows=rows, totals={}, chart=None,
                   params={key: value for key, value in params.echo().items() if key not in ("from", "to", "group_by")},
                   page=params.page, has_next=len(found) > size)
 
@@ -135,4 +140,5 @@ def burndown(*, line) -> Chart:
             break
         end += datetime.timedelta(days=7)
     return Chart(kind="lines", unit="hours", categories=[day.isoformat() for day in days],
-                 series=[Series("remaining", "Remaining", remaining), Series("projected", "Projected", projected)])
+                 series=[Series("remaining", _("Remaining"), remaining),
+                         Series("projected", _("Projected"), projected)])

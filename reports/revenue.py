@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.roles import sees_everything
 from invoicing.models import Invoice, InvoiceLine
@@ -24,11 +26,16 @@ from .params import Params, bucket_label, buckets, parse
 from .tables import EXPORT_ROWS, PAGE_SIZE, Chart, Column, Report, Row, Series
 
 DIMENSIONS = ("customer", "team", "order")
-LABELS = {"customer": "Customer", "team": "Helpdesk Team", "order": "Sales Order"}
+LABELS = {"customer": gettext_lazy("Customer"), "team": gettext_lazy("Helpdesk Team"),
+          "order": gettext_lazy("Sales Order")}
+# A row whose key is none: a line that billed no time has no team.
+NONE_LABELS = {"customer": gettext_lazy("No customer"), "team": gettext_lazy("No helpdesk team"),
+               "order": gettext_lazy("No sales order")}
+PERIODS = {"day": gettext_lazy("Day"), "week": gettext_lazy("Week"), "month": gettext_lazy("Month")}
 TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 ZERO = Decimal("0.00")
-FIGURES = [Column("invoiced", "Invoiced", "money"), Column("credited", "Credited", "money"),
-           Column("net", "Net", "money")]
+FIGURES = [Column("invoiced", gettext_lazy("Invoiced"), "money"), Column("credited", gettext_lazy("Credited"), "money"),
+           Column("net", gettext_lazy("Net"), "money")]
 SUMS = {"invoiced": Sum("amount_untaxed", filter=Q(kind=Invoice.Kind.INVOICE)),
         "credited": Sum("amount_untaxed", filter=Q(kind=Invoice.Kind.CREDIT_NOTE)),
         "documents": Count("id")}
@@ -64,7 +71,7 @@ def _chart(by_period: dict, params: Params, unit: str) -> tuple[Chart, dict]:
     totals = _figures(sum((v[0] or ZERO for v in by_period.values()), ZERO),
                       sum((v[1] or ZERO for v in by_period.values()), ZERO))
     return Chart(kind="bars", unit="money", categories=[bucket_label(day, unit) for day in axis],
-                 series=[Series("net", "Net revenue", net)]), totals
+                 series=[Series("net", _("Net revenue"), net)]), totals
 
 
 def _names(dimension: str, ids) -> dict:
@@ -104,7 +111,7 @@ def _team_rows(documents, unit: str) -> dict:
         weights[line][team] += minutes  # the credit note's own entries
         weights[origin][team] += minutes  # freed from the invoice line it corrects
     rows = defaultdict(lambda: [ZERO, ZERO, set()])
-    for pk, _, kind, amount, period, invoice in lines:
+    for pk, _origin, kind, amount, period, invoice in lines:
         for team, part in share(amount, weights.get(pk, {})).items():
             row = rows[(team, period if unit else None)]
             row[0 if kind == Invoice.Kind.INVOICE else 1] += part
@@ -142,7 +149,8 @@ def revenue_report(*, user, params: Params, all_rows: bool = False) -> Report:
                  documents.annotate(period=TRUNC[chart_unit]("invoice_date")).values("period").annotate(**SUMS)}
     chart, totals = _chart(by_period, params, chart_unit)
     columns = ([Column(dimension, LABELS[dimension])] if dimension else []) + \
-        ([Column("period", unit.capitalize())] if unit else []) + FIGURES + [Column("documents", "Documents", "number")]
+        ([Column("period", PERIODS[unit])] if unit else []) + FIGURES + \
+        [Column("documents", gettext_lazy("Documents"), "number")]
     size = EXPORT_ROWS if all_rows else PAGE_SIZE
     found, has_next = _rows(documents, params, size, 0 if all_rows else (params.page - 1) * PAGE_SIZE)
     names = _names(dimension, {row[0] for row in found}) if dimension else {}
@@ -150,9 +158,9 @@ def revenue_report(*, user, params: Params, all_rows: bool = False) -> Report:
     for key, period, invoiced, credited, count in found:
         cells = {**_figures(invoiced, credited), "documents": count}
         if dimension:
-            cells[dimension] = names.get(key, f"No {LABELS[dimension].lower()}")
+            cells[dimension] = names.get(key, str(NONE_LABELS[dimension]))
         if unit:
             cells["period"] = bucket_label(period, unit)
         rows.append(Row(cells))
-    return Report(name="revenue", title="Revenue", columns=columns, rows=rows, totals=totals, chart=chart,
+    return Report(name="revenue", title=_("Revenue"), columns=columns, rows=rows, totals=totals, chart=chart,
                   params=params.echo(), currency=params.extra["currency"], page=params.page, has_next=has_next)

@@ -9,6 +9,8 @@ the names of the page's keys.
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.roles import sees_everything
 from sales.models import Customer, SaleOrder, SaleOrderLine, ServicePolicy, WorkType
@@ -38,12 +40,12 @@ TO_INVOICE = Q(invoice_line__isnull=True, billable_minutes__gt=0) & ~Q(sale_line
     product__service_policy=ServicePolicy.ORDERED_PREPAID).values("pk"))
 
 DIMENSIONS = {  # name: (the entry's key, the column's label)
-    "customer": (CUSTOMER, "Customer"),
-    "team": (F("ticket__team_id"), "Helpdesk Team"),
-    "agent": (F("user_id"), "Agent"),
-    "ticket": (F("ticket_id"), "Ticket"),
-    "order": (F("sale_line__order_id"), "Sales Order"),
-    "work_type": (F("work_type_id"), "Work type"),
+    "customer": (CUSTOMER, gettext_lazy("Customer")),
+    "team": (F("ticket__team_id"), gettext_lazy("Helpdesk Team")),
+    "agent": (F("user_id"), gettext_lazy("Agent")),
+    "ticket": (F("ticket_id"), gettext_lazy("Ticket")),
+    "order": (F("sale_line__order_id"), gettext_lazy("Sales Order")),
+    "work_type": (F("work_type_id"), gettext_lazy("Work type")),
 }
 FILTERS = tuple(DIMENSIONS)
 TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
@@ -57,10 +59,14 @@ SUMS = {
     # the team asks it), on a line billed on timesheets (a prepaid block's time is billed by its quantity).
     "to_invoice": Sum("minutes", filter=Q(TO_INVOICE)),
 }
-FIGURES = [Column("billable", "Billable", "minutes"), Column("non_billable", "Non-billable", "minutes"),
-           Column("no_charge", "No charge", "minutes"), Column("total", "Total", "minutes"),
-           Column("invoiced", "Invoiced", "minutes"), Column("to_invoice", "To invoice", "minutes")]
-STACKS = [("billable", "Billable"), ("non_billable", "Non-billable"), ("no_charge", "No charge")]
+FIGURES = [Column("billable", gettext_lazy("Billable"), "minutes"),
+           Column("non_billable", gettext_lazy("Non-billable"), "minutes"),
+           Column("no_charge", gettext_lazy("No charge"), "minutes"), Column("total", gettext_lazy("Total"), "minutes"),
+           Column("invoiced", gettext_lazy("Invoiced"), "minutes"),
+           Column("to_invoice", gettext_lazy("To invoice"), "minutes")]
+STACKS = [("billable", gettext_lazy("Billable")), ("non_billable", gettext_lazy("Non-billable")),
+          ("no_charge", gettext_lazy("No charge"))]
+PERIODS = {"day": gettext_lazy("Day"), "week": gettext_lazy("Week"), "month": gettext_lazy("Month")}
 
 
 STATUSES = ("all", "to_invoice", "invoiced")
@@ -108,8 +114,9 @@ def _names(dimension: str, ids: set) -> dict:
     return dict(model.objects.filter(pk__in=ids).values_list("pk", field))
 
 
-NONE_LABELS = {"customer": "No customer", "team": "No team", "ticket": "No ticket (task only)",
-               "order": "No sales order", "work_type": "No work type", "agent": ""}
+NONE_LABELS = {"customer": gettext_lazy("No customer"), "team": gettext_lazy("No team"),
+               "ticket": gettext_lazy("No ticket (task only)"), "order": gettext_lazy("No sales order"),
+               "work_type": gettext_lazy("No work type"), "agent": ""}
 
 
 def _figures(row: dict) -> dict:
@@ -132,14 +139,14 @@ def time_report(*, user, params: Params, all_rows: bool = False) -> Report:
     columns, keys = [], []
     grouped = entries
     if unit:
-        columns.append(Column("period", {"day": "Day", "week": "Week", "month": "Month"}[unit], "text"))
+        columns.append(Column("period", PERIODS[unit], "text"))
         grouped = grouped.annotate(period=TRUNC[unit]("date"))
         keys.append("period")
     if dimension:
         columns.insert(0, Column(dimension, DIMENSIONS[dimension][1], "text"))
         grouped = grouped.annotate(key=DIMENSIONS[dimension][0])
         keys.append("key")
-    columns += FIGURES + [Column("entries", "Entries", "number")]
+    columns += FIGURES + [Column("entries", gettext_lazy("Entries"), "number")]
     # The most time first within each period; periods in order.
     order = (["period"] if unit else []) + ["-total"] + (["key"] if dimension else [])
     size = EXPORT_ROWS if all_rows else PAGE_SIZE
@@ -156,13 +163,13 @@ def time_report(*, user, params: Params, all_rows: bool = False) -> Report:
             end = min(bucket_end(row["period"], unit), params.end)
             cells["period"] = bucket_label(row["period"], unit)
         if dimension:
-            cells[dimension] = names.get(row["key"], NONE_LABELS[dimension]) if row["key"] is not None \
-                else NONE_LABELS[dimension]
+            cells[dimension] = names.get(row["key"], str(NONE_LABELS[dimension])) if row["key"] is not None \
+                else str(NONE_LABELS[dimension])
             if row["key"] is not None:
                 filters[dimension] = row["key"]
         filters.update({"from": start.isoformat(), "to": end.isoformat()})
         # An entry with no key cannot be singled out by an id: its row has no drill-down.
         rows.append(Row(cells, filters if not dimension or row["key"] is not None else {}))
-    return Report(name="time", title="Time", columns=columns, rows=rows, totals=totals, chart=chart,
+    return Report(name="time", title=_("Time"), columns=columns, rows=rows, totals=totals, chart=chart,
                   params=params.echo(), page=params.page, has_next=len(found) > size)
 

@@ -16,6 +16,8 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import BigIntegerField, Case, Exists, F, IntegerField, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Cast, Round
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.money import places
 from core.roles import sees_everything
@@ -27,8 +29,11 @@ from timesheets.models import TimeEntry
 from .params import Params, parse
 from .tables import EXPORT_ROWS, PAGE_SIZE, Chart, Column, Report, Row, Series
 
-AGES = (("d0_30", "0-30 days", 0, 30), ("d31_60", "31-60 days", 31, 60), ("d61_90", "61-90 days", 61, 90),
-        ("over_90", "Over 90 days", 91, None))
+AGES = (("d0_30", gettext_lazy("0-30 days"), 0, 30), ("d31_60", gettext_lazy("31-60 days"), 31, 60),
+        ("d61_90", gettext_lazy("61-90 days"), 61, 90), ("over_90", gettext_lazy("Over 90 days"), 91, None))
+# Each age's amount column.
+AMOUNT_LABELS = {"d0_30": gettext_lazy("0-30 days amount"), "d31_60": gettext_lazy("31-60 days amount"),
+                 "d61_90": gettext_lazy("61-90 days amount"), "over_90": gettext_lazy("Over 90 days amount")}
 
 
 def unbilled_params(data) -> Params:
@@ -41,7 +46,7 @@ def _per_line_age(params: Params, currency: str, *, aged: bool = True, lines: Q 
     not `aged`: age 0), of the entries whose line matches `lines`."""
     as_of = params.end
     age = Case(*[When(date__gte=as_of - datetime.timedelta(days=high), then=Value(index))
-                 for index, (_, _, _, high) in enumerate(AGES) if high is not None],
+                 for index, (*_rest, high) in enumerate(AGES) if high is not None],
                default=Value(len(AGES) - 1), output_field=IntegerField()) if aged else Value(0)
     unit = minutes_per_unit_expression("sale_line__")
     entries = TimeEntry.objects.filter(invoice_line__isnull=True, billable_minutes__gt=0, date__lte=as_of,
@@ -105,10 +110,11 @@ def unbilled_report(*, user, params: Params, all_rows: bool = False) -> Report:
     then `total` and `total_amount`; totals over every customer; a bar chart of the amount per age.
     Each row's filters list its entries to invoice (the Time report's drill-down, status=to_invoice)."""
     currency = Company.current().currency
-    columns = [Column("customer", "Customer")]
-    for key, label, _, _ in AGES:
-        columns += [Column(key, label, "minutes"), Column(f"{key}_amount", f"{label} amount", "money")]
-    columns += [Column("total", "Total", "minutes"), Column("total_amount", "Total amount", "money")]
+    columns = [Column("customer", gettext_lazy("Customer"))]
+    for key, label, _low, _high in AGES:
+        columns += [Column(key, label, "minutes"), Column(f"{key}_amount", AMOUNT_LABELS[key], "money")]
+    columns += [Column("total", gettext_lazy("Total"), "minutes"),
+                Column("total_amount", gettext_lazy("Total amount"), "money")]
     size = EXPORT_ROWS if all_rows else PAGE_SIZE
     found = []
     if sees_everything(user):
@@ -119,21 +125,21 @@ def unbilled_report(*, user, params: Params, all_rows: bool = False) -> Report:
     count = 2 + 2 * len(AGES)
     grand = found[0][count + 3:] if found else [0] * (2 * len(AGES))
     totals = {}
-    for index, (key, _, _, _) in enumerate(AGES):
+    for index, (key, *_rest) in enumerate(AGES):
         totals[key], totals[f"{key}_amount"] = int(grand[2 * index] or 0), _money(grand[2 * index + 1], currency)
-    totals["total"] = sum(totals[key] for key, *_ in AGES)
-    totals["total_amount"] = sum((totals[f"{key}_amount"] for key, *_ in AGES), Decimal("0.00"))
+    totals["total"] = sum(totals[key] for key, *_rest in AGES)
+    totals["total_amount"] = sum((totals[f"{key}_amount"] for key, *_rest in AGES), Decimal("0.00"))
     rows = []
     for record in found[:size]:
         cells = {"customer": record[1]}
-        for index, (key, _, _, _) in enumerate(AGES):
+        for index, (key, *_rest) in enumerate(AGES):
             cells[key] = int(record[2 + 2 * index])
             cells[f"{key}_amount"] = _money(record[3 + 2 * index], currency)
         cells["total"], cells["total_amount"] = int(record[count]), _money(record[count + 1], currency)
         rows.append(Row(cells, {"customer": record[0], "to": params.end.isoformat(), "status": "to_invoice",
                                 "from": (params.end - datetime.timedelta(days=3660)).isoformat()}))
-    chart = Chart(kind="bars", unit="money", categories=[label for _, label, _, _ in AGES],
-                  series=[Series("amount", "To invoice", [totals[f"{key}_amount"] for key, *_ in AGES])])
-    return Report(name="unbilled", title="Unbilled work", columns=columns, rows=rows, totals=totals, chart=chart,
+    chart = Chart(kind="bars", unit="money", categories=[str(label) for _key, label, *_rest in AGES],
+                  series=[Series("amount", _("To invoice"), [totals[f"{key}_amount"] for key, *_rest in AGES])])
+    return Report(name="unbilled", title=_("Unbilled work"), columns=columns, rows=rows, totals=totals, chart=chart,
                   params={**params.echo(), "group_by": "customer"}, currency=currency, page=params.page,
                   has_next=len(found) > size)

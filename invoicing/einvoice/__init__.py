@@ -8,6 +8,8 @@ are asked for; the Factur-X PDF is the stored PDF (rendered once, PDF/A-3b) with
 import threading
 from contextlib import contextmanager
 
+from django.utils.translation import gettext as _
+
 from core.errors import Conflict
 
 from ..documents import pdf_file
@@ -20,9 +22,10 @@ from .ubl import ubl
 
 def refuse_unposted(invoice: Invoice) -> None:
     """Raise Conflict unless the invoice or credit note is posted: a draft's figures may still change."""
+    if invoice.state == Invoice.State.CANCELLED:
+        raise Conflict(_("{invoice} is cancelled: e-invoices are made of posted invoices.").format(invoice=invoice))
     if invoice.state != Invoice.State.POSTED:
-        state = "cancelled" if invoice.state == Invoice.State.CANCELLED else "a draft"
-        raise Conflict(f"{invoice} is {state}: e-invoices are made of posted invoices.")
+        raise Conflict(_("{invoice} is a draft: e-invoices are made of posted invoices.").format(invoice=invoice))
 
 
 def cii_xml(invoice: Invoice) -> bytes:

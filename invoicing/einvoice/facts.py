@@ -1,7 +1,8 @@
 """What an e-invoice says, read once from a posted invoice: both syntaxes (CII, UBL) write these facts.
 
 Everything comes from the invoice's snapshots (its seller, customer, lines and stored amounts), so a posted
-invoice's e-invoices are the same whenever they are asked for.
+invoice's e-invoices are the same whenever they are asked for. Their one sentence, the payment terms, is
+written in the customer's language, as the PDF is (codes and numbers are the standard's).
 """
 
 import datetime
@@ -9,6 +10,13 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from core.l10n import day
+
+from ..languages import customer_language
 from ..models import Invoice
 from ..selectors import taxes_by_rate
 
@@ -120,7 +128,7 @@ def invoice_facts(invoice: Invoice) -> Facts:
         seller=_party(seller["name"], seller["address"], seller["country"], seller["vat_number"], seller["email"]),
         buyer=_buyer(invoice), order=invoice.sale_order.name, refers=refers, period=period, lines=lines,
         taxes=taxes, untaxed=invoice.amount_untaxed, tax=invoice.amount_tax, total=invoice.amount_total,
-        payment_reference=invoice.payment_reference, terms=_terms(invoice),
+        payment_reference=invoice.payment_reference, terms=_terms_in_language(invoice),
         # A credit note is money owed to the buyer: no account of the seller's to pay into.
         iban="" if invoice.is_credit_note else seller.get("iban", ""), bic="" if invoice.is_credit_note else
         seller.get("bic", ""))
@@ -157,11 +165,22 @@ def _vat_with_prefix(vat: str, country: str) -> str:
     return {"GR": "EL"}.get(country, country) + vat
 
 
+def _terms_in_language(invoice: Invoice) -> str:
+    with translation.override(customer_language(invoice.customer)):
+        return _terms(invoice)
+
+
 def _terms(invoice: Invoice) -> str:
     if invoice.is_credit_note:
-        return f"Credit note for {invoice.refers.number}."
+        return _("Credit note for {invoice}.").format(invoice=invoice.refers.number)
     if invoice.due_date is None:
         return ""
     days = (invoice.due_date - invoice.invoice_date).days
-    terms = f"Payable within {days} days, by {invoice.due_date:%Y-%m-%d}." if days > 0 else "Payable on receipt."
-    return f"{terms} Reference: {invoice.payment_reference}" if invoice.payment_reference else terms
+    if days > 0:
+        terms = ngettext("Payable within {days} day, by {date}.", "Payable within {days} days, by {date}.",
+                         days).format(days=days, date=day(invoice.due_date))
+    else:
+        terms = _("Payable on receipt.")
+    if invoice.payment_reference:
+        return _("{terms} Reference: {reference}").format(terms=terms, reference=invoice.payment_reference)
+    return terms

@@ -18,6 +18,9 @@ Reports and alerts (issue 15): Initech's 8-hour line has 8:45 logged over three 
 invoiced two months ago and paid (2,057.00), has 15:30 used by two agents over seven weeks, below its 5-hour
 alert, with internal (non-billable) and goodwill (no charge) time beside it. The demo accountant looks
 after both orders; the worker's first sweep raises their two alerts.
+
+Languages (issue 17): Verdant Clinics reads French (Customer.language): its invoice's lines, its PDF and the
+emails it is sent are French; every other customer's are English.
 """
 
 import datetime
@@ -277,7 +280,7 @@ class Command(BaseCommand):
         ), actor=users["manager"])
         verdant = customer_save(customer=Customer(
             name="Verdant Clinics", email="it@verdant.example", billing_email="accounts@verdant.example",
-            address="Rue Belliard 20\n1040 Brussels", country="BE"), actor=users["manager"])
+            address="Rue Belliard 20\n1040 Brussels", country="BE", language="fr"), actor=users["manager"])
         order = SaleOrder.objects.create(customer=verdant, accountant=accountant)
         SaleOrderLine.objects.create(order=order, product=block, name="Prepaid support, 20 hours",
                                      quantity=Decimal("20.00"), uom=block.uom, price_unit=block.list_price, tax=tax)
