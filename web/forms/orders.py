@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sales.models import Product, SaleOrder, SaleOrderLine
 
@@ -92,5 +93,5 @@ class CreateInvoiceForm(forms.Form):
 
     period_start = forms.DateField(required=False, label=_("Timesheets from"),
                                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    period_end = forms.DateField(required=False, label=_("to"),
+    period_end = forms.DateField(required=False, label=pgettext_lazy("the end of a period", "to"),
                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
