@@ -220,6 +220,7 @@ class Product(models.Model):
     )
     # Alerts (reports.alerts): Odoo's upsell warning, and a prepaid block running low.
     alert_delivered_percent = models.PositiveIntegerField(
+        # Translators: xgettext:no-python-format
         _("alert when Delivered reaches (% of ordered)"), null=True, blank=True, default=100,
         validators=[MinValueValidator(1)],
         help_text=_("The order's accountant is alerted once when a line's Delivered reaches this share of its "
