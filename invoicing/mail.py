@@ -7,6 +7,8 @@ click; sending again is a new click, and every sending is in the audit log and t
 The email is written in the customer's language (languages.py), like the PDF it carries.
 """
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
@@ -54,7 +56,7 @@ def invoice_message(invoice: Invoice, to: str) -> EmailMessage:
     its stored PDF attached."""
     context = {"invoice": invoice, "company": invoice.issuer}
     with translation.override(customer_language(invoice.customer)):
-        subject = " ".join(render_to_string("invoicing/email/subject.txt", context).split())
+        subject = one_line(render_to_string("invoicing/email/subject.txt", context))
         body = render_to_string("invoicing/email/body.txt", context)
     if invoice.pdf is None or not invoice.pdf:
         pdf_store(invoice_id=invoice.pk)  # its job has not run yet: render it now, once
@@ -69,6 +71,12 @@ def invoice_message(invoice: Invoice, to: str) -> EmailMessage:
                            reply_to=reply_to(invoice))
     message.attach(invoice_pdf_filename(invoice), data, "application/pdf")
     return message
+
+
+def one_line(text: str) -> str:
+    """A subject rendered from a template, on one line: its line breaks and runs of spaces made one space; the
+    no-break spaces of French typography ("Rappel\u00a0:") kept."""
+    return re.sub(r"[ \t\r\n]+", " ", text).strip()
 
 
 def reply_to(invoice: Invoice) -> list[str]:

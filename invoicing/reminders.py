@@ -24,7 +24,7 @@ from core.templatetags.money import iban
 from sales.models import Company
 
 from .languages import customer_language
-from .mail import reply_to
+from .mail import one_line, reply_to
 from .models import Invoice, Reminder
 from .payments import overdue_invoices
 
@@ -57,7 +57,7 @@ def reminder_message(invoice: Invoice, to: str, today: datetime.date) -> EmailMe
                                                   else "")
     context = {"invoice": invoice, "company": company, "days": (today - invoice.due_date).days, "account": account}
     with translation.override(customer_language(invoice.customer)):
-        subject = " ".join(render_to_string("invoicing/email/reminder_subject.txt", context).split())
+        subject = one_line(render_to_string("invoicing/email/reminder_subject.txt", context))
         body = render_to_string("invoicing/email/reminder_body.txt", context)
     return EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to],
                         reply_to=reply_to(invoice))
