@@ -50,6 +50,17 @@ requires_postgres = pytest.mark.skipif(
 
 
 @pytest.fixture(autouse=True)
+def english_after():
+    """Each test starts and ends in English: a French request of the test client leaves French active in
+    the process, which would change the next test's messages."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def no_billing_drift(request):
     """After every test that touched the database, every stored billing figure matches the entries,
     and every entry bills the line Rule 4 gives it, of its own customer (placement.misplaced)."""
