@@ -354,7 +354,7 @@ class RunStep(models.Model):
         constraints = [models.UniqueConstraint(fields=["run", "kind"], name="run_step_once_per_kind")]
 
     def __str__(self):
-        return f"{self.run}: {self.get_kind_display()}"
+        return gettext("{run}: {step}").format(run=self.run, step=self.get_kind_display())
 
 
 class RunItem(models.Model):

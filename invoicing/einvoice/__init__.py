@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.errors import Conflict
 
 from ..documents import pdf_file
+from ..languages import customer_language
 from ..models import Invoice
 from ..pdf import invoice_pdf
 from .cii import cii
@@ -53,7 +54,7 @@ def facturx_pdf(invoice: Invoice) -> bytes:
     with _dated(invoice):
         # The XSD check is cheap (~10 ms) and stops a file that no reader would accept.
         return facturx.generate_from_binary(pdf, xml, flavor="factur-x", level="en16931", check_xsd=True,
-                                            lang="en")
+                                            lang=customer_language(invoice.customer))
 
 
 def facturx_filename(invoice: Invoice) -> str:
