@@ -28,7 +28,7 @@ from invoicing.payments import payment_register
 from invoicing.pdf import invoice_pdf
 from invoicing.reminders import reminders_send
 from invoicing.runs import run_start
-from invoicing.services import invoice_create_from_order, invoice_post
+from invoicing.services import invoice_create_from_order, invoice_credit_note, invoice_post
 from reports.alerts import alerts_scan, alerts_send
 from reports.exports import report_csv, report_xlsx
 from reports.time import time_params, time_report
@@ -136,6 +136,32 @@ def test_a_french_customers_invoice_email_is_french(french, accountant):
         "Cordialement,",
         "Helpdesk Services SRL",
         "billing@example.com"]
+
+
+def test_a_french_customers_credit_note_and_draft_are_french(french, accountant):
+    with time_machine.travel(TODAY, tick=False):
+        note = invoice_post(invoice=invoice_credit_note(invoice=french))
+    with translation.override("en"):
+        text = pdf_text(invoice_pdf(invoice=note))
+        invoice_send_queue(invoice=note, actor=accountant)
+    run_jobs()
+
+    assert f"Note de crédit {note.number}" in text
+    assert f"Corrige facture {french.number} du 02/12/2026" in text
+    assert f"Total crédité 1{NNB}234,62{NB}€" in text and "Remboursement dû" in text
+    assert note.lines.get().explanation == "crédite 1 entrée, 4:30 prestées → 4:30 créditées"
+    [message] = mail.outbox
+    assert message.subject == f"Note de crédit {note.number} de Helpdesk Services SRL"
+    assert message.body.splitlines()[2] == (
+        f"Veuillez trouver ci-joint notre note de crédit {note.number} du 02/12/2026, d'un montant de "
+        f"1{NNB}234,62{NB}€, qui corrige la facture {french.number}.")
+
+    draft = invoice_create_from_order(order=french.sale_order)  # the note gave the time back
+    with translation.override("en"):
+        pages = [page.extract_text() for page in PdfReader(io.BytesIO(invoice_pdf(invoice=draft))).pages]
+        assert str(draft) == f"Draft invoice #{draft.pk}"
+    assert all("Brouillon" in page for page in pages)
+    assert f"Facture en brouillon n°{NB}{draft.pk}" in pages[0] and "non comptabilisée" in pages[0]
 
 
 def test_an_english_customers_invoice_email_stays_english_for_a_french_accountant(english, accountant):
