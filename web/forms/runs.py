@@ -3,6 +3,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sales.models import Customer
 from tickets.models import HelpdeskTeam
@@ -14,8 +15,10 @@ class ToInvoiceFilter(forms.Form):
     """Which orders "To Invoice" lists, and the period end a run bills up to."""
 
     customer = forms.ModelChoiceField(Customer.objects.all(), required=False, label=_("Customer"),
-                                      empty_label=_("All"), widget=Lookup("to-invoice-customers"))
-    team = forms.ModelChoiceField(HelpdeskTeam.objects.all(), required=False, label=_("Team"), empty_label=_("All"),
+                                      empty_label=pgettext_lazy("a filter's choice", "All"),
+                                      widget=Lookup("to-invoice-customers"))
+    team = forms.ModelChoiceField(HelpdeskTeam.objects.all(), required=False, label=_("Team"),
+                                  empty_label=pgettext_lazy("a filter's choice", "All"),
                                   widget=Lookup("to-invoice-teams"))
     up_to = forms.DateField(required=False, label=_("Up to"),
                             widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import CharField, Count, Sum, Value
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.l10n import decimal
@@ -33,7 +33,7 @@ from .base import act, add_service_error, page, paginate, refuse_unless, search_
 from .invoices import INVOICERS_ONLY
 from .timesheets import timesheets_csv
 
-STATES = [("", gettext_lazy("All")), *SaleOrder.State.choices]
+STATES = [("", pgettext_lazy("a filter's choice", "All")), *SaleOrder.State.choices]
 
 
 def _confirmed(order: SaleOrder) -> str:

@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from core.l10n import day
 from core.money import format_money
@@ -197,7 +197,8 @@ def form_fields(spec: Spec, request, errors: dict, shown: dict | None = None) ->
             continue  # an agent's report is their own time; orders are not theirs to list
         lookup = lookup_url(LOOKUPS[name]) if name in LOOKUPS else ""
         fields.append(_choice_field(name, DIMENSION_LABELS.get(name, name.title()),
-                                    filter_choices(name, user, chosen), data.get(name, ""), errors, _("All"), lookup))
+                                    filter_choices(name, user, chosen), data.get(name, ""), errors,
+                                    pgettext("a filter's choice", "All"), lookup))
     return fields
 
 
