@@ -104,6 +104,12 @@ def _x_labels(plot: _Plot, categories: list[str]) -> list[str]:
             for n, category in enumerate(categories) if n % every == 0]
 
 
+def _point(category: str, series, n: int, chart: Chart, currency: str) -> str:
+    """A bar segment's or a point's tooltip: "2026-W49 · Billable: 1:30"."""
+    return _("{category} · {series}: {value}").format(
+        category=category, series=series.label, value=format_value(series.values[n], chart.unit, currency))
+
+
 def _bars(plot: _Plot, chart: Chart, currency: str) -> list[str]:
     parts, width = [], min(max(plot.slot * .7, 1), MAX_BAR)
     for n, category in enumerate(chart.categories):
@@ -111,9 +117,11 @@ def _bars(plot: _Plot, chart: Chart, currency: str) -> list[str]:
         total = sum(values)
         summary = ", ".join(f"{series.label} {format_value(series.values[n] or 0, chart.unit, currency)}"
                             for series in chart.series)
+        shown = format_value(total, chart.unit, currency)
+        title = (_("{category}: {value} ({detail})").format(category=category, value=shown, detail=summary)
+                 if len(chart.series) > 1 else _("{category}: {value}").format(category=category, value=shown))
         parts.append(f'<g class="bar" data-category="{escape(category)}" data-value="{total:g}">'
-                     f'<title>{escape(category)}: {escape(format_value(total, chart.unit, currency))}'
-                     f'{escape(f" ({summary})") if len(chart.series) > 1 else ""}</title>')
+                     f'<title>{escape(title)}</title>')
         base = 0.0
         for index, (series, value) in enumerate(zip(chart.series, values)):
             if value <= 0:
@@ -121,8 +129,8 @@ def _bars(plot: _Plot, chart: Chart, currency: str) -> list[str]:
             top, bottom = plot.y(base + value), plot.y(base)
             parts.append(f'<rect class="seg s{index}" data-series="{escape(series.key)}" '
                          f'x="{round(plot.x(n) - width / 2, 1)}" y="{round(top, 1)}" width="{round(width, 1)}" '
-                         f'height="{round(bottom - top, 1)}"><title>{escape(category)} · {escape(series.label)}: '
-                         f'{escape(format_value(series.values[n], chart.unit, currency))}</title></rect>')
+                         f'height="{round(bottom - top, 1)}">'
+                         f'<title>{escape(_point(category, series, n, chart, currency))}</title></rect>')
             base += value
         parts.append("</g>")
     return parts
@@ -144,9 +152,8 @@ def _lines(plot: _Plot, chart: Chart, currency: str) -> list[str]:
             parts.append(f'<polyline class="line s{index}" points="{coords}"/>')
         for n, value in (point for points in runs for point in points):
             parts.append(f'<circle class="point s{index}" cx="{round(plot.x(n), 1)}" '
-                         f'cy="{round(plot.y(max(value, 0)), 1)}" r="3"><title>{escape(chart.categories[n])} · '
-                         f'{escape(series.label)}: {escape(format_value(series.values[n], chart.unit, currency))}'
-                         f'</title></circle>')
+                         f'cy="{round(plot.y(max(value, 0)), 1)}" r="3">'
+                         f'<title>{escape(_point(chart.categories[n], series, n, chart, currency))}</title></circle>')
         parts.append("</g>")
     return parts
 
