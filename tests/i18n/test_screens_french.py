@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from core.languages import language_save
 from core.roles import sync_groups
 from invoicing.services import invoice_create_from_order, invoice_post
-from sales.models import WorkType
+from sales.models import ServicePolicy, WorkType
 from tickets.services import ticket_create
 from timesheets.services import timesheet_log
 from timesheets.week import week_start
@@ -265,6 +265,42 @@ def test_a_refusal_and_a_message_in_french(agent, manager, ticket):
     assert f"#{ticket.pk} Imprimante en panne est en cours." in text_of(response.content.decode())
 
 
+def test_my_timesheets_cell_answers_in_french(agent, ticket):
+    """The grid's script shows what the server answers: the saved cell's message, or its refusal."""
+    client = french(agent)
+    day, tomorrow = days_ago(1), days_ago(-1)
+    saved = client.post(reverse("week_cell"), {"row": f"ticket-{ticket.pk}", "date": day.isoformat(),
+                                               "duration": "1,5"})
+    assert saved.json()["message"] == f"1:30 enregistré le {fr(day)}."
+    refused = client.post(reverse("week_cell"), {"row": f"ticket-{ticket.pk}", "date": tomorrow.isoformat(),
+                                                 "duration": "1:00"})
+    assert refused.status_code == 409
+    assert refused.json() == {"error": "Vous ne pouvez pas encoder de temps dans le futur."}
+    page = client.get(reverse("my_timesheets")).content.decode()
+    assert (f"data-text-no-answer=\"Le serveur n'a pas répondu{NB}: réessayez.\" "
+            f"data-text-unreachable=\"Non enregistré{NB}: le serveur est injoignable. Réessayez.\"") in page
+
+
+def test_the_searchable_selects_speak_french(agent, ticket, logged):
+    client = french(agent)
+    page = client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
+    assert 'data-text-more="Plus…" data-text-none="Aucun résultat" data-text-search="Tapez pour rechercher"' in page
+    answer = client.get(reverse("lookup_ticket_sale_lines", args=[ticket.pk])).json()
+    assert [row["text"] for row in answer["results"]] == [
+        f"{ticket.sale_line.order.name} · Assistance à distance · 2,25{NB}h livrées"]
+
+
+def test_the_language_choice_is_saved_and_kept(agent, ticket):
+    client = Client()
+    client.force_login(agent)
+    response = client.post(reverse("language_choose"), {"language": "fr", "next": reverse("ticket_list")})
+    assert response.status_code == 302 and response["Location"] == reverse("ticket_list")
+    assert response.cookies["django_language"].value == "fr"
+    assert "Nouveau ticket" in read(client, "ticket_list")
+    assert client.post(reverse("language_choose"), {"language": "de"}).content.decode() == (
+        "Choisissez l'anglais ou le français.")
+
+
 def test_a_saved_language_wins_over_the_browsers(agent, ticket):
     language_save(user=agent, language="fr")
     client = Client()  # no Accept-Language: English, but for the user's own choice
@@ -306,9 +342,28 @@ def english_texts() -> list[str]:
 
 
 @pytest.fixture
-def pages(agent, manager, accountant, ticket, invoice):
+def run(team, agent, accountant):
+    """A billing run of Garage Leroy's prepaid block, its invoice created and posted."""
+    from invoicing.runs import run_post, run_start
+
+    from ..jobs import run_jobs
+
+    prepaid = ProductFactory(name="Forfait 10 heures", service_policy=ServicePolicy.ORDERED_PREPAID)
+    block = confirmed_line(product=prepaid, order__customer__name="Garage Leroy", quantity=10)
+    filed = ticket_create(team=team, customer=block.order.customer, sale_line=block, title="Réseau lent", actor=agent)
+    timesheet_log(user=agent, date=days_ago(3), minutes=60, ticket=filed, description="Analyse")
+    started = run_start(actor=accountant)
+    run_jobs()
+    run_post(run=started)
+    run_jobs()
+    return started
+
+
+@pytest.fixture
+def pages(agent, manager, accountant, ticket, invoice, run):
     """Every main screen, in French, as its main user reads it."""
     monday = week_start(days_ago(1))
+    block = run.steps.get(kind="create").items.get().order.lines.get()
     return {
         "home": (accountant, "home", (), {}),
         "tickets": (agent, "ticket_list", (), {}),
@@ -326,12 +381,17 @@ def pages(agent, manager, accountant, ticket, invoice):
         "overdue": (accountant, "overdue_list", (), {}),
         "invoice preview": (accountant, "invoice_preview", (invoice.sale_order_id,), {}),
         "billing runs": (accountant, "billing_run_list", (), {}),
+        "billing run": (accountant, "billing_run_detail", (run.pk,), {}),
         "reports": (accountant, "reports", (), {}),
         "time report": (accountant, "report_time", (), {}),
         "time entries": (accountant, "report_time_entries", (), {}),
         "unbilled work": (accountant, "report_unbilled", (), {}),
         "revenue": (accountant, "report_revenue", (), {}),
         "prepaid lines": (accountant, "report_prepaid", (), {}),
+        "burn-down": (accountant, "report_prepaid_line", (block.pk,), {}),
+        "time by agent and day": (accountant, "report_time", (), {"group_by": ["agent", "day"]}),
+        "a wrong report": (accountant, "report_time", (), {"from": "2026-13-01"}),
+        "manager's week of Alice": (manager, "my_timesheets", (), {"agent": agent.pk}),
     }
 
 
