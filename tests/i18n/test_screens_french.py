@@ -150,7 +150,7 @@ def test_the_ticket_page_with_its_log_time_form_and_history(agent, ticket, logge
     assert "Commencer le travail Mettre en attente Résoudre Clôturer" in text
     order, opened = ticket.sale_line.order.name, fr(timezone.localdate(ticket.created_at))
     assert (f"Commande client {order} Factures 0 Temps passé 2:15 Client Boulangerie Dupont Équipe Support Bruxelles "
-            f"Responsable personne Me l'assigner Tâche aucune Ouvert le {opened}") in text
+            f"Responsable personne Me l'assigner Tâche — Ouvert le {opened}") in text
     assert f"▶ Lancer le minuteur conservé sur le serveur{NB}: fermer la page ne l'arrête pas" in text
     assert "Feuilles de temps Description 2 entrées · 2:15 au total Exporter en CSV" in text
     assert ("Date Agent Description Type de prestation Durée Article de la commande client Facturé Approbation "
