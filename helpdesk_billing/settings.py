@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_countries",  # its translations: a French invoice prints « Belgique »
     "django_tasks_db",  # background jobs are rows of the database (README, Background jobs)
     "core",  # the kernel: roles and rules, imports none of our apps
     "audit",  # first of the domain apps: every app may record into it

@@ -103,7 +103,7 @@ def customer_save(*, customer: Customer, actor=None) -> Customer:
     """Validate and save a customer (VAT number checked for its country); a change of what invoices
     print or where they go is audited."""
     return _save_audited(customer, fields=("name", "address", "country", "vat_number", "email", "billing_email",
-                                           "payment_terms_days"),
+                                           "payment_terms_days", "language"),
                          action=AuditEvent.Action.CUSTOMER_BILLING_CHANGED, actor=actor)
 
 
