@@ -319,10 +319,13 @@ def test_a_french_agent_and_accountant_walk_through_in_french(browse, survey, br
     expect(books.locator("#invoice-total")).to_have_text(f"2{NNBSP}041,88{NBSP}€")  # 1 687,50 + 354,38
     survey(books, "draft invoice")
     books.get_by_role("button", name="Confirmer").click()
-    expect(books.locator("#invoice-state")).to_have_text("Comptabilisé")
-    expect(books.locator("dd", has_text=fr(today)).first).to_be_visible()
-    survey(books, "posted invoice")
     invoice.refresh_from_db()
+    expect(books.locator("#invoice-state")).to_have_text("Comptabilisé")
+    expect(books.get_by_role("heading", level=1)).to_contain_text(f"Facture {invoice.number}")
+    expect(books.locator(".msg.success")).to_have_text(
+        f"{invoice.number} confirmée{NBSP}: elle ne peut plus être modifiée.")
+    expect(books.locator("dd", has_text=fr(today)).first).to_be_visible()  # its date
+    survey(books, "posted invoice")
     assert (invoice.state, invoice.amount_total) == ("posted", Decimal("2041.88"))
 
     assert complaints == []
