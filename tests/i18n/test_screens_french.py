@@ -239,6 +239,23 @@ def test_the_invoice_page(accountant, ticket, invoice):
     assert "Rappels Aucun rappel envoyé. Historique Quand Qui Quoi" in text
 
 
+def test_a_payment_typed_in_french(accountant, invoice):
+    """An accountant types amounts as French writes them; the balance is offered the same way."""
+    client = french(accountant)
+    page = client.get(reverse("invoice_detail", args=[invoice.pk])).content.decode()
+    assert 'name="payment-amount" value="202,50"' in page
+    response = client.post(reverse("payment_register", args=[invoice.pk]), {
+        "payment-date": invoice.invoice_date.isoformat(), "payment-amount": "100,00",
+        "payment-method": "transfer", "payment-reference": "Extrait 12"}, follow=True)
+    assert plain(text_of(response.content.decode())).count(
+        f"Paiement de 100,00 € enregistré sur {invoice.number} : partiellement réglé, 102,50 € restant à régler.") == 1
+    refused = client.post(reverse("payment_register", args=[invoice.pk]), {
+        "payment-date": invoice.invoice_date.isoformat(), "payment-amount": "cent",
+        "payment-method": "transfer"})
+    assert refused.status_code == 400
+    assert f"cent n'est pas un montant{NB}: par exemple 120,50." in text_of(refused.content.decode())
+
+
 def test_to_approve(manager, ticket, logged):
     text = read(french(manager), "to_approve")
     assert "À approuver 2" in text

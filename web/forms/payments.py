@@ -4,8 +4,11 @@ They read the input's types only; what may be paid, when and how much is invoici
 and its refusals are shown on these forms' fields (web.views.base.add_service_error).
 """
 
+import re
+from decimal import Decimal, InvalidOperation
+
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.limits import MAX_ID
@@ -29,8 +32,29 @@ class PaymentForm(forms.Form):
                                 widget=forms.TextInput(attrs={"placeholder": _("e.g. the bank statement line")}))
 
     def __init__(self, *args, invoice: Invoice, **kwargs):
-        kwargs.setdefault("initial", {"date": timezone.localdate(), "amount": invoice.amount_residual})
+        # The balance as the reader writes amounts: 202.50, 202,50.
+        balance = formats.number_format(invoice.amount_residual, 2, use_l10n=True)
+        kwargs.setdefault("initial", {"date": timezone.localdate(), "amount": balance})
         super().__init__(*args, prefix="payment", **kwargs)
+
+    def clean_amount(self) -> str:
+        """The amount as the service reads it: in French, "1 234,50" (or "1.234,50") is 1234.50; in English
+        "12,50" stays what it is, which the service refuses with an example."""
+        return plain_amount(self.cleaned_data["amount"])
+
+
+def plain_amount(text: str) -> str:
+    """`text` with the language's separators made Python's, when that reads as a number; else as typed."""
+    if formats.get_format("DECIMAL_SEPARATOR") != ",":
+        return text
+    plain = re.sub(r"[\s\u00a0\u202f]", "", text)
+    if "," in plain:
+        plain = plain.replace(".", "").replace(",", ".")
+    try:
+        Decimal(plain)
+    except InvalidOperation:
+        return text
+    return plain
 
 
 class ReverseForm(forms.Form):
