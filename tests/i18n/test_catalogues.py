@@ -74,7 +74,7 @@ def test_translations_keep_their_placeholders(path):
 @pytest.mark.parametrize("path", catalogues(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_compiled_catalogues_match_their_source(path):
     def pairs(catalogue):  # read_mo gives a plural's ids and strings as lists, read_po as tuples
-        return {tuple(m.id) if isinstance(m.id, list | tuple) else m.id:
+        return {(m.context, tuple(m.id) if isinstance(m.id, list | tuple) else m.id):
                 tuple(m.string) if isinstance(m.string, list | tuple) else m.string
                 for m in catalogue if m.id and not m.fuzzy}
 
