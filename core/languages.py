@@ -6,7 +6,7 @@ so it follows them to another browser, and their emails are written in it (`lang
 """
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import translation
 
@@ -46,10 +46,18 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            language = getattr(user, "saved_language", None)
-            if language in CODES:
-                translation.activate(language)
-                request.LANGUAGE_CODE = language
+        language = self._saved(request)
+        if language in CODES:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+    @staticmethod
+    def _saved(request) -> str | None:
+        user = getattr(request, "user", None)
+        try:
+            return getattr(user, "saved_language", None) if user is not None and user.is_authenticated else None
+        except DatabaseError:
+            # The database is down: the view reads the user again and answers 503 (helpdesk_billing.health),
+            # in the browser's language; here the request goes on as if no language were saved.
+            return None
