@@ -68,3 +68,9 @@ def test_the_500_page_keeps_the_top_bars_look_without_reading_anything(db, monke
     assert response.status_code == 500
     assert '<header class="topbar">' in html and "<h1>Something went wrong</h1>" in html
     assert '<nav aria-label="Main">' not in html
+
+
+def test_the_browsers_icon_is_the_apps(client):
+    """Browsers ask /favicon.ico of every page, the admin's too: they get the app's icon, not a 404 page."""
+    response = client.get("/favicon.ico")
+    assert (response.status_code, response["Location"]) == (301, "/static/img/icon.svg")
