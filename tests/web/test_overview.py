@@ -57,6 +57,7 @@ def test_an_agent_sees_a_card_per_team_with_their_figures(agent_client, week, ti
     # No money and no alerts for an agent.
     assert 'id="to-invoice"' not in html and 'id="alerts"' not in html
     assert ">Reports</a>" in html
+    assert f'<dd data-figure="my-week"><a href="{reverse("my_timesheets")}">2:15</a>' in html  # to the week grid
 
 
 def test_an_accountant_sees_what_is_to_invoice_and_every_team(accountant_client, week, ticket, other_ticket):
