@@ -95,9 +95,9 @@ def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
                 rounding, minimum_minutes)
             VALUES (1, 'Service on Timesheet', 90, 'hour', 'delivered_timesheet', 1, 1, 'entry', 0)"""),
         ("customers and orders", C + N + L, f"""
-            INSERT INTO sales_customer (id, name, email, billing_email, address, country, vat_number)
+            INSERT INTO sales_customer (id, name, email, billing_email, address, country, vat_number, language)
             SELECT c, 'Customer ' || lpad(c::text, 5, '0'), 'billing' || c || '@example.com', '',
-                c || ' Main Street' || chr(10) || '1000 Brussels', 'BE', 'BE0' || lpad(c::text, 9, '0')
+                c || ' Main Street' || chr(10) || '1000 Brussels', 'BE', 'BE0' || lpad(c::text, 9, '0'), ''
             FROM generate_series(1, {C}) AS c;
             INSERT INTO sales_saleorder (id, name, customer_id, state, date_order, confirmed_at)
             SELECT o, 'S' || lpad(o::text, 5, '0'), 1 + (o - 1) % {C}, 'sale', DATE '{today}' - (o % 700), now()
