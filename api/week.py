@@ -24,15 +24,12 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import l10n
-from core.errors import Conflict
 from core.limits import MAX_ID
 from core.roles import is_manager
-from tickets.models import Ticket
 from tickets.selectors import tickets_for
-from timesheets.durations import MAX_MINUTES, format_minutes, parse_duration
+from timesheets.durations import MAX_MINUTES, format_minutes
 from timesheets.selectors import time_entries_for
-from timesheets.week import Week, parse_row, week_cell_set, week_grid
+from timesheets.week import NoSuchRow, Week, check_day, parse_row, typed_minutes, week_cell_put, week_grid
 
 from .parsers import ReadsItsBody
 from .permissions import needs
@@ -40,8 +37,6 @@ from .schema import REFUSED, conflict
 
 User = get_user_model()
 Loggers = needs("timesheets.log_time", gettext_lazy("Only agents and managers log time."))
-# The weeks a grid shows: far enough either way for any real timesheet, short of the calendar's ends.
-FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
 NO_ROW = gettext_lazy("There is no such row in this week: name a ticket you may log time on, or a task with time "
                       "this week.")
 OWN_WEEK_ONLY = gettext_lazy("You may see and change your own week only.")
@@ -50,22 +45,17 @@ READ_ONLY = conflict("The cell is read-only: invoiced, approved, locked, in the 
 
 
 def day_in_range(day: datetime.date) -> datetime.date:
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise serializers.ValidationError(
-            _("Choose a day from {first} to {last}.").format(first=l10n.day(FIRST_DAY), last=l10n.day(LAST_DAY)))
-    return day
-
-
-def typed_minutes(text: str) -> int:
-    """The minutes of a duration as typed; empty or zero (0, 0:00) is none, which removes the day's time."""
-    text = (text or "").strip()
-    if not text:
-        return 0
     try:
-        return parse_duration(text)
+        return check_day(day)
     except ValidationError as error:
-        if error.code == "min_value" and not text.startswith("-"):
-            return 0
+        raise serializers.ValidationError(error.messages) from None
+
+
+def typed(text: str) -> int:
+    """The minutes of a duration as typed (timesheets.week.typed_minutes), refused as the API refuses."""
+    try:
+        return typed_minutes(text)
+    except ValidationError as error:
         raise serializers.ValidationError(error.messages) from None
 
 
@@ -125,7 +115,7 @@ class WeekCellInputSerializer(serializers.Serializer):
         return value
 
     def validate_duration(self, value):
-        return typed_minutes(value)
+        return typed(value)
 
     def validate(self, data):
         if ("duration" in data) == ("minutes" in data):
@@ -207,21 +197,14 @@ class WeekView(ReadsItsBody, APIView):
         return Response(WeekCellAnswerSerializer(self._answer(self._grid(agent, data["date"], add), data)).data)
 
     def _set(self, week: Week, key: str, day: datetime.date, minutes: int) -> None:
-        row = next((row for row in week.rows if row.key == key), None)
-        if row is None:
-            raise serializers.ValidationError({"row": [NO_ROW]})
-        cell = row.cells[(day - week.start).days]
-        if cell.reason:
-            raise Conflict(cell.reason)
         try:
-            week_cell_set(agent=week.agent, day=day, minutes=minutes or None, ticket=row.ticket,
-                          task=None if row.ticket is not None else row.task, actor=self.request.user,
+            week_cell_put(week=week, key=key, day=day, minutes=minutes, actor=self.request.user,
                           tickets=tickets_for(user=self.request.user))
-        except Ticket.DoesNotExist:  # out of the user's sight since the grid was read
+        except NoSuchRow:
             raise serializers.ValidationError({"row": [NO_ROW]}) from None
 
     def _answer(self, week: Week, data: dict) -> dict:
-        row = next((row for row in week.rows if row.key == data["row"]), None)  # a task's row goes with its time
+        row = week.row(data["row"])  # None once a task's row went with its time
         index = (data["date"] - week.start).days
         cell = cell_data(row.cells[index]) if row is not None else {
             "date": data["date"], "minutes": 0, "duration": format_minutes(0), "entries": [], "editable": True,

@@ -22,11 +22,19 @@ from core.errors import Conflict
 from projects.models import Task
 from tickets.models import Ticket
 
+from .durations import parse_duration
 from .locks import locked_until
 from .models import LockDate, TimeEntry
 from .services import timesheet_delete, timesheet_log, timesheet_update
 
 DAYS = 7
+# The weeks a grid shows: far enough either way for any real timesheet, and short of the calendar's ends
+# (date.max), past which the next week's Monday is no date.
+FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
+
+
+class NoSuchRow(Exception):
+    """The week has no row of that name, or its ticket went out of the user's sight since the grid was read."""
 
 
 def week_start(day: datetime.date) -> datetime.date:
@@ -92,6 +100,10 @@ class Week:
     @property
     def next(self) -> datetime.date:
         return self.start + datetime.timedelta(days=DAYS)
+
+    def row(self, key: str) -> Row | None:
+        """The row named `key` ("ticket-12"), or None."""
+        return next((row for row in self.rows if row.key == key), None)
 
 
 def _row_key(entry: TimeEntry) -> tuple[str, int]:
@@ -201,6 +213,29 @@ def week_grid(*, agent, start: datetime.date, viewer, entries: QuerySet[TimeEntr
     return Week(agent=agent, start=start, rows=rows)
 
 
+def check_day(day: datetime.date) -> datetime.date:
+    """Return `day` when a grid may show its week; ValidationError otherwise."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(_("Choose a day from {first} to {last}.").format(
+            first=l10n.day(FIRST_DAY), last=l10n.day(LAST_DAY)))
+    return day
+
+
+def typed_minutes(text) -> int:
+    """The minutes typed in a cell: 1:30, 1.5, 1h30, 90m; empty or zero (0, 0:00) is none, which removes the
+    day's time. Anything else is refused with parse_duration's message (negative, over 24 hours, not a
+    duration)."""
+    text = str(text or "").strip()
+    if not text:
+        return 0
+    try:
+        return parse_duration(text)
+    except ValidationError as error:
+        if error.code == "min_value" and not text.startswith("-"):  # zero, as typed: the day's time removed
+            return 0
+        raise
+
+
 def parse_row(key: str) -> tuple[str, int]:
     """("ticket", 12) from "ticket-12"; ValidationError for anything else."""
     kind, _dash, number = str(key).partition("-")
@@ -242,3 +277,23 @@ def week_cell_set(*, agent, day: datetime.date, minutes: int | None, ticket: Tic
     if entry.minutes == minutes:
         return entry
     return timesheet_update(entry=entry, minutes=minutes, actor=actor)
+
+
+def week_cell_put(*, week: Week, key: str, day: datetime.date, minutes: int, actor,
+                  tickets: QuerySet[Ticket]) -> TimeEntry | None:
+    """Set the cell of `week`'s row `key` on `day` as its grid shows it: a cell shown read-only is refused
+    (Conflict) with the reason the grid gives, before the services' own refusals; NoSuchRow for a row the week
+    does not hold. 0 removes the day's time (week_cell_set)."""
+    row = week.row(key)
+    if row is None:
+        raise NoSuchRow(key)
+    if not week.start <= day < week.next:
+        raise Conflict(_("{day} is not a day of the week of {monday}.").format(
+            day=l10n.day(day), monday=l10n.day(week.start)))
+    if reason := row.cells[(day - week.start).days].reason:
+        raise Conflict(reason)
+    try:
+        return week_cell_set(agent=week.agent, day=day, minutes=minutes or None, ticket=row.ticket,
+                             task=None if row.ticket is not None else row.task, actor=actor, tickets=tickets)
+    except Ticket.DoesNotExist:
+        raise NoSuchRow(key) from None

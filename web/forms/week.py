@@ -15,30 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tickets.models import Ticket
-from timesheets.durations import parse_duration
+from timesheets.week import check_day, typed_minutes
 
 from ..lookups import loggable_tickets, person, team_members
 from .widgets import Lookup
 
-# The weeks a grid shows: far enough either way for any real timesheet, and short of the calendar's ends
-# (date.max), past which the next week's Monday is no date.
-FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
 CELL, WAS = "cell:", "was:"
-
-
-def cell_minutes(text) -> int:
-    """The minutes typed in a cell: 1:30, 1.5, 1h30, 90m; empty or zero (0, 0:00) is none, which removes the
-    day's time. Anything else is refused with parse_duration's message (negative, over 24 hours, not a
-    duration)."""
-    text = str(text or "").strip()
-    if not text:
-        return 0
-    try:
-        return parse_duration(text)
-    except ValidationError as error:
-        if error.code == "min_value" and not text.startswith("-"):  # zero, as typed: the day's time removed
-            return 0
-        raise
 
 
 def parse_day(value: str) -> datetime.date:
@@ -48,9 +30,7 @@ def parse_day(value: str) -> datetime.date:
     except (TypeError, ValueError):
         raise ValidationError(_("“{value}” is not a date: write it as YYYY-MM-DD.").format(value=str(value)[:40])) \
             from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValidationError(_("Choose a day from {first} to {last}.").format(first=FIRST_DAY, last=LAST_DAY))
-    return day
+    return check_day(day)
 
 
 class AgentForm(forms.Form):
@@ -103,7 +83,7 @@ def changed_cells(data) -> list[Typed]:
         cell = Typed(key=key, day=None, text=text)
         try:
             cell.day = parse_day(day)
-            cell.minutes = cell_minutes(text)
+            cell.minutes = typed_minutes(text)
             if cell.minutes == _shown(was):
                 continue  # 1.5 typed over 1:30: the same time
         except ValidationError as error:
@@ -114,6 +94,6 @@ def changed_cells(data) -> list[Typed]:
 
 def _shown(was: str) -> int | None:
     try:
-        return cell_minutes(was)
+        return typed_minutes(was)
     except ValidationError:
         return None

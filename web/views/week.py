@@ -31,13 +31,12 @@ from django.views.decorators.http import require_POST
 from core.errors import Conflict, error_message
 from core.l10n import day as day_text
 from core.roles import is_manager
-from tickets.models import Ticket
 from tickets.selectors import tickets_for
 from timesheets.durations import format_minutes
 from timesheets.selectors import time_entries_for
-from timesheets.week import Cell, Row, Week, parse_row, week_cell_set, week_grid, week_start
+from timesheets.week import Cell, NoSuchRow, Row, Week, parse_row, typed_minutes, week_cell_put, week_grid, week_start
 
-from ..forms.week import AddTicketForm, AgentForm, Typed, cell_minutes, changed_cells, parse_day
+from ..forms.week import AddTicketForm, AgentForm, Typed, changed_cells, parse_day
 from ..forms.widgets import record_ids
 from ..lookups import team_members
 from .base import page, record_id, refuse_unless
@@ -108,26 +107,13 @@ def grid(user, choice: Choice, add=()) -> Week:
                      tickets=tickets_for(user=user), add=[*choice.add, *add])
 
 
-def refusal(week: Week, row: Row | None, day: datetime.date) -> str:
-    """Why `row`'s cell of `day` may not change, as the grid says it; empty when it may."""
-    if row is None:
-        return NO_ROW
-    if not week.start <= day < week.next:
-        return _("{day} is not a day of the week of {monday}.").format(day=day_text(day), monday=day_text(week.start))
-    return row.cells[(day - week.start).days].reason
-
-
 def cell_set(user, week: Week, key: str, day: datetime.date, minutes: int) -> None:
     """Set the cell of row `key` on `day` to `minutes` (0 removes the day's time), unless the grid shows it
     read-only (Conflict with its reason); the services' refusals as they come."""
-    row = next((row for row in week.rows if row.key == key), None)
-    if reason := refusal(week, row, day):
-        raise Conflict(reason)
     try:
-        week_cell_set(agent=week.agent, day=day, minutes=minutes or None, ticket=row.ticket,
-                      task=None if row.ticket is not None else row.task, actor=user, tickets=tickets_for(user=user))
-    except Ticket.DoesNotExist:  # out of the user's sight since the grid was read
-        raise ValidationError(NO_ROW) from None
+        week_cell_put(week=week, key=key, day=day, minutes=minutes, actor=user, tickets=tickets_for(user=user))
+    except NoSuchRow:
+        raise Conflict(NO_ROW) from None
 
 
 # --- The screen ---------------------------------------------------------------------------------------------
@@ -292,7 +278,7 @@ def _cell_answer(request) -> dict:
         agent = find_agent(user, request.POST.get("agent", ""))
         day = parse_day(request.POST.get("date", ""))
         kind, pk = parse_row(request.POST.get("row", ""))
-        minutes = cell_minutes(request.POST.get("duration", ""))
+        minutes = typed_minutes(request.POST.get("duration", ""))
     except PermissionDenied as error:
         raise Refused(str(error), 403) from None
     except ValidationError as error:
@@ -312,7 +298,7 @@ def _cell_answer(request) -> dict:
 
 def cell_data(week: Week, key: str, day: datetime.date) -> dict:
     """The cell of row `key` on `day` as the week now holds it, with its row's, day's and week's totals (H:MM)."""
-    row = next((row for row in week.rows if row.key == key), None)  # a task's row goes with its last entry
+    row = week.row(key)  # None once a task's row went with its last entry
     index = (day - week.start).days
     minutes = row.cells[index].minutes if row is not None else 0
     return {"row": key, "date": day.isoformat(), "minutes": minutes, "duration": format_minutes(minutes) if minutes
