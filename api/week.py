@@ -13,7 +13,6 @@ the reason the grid gives; bad input a 400 naming its field; someone else's week
 
 import datetime
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +25,7 @@ from rest_framework.views import APIView
 
 from core.limits import MAX_ID
 from core.roles import is_manager
-from tickets.selectors import tickets_for
+from tickets.selectors import team_members, tickets_for
 from timesheets.durations import MAX_MINUTES, format_minutes
 from timesheets.selectors import time_entries_for
 from timesheets.week import NoSuchRow, Week, check_day, parse_row, typed_minutes, week_cell_put, week_grid
@@ -35,7 +34,6 @@ from .parsers import ReadsItsBody
 from .permissions import needs
 from .schema import REFUSED, conflict
 
-User = get_user_model()
 Loggers = needs("timesheets.log_time", gettext_lazy("Only agents and managers log time."))
 NO_ROW = gettext_lazy("There is no such row in this week: name a ticket you may log time on, or a task with time "
                       "this week.")
@@ -162,7 +160,7 @@ class WeekView(ReadsItsBody, APIView):
             return user
         if not is_manager(user):
             raise PermissionDenied(OWN_WEEK_ONLY)
-        agent = User.objects.filter(pk=pk, helpdesk_teams__isnull=False).first()
+        agent = team_members().filter(pk=pk).first()
         if agent is None:
             raise serializers.ValidationError({"agent": [
                 _("No member of a helpdesk team has the id {id}.").format(id=pk)]})

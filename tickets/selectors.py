@@ -1,6 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from core.limits import MAX_ID, searchable
@@ -67,3 +67,8 @@ def assignable_people(teams: QuerySet[HelpdeskTeam]) -> QuerySet:
     members = HelpdeskTeam.members.through.objects.filter(helpdeskteam__in=teams).values("user_id")
     managers = Group.objects.filter(name=MANAGERS).values("user")
     return get_user_model().objects.filter(Q(pk__in=members) | Q(pk__in=managers), is_active=True)
+
+
+def team_members() -> QuerySet:
+    """The members of a helpdesk team: whose week a manager may open in My Timesheets."""
+    return get_user_model().objects.filter(Exists(HelpdeskTeam.members.through.objects.filter(user_id=OuterRef("pk"))))

@@ -22,7 +22,7 @@ from sales.models import Customer, SaleOrder, SaleOrderLine
 from sales.selectors import sale_lines_billable_for
 from sales.units import HOUR, minutes_to_qty
 from tickets.models import HelpdeskTeam
-from tickets.selectors import assignable_people, teams_for, tickets_for
+from tickets.selectors import assignable_people, team_members, teams_for, tickets_for
 from timesheets.models import TimeEntry
 from timesheets.selectors import customers_for
 
@@ -97,11 +97,6 @@ def loggable_tickets(*, user) -> QuerySet:
     """The tickets `user` may log time on: those they see, of a team with Timesheet on Ticket (My Timesheets'
     "Add a ticket")."""
     return tickets_for(user=user).filter(team__timesheet_on_ticket=True)
-
-
-def team_members() -> QuerySet:
-    """The members of a helpdesk team: whose week a manager may open in My Timesheets."""
-    return User.objects.filter(Exists(HelpdeskTeam.members.through.objects.filter(user_id=OuterRef("pk"))))
 
 
 def week_agents(*, user) -> QuerySet:

@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tickets.models import Ticket
+from tickets.selectors import team_members
 from timesheets.week import check_day, typed_minutes
 
-from ..lookups import loggable_tickets, person, team_members
+from ..lookups import loggable_tickets, person
 from .widgets import Lookup
 
 CELL, WAS = "cell:", "was:"

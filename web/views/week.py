@@ -31,14 +31,13 @@ from django.views.decorators.http import require_POST
 from core.errors import Conflict, error_message
 from core.l10n import day as day_text
 from core.roles import is_manager
-from tickets.selectors import tickets_for
+from tickets.selectors import team_members, tickets_for
 from timesheets.durations import format_minutes
 from timesheets.selectors import time_entries_for
 from timesheets.week import Cell, NoSuchRow, Row, Week, parse_row, typed_minutes, week_cell_put, week_grid, week_start
 
 from ..forms.week import AddTicketForm, AgentForm, Typed, changed_cells, parse_day
 from ..forms.widgets import record_ids
-from ..lookups import team_members
 from .base import page, record_id, refuse_unless
 
 TEMPLATE = "web/timesheets/week.html"
