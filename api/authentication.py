@@ -1,10 +1,18 @@
-"""The API's token authentication, reading the user's roles with the token."""
+"""The API's token and session authentication: the user's roles read with the token, and a customer's contact
+kept to the portal's API (core.boundary: the middleware cannot see a token, read only here)."""
 
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
+from core.boundary import REFUSED, contact_refused
 from core.db import one
 from core.roles import remember_roles, with_role_names
+
+
+def _kept_to_portal(request, result):
+    if result is not None and contact_refused(result[0], request.path):
+        raise exceptions.PermissionDenied(str(REFUSED))
+    return result
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -18,3 +26,11 @@ class TokenAuthentication(authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         remember_roles(token.user, token.role_names)
         return token.user, token
+
+    def authenticate(self, request):
+        return _kept_to_portal(request, super().authenticate(request))
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    def authenticate(self, request):
+        return _kept_to_portal(request, super().authenticate(request))

@@ -70,6 +70,14 @@ class AuditEvent(models.Model):
         ALERT_RAISED = "alert.raised", _("Alert raised")
         ALERT_CLEARED = "alert.cleared", _("Alert dealt with")
         ALERT_ENDED = "alert.ended", _("Alert ended (back under its threshold)")
+        # The customer portal (issue 18).
+        CONTACT_INVITED = "contact.invited", _("Contact invited")
+        CONTACT_JOINED = "contact.joined", _("Contact set their password")
+        CONTACT_DEACTIVATED = "contact.deactivated", _("Contact deactivated")
+        TICKET_MESSAGE = "ticket.message", _("Message added")
+        ENTRY_ACKNOWLEDGED = "entry.acknowledged", _("Timesheet acknowledged by the customer")
+        ENTRY_DISPUTED = "entry.disputed", _("Timesheet disputed by the customer")
+        DISPUTE_RESOLVED = "entry.dispute_resolved", _("Dispute resolved")
 
     # Who: null for a change made outside a request (a command, a migration).
     # PROTECT: people who billed are deactivated, never deleted, like the agents of time entries.

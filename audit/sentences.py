@@ -534,6 +534,38 @@ def _settings(c, w):
     return _joined(_setting_change(name, *_pair(c, name)) for name in c) or _("Changed")
 
 
+# --- The customer portal (issue 18) -----------------------------------------------------------------------
+
+RESOLUTIONS = {"kept": gettext_lazy("kept as logged"), "written_off": gettext_lazy("written off"),
+               "corrected": gettext_lazy("corrected")}
+
+
+def _contact_invited(c, w):
+    if c.get("again"):
+        return _("Invitation sent again to {email}").format(email=c.get("email"))
+    return _("{email} invited to the portal of {customer}").format(email=c.get("email"), customer=c.get("customer"))
+
+
+def _ticket_message(c, w):
+    return _("Message from the customer") if c.get("from_customer") else _("Message from the support team")
+
+
+def _entry_disputed(c, w):
+    values = {"duration": hmm(c.get("minutes")), "reason": _quoted(c.get("reason"))}
+    if c.get("held"):
+        return _("Disputed {duration}: {reason}; held out of invoices until resolved").format(**values)
+    return _("Disputed {duration}: {reason}").format(**values)
+
+
+def _dispute_resolved(c, w):
+    before, after = _pair(c, "minutes")
+    values = {"resolution": _label(RESOLUTIONS, c.get("resolution")), "answer": _quoted(c.get("answer")),
+              "before": hmm(before), "after": hmm(after)}
+    if c.get("resolution") == "corrected":
+        return _("Dispute resolved: corrected from {before} to {after}: {answer}").format(**values)
+    return _("Dispute resolved: {resolution}: {answer}").format(**values)
+
+
 SENTENCES = {
     A.TICKET_CREATED: _ticket_created,
     A.TICKET_STATUS_CHANGED: _ticket_status,
@@ -572,6 +604,13 @@ SENTENCES = {
     A.PRODUCT_RULE_CHANGED: _product,
     A.COMPANY_CHANGED: _settings,
     A.CUSTOMER_BILLING_CHANGED: _settings,
+    A.CONTACT_INVITED: _contact_invited,
+    A.CONTACT_JOINED: lambda c, w: _("Set their password and joined the portal"),
+    A.CONTACT_DEACTIVATED: lambda c, w: _("Portal access closed"),
+    A.TICKET_MESSAGE: _ticket_message,
+    A.ENTRY_ACKNOWLEDGED: lambda c, w: _("Acknowledged {duration} as logged").format(duration=hmm(c.get("minutes"))),
+    A.ENTRY_DISPUTED: _entry_disputed,
+    A.DISPUTE_RESOLVED: _dispute_resolved,
 }
 
 

@@ -29,8 +29,9 @@ DESCRIPTIONS = ("Called the customer back", "Replaced the fuser", "Reset the rou
 # Issue 12's columns, with no database default (Django's defaults are the model's): every team
 # invoices "All recorded timesheets", so every entry counts and `billable_minutes` stays `minutes`;
 # invoiced entries start approved (as the migration approves them), the others await approval.
-APPROVAL_COLUMNS = "approval, approval_note, reviewed_by_id, reviewed_at, written_off, write_off_reason"
-APPROVAL_REST = "'', NULL, NULL, false, ''"  # after `approval`
+# Issue 18's `held` too: no entry is disputed.
+APPROVAL_COLUMNS = "approval, approval_note, reviewed_by_id, reviewed_at, written_off, write_off_reason, held"
+APPROVAL_REST = "'', NULL, NULL, false, '', false"  # after `approval`
 # Issue 13's columns of an invoice line, also without database defaults: the product's rule as it was
 # (per entry, no increment, no minimum), no rounding; the counts and the explanation are set with the totals.
 INVOICE_LINE_RULE = "rounding_minutes, entry_count, worked_minutes, rounding, increment_minutes, minimum_minutes, " \
@@ -111,8 +112,9 @@ def _setup_sql(size: Size, today: datetime.date) -> list[tuple[str, int, str]]:
             INSERT INTO projects_project (id, name, billable) SELECT t, 'Support ' || t, true
             FROM generate_series(1, {T}) AS t;
             INSERT INTO tickets_helpdeskteam (id, name, timesheet_on_ticket, time_reinvoicing, project_id,
-                invoiced_timesheets, timesheets_lock_date)
-            SELECT t, 'Team ' || lpad(t::text, 3, '0'), true, true, t, 'all', NULL FROM generate_series(1, {T}) AS t;
+                invoiced_timesheets, timesheets_lock_date, portal_tickets, hold_disputed)
+            SELECT t, 'Team ' || lpad(t::text, 3, '0'), true, true, t, 'all', NULL, false, true
+            FROM generate_series(1, {T}) AS t;
             INSERT INTO tickets_helpdeskteam_members (helpdeskteam_id, user_id)
             SELECT 1 + (a - 1) % {T}, a FROM generate_series(1, {size.agents}) AS a;
             INSERT INTO projects_task (id, name, project_id)

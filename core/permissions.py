@@ -13,7 +13,15 @@ from django.contrib.auth.backends import ModelBackend
 
 from .db import one
 from .languages import with_language
-from .roles import is_accountant, is_agent, is_manager, remember_roles, sees_everything, with_role_names
+from .roles import (
+    is_accountant,
+    is_agent,
+    is_contact,
+    is_manager,
+    remember_roles,
+    sees_everything,
+    with_role_names,
+)
 
 
 class GroupsBackend(ModelBackend):
@@ -96,3 +104,12 @@ rules.add_perm("reports.see_reports", sees_everything)
 rules.add_perm("reports.see_time_report", is_agent | sees_everything)
 # Alerts go to the order's accountant; accountants and managers mark them dealt with.
 rules.add_perm("reports.clear_alert", is_accountant | is_manager)
+
+# The customer portal (issue 18). Managers and accountants invite a customer's contacts and close their access;
+# they resolve the disputes contacts raise (keep, write off, correct: billing). Contacts use the portal only
+# (core.boundary), and see their own customer's rows only (the `contact_*` selectors).
+rules.add_perm("sales.invite_contact", is_manager | is_accountant)
+rules.add_perm("timesheets.resolve_dispute", is_accountant | is_manager)
+rules.add_perm("portal.use", is_contact)
+# A message on a ticket: its customer's contact, or the support team (agents of its team, managers).
+rules.add_perm("tickets.post_message", is_contact | is_agent | is_manager)

@@ -1,4 +1,4 @@
-"""The three roles: the groups, their model permissions, and the predicates that name them.
+"""The three roles, and the customers' contacts: the groups, their model permissions, and the predicates that name them.
 
 Agents log time and see their teams' tickets; managers configure and see all; accountants
 create, post and credit invoices. A superuser is all three. The groups and their permissions
@@ -12,6 +12,8 @@ from django.contrib.auth.management import create_permissions
 from django.db.models import QuerySet, StringAgg, Value
 
 AGENTS, MANAGERS, ACCOUNTANTS = "Agents", "Managers", "Accountants"
+# Customers' contacts (issue 18): users of the customer portal, never of the internal screens, admin or API.
+CONTACTS = "Customer contacts"
 
 ALL = ("add", "change", "delete", "view")
 
@@ -48,6 +50,8 @@ GROUPS = {
                       "payment": ["view", "add"], "reminder": ["view"]},
         "reports": {"alert": ["view"]},
     },
+    # No model permission: the portal's views and selectors show a contact their customer's rows only.
+    CONTACTS: {},
 }
 
 
@@ -126,6 +130,12 @@ def _in_managers(user) -> bool:
 @rules.predicate
 def _in_accountants(user) -> bool:
     return ACCOUNTANTS in _groups(user)
+
+
+@rules.predicate
+def is_contact(user) -> bool:
+    """A customer's contact: the portal is theirs, nothing internal (core.boundary)."""
+    return CONTACTS in _groups(user)
 
 
 is_agent = is_superuser | _in_agents

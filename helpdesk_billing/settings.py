@@ -73,11 +73,21 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # ... unless the signed-in user saved one (core.languages).
     "core.languages.UserLanguageMiddleware",
+    # A customer's contact reaches the portal only (issue 18).
+    "core.boundary.ContactBoundaryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk_billing.urls"
+
+# The customer portal (issue 18): where a contact lands, and all they may ask for (core.boundary).
+PORTAL_HOME = "/portal/"
+PORTAL_PATHS = ("/portal/", "/api/v1/portal/", "/logout/", "/language/", "/static/", "/favicon.ico", "/healthz")
+# An invitation's or a password reset's link works once, for this long (Django's password reset tokens).
+# The portal's address in emails sent without a request to read it from (a command, a job): rarely used.
+PORTAL_SITE = os.environ.get("PORTAL_SITE", "http://127.0.0.1:8000")
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PORTAL_LINK_SECONDS", str(3 * 24 * 3600)))
 
 TEMPLATES = [
     {
@@ -312,7 +322,7 @@ REST_FRAMEWORK = {
     # Token first: an anonymous request is then told how to authenticate (401, not 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # DRF's JSON parser, refusing bodies nested too deep with a 400 as it does every other unreadable body.

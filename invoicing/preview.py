@@ -29,6 +29,7 @@ def _reasons(period_start, period_end) -> list[tuple[Q, str]]:
     reasons = [
         (Q(approval=TimeEntry.Approval.REJECTED), _("rejected")),
         (Q(written_off=True), _("written off (no charge)")),
+        (Q(held=True), _("disputed by the customer (held until resolved)")),
         (Q(work_type__billing=WorkType.Billing.NON_BILLABLE), _("non-billable work type")),
         (Q(invoice_line__invoice__state=Invoice.State.DRAFT), _("on another invoice (a draft)")),
     ]

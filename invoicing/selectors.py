@@ -236,6 +236,13 @@ def invoices_for(*, user):
     return Invoice.objects.filter(sale_order__in=sale_orders_for(user=user).values("pk"))
 
 
+def contact_invoices(*, contact):
+    """The invoices and credit notes a customer's contact sees: their customer's, posted (drafts are internal;
+    a cancelled one stays listed as cancelled once it had a number)."""
+    return (Invoice.objects.filter(customer_id=contact.customer_id)
+            .exclude(state=Invoice.State.DRAFT).order_by("-invoice_date", "-pk"))
+
+
 def invoices_search(invoices: QuerySet[Invoice], text: str) -> QuerySet[Invoice]:
     """Return the `invoices` whose number, customer's name (as on the invoice) or order's number holds `text`
     (whatever the case, `%` and `_` as themselves); all of them for an empty `text`. The orders are read first

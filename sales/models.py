@@ -57,6 +57,9 @@ class Company(models.Model):
     logo = models.ImageField(_("logo"), upload_to="company/", blank=True)
     invoice_footer = models.TextField(_("invoice footer"), blank=True,
                                       help_text=_("Printed at the foot of every invoice."))
+    portal_shows_agents = models.BooleanField(
+        _("portal shows agents' names"), default=True,
+        help_text=_("Customers' contacts see who logged each timesheet on their tickets; else \"Support team\"."))
 
     class Meta:
         verbose_name = _("company")
@@ -128,6 +131,36 @@ class Customer(models.Model):
     @property
     def invoice_email(self) -> str:
         return self.billing_email or self.email
+
+
+class Contact(models.Model):
+    """A customer's contact: a user of the customer portal (issue 18), who sees that customer's tickets, time,
+    hours and invoices, and nothing else. Invited by a manager or an accountant (sales.contacts)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contact",
+                                verbose_name=_("user"))
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contacts",
+                                 verbose_name=_("customer"))
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("invited by"))
+    invited_at = models.DateTimeField(_("invited at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer", "user__email", "pk"]
+        verbose_name = _("customer contact")
+        verbose_name_plural = _("customer contacts")
+
+    def __str__(self):
+        return f"{self.name} ({self.customer})"
+
+    @property
+    def name(self) -> str:
+        return self.user.get_full_name() or self.user.email
+
+    @property
+    def joined(self) -> bool:
+        """Whether they set a password (followed the invitation's link)."""
+        return self.user.has_usable_password()
 
 
 class Tax(models.Model):

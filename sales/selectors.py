@@ -3,7 +3,7 @@ from django.db.models import Q, QuerySet
 from core.limits import searchable
 from core.trigram import in_matching
 
-from .models import TIMESHEET_POLICIES, Customer, SaleOrder, SaleOrderLine
+from .models import TIMESHEET_POLICIES, Contact, Customer, SaleOrder, SaleOrderLine
 
 
 def sale_lines_billable_for(*, customer: Customer | None) -> QuerySet[SaleOrderLine]:
@@ -35,3 +35,18 @@ def sale_orders_search(orders: QuerySet[SaleOrder], text: str) -> QuerySet[SaleO
         return orders
     customers = Customer.objects.filter(name__icontains=text)
     return orders.filter(Q(name__icontains=text) | in_matching("customer", customers))
+
+
+# --- The customer portal (issue 18) --------------------------------------------------------------
+
+def contact_lines(*, contact) -> QuerySet[SaleOrderLine]:
+    """The lines a customer's contact follows: their customer's confirmed orders' lines (Hours)."""
+    return (SaleOrderLine.objects.filter(order__customer_id=contact.customer_id, order__state=SaleOrder.State.SALE)
+            .select_related("order", "product").order_by("-order_id", "pk"))
+
+
+def contact_of(user):
+    """The Contact of a signed-in customer's contact, with their customer; None for anyone else."""
+    if not user.is_authenticated:
+        return None
+    return Contact.objects.select_related("customer", "user").filter(user=user, user__is_active=True).first()

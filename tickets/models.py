@@ -38,6 +38,14 @@ class HelpdeskTeam(models.Model):
         verbose_name=_("default work type"),
         help_text=_("The work type of time logged on this team's tickets unless the agent chooses another."),
     )
+    # The customer portal (issue 18).
+    portal_tickets = models.BooleanField(
+        _("Accepts portal tickets"), default=False,
+        help_text=_("Customers' contacts may open tickets for this team from the portal."))
+    hold_disputed = models.BooleanField(
+        _("Hold disputed time"), default=True,
+        help_text=_("A timesheet a customer disputes is left out of Delivered and invoices until an accountant "
+                    "resolves the dispute; else it is billed, and the dispute shown beside it."))
     timesheets_lock_date = models.DateField(
         _("Timesheets lock date"), null=True, blank=True,
         help_text=_("The team's timesheets dated on or before it are locked, except for managers "
@@ -111,6 +119,11 @@ class Ticket(models.Model):
     def __str__(self):
         return f"#{self.pk} {self.title}"
 
+    @property
+    def is_open(self) -> bool:
+        """Whether a message may still be added (not solved, not closed)."""
+        return self.status not in (self.Status.SOLVED, self.Status.CLOSED)
+
     def clean(self):
         errors = {}
         if self.task_id and self.team_id:
@@ -125,3 +138,23 @@ class Ticket(models.Model):
                 errors["sale_line"] = e.messages
         if errors:
             raise ValidationError(errors)
+
+
+class TicketMessage(models.Model):
+    """A message on a ticket: from the customer's contact on the portal, or from the support team (issue 18)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages", verbose_name=_("ticket"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("author"))
+    # Said by the customer's side (a contact), else the support team's: kept, as who they are may change.
+    from_customer = models.BooleanField(_("from the customer"), default=False)
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("ticket message")
+        verbose_name_plural = _("ticket messages")
+
+    def __str__(self):
+        return f"{self.ticket} {self.created_at:%Y-%m-%d %H:%M}"

@@ -72,3 +72,19 @@ def assignable_people(teams: QuerySet[HelpdeskTeam]) -> QuerySet:
 def team_members() -> QuerySet:
     """The members of a helpdesk team: whose week a manager may open in My Timesheets."""
     return get_user_model().objects.filter(Exists(HelpdeskTeam.members.through.objects.filter(user_id=OuterRef("pk"))))
+
+
+# --- The customer portal (issue 18) --------------------------------------------------------------
+
+def contact_tickets(*, contact) -> QuerySet[Ticket]:
+    """The tickets a customer's contact sees: their customer's, every team's."""
+    return Ticket.objects.filter(customer_id=contact.customer_id).select_related("team")
+
+
+def portal_teams() -> QuerySet[HelpdeskTeam]:
+    """The teams a contact may open a ticket for."""
+    return HelpdeskTeam.objects.filter(portal_tickets=True)
+
+
+def ticket_messages(*, ticket: Ticket):
+    return ticket.messages.select_related("author").order_by("created_at", "pk")

@@ -10,12 +10,13 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from core.roles import is_manager
+from core.errors import Conflict
+from core.roles import is_contact, is_manager
 from projects.models import Task
 from sales.models import Customer, SaleOrderLine
 from sales.services import links_lock
 
-from .models import HelpdeskTeam, Ticket
+from .models import HelpdeskTeam, Ticket, TicketMessage
 
 _KEEP = object()
 
@@ -171,3 +172,48 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor=None) -> Ticket:
     audit_record(action=AuditEvent.Action.TICKET_STATUS_CHANGED, obj=ticket, actor=actor,
                  changes={"status": [before, status]})
     return ticket
+
+
+# --- The customer portal (issue 18) --------------------------------------------------------------
+
+MESSAGE_LIMIT = 10_000
+TITLE_LIMIT = Ticket._meta.get_field("title").max_length
+
+
+def _text(value, *, field: str, limit: int, required: bool = True) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError({field: _("Write it as text.")})
+    value = value.strip()
+    if required and not value:
+        raise ValidationError({field: _("This field is required.")})
+    if len(value) > limit:
+        raise ValidationError({field: _("Keep it under {limit} characters.").format(limit=limit)})
+    return value
+
+
+@transaction.atomic
+def ticket_open_from_portal(*, contact, team: HelpdeskTeam, title, description="") -> Ticket:
+    """A customer's contact opens a ticket for their customer, for a team that accepts portal tickets; it is
+    new and unassigned, and the team picks it up from the Tickets list."""
+    if team is None or not team.portal_tickets:
+        raise ValidationError({"team": _("Choose a team that accepts tickets from the portal.")})
+    title = _text(title, field="title", limit=TITLE_LIMIT)
+    description = _text(description, field="description", limit=MESSAGE_LIMIT, required=False)
+    return ticket_create(team=team, customer=contact.customer, title=title, description=description,
+                         actor=contact.user)
+
+
+@transaction.atomic
+def ticket_message_add(*, ticket: Ticket, author, body) -> TicketMessage:
+    """Add a message to an open ticket: from its customer's contact, or from the support team."""
+    body = _text(body, field="body", limit=MESSAGE_LIMIT)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not ticket.is_open:
+        raise Conflict(_("Ticket #{number} is {status}: messages go on open tickets. Open a new ticket.").format(
+            number=ticket.pk, status=ticket.get_status_display().lower()))
+    message = TicketMessage.objects.create(ticket=ticket, author=author, body=body, from_customer=is_contact(author))
+    audit_record(action=AuditEvent.Action.TICKET_MESSAGE, obj=ticket, actor=author,
+                 changes={"message": message.pk, "from_customer": message.from_customer})
+    return message

@@ -114,10 +114,11 @@ def approval_needed(*, ticket: Ticket | None, project: Project) -> bool:
     return HelpdeskTeam.objects.filter(project=project, invoiced_timesheets=APPROVED_ONLY).exists()
 
 
-def counted(*, approval: str, written_off: bool, needs_approval: bool) -> bool:
+def counted(*, approval: str, written_off: bool, needs_approval: bool, held: bool = False) -> bool:
     """Whether an entry's minutes count in Delivered and reach an invoice: not written off, not
-    rejected, and approved where its team invoices approved timesheets only."""
-    if written_off or approval == REJECTED:
+    rejected, not held by a customer's dispute (issue 18), and approved where its team invoices approved
+    timesheets only."""
+    if written_off or held or approval == REJECTED:
         return False
     return approval == APPROVED or not needs_approval
 
@@ -137,10 +138,11 @@ def counted_q(*, approval: str | None = None) -> Q:
     """`counted` for the entries of a set-based UPDATE or a check; `approval`, the state the same
     UPDATE gives them (an UPDATE's expressions read the row as it was)."""
     if approval is None:
-        return Q(written_off=False) & ~Q(approval=REJECTED) & (Q(approval=APPROVED) | ~_needs_approval_q())
+        return (Q(written_off=False, held=False) & ~Q(approval=REJECTED)
+                & (Q(approval=APPROVED) | ~_needs_approval_q()))
     if approval == REJECTED:
         return Q(pk__in=[])
-    return Q(written_off=False) & (Q() if approval == APPROVED else ~_needs_approval_q())
+    return Q(written_off=False, held=False) & (Q() if approval == APPROVED else ~_needs_approval_q())
 
 
 def _free_q() -> Q:

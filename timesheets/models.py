@@ -62,6 +62,9 @@ class TimeEntry(models.Model):
     # until a manager reinstates it.
     written_off = models.BooleanField(_("No charge"), default=False, editable=False)
     write_off_reason = models.CharField(_("write-off reason"), max_length=500, blank=True, editable=False)
+    # Disputed by the customer on a team that holds disputed time (issue 18): it bills 0, out of Delivered
+    # and of invoices, until an accountant resolves the dispute (timesheets.disputes; lines.counted).
+    held = models.BooleanField(_("held by a dispute"), default=False, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -86,6 +89,9 @@ class TimeEntry(models.Model):
             models.CheckConstraint(condition=Q(written_off=False) | Q(billable_minutes=0, invoice_line__isnull=True),
                                    name="entry_written_off_bills_nothing",
                                    violation_error_message=_("A written-off timesheet bills nothing.")),
+            models.CheckConstraint(condition=Q(held=False) | Q(billable_minutes=0, invoice_line__isnull=True),
+                                   name="entry_held_bills_nothing",
+                                   violation_error_message=_("A timesheet held by a dispute bills nothing.")),
         ]
         indexes = [
             # Delivered re-sums a line's entries after an id (services.sale_lines_recompute_after_save):
@@ -137,6 +143,59 @@ class TimeEntry(models.Model):
     @property
     def duration(self) -> str:
         return format_minutes(self.minutes)
+
+
+class CustomerReview(models.Model):
+    """What the customer's contact said of an entry on the portal (issue 18): acknowledged, or disputed with a
+    reason, and how an accountant resolved the dispute, with the answer the customer reads.
+
+    One per entry: a resolved dispute is not raised again (the ticket's messages carry the conversation on).
+    """
+
+    class State(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        DISPUTED = "disputed", _("Disputed")
+        RESOLVED = "resolved", _("Resolved")
+
+    class Resolution(models.TextChoices):
+        KEPT = "kept", _("Kept as logged")
+        WRITTEN_OFF = "written_off", _("Written off")
+        CORRECTED = "corrected", _("Corrected")
+
+    entry = models.OneToOneField(TimeEntry, on_delete=models.CASCADE, related_name="review",
+                                 verbose_name=_("timesheet"))
+    state = models.CharField(_("state"), max_length=12, choices=State.choices)
+    contact = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("contact"))
+    at = models.DateTimeField(_("when"))
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=12, choices=Resolution.choices, blank=True)
+    answer = models.CharField(_("answer"), max_length=1000, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("resolved by"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # A correction's minutes before it, which the customer sees beside the new duration.
+    minutes_before = models.PositiveIntegerField(_("minutes before"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("customer review")
+        verbose_name_plural = _("customer reviews")
+        indexes = [models.Index(fields=["at"], condition=Q(state="disputed"), name="review_open_disputes")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(state="disputed") | ~Q(reason=""), name="review_dispute_has_reason",
+                                   violation_error_message=_("A dispute gives its reason.")),
+            models.CheckConstraint(condition=Q(state="resolved", resolved_at__isnull=False) | (
+                ~Q(state="resolved") & Q(resolution="")), name="review_resolution_when_resolved",
+                violation_error_message=_("Only a resolved dispute has a resolution.")),
+        ]
+
+    def __str__(self):
+        return f"{self.entry_id} {self.state}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.DISPUTED
 
 
 class Timer(models.Model):

@@ -101,3 +101,24 @@ def time_entries_search(entries: QuerySet[TimeEntry], text: str) -> QuerySet[Tim
     them for an empty `text`. PostgreSQL reads the trigram index of the descriptions (timesheets migration 0008)."""
     text = searchable(text)
     return entries.filter(description__icontains=text) if text else entries
+
+
+# --- The customer portal (issue 18) --------------------------------------------------------------
+
+def contact_entries(*, contact) -> QuerySet[TimeEntry]:
+    """The time a customer's contact sees: the entries on their customer's tickets that reach the customer
+    (not of a non-billable work type, not rejected), with the customer's review of each."""
+    return (TimeEntry.objects.filter(ticket__customer_id=contact.customer_id)
+            .exclude(work_type__billing=WorkType.Billing.NON_BILLABLE)
+            .exclude(approval=TimeEntry.Approval.REJECTED)
+            .select_related("user", "ticket", "work_type", "invoice_line__invoice", "review", "sale_line__product"))
+
+
+def open_disputes(*, order=None, ticket=None) -> QuerySet[TimeEntry]:
+    """The entries with an open dispute, of one order's lines or one ticket, or everywhere, oldest first."""
+    entries = TimeEntry.objects.filter(review__state="disputed")
+    if order is not None:
+        entries = entries.filter(Q(sale_line__order=order) | Q(sale_line=None, ticket__sale_line__order=order))
+    if ticket is not None:
+        entries = entries.filter(ticket=ticket)
+    return entries.select_related("user", "ticket", "review", "review__contact").order_by("review__at", "pk")

@@ -139,7 +139,7 @@ def _audited(entry: TimeEntry) -> dict:
 
 def entry_billable(entry: TimeEntry) -> int:
     """Return the minutes the entry bills now: rounded on its line, if it counts (lines.counted)."""
-    counts = counted(approval=entry.approval, written_off=entry.written_off,
+    counts = counted(approval=entry.approval, written_off=entry.written_off, held=entry.held,
                      needs_approval=approval_needed(ticket=entry.ticket, project=entry.project))
     return billable_minutes(entry.minutes, entry.sale_line, counts=counts, work_type=entry.work_type)
 
