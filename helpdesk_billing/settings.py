@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "reports",  # the top of the domain apps: reports, alerts, and the worker command that sweeps them all
     "web",  # the browser screens, on top of the domain apps
     "api",  # the REST API v1, on top of the domain apps
+    "portal",  # the customer portal's screens (issue 18), on top of the domain apps
     "backoffice",  # the admin, on top of the domain apps
 ]
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("portal/", include("portal.urls")),
     path("", include("web.urls")),
 ]
 

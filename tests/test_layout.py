@@ -12,10 +12,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = ["audit", "sales", "projects", "tickets", "timesheets", "invoicing", "reports"]
-INTERFACES = ["web", "api", "backoffice"]
+INTERFACES = ["web", "api", "backoffice", "portal"]
 OURS = {"core", *DOMAIN, *INTERFACES, "helpdesk_billing"}
-# The one import between interfaces: the admin signs in with the screens' throttled login form.
-EXCEPTIONS = {("backoffice/site.py", "web")}
+# The imports between interfaces: the admin and the portal sign in with the screens' throttled login form.
+EXCEPTIONS = {("backoffice/site.py", "web"), ("portal/forms.py", "web")}
 
 
 def allowed(package: str) -> set[str]:

@@ -1,0 +1,3 @@
+"""The customer portal's screens (/portal/): a customer's contacts see their tickets, time, hours and invoices."""
+
+urlpatterns = []
