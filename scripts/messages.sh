@@ -9,7 +9,7 @@ ROOT=$(pwd)
 PY=${1:-.venv/bin/python}
 case "$PY" in /*) ;; *) PY="$ROOT/$PY" ;; esac
 [ $# -gt 0 ] && shift
-APPS=${*:-"core audit sales projects tickets timesheets invoicing reports web api backoffice ."}
+APPS=${*:-"core audit sales projects tickets timesheets invoicing reports web api backoffice portal ."}
 for app in $APPS; do
     mkdir -p "$app/locale"
     if [ "$app" = "." ]; then
@@ -17,7 +17,7 @@ for app in $APPS; do
         (cd "$ROOT" && "$PY" manage.py makemessages -l fr --no-location --no-obsolete -i ".venv/*" -i "tests/*" \
             -i "bench/*" -i "scripts/*" -i "staticfiles/*" \
             -i "core/*" -i "audit/*" -i "sales/*" -i "projects/*" -i "tickets/*" -i "timesheets/*" \
-            -i "invoicing/*" -i "reports/*" -i "web/*" -i "api/*" -i "backoffice/*" >/dev/null)
+            -i "invoicing/*" -i "reports/*" -i "web/*" -i "api/*" -i "backoffice/*" -i "portal/*" >/dev/null)
     else
         (cd "$ROOT/$app" && "$PY" "$ROOT/manage.py" makemessages -l fr --no-location --no-obsolete -i "migrations/*" >/dev/null)
     fi

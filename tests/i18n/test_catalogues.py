@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ["core", "audit", "sales", "projects", "tickets", "timesheets", "invoicing", "reports", "web", "api",
-        "backoffice", "."]
+        "backoffice", "portal", "."]
 PLACEHOLDER = re.compile(r"\{[a-z_0-9]*\}|%\([a-z_0-9]+\)[sd]|%[sd]")
 
 
