@@ -14,6 +14,7 @@ from core.errors import Conflict
 from core.roles import is_contact, is_manager
 from projects.models import Task
 from sales.models import Customer, SaleOrderLine
+from sales.selectors import sale_lines_billable_for
 from sales.services import links_lock
 
 from .models import HelpdeskTeam, Ticket, TicketMessage
@@ -196,13 +197,17 @@ def _text(value, *, field: str, limit: int, required: bool = True) -> str:
 @transaction.atomic
 def ticket_open_from_portal(*, contact, team: HelpdeskTeam, title, description="") -> Ticket:
     """A customer's contact opens a ticket for their customer, for a team that accepts portal tickets; it is
-    new and unassigned, and the team picks it up from the Tickets list."""
+    new and unassigned, and the team picks it up from the Tickets list.
+
+    When the customer has exactly one line its time may bill (a confirmed order's timesheet or prepaid line),
+    the ticket bills to it, as the team's agents would set it; with several, they choose."""
     if team is None or not team.portal_tickets:
         raise ValidationError({"team": _("Choose a team that accepts tickets from the portal.")})
     title = _text(title, field="title", limit=TITLE_LIMIT)
     description = _text(description, field="description", limit=MESSAGE_LIMIT, required=False)
+    lines = list(sale_lines_billable_for(customer=contact.customer)[:2]) if team.time_reinvoicing else []
     return ticket_create(team=team, customer=contact.customer, title=title, description=description,
-                         actor=contact.user)
+                         sale_line=lines[0] if len(lines) == 1 else None, actor=contact.user)
 
 
 @transaction.atomic

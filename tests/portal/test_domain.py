@@ -17,7 +17,7 @@ from tickets.services import ticket_message_add, ticket_open_from_portal
 from timesheets.disputes import dispute_resolve, entry_acknowledge, entry_dispute
 from timesheets.models import CustomerReview
 
-from ..factories import CustomerFactory, UserFactory
+from ..factories import CustomerFactory, UserFactory, confirmed_line
 from ..jobs import run_jobs
 from .conftest import PASSWORD, link_of
 
@@ -160,6 +160,9 @@ def test_portal_tickets_and_messages(portal):
     ticket = ticket_open_from_portal(contact=a.contact, team=a.team, title="  VPN down ", description="Since 9:00")
     assert (ticket.customer, ticket.title, ticket.status, ticket.assignee) == (a.line.order.customer, "VPN down",
                                                                               "new", None)
+    assert ticket.sale_line == a.line  # the customer's one line: it bills there, as an agent would set it
+    confirmed_line(order__customer=a.line.order.customer)
+    assert ticket_open_from_portal(contact=a.contact, team=a.team, title="Two lines").sale_line is None
     b.team.portal_tickets = False
     b.team.save()
     with pytest.raises(ValidationError):
