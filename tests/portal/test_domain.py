@@ -175,3 +175,25 @@ def test_portal_tickets_and_messages(portal):
     ticket.save()
     with pytest.raises(Conflict):
         ticket_message_add(ticket=ticket, author=a.contact.user, body="Hello?")
+
+
+def test_held_time_stays_held_when_it_moves_or_is_approved(portal):
+    """A held entry bills 0 whatever recounts it: its ticket moved to another line, a manager's approval, an edit
+    by its agent; resolved, it bills on the line it is on then."""
+    from tickets.services import ticket_set_sale_line
+    from timesheets.approval import timesheets_approve
+    from timesheets.services import timesheet_update
+
+    a = portal["a"]
+    entry_dispute(entry=a.open_entry, contact=a.contact, reason="Not that long")
+    other = confirmed_line(order__customer=a.line.order.customer)
+    ticket_set_sale_line(ticket=a.ticket, sale_line=other)
+    timesheet_update(entry=a.open_entry, minutes=80, actor=a.agent)
+    timesheets_approve(ids=[a.open_entry.pk], actor=portal["manager"])
+    a.open_entry.refresh_from_db()
+    assert (a.open_entry.sale_line, a.open_entry.held, a.open_entry.billable_minutes) == (other, True, 0)
+    assert (_delivered(other), _delivered(a.line)) == (Decimal("0.50"), Decimal("1.00"))
+    assert billing_drift() == []
+    dispute_resolve(entry=a.open_entry, resolution="kept", answer="As logged", actor=portal["accountant"])
+    assert _delivered(other) == Decimal("1.83")  # 0:30 + 1:20 on the new line
+    assert billing_drift() == []
