@@ -60,7 +60,7 @@ def awaiting_minutes(*, line_ids) -> dict[int, int]:
     approved (teams on "Approved timesheets only"), rounded as the line bills it. One GROUP BY."""
     step = entry_increment_expression("sale_line__product__")
     rows = (TimeEntry.objects.filter(sale_line_id__in=list(line_ids), invoice_line=None, billable_minutes=0,
-                                     written_off=False, approval=TimeEntry.Approval.TO_APPROVE)
+                                     written_off=False, held=False, approval=TimeEntry.Approval.TO_APPROVE)
             .exclude(work_type__billing__in=[WorkType.Billing.NO_CHARGE, WorkType.Billing.NON_BILLABLE])
             .values("sale_line_id").annotate(m=Sum((F("minutes") + step - 1) / step * step)).order_by())
     return {row["sale_line_id"]: int(row["m"]) for row in rows}
