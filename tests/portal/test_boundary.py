@@ -144,7 +144,6 @@ def test_a_contacts_session_is_sent_to_the_portal_from_every_internal_screen_and
         posted = client.post(address, {"name": "x"})
         if (posted.status_code, posted.content.decode()) != (403, str(REFUSED)):
             wrong.append(f"POST {address}: {posted.status_code}")
-    print("WRONG", *wrong, sep="\n")
     assert "\n".join(wrong) == ""
 
 
