@@ -8,6 +8,7 @@ from .lookups import KINDS, url_name
 from .views import (
     alerts,
     approval,
+    disputes,
     home,
     invoices,
     languages,
@@ -39,6 +40,7 @@ urlpatterns = [
     path("tickets/<int:pk>/timer/start/", tickets.ticket_timer_start, name="ticket_timer_start"),
     path("tickets/<int:pk>/timer/stop/", tickets.ticket_timer_stop, name="ticket_timer_stop"),
     path("tickets/<int:pk>/timesheets.csv", tickets.ticket_timesheets_csv, name="ticket_timesheets_csv"),
+    path("tickets/<int:pk>/messages/", tickets.ticket_message, name="ticket_message"),
 
     path("tasks/", tasks.task_list, name="task_list"),
     path("tasks/<int:pk>/", tasks.task_detail, name="task_detail"),
@@ -48,6 +50,10 @@ urlpatterns = [
     path("timesheets/week/cell/", week.week_cell, name="week_cell"),
 
     path("to-approve/", approval.to_approve, name="to_approve"),
+
+    # Customers' disputes of their time (issue 18): resolved by accountants and managers.
+    path("timesheets/<int:pk>/resolve/", disputes.entry_resolve, name="entry_resolve"),
+    path("disputes/", disputes.dispute_list, name="dispute_list"),
 
     path("orders/", orders.order_list, name="order_list"),
     path("orders/new/", orders.quotation_form, name="quotation_create"),

@@ -57,8 +57,9 @@ def test_the_ticket_page(client, member, ticket):
     elsewhere(5)
     # session, user with its roles; the ticket; its entries (with their agent, line, invoice);
     # the invoices they are on; the agent's timer; the Sales Order Items offered; the work types offered;
-    # the History's events (issue 17: the Assign select's chosen one is the assignee read with the ticket)
-    assert queries(client, address) == few == 9
+    # the History's events (issue 17: the Assign select's chosen one is the assignee read with the ticket);
+    # its Messages with their authors (issue 18)
+    assert queries(client, address) == few == 10
 
 
 def test_the_sales_order_page(client, accountant, line_a, ticket, agent):
@@ -76,8 +77,8 @@ def test_the_sales_order_page(client, accountant, line_a, ticket, agent):
     elsewhere(5)
     # session, user with its roles; the order; its lines (product, tax); the tickets and tasks billing it
     # with their hours; its invoices; the time awaiting approval of its lines (one GROUP BY);
-    # its rates (one UNION of both kinds); the company (its currency, once)
-    assert queries(client, address) == few == 10
+    # its rates (one UNION of both kinds); the company (its currency, once); its open disputes (issue 18)
+    assert queries(client, address) == few == 11
 
 
 def test_the_invoice_page_shows_a_page_of_entries(client, accountant, line_a, ticket, agent):
@@ -140,7 +141,7 @@ def test_to_invoice_and_the_billing_run_page(client, accountant, ticket):
     log_many(ticket, UserFactory(), 3)
     # session, user with its roles; the entries to invoice per line; the quantity lines; the lines; the orders;
     # the recent runs (and their starters); the savepoint's pair (the filters' customers and teams are asked of
-    # /lookup/ as one types)
+    # /lookup/ as one types); the page's orders' open disputes (issue 18: one GROUP BY)
     assert queries(client, reverse("to_invoice")) == few
     big = run_start(actor=accountant)
     run_jobs()
@@ -148,8 +149,9 @@ def test_to_invoice_and_the_billing_run_page(client, accountant, ticket):
     run_jobs()
     assert BillingRun.objects.count() == 2
     # session, user with its roles; the run; its steps; their progress (one query); the page's count and
-    # items (with order, customer, invoice); their later steps' outcomes; the invoiced total
-    assert queries(client, reverse("billing_run_detail", args=[big.pk])) == small_run == 9
+    # items (with order, customer, invoice); their later steps' outcomes; their orders' open disputes (issue 18:
+    # one GROUP BY); the invoiced total
+    assert queries(client, reverse("billing_run_detail", args=[big.pk])) == small_run == 10
 
 
 def test_new_ticket(client, member, ticket):

@@ -1,7 +1,8 @@
 """The Helpdesk overview: where "Helpdesk billing" in the top bar, and a fresh login, land.
 
 A card per team (open tickets, mine, this week's time, unbilled time); for those who see receivables what
-is to invoice and overdue; for those who see reports the open alerts, with "Dealt with".
+is to invoice and overdue; for those who resolve them the customers' open disputes; for those who see reports
+the open alerts, with "Dealt with".
 """
 
 import datetime
@@ -17,6 +18,7 @@ from reports.alerts import describe
 from reports.overview import overview
 
 from .base import page
+from .disputes import may_resolve, open_dispute_count
 
 
 def _link(name: str, **query) -> str:
@@ -49,6 +51,7 @@ def home(request):
     today = timezone.localdate()
     monday = today - datetime.timedelta(days=today.weekday())
     everyone = user.has_perm("reports.see_reports")  # an agent's Time report holds their own time only
+    resolves = may_resolve(user)
     return page(request, "web/home.html", {
         "overview": data,
         "cards": [_card(card, everyone=everyone, monday=monday, today=today) for card in data.teams],
@@ -57,4 +60,6 @@ def home(request):
         "sees_receivables": user.has_perm("invoicing.see_receivables"),
         "sees_reports": everyone,
         "can_bill": user.has_perm("invoicing.bill"),
+        # Customers' open disputes (issue 18), for those who resolve them.
+        "open_disputes": open_dispute_count() if resolves else None,
     })

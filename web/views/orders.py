@@ -30,6 +30,7 @@ from timesheets.selectors import awaiting_quantities, sale_orders_for, time_entr
 
 from ..forms.orders import CreateInvoiceForm, DeliveredForm, OrderLineFormSet, QuotationForm
 from .base import act, add_service_error, page, paginate, refuse_unless, search_text
+from .disputes import Disputed, disputed_by_order, may_resolve, order_disputes, summary
 from .invoices import INVOICERS_ONLY
 from .timesheets import timesheets_csv
 
@@ -160,6 +161,7 @@ def _rates(order: SaleOrder, lines: list[SaleOrderLine]) -> dict:
 def _order_page(request, order: SaleOrder, invoice_form: CreateInvoiceForm):
     user = request.user
     lines = _with_awaiting(list(order.lines.select_related("product", "tax")))
+    disputes = order_disputes(order=order, user=user)
     return page(request, "web/orders/order_detail.html", {
         **_rates(order, lines),
         # A link to the admin, where managers and accountants edit rates (core.roles.GROUPS); the roles
@@ -179,6 +181,10 @@ def _order_page(request, order: SaleOrder, invoice_form: CreateInvoiceForm):
         "awaiting_approval": any(line.awaiting for line in lines),
         "can_invoice": user.has_perm("invoicing.bill"),
         "may_sell": user.has_perm("sales.sell"),
+        # The customer's open disputes of this order's time (issue 18), and what they hold out of invoices.
+        "disputes": disputes,
+        "disputed": summary(disputes),
+        "can_resolve": may_resolve(user),
     })
 
 
@@ -235,6 +241,7 @@ def invoice_preview_view(request, pk):
         "left_out": left_out,
         "left_out_entries": sum(row["entries"] for row in left_out["reasons"]),
         "left_out_minutes": sum(row["minutes"] for row in left_out["reasons"]),
+        "disputed": disputed_by_order([order.pk]).get(order.pk, Disputed()),
     }, status=200 if preview is not None else 400)
 
 

@@ -23,6 +23,7 @@ from sales.models import Company
 
 from ..forms.runs import ToInvoiceFilter
 from .base import act, page, paginate, record_id, refuse_unless
+from .disputes import disputed_by_order
 from .invoices import INVOICERS_ONLY
 
 ORDERS_PER_PAGE = 100
@@ -40,8 +41,13 @@ def to_invoice(request):
     _refuse_unless_invoicer(request)
     filters = ToInvoiceFilter(request.GET or None)
     rows = orders_to_invoice(**filters.chosen())
+    page_obj = paginate(request, rows, ORDERS_PER_PAGE)
+    # The customers' open disputes of the page's orders (issue 18), seen before a run starts: one GROUP BY.
+    disputed = disputed_by_order([row["order"].pk for row in page_obj])
+    for row in page_obj:
+        row["disputed"] = disputed.get(row["order"].pk)
     return page(request, "web/runs/to_invoice.html", {
-        "filters": filters, "page_obj": paginate(request, rows, ORDERS_PER_PAGE),
+        "filters": filters, "page_obj": page_obj, "any_disputed": bool(disputed),
         "total": sum(row["amount"] for row in rows), "count": len(rows), "currency": Company.current().currency,
         "runs": BillingRun.objects.select_related("created_by")[:5],
     })
@@ -91,9 +97,11 @@ def run_detail(request, pk):
     later = {(item.step.kind, item.order_id): item for kind in (RunStep.Kind.POST, RunStep.Kind.SEND)
              if kind in steps for item in steps[kind].items.select_related("step").filter(
                  order_id__in=[item.order_id for item in items])}
+    disputed = disputed_by_order([item.order_id for item in items])  # before Post and Send (issue 18)
     for item in items:
         item.posting = later.get((RunStep.Kind.POST, item.order_id))
         item.sending = later.get((RunStep.Kind.SEND, item.order_id))
+        item.disputed = disputed.get(item.order_id)
     working = any(row["step"].state != RunStep.State.DONE for row in rows)
     # The run's invoices, totalled per currency (one, unless the company's changed while it ran).
     totals = list(create.items.filter(state=RunItem.State.DONE).values_list("invoice__currency").annotate(

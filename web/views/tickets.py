@@ -1,5 +1,6 @@
 """Tickets: the list, New ticket, the ticket page with its Timesheets tab and timer, its status buttons, its
-assignee, its "Sales Order Item" and its History, and its Timesheets as CSV."""
+assignee, its "Sales Order Item", its Messages with the customer (issue 18) and its History, and its Timesheets
+as CSV."""
 
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -18,19 +19,22 @@ from django.views.decorators.http import require_POST
 from audit.selectors import audit_events_for
 from invoicing.selectors import invoice_ids_of
 from tickets.models import Ticket
-from tickets.selectors import tickets_for, with_minutes_spent
-from tickets.services import ticket_assign, ticket_create, ticket_set_sale_line, ticket_set_status
+from tickets.selectors import ticket_messages, tickets_for, with_minutes_spent
+from tickets.services import ticket_assign, ticket_create, ticket_message_add, ticket_set_sale_line, ticket_set_status
 from timesheets.durations import format_minutes
 from timesheets.models import TimeEntry, Timer
 from timesheets.selectors import time_entries_for
 from timesheets.services import timer_start, timer_stop
 
+from ..forms.disputes import MessageForm
 from ..forms.tickets import AssignForm, NewTicketForm, SaleLineForm, TicketFilterForm
 from ..lookups import person
 from .base import act, add_service_error, page, paginate, refuse_unless, show_refusal
+from .disputes import may_resolve
 from .timesheets import LOGGERS_ONLY, log_on_ticket, timesheets_csv, timesheets_tab
 
 WORKERS_ONLY = gettext_lazy("Only agents and managers change tickets.")
+WRITERS_ONLY = gettext_lazy("Only the team's agents and managers write to the customer.")
 S = Ticket.Status
 START, HOLD, SOLVE = gettext_lazy("Start work"), gettext_lazy("Put on hold"), gettext_lazy("Solve")
 CLOSE = pgettext_lazy("a ticket", "Close")  # « Clôturer »: a dialog's Close is « Fermer »
@@ -96,6 +100,7 @@ def ticket_detail(request, pk):
         return tab
     invoice_ids = invoice_ids_of(TimeEntry.objects.filter(ticket=ticket))
     can_work = request.user.has_perm("tickets.work_ticket")
+    can_write = request.user.has_perm("tickets.post_message")
     timer = Timer.objects.filter(user=request.user, ticket=ticket).first() if tab["can_log"] else None
     return page(request, "web/tickets/ticket_detail.html", {
         "ticket": ticket,
@@ -105,6 +110,10 @@ def ticket_detail(request, pk):
         "sale_line_form": SaleLineForm(ticket=ticket) if can_work else None,
         "assign_form": AssignForm(ticket=ticket) if can_work else None,
         "events": audit_events_for(obj=ticket),
+        "thread": list(ticket_messages(ticket=ticket)),
+        "message_form": MessageForm() if can_write and ticket.is_open else None,
+        "can_write": can_write,
+        "can_resolve": may_resolve(request.user),
         "invoice_ids": invoice_ids,
         "timer": timer,
         # Shown until the page's script counts on; the minutes Stop would give are this, rounded up.
@@ -134,6 +143,21 @@ def _ticket_to_work(request, pk) -> Ticket:
 
 def _ticket_to_log_on(request, pk) -> Ticket:
     return _ticket(request, pk, permission="timesheets.log_time", refusal=LOGGERS_ONLY)
+
+
+@login_required
+@require_POST
+def ticket_message(request, pk):
+    """A reply to the customer in the ticket's Messages (agents of its team, managers); refused on a solved or
+    closed ticket with the service's message."""
+    ticket = _ticket(request, pk, permission="tickets.post_message", refusal=WRITERS_ONLY)
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        act(request, lambda: ticket_message_add(ticket=ticket, author=request.user, body=form.cleaned_data["body"]),
+            _("Message added to ticket #{number}: the customer reads it on the portal.").format(number=ticket.pk))
+    else:
+        messages.error(request, " ".join(form.errors["body"]))
+    return redirect(f"{reverse('ticket_detail', args=[ticket.pk])}#messages")
 
 
 @login_required

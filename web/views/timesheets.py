@@ -191,7 +191,8 @@ def _update(request, form: TimeEntryForm, entry) -> bool:
 def _tab(request, entries, forms: _Forms, *, log_form, edit_form, edit_id) -> dict:
     """Return the tab's context: its rows, each marked editable or not, and the forms."""
     user = request.user
-    rows = list(entries.select_related("reviewed_by", "work_type"))  # who rejected it, beside the reason
+    # Who rejected it, beside the reason; the customer's review (issue 18) and who said it.
+    rows = list(entries.select_related("reviewed_by", "work_type", "review__contact", "review__resolved_by"))
     approved_too = user.has_perm("timesheets.change_approved_time")
     for entry in rows:
         # The services refuse invoiced time, and an agent's change of approved time; the page offers neither.
@@ -212,6 +213,7 @@ def _tab(request, entries, forms: _Forms, *, log_form, edit_form, edit_id) -> di
         "edit_id": edit_id,
         "can_log": user.has_perm("timesheets.log_time"),
         "can_reinstate": user.has_perm("timesheets.reinstate"),
+        "can_resolve": user.has_perm("timesheets.resolve_dispute"),
     }
 
 
