@@ -43,7 +43,7 @@ class CompanySerializer(ServiceSaveSerializer):
     class Meta:
         model = Company
         fields = ["name", "address", "country", "vat_number", "email", "iban", "bic", "currency",
-                  "payment_terms_days", "reminder_days", "invoice_footer", "logo"]
+                  "payment_terms_days", "reminder_days", "invoice_footer", "logo", "portal_shows_agents"]
         extra_kwargs = {
             "reminder_days": {"help_text": 'Days after the due date when an unpaid invoice is reminded, e.g. "7, 21".'},
             "currency": {"help_text": "ISO 4217, e.g. EUR: orders and invoices created from now on are in it."},

@@ -17,6 +17,7 @@ from tickets.models import HelpdeskTeam
 from tickets.selectors import teams_for
 from tickets.services import team_save
 
+from .contacts import CustomerContacts
 from .filters import CustomerFilter, ProjectFilter, TaskFilter
 from .parsers import ReadsItsBody
 from .permissions import ManagersWrite
@@ -39,8 +40,9 @@ class CustomerSerializer(CountryFieldMixin, ServiceSaveSerializer):
         return customer_save(customer=instance, actor=self.context["request"].user)
 
 
-class CustomerViewSet(ReadsItsBody, viewsets.ModelViewSet):
-    """Customers: every role reads, managers write."""
+class CustomerViewSet(ReadsItsBody, CustomerContacts, viewsets.ModelViewSet):
+    """Customers: every role reads, managers write; managers and accountants see and invite their portal's
+    contacts (`contacts/`)."""
 
     queryset = Customer.objects.all()
     serializer_class = CustomerSerializer
@@ -204,7 +206,7 @@ class TeamSerializer(ServiceSaveSerializer):
     class Meta:
         model = HelpdeskTeam
         fields = ["id", "name", "timesheet_on_ticket", "project", "time_reinvoicing", "invoiced_timesheets",
-                  "timesheets_lock_date", "default_work_type"]
+                  "timesheets_lock_date", "default_work_type", "portal_tickets", "hold_disputed"]
 
     def save_through(self, instance):
         return team_save(team=instance, actor=self.context["request"].user)

@@ -2,6 +2,7 @@
 may give, as `core.api_errors.exception_handler` and DRF give them."""
 
 from drf_spectacular import openapi
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -45,3 +46,9 @@ class AutoSchema(openapi.AutoSchema):
                 responses[code] = self._get_response_for_code(
                     OpenApiResponse(schema, description=description), code, media_types=["application/json"])
         return dict(sorted(responses.items()))
+
+
+class PortalAwareSessionScheme(SessionScheme):
+    """The browser's session, as DRF's (api.authentication's keeps a customer's contact to the portal's API)."""
+
+    target_class = "api.authentication.SessionAuthentication"

@@ -5,18 +5,19 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from audit.selectors import audit_events_for
 from sales.units import HOUR, minutes_to_qty
-from tickets.models import Ticket
-from tickets.selectors import assignable_people, teams_for, tickets_for, with_minutes_spent
+from tickets.models import Ticket, TicketMessage
+from tickets.selectors import assignable_people, teams_for, ticket_messages, tickets_for, with_minutes_spent
 from tickets.services import (
     ticket_assign,
     ticket_create,
     ticket_link_task,
+    ticket_message_add,
     ticket_set_customer,
     ticket_set_sale_line,
     ticket_set_status,
@@ -24,8 +25,9 @@ from tickets.services import (
 
 from .filters import TicketFilter
 from .parsers import ReadsItsBody
-from .permissions import TicketsWrite
+from .permissions import TicketsWrite, writers
 from .saving import model_save
+from .schema import REFUSED, conflict
 
 CUSTOMER_FIXED = _("Time is logged on this ticket, so its customer is fixed: a manager can move the ticket "
                   "and its time to another customer.")
@@ -117,6 +119,28 @@ class TicketEventSerializer(serializers.Serializer):
     changes = serializers.JSONField(help_text='The figures recorded: {"field": [before, after]} for a change.')
 
 
+class TicketMessageSerializer(serializers.ModelSerializer):
+    """A message on a ticket: from the customer's contact (on the portal) or from the support team."""
+
+    author_name = serializers.SerializerMethodField(help_text="The author's full name, else their username.")
+
+    class Meta:
+        model = TicketMessage
+        fields = ["id", "created_at", "author", "author_name", "from_customer", "body"]
+        read_only_fields = fields
+
+    def get_author_name(self, message) -> str:
+        return message.author.get_full_name() or message.author.username
+
+
+class TicketMessageInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=10_000, help_text="The message the customer reads on the portal.")
+
+
+MessageWriters = writers("tickets.post_message", _("Only agents of the ticket's team and managers write to the "
+                                                   "customer."))
+
+
 class TicketViewSet(ReadsItsBody, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Tickets: agents see and work their teams' tickets; `hours_spent` is the time logged on them."""
@@ -145,3 +169,20 @@ class TicketViewSet(ReadsItsBody, mixins.CreateModelMixin, mixins.ListModelMixin
         another customer, and when."""
         ticket = self.get_object()
         return Response(TicketEventSerializer(audit_events_for(obj=ticket), many=True).data)
+
+    @extend_schema(methods=["GET"], request=None, responses={200: TicketMessageSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=TicketMessageInputSerializer, responses={
+        201: TicketMessageSerializer, 400: REFUSED,
+        409: conflict("The ticket is solved or closed: messages go on open tickets.")})
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None,
+            permission_classes=[MessageWriters])
+    def messages(self, request, pk=None):
+        """The ticket's messages with its customer, oldest first (GET), as the portal shows them; or one to the
+        customer added to an open ticket (POST: agents of its team, managers)."""
+        ticket = self.get_object()
+        if request.method == "GET":
+            return Response(TicketMessageSerializer(ticket_messages(ticket=ticket), many=True).data)
+        given = TicketMessageInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        message = ticket_message_add(ticket=ticket, author=request.user, body=given.validated_data["body"])
+        return Response(TicketMessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -25,11 +25,13 @@ from sales.units import HOUR, minutes_to_qty
 from tickets.models import Ticket
 from tickets.selectors import tickets_for
 from timesheets.approval import REASON_LIMIT, timesheet_reinstate, timesheets_approve, timesheets_reject
-from timesheets.durations import HINT, check_minutes, parse_duration
-from timesheets.models import TimeEntry
+from timesheets.disputes import ANSWER_LIMIT, dispute_resolve
+from timesheets.durations import HINT, MAX_MINUTES, check_minutes, parse_duration
+from timesheets.models import CustomerReview, TimeEntry
 from timesheets.selectors import time_entries_for
 from timesheets.services import timesheet_delete, timesheet_log, timesheet_update
 
+from .disputes import Resolvers, ReviewField
 from .filters import TimeEntryFilter
 from .parsers import ReadsItsBody
 from .permissions import TimesheetsWrite, writers
@@ -146,15 +148,19 @@ class TimeEntrySerializer(serializers.ModelSerializer):
     duration = serializers.CharField(read_only=True, help_text="H:MM")
     hours = serializers.SerializerMethodField()
     invoice = serializers.SerializerMethodField(help_text="The live invoice billing this entry.")
+    review = ReviewField(help_text="The customer's acknowledgement or dispute (the portal), and its resolution; "
+                                   "null if none.")
 
     class Meta:
         model = TimeEntry
         fields = ["id", "date", "user", "description", "duration", "minutes", "billable_minutes", "hours",
                   "ticket", "task", "project", "work_type", "sale_line", "invoice", "invoice_line",
-                  "approval", "approval_note", "written_off", "write_off_reason"]
+                  "approval", "approval_note", "written_off", "write_off_reason", "held", "review"]
         read_only_fields = fields
         extra_kwargs = {"approval_note": {"help_text": "Why a manager rejected it."},
-                        "written_off": {"help_text": '"No charge": taken off an invoice; bills 0 until reinstated.'}}
+                        "written_off": {"help_text": '"No charge": taken off an invoice; bills 0 until reinstated.'},
+                        "held": {"help_text": "Disputed by the customer and held: bills 0, out of Delivered and "
+                                              "invoices until resolved (POST /timesheets/{id}/resolve/)."}}
 
     @extend_schema_field(serializers.DecimalField(max_digits=5, decimal_places=2))
     def get_hours(self, entry) -> str:
@@ -216,6 +222,33 @@ class TimeEntryWriteSerializer(serializers.Serializer):
         return fields
 
 
+class ResolveSerializer(serializers.Serializer):
+    """How a dispute ends, with the answer the customer reads; a correction gives the duration to bill instead."""
+
+    resolution = serializers.ChoiceField(choices=CustomerReview.Resolution.choices, error_messages={
+        "invalid_choice": gettext_lazy("Choose kept, written_off or corrected.")},
+        help_text="`kept`: bills as logged; `written_off`: bills nothing (No charge); `corrected`: bills the duration "
+                  "given.")
+    answer = serializers.CharField(max_length=ANSWER_LIMIT, help_text="The answer the customer reads on the portal.",
+                                   error_messages={key: gettext_lazy("Give the customer an answer.")
+                                                   for key in ("required", "blank", "null")})
+    duration = DurationField(required=False, help_text="`corrected` only: the duration to bill instead.")
+    minutes = serializers.IntegerField(required=False, max_value=MAX_MINUTES,
+                                       error_messages={"max_value": gettext_lazy(
+                                           "A single time entry cannot exceed 24 hours (24:00).")},
+                                       help_text="`corrected` only: whole minutes instead of `duration`.")
+
+    def validate(self, data):
+        given = [name for name in ("duration", "minutes") if name in data]
+        if len(given) == 2:
+            raise serializers.ValidationError({"duration": [_("Give the duration, or the minutes: one of them.")]})
+        if data["resolution"] == CustomerReview.Resolution.CORRECTED and not given:
+            raise serializers.ValidationError({"duration": [_("Give the corrected duration.")]})
+        if data["resolution"] != CustomerReview.Resolution.CORRECTED and given:
+            raise serializers.ValidationError({given[0]: [_("Only a correction takes a duration.")]})
+        return data
+
+
 INVOICED = conflict("You cannot modify timesheets that are already invoiced.")
 LOCKED = conflict("Invoiced, or approved and you are not a manager.")
 ApproversOnly = writers("timesheets.approve", gettext_lazy("Only managers approve and reject time."))
@@ -239,10 +272,13 @@ class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
     def get_queryset(self):
         if not self.request.user.is_authenticated:  # the schema generator's request
             return TimeEntry.objects.none()
-        return time_entries_for(user=self.request.user)
+        return time_entries_for(user=self.request.user).select_related("review")
 
-    def _answer(self, entry, status_code=status.HTTP_200_OK):
-        # The entry as the service left it: the answer needs only its own fields and ids, no query.
+    def _answer(self, entry, status_code=status.HTTP_200_OK, *, reviewed=True):
+        # The entry as the service left it: the answer needs only its own fields and ids, no query; and its
+        # review, unless the entry is new (it has none).
+        if not reviewed:
+            TimeEntry.review.related.set_cached_value(entry, None)
         return Response(TimeEntrySerializer(entry, context=self.get_serializer_context()).data, status=status_code)
 
     def _editable(self, entry):
@@ -269,7 +305,7 @@ class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
             raise renamed(e, API_FIELDS) from e
         except Ticket.DoesNotExist:
             raise unknown_ticket(request.data.get("ticket")) from None
-        return self._answer(entry, status.HTTP_201_CREATED)
+        return self._answer(entry, status.HTTP_201_CREATED, reviewed=False)
 
     @extend_schema(request=TimeEntryWriteSerializer, responses={200: TimeEntrySerializer, 409: LOCKED})
     def partial_update(self, request, *args, **kwargs):
@@ -325,3 +361,21 @@ class TimeEntryViewSet(ReadsItsBody, viewsets.ModelViewSet):
     def reinstate(self, request, pk=None):
         """Undo a write-off: the entry bills again and is to invoice with its line."""
         return self._answer(timesheet_reinstate(entry=self.get_object(), actor=request.user))
+
+    @extend_schema(request=ResolveSerializer, responses={
+        200: TimeEntrySerializer, 400: REFUSED, 409: conflict("No open dispute on the entry, or it is invoiced.")})
+    @action(detail=True, methods=["post"], permission_classes=[Resolvers])
+    def resolve(self, request, pk=None):
+        """Resolve the customer's dispute of the entry, with an answer they read on the portal: keep it as logged,
+        write it off (No charge), or correct its duration. It is no longer held and bills again as any other."""
+        entry = self.get_object()
+        given = ResolveSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        minutes = data.get("duration", data.get("minutes"))
+        try:
+            dispute_resolve(entry=entry, resolution=data["resolution"], answer=data["answer"], minutes=minutes,
+                            actor=request.user)
+        except ValidationError as e:
+            raise renamed(e, API_FIELDS if "duration" in data else {}) from e
+        return self._answer(self.get_queryset().get(pk=entry.pk))

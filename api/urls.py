@@ -21,8 +21,18 @@ from .configuration import (
     TeamViewSet,
     WorkTypeViewSet,
 )
+from .contacts import ContactViewSet
+from .disputes import DisputeViewSet
 from .invoices import InvoiceViewSet
 from .orders import SaleOrderViewSet
+from .portal import (
+    PortalInvoiceViewSet,
+    PortalLineViewSet,
+    PortalMeView,
+    PortalTeamViewSet,
+    PortalTicketViewSet,
+    PortalTimesheetViewSet,
+)
 from .reports import (
     AlertClearView,
     AlertListView,
@@ -71,6 +81,14 @@ router.register("sale-orders", SaleOrderViewSet, basename="sale-order")
 router.register("timesheets", TimeEntryViewSet, basename="timesheet")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("billing-runs", BillingRunViewSet, basename="billing-run")
+# The customer portal (issue 18): customers' contacts, their disputes of time; and the portal's own API, for contacts.
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("disputes", DisputeViewSet, basename="dispute")
+router.register("portal/teams", PortalTeamViewSet, basename="portal-team")
+router.register("portal/tickets", PortalTicketViewSet, basename="portal-ticket")
+router.register("portal/timesheets", PortalTimesheetViewSet, basename="portal-timesheet")
+router.register("portal/lines", PortalLineViewSet, basename="portal-line")
+router.register("portal/invoices", PortalInvoiceViewSet, basename="portal-invoice")
 
 
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -107,6 +125,7 @@ urlpatterns = [
     re_path(r"^alerts/(?P<pk>[0-9]{1,18})/clear/$", AlertClearView.as_view(), name="alert-clear"),
     # Before the router's, whose /timesheets/{id}/ would take "week" for an id.
     path("timesheets/week/", WeekView.as_view(), name="timesheets-week"),
+    path("portal/me/", PortalMeView.as_view(), name="portal-me"),
     *router.urls,
     re_path(r"^(?P<path>.*)$", not_found),
 ]
