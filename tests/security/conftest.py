@@ -6,6 +6,11 @@ a ticket linked to a task, and three entries of their agent: one on a posted inv
 draft invoice, one not invoiced yet. Every name a page could leak
 is unique to its side (`Side.markers`). Team A also has a lead: an agent who is staff, so
 the admin is theirs too, with no entry of their own (team A's are a teammate's to them).
+
+The customer portal (issue 18): each side's customer has a contact who has set their password
+(`contact_a`, `contact_b`, with tokens), and both teams accept portal tickets. What a contact's page
+could leak of the other side is in `Side.contact_markers` (not the team: every contact may open a ticket
+for any team that accepts them).
 """
 
 from dataclasses import dataclass, field
@@ -16,7 +21,8 @@ from rest_framework.authtoken.models import Token
 from invoicing.models import Invoice
 from invoicing.services import invoice_create_from_order, invoice_post
 from projects.models import Task
-from sales.models import SaleOrder, SaleOrderLine, ServicePolicy, WorkType
+from sales.contacts import contact_invite, contact_set_password, link_path
+from sales.models import Contact, SaleOrder, SaleOrderLine, ServicePolicy, WorkType
 from tickets.models import HelpdeskTeam, Ticket
 from tickets.services import ticket_link_task
 from timesheets.models import TimeEntry
@@ -54,6 +60,8 @@ class Side:
     open_entry: TimeEntry
     work_type: WorkType
     markers: list[str] = field(default_factory=list)
+    contact: Contact | None = None
+    contact_markers: list[str] = field(default_factory=list)
 
 
 def build_side(name: str, agent) -> Side:
@@ -103,4 +111,30 @@ def world(db):
         Token.objects.get_or_create(user=user)
     world = World(a=build_side("A", users["agent_a"]), b=build_side("B", users["agent_b"]), users=users)
     world.a.team.members.add(users["lead_a"])
+    for side in (world.a, world.b):
+        add_contact(world, side)
     return world
+
+
+CONTACT_PASSWORD = "portal-pass-2026"
+
+
+def add_contact(world, side: Side) -> Contact:
+    """Invite the side's customer's contact (`contact_a`...), who sets their password through the link; give them a
+    token; let the side's team accept portal tickets."""
+    name = f"contact_{side.name.lower()}"
+    contact = contact_invite(customer=side.order.customer, email=f"{name}@customer-{side.name.lower()}.example",
+                             name=f"Contact {side.name}", site="http://testserver", actor=world.users["manager"])
+    _portal, _password, uid, token = link_path(contact.user).strip("/").split("/")
+    contact_set_password(uidb64=uid, token=token, password=CONTACT_PASSWORD)
+    contact.refresh_from_db()
+    Token.objects.get_or_create(user=contact.user)
+    side.team.portal_tickets = True
+    side.team.save(update_fields=["portal_tickets"])
+    world.users[name] = contact.user
+    side.contact = contact
+    side.contact_markers = [side.ticket.title, *(e.description for e in (side.invoiced_entry, side.drafted_entry,
+                                                                         side.open_entry)),
+                            side.order.customer.name, side.order.name, side.posted.number, side.agent.username,
+                            contact.user.email]
+    return contact

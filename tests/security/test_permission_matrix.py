@@ -8,6 +8,14 @@ gets the agents' answers unless the case says otherwise (`lead`). Each request r
 savepoint that is rolled back, so every case starts from the same world (conftest).
 Beyond the status codes, an agent's successful pages never show a marker of the other
 team: ticket, task, entry, customer, order, invoice, team, project, agent.
+
+The customer portal (issue 18) adds each side's customer's contact (`contact_a`, `contact_b`). Every
+internal case has a `contact` answer, by default the boundary's (core.boundary): a page asked with GET
+sends them to the portal (PORTAL), anything else is a 403, the API a 403; so nothing internal is
+reachable. The portal's screens and its API (PORTAL_WEB, PORTAL_API) are theirs: their own customer's
+ticket, timesheet and invoice, the other customer's not found (404); staff get a 403 there, strangers
+the portal's login page (PORTAL_LOGIN) or a 401. A contact's successful pages never show the other
+customer's markers, nor what is internal (the project, the task, drafts).
 """
 
 import datetime
@@ -20,7 +28,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -30,14 +38,20 @@ from invoicing.payments import payment_register
 from invoicing.runs import run_start
 from reports.alerts import alerts_scan
 from reports.models import Alert
+from sales.contacts import contact_invite
 from sales.models import Product, ServicePolicy
+from timesheets.disputes import entry_dispute
 from timesheets.models import TimeEntry
+from timesheets.services import timesheet_log
 from web.lookups import KINDS, lookup_url, url_name
 
-from ..factories import ProductFactory, confirmed_line
+from ..factories import ProductFactory, confirmed_line, days_ago
 from ..web.test_pages import web_routes
 
 LOGIN, ADMIN_LOGIN = "login page", "admin login page"
+# The portal's answers: a contact sent to the portal's home (core.boundary), a stranger to the portal's login.
+PORTAL, PORTAL_LOGIN = "the portal", "portal login page"
+BOUNDARY = "the boundary's answer"  # a contact's default on an internal case: PORTAL for a GET page, else 403
 # Each list of the searchable selects: (agents on either side, accountant, manager), as its screen answers.
 LOOKUP_ANSWERS = {
     **{kind: ((200, 200), 200, 200) for kind in ("ticket-teams", "ticket-customers", "ticket-assignees",
@@ -55,6 +69,8 @@ LOOKUP_ANSWERS = {
 DEPENDENT_LOOKUPS = {"team-tasks": "team", "team-people": "team", "customer-sale-lines": "order.customer"}
 PERSONAS = ["agent_a", "agent_b", "lead_a", "manager", "accountant", "anonymous"]
 AGENTS = {"agent_a": "a", "agent_b": "b", "lead_a": "a"}  # each agent's side
+CONTACTS = {"contact_a": "a", "contact_b": "b"}  # each customer's contact's side (conftest.add_contact)
+STAFF = ["agent_a", "agent_b", "lead_a", "manager", "accountant"]
 TODAY = datetime.date.today().isoformat()
 ME = object()  # in a case's data: the persona's own user id
 
@@ -62,7 +78,8 @@ ME = object()  # in a case's data: the persona's own user id
 @dataclass(frozen=True)
 class Case:
     """A request and the answers: `agent` is (on their team's object, on the other team's); `lead`,
-    the same for team A's lead when it differs from the agents'."""
+    the same for team A's lead when it differs from the agents'; `contact`, a customer's contact's (one
+    answer, or (on their customer's object, on the other's)), by default the boundary's."""
 
     name: str
     method: str
@@ -73,8 +90,11 @@ class Case:
     data: Callable | None = None
     anonymous: object = LOGIN
     lead: tuple | None = None
+    contact: object = BOUNDARY
 
     def expected(self, persona: str, own: bool):
+        if persona in CONTACTS:
+            return self.contact[0 if own else 1] if isinstance(self.contact, tuple) else self.contact
         if persona == "lead_a" and self.lead is not None:
             return self.lead[0 if own else 1]
         if persona in AGENTS:
@@ -148,6 +168,30 @@ def alert_of(side):
     return side.alert
 
 
+def disputed_of(side):
+    """An entry of 0:20 of the side's agent on its ticket, disputed by the side's contact, logged the first time a
+    case asks for it (its description is a marker of the side)."""
+    if not hasattr(side, "disputed"):
+        description = f"Disputed work of team {side.name}"
+        side.disputed = timesheet_log(user=side.agent, date=days_ago(1), minutes=20, ticket=side.ticket,
+                                      description=description)
+        entry_dispute(entry=side.disputed, contact=side.contact, reason=f"Not asked by {side.name}")
+        side.markers.append(description)
+        side.contact_markers.append(description)
+    return side.disputed
+
+
+def invited_of(side):
+    """A contact of the side's customer invited and yet to set a password, invited the first time a case asks."""
+    if not hasattr(side, "invited"):
+        side.invited = contact_invite(customer=side.order.customer, email=f"invited-{side.name.lower()}@example.com")
+    return side.invited
+
+
+def resolve_form(side, other):
+    return {"resolution": "kept", "answer": "Logged as agreed.", "duration": "", "next": ""}
+
+
 def log_form(prefix="log"):
     return lambda side, other: {"action": "log", f"{prefix}-date": TODAY, f"{prefix}-duration": "0:30",
                                 f"{prefix}-description": "More work"}
@@ -188,6 +232,13 @@ WEB = [
     Case("ticket_timer_start", "POST", url("ticket_timer_start", "ticket"), (302, 404), 403, 302),
     Case("ticket_timer_stop", "POST", url("ticket_timer_stop", "ticket"), (302, 404), 403, 302),
     Case("ticket_timesheets_csv", "GET", url("ticket_timesheets_csv", "ticket"), (200, 404), 200, 200),
+    # Messages with the customer (issue 18): the team's agents and managers write; accountants read the ticket.
+    Case("ticket_message", "POST", url("ticket_message", "ticket"), (302, 404), 403, 302,
+         data=lambda s, o: {"body": "We are on it."}),
+    # Resolving a customer's dispute is billing: accountants and managers; the list of open disputes too.
+    Case("entry_resolve", "POST", lambda s, o: reverse("entry_resolve", args=[disputed_of(s).pk]), (403, 403),
+         302, 302, data=resolve_form),
+    Case("dispute_list", "GET", url("dispute_list"), (403, 403), 200, 200),
     Case("task_list", "GET", url("task_list"), (200, 200), 200, 200),
     Case("task_detail", "GET", url("task_detail", "task"), (200, 404), 200, 200),
     Case("task_detail", "POST", url("task_detail", "task"), (302, 404), 403, 302, data=log_form()),
@@ -461,6 +512,23 @@ API_CASES = [
     Case("customers", "PATCH", api("/customers/{customer}/"), (403, 403), 403, 200, anonymous=401,
          data=body(email="billing@example.org")),
     Case("customers", "DELETE", api("/customers/{customer}/"), (403, 403), 403, 409, anonymous=401),
+    # A customer's contacts (issue 18): managers and accountants see and invite them, agents neither.
+    Case("customers", "GET", api("/customers/{customer}/contacts/"), (403, 403), 200, 200, anonymous=401),
+    Case("customers", "POST", api("/customers/{customer}/contacts/"), (403, 403), 201, 201, anonymous=401,
+         data=body(email="new.contact@example.com", name="New Contact")),
+    # The side's contact's address has an account: 409.
+    Case("customers", "POST", api("/customers/{customer}/contacts/"), (403, 403), 409, 409, anonymous=401,
+         data=lambda s, o: {"email": s.contact.user.email}),
+    Case("contacts", "GET", api("/contacts/"), (403, 403), 200, 200, anonymous=401),
+    Case("contacts", "GET", lambda s, o: f"{API}/contacts/?customer={s.order.customer_id}", (403, 403), 200, 200,
+         anonymous=401),
+    Case("contacts", "POST", lambda s, o: f"{API}/contacts/{invited_of(s).pk}/reinvite/", (403, 403), 202, 202,
+         anonymous=401),
+    # The side's contact has set a password: no invitation again (409).
+    Case("contacts", "POST", lambda s, o: f"{API}/contacts/{s.contact.pk}/reinvite/", (403, 403), 409, 409,
+         anonymous=401),
+    Case("contacts", "POST", lambda s, o: f"{API}/contacts/{s.contact.pk}/deactivate/", (403, 403), 200, 200,
+         anonymous=401),
     Case("taxes", "GET", api("/taxes/"), (200, 200), 200, 200, anonymous=401),
     Case("taxes", "POST", api("/taxes/"), (403, 403), 403, 201, anonymous=401, data=body(name="VAT 6%", rate="6")),
     Case("products", "GET", api("/products/"), (200, 200), 200, 200, anonymous=401),
@@ -498,6 +566,10 @@ API_CASES = [
          data=body(assignee=lambda s: s.agent.pk)),
     Case("tickets", "PATCH", api("/tickets/{ticket}/"), (200, 404), 403, 200, anonymous=401,
          data=body(status="in_progress")),
+    # Messages with the customer: read as the ticket is; written by its team's agents and managers.
+    Case("tickets", "GET", api("/tickets/{ticket}/messages/"), (200, 404), 200, 200, anonymous=401),
+    Case("tickets", "POST", api("/tickets/{ticket}/messages/"), (201, 404), 403, 201, anonymous=401,
+         data=body(body="We are on it.")),
     Case("sale-orders", "GET", api("/sale-orders/"), (200, 200), 200, 200, anonymous=401),
     Case("sale-orders", "GET", api("/sale-orders/{order}/"), (200, 404), 200, 200, anonymous=401),
     Case("sale-orders", "POST", api("/sale-orders/"), (403, 403), 201, 201, anonymous=401,
@@ -552,6 +624,16 @@ API_CASES = [
     Case("timesheets", "PUT", api("/timesheets/week/"), (409, 403), 403, 409, anonymous=401, lead=(403, 403),
          data=lambda s, o: {"row": f"ticket-{s.ticket.pk}", "date": s.invoiced_entry.date.isoformat(),
                             "duration": "", "agent": s.agent.pk}),
+    # Customers' disputes: accountants and managers list and resolve them (keep, write off, correct).
+    Case("disputes", "GET", lambda s, o: disputed_of(s) and f"{API}/disputes/", (403, 403), 200, 200,
+         anonymous=401),
+    Case("disputes", "GET", lambda s, o: f"{API}/disputes/?order={s.order.pk}&ticket={s.ticket.pk}", (403, 403),
+         200, 200, anonymous=401),
+    Case("timesheets", "POST", lambda s, o: f"{API}/timesheets/{disputed_of(s).pk}/resolve/", (403, 403), 200, 200,
+         anonymous=401, data=body(resolution="corrected", answer="Corrected to 0:10.", duration="0:10")),
+    # The side's open entry has no open dispute: 409.
+    Case("timesheets", "POST", api("/timesheets/{open_entry}/resolve/"), (403, 403), 409, 409, anonymous=401,
+         data=body(resolution="kept", answer="As logged.")),
     Case("invoices", "GET", api("/invoices/"), (403, 403), 200, 200, anonymous=401),
     Case("invoices", "GET", api("/invoices/{posted}/"), (403, 403), 200, 200, anonymous=401),
     Case("invoices", "POST", api("/invoices/{draft}/post/"), (403, 403), 200, 200, anonymous=401),
@@ -610,11 +692,95 @@ API_CASES = [
 ]
 
 
+# --- The customer portal (issue 18) -----------------------------------------------------------
+
+def portal_case(name, method, address, contact, data=None, anonymous=PORTAL_LOGIN, staff=403):
+    """A case of the portal: a contact's answer (on their customer's object, on the other's); staff get `staff`
+    (the portal is not theirs), strangers `anonymous`."""
+    return Case(name, method, address, (staff, staff), staff, staff, data=data, anonymous=anonymous,
+                contact=contact)
+
+
+def ticket_form(side, other):
+    return {"team": side.team.pk, "title": "Printer offline again", "description": "Since this morning."}
+
+
+PORTAL_WEB = [
+    portal_case("portal_home", "GET", url("portal_home"), (200, 200)),
+    portal_case("portal_tickets", "GET", url("portal_tickets"), (200, 200)),
+    portal_case("portal_tickets", "GET", lambda s, o: f"{reverse('portal_tickets')}?status=all&q=team", (200, 200)),
+    # A search for the other customer's ticket by its number: none of theirs shows (the markers are checked).
+    portal_case("portal_tickets", "GET", lambda s, o: f"{reverse('portal_tickets')}?status=all&q={o.ticket.pk}",
+                (200, 200)),
+    portal_case("portal_ticket_new", "GET", url("portal_ticket_new"), (200, 200)),
+    # Both teams accept portal tickets: any contact opens one for either (a team is no customer's).
+    portal_case("portal_ticket_new", "POST", url("portal_ticket_new"), (302, 302), data=ticket_form),
+    portal_case("portal_ticket", "GET", url("portal_ticket", "ticket"), (200, 404)),
+    portal_case("portal_ticket_message", "POST", url("portal_ticket_message", "ticket"), (302, 404),
+                data=lambda s, o: {"body": "Any news?"}),
+    portal_case("portal_entry_acknowledge", "POST", url("portal_entry_acknowledge", "open_entry"), (302, 404)),
+    portal_case("portal_entry_dispute", "POST", url("portal_entry_dispute", "open_entry"), (302, 404),
+                data=lambda s, o: {"reason": "We never asked for this."}),
+    # Invoiced time (a posted invoice's, a draft's) is no longer theirs to dispute: refused, back to the ticket.
+    portal_case("portal_entry_dispute", "POST", url("portal_entry_dispute", "invoiced_entry"), (302, 404),
+                data=lambda s, o: {"reason": "Too long."}),
+    portal_case("portal_entry_acknowledge", "POST", url("portal_entry_acknowledge", "drafted_entry"), (302, 404)),
+    portal_case("portal_hours", "GET", url("portal_hours"), (200, 200)),
+    portal_case("portal_invoices", "GET", url("portal_invoices"), (200, 200)),
+    portal_case("portal_invoice", "GET", url("portal_invoice", "posted"), (200, 404)),
+    # A draft never reached the customer: not found, theirs or not.
+    portal_case("portal_invoice", "GET", url("portal_invoice", "draft"), (404, 404)),
+    portal_case("portal_invoice_pdf", "GET", stored_pdf(url("portal_invoice_pdf", "posted")), (200, 404)),
+    portal_case("portal_invoice_pdf", "GET", url("portal_invoice_pdf", "draft"), (404, 404)),
+]
+# Signing in and the one-time links are for strangers: tests/security/test_portal_sequences.py.
+PORTAL_ACCOUNT = {"portal_login", "portal_password_forgot", "portal_password_set"}
+
+PORTAL_API = [
+    portal_case("portal/me", "GET", api("/portal/me/"), (200, 200), anonymous=401),
+    portal_case("portal/teams", "GET", api("/portal/teams/"), (200, 200), anonymous=401),
+    portal_case("portal/tickets", "GET", api("/portal/tickets/"), (200, 200), anonymous=401),
+    portal_case("portal/tickets", "POST", api("/portal/tickets/"), (201, 201), anonymous=401, data=ticket_form),
+    portal_case("portal/tickets", "GET", api("/portal/tickets/{ticket}/"), (200, 404), anonymous=401),
+    portal_case("portal/tickets", "GET", api("/portal/tickets/{ticket}/messages/"), (200, 404), anonymous=401),
+    portal_case("portal/tickets", "POST", api("/portal/tickets/{ticket}/messages/"), (201, 404), anonymous=401,
+                data=body(body="Any news?")),
+    portal_case("portal/timesheets", "GET", api("/portal/timesheets/"), (200, 200), anonymous=401),
+    # Filtered by the other customer's ticket: none of theirs (the markers are checked).
+    portal_case("portal/timesheets", "GET", lambda s, o: f"{API}/portal/timesheets/?ticket={o.ticket.pk}",
+                (200, 200), anonymous=401),
+    portal_case("portal/timesheets", "GET", api("/portal/timesheets/{open_entry}/"), (200, 404), anonymous=401),
+    portal_case("portal/timesheets", "POST", api("/portal/timesheets/{open_entry}/acknowledge/"), (200, 404),
+                anonymous=401),
+    portal_case("portal/timesheets", "POST", api("/portal/timesheets/{open_entry}/dispute/"), (200, 404),
+                anonymous=401, data=body(reason="We never asked for this.")),
+    # Invoiced time: a conflict for its contact.
+    portal_case("portal/timesheets", "POST", api("/portal/timesheets/{drafted_entry}/dispute/"), (409, 404),
+                anonymous=401, data=body(reason="Too long.")),
+    portal_case("portal/lines", "GET", api("/portal/lines/"), (200, 200), anonymous=401),
+    portal_case("portal/invoices", "GET", api("/portal/invoices/"), (200, 200), anonymous=401),
+    portal_case("portal/invoices", "GET", api("/portal/invoices/{posted}/"), (200, 404), anonymous=401),
+    portal_case("portal/invoices", "GET", api("/portal/invoices/{draft}/"), (404, 404), anonymous=401),
+    portal_case("portal/invoices", "GET", stored_pdf(api("/portal/invoices/{posted}/pdf/")), (200, 404),
+                anonymous=401),
+]
+
 # --- Running the matrix ----------------------------------------------------------------------
+
+def boundary(method, address):
+    """What core.boundary answers a contact asking an internal address."""
+    if address.startswith("/api/") or method != "GET":
+        return 403
+    return PORTAL
+
 
 def outcome(response):
     if response.status_code == 302:
         location = response["Location"]
+        if location == reverse("portal_home"):
+            return PORTAL
+        if location.startswith(reverse("portal_login")):
+            return PORTAL_LOGIN
         if location.startswith(reverse("admin:login")):
             return ADMIN_LOGIN
         if location.startswith(reverse("login")):
@@ -624,7 +790,7 @@ def outcome(response):
 
 def sides_of(world, persona):
     """Return [(side, other, own)]: both sides, and whether the side is the persona's own."""
-    own = AGENTS.get(persona)
+    own = AGENTS.get(persona) or CONTACTS.get(persona)
     return [(world.a, world.b, own in (None, "a")), (world.b, world.a, own in (None, "b"))]
 
 
@@ -642,6 +808,8 @@ def run(world, persona, cases, client, send):
                 response = send(client, case.method, address, data)
                 transaction.set_rollback(True)  # every case starts from the same world
             got, expected = outcome(response), case.expected(persona, own)
+            if expected == BOUNDARY:
+                expected = boundary(case.method, address)
             if got != expected:
                 mismatches.append(f"{persona} {case.method} {address} ({case.name}, team {side.name}): "
                                   f"expected {expected}, got {got}")
@@ -652,7 +820,14 @@ def run(world, persona, cases, client, send):
 
 
 def leaks(world, persona, bodies, markers_of):
-    """Return the other team's markers found on an agent's successful pages."""
+    """Return the other team's markers found on an agent's successful pages, or the other customer's on a
+    contact's (and what is internal: the project and task of their own side's team)."""
+    if persona in CONTACTS:
+        own, other = (world.a, world.b) if CONTACTS[persona] == "a" else (world.b, world.a)
+        found = [f"{persona} sees {marker!r} of customer {other.name} on {address}"
+                 for address, text in bodies for marker in other.contact_markers if marker in text]
+        return found + [f"{persona} sees the internal {marker!r} on {address}" for address, text in bodies
+                        for marker in (own.team.project.name, own.task.name) if marker in text]
     if persona not in AGENTS:
         return []
     other = world.b if AGENTS[persona] == "a" else world.a
@@ -688,7 +863,13 @@ def test_the_matrix_covers_every_screen_and_api_resource():
     screens = {name for name, _ in web_routes()}
     assert screens - {case.name for case in WEB} == set()
     from api.urls import router
-    assert {prefix for prefix, _, _ in router.registry} - {case.name for case in API_CASES} == set()
+    internal = {prefix for prefix, _, _ in router.registry if not prefix.startswith("portal/")}
+    assert internal - {case.name for case in API_CASES} == set()
+    # The portal's screens and its API: every route and router registration (and me/) has its cases.
+    portal_screens = {pattern.name for pattern in get_resolver("portal.urls").url_patterns if pattern.name}
+    assert portal_screens - PORTAL_ACCOUNT - {case.name for case in PORTAL_WEB} == set()
+    portal_api = {prefix for prefix, _, _ in router.registry if prefix.startswith("portal/")} | {"portal/me"}
+    assert portal_api - {case.name for case in PORTAL_API} == set()
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -712,6 +893,27 @@ def test_who_may_read_and_call_what_in_the_api(world, persona):
     # Customers are readable by every role (configuration): their names are not a leak in the API.
     markers = lambda side: [m for m in side.markers if "Customer" not in m]  # noqa: E731
     assert "\n".join(leaks(world, persona, bodies, markers)) == ""
+
+
+@pytest.mark.parametrize("persona", CONTACTS)
+def test_a_contact_reaches_nothing_internal(world, persona):
+    """Every internal screen, admin page and API case, for a customer's contact: the boundary's answer."""
+    mismatches = []
+    for cases, client, send in ((WEB, browser_of(world, persona), send_web),
+                                (ADMIN, browser_of(world, persona), send_web),
+                                (API_CASES, api_client_of(world, persona), send_api)):
+        mismatches += run(world, persona, cases, client, send)[0]
+    assert "\n".join(mismatches) == ""
+
+
+@pytest.mark.parametrize("persona", PERSONAS + list(CONTACTS))
+def test_who_may_open_and_do_what_on_the_portal(world, persona):
+    """The portal's screens and API, by session (screens) and by token (API): a contact's own customer's
+    objects, not the other's; not staff's; strangers to the login."""
+    mismatches, bodies = run(world, persona, PORTAL_WEB, browser_of(world, persona), send_web)
+    api_mismatches, api_bodies = run(world, persona, PORTAL_API, api_client_of(world, persona), send_api)
+    assert "\n".join(mismatches + api_mismatches) == ""
+    assert "\n".join(leaks(world, persona, bodies + api_bodies, None)) == ""
 
 
 def test_an_agents_time_report_holds_their_own_time_only(world):
