@@ -6,11 +6,12 @@ from audit.models import AuditEvent, LoginFailure
 from invoicing.models import Invoice
 from projects.models import Project, Task
 from reports.models import Alert
-from sales.models import Company, Customer, Product, SaleOrder, SaleOrderLine, Tax, WorkType
+from sales.models import Company, Contact, Customer, Product, SaleOrder, SaleOrderLine, Tax, WorkType
 from tickets.models import HelpdeskTeam, Ticket
 from timesheets.models import LockDate, TimeEntry
 
 from .audit import AuditEventAdmin, LoginFailureAdmin
+from .contacts import ContactAdmin
 from .invoicing import InvoiceAdmin
 from .projects import ProjectAdmin, TaskAdmin
 from .reports import AlertAdmin
@@ -30,6 +31,7 @@ admin.site.register(AuditEvent, AuditEventAdmin)
 admin.site.register(LoginFailure, LoginFailureAdmin)
 admin.site.register(Company, CompanyAdmin)
 admin.site.register(Customer, CustomerAdmin)
+admin.site.register(Contact, ContactAdmin)
 admin.site.register(Tax, TaxAdmin)
 admin.site.register(WorkType, WorkTypeAdmin)
 admin.site.register(Product, ProductAdmin)

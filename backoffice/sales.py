@@ -21,6 +21,7 @@ from sales.services import company_save, customer_save, product_save, sale_order
 from timesheets.rates import order_rates_set
 from timesheets.selectors import customers_for, order_lines_for, sale_orders_for
 
+from .contacts import ContactInline, InvitesContacts
 from .invoicing import InvoiceInline
 
 # --- Customers, taxes, products ----------------------------------------------
@@ -34,6 +35,7 @@ class CompanyAdmin(ServiceAdmin):
         (None, {"fields": ("name", "address", "country", "vat_number", "email")}),
         (_("Bank and terms"), {"fields": ("iban", "bic", "currency", "payment_terms_days", "reminder_days")}),
         (_("Invoices"), {"fields": ("logo", "invoice_footer")}),
+        (_("Customer portal"), {"fields": ("portal_shows_agents",)}),
     ]
 
     def has_add_permission(self, request):
@@ -51,8 +53,11 @@ class CompanyAdmin(ServiceAdmin):
         company_save(company=obj, actor=request.user)
 
 
-class CustomerAdmin(ServiceAdmin):
+class CustomerAdmin(InvitesContacts, ServiceAdmin):
+    """Customers, and their contacts on the customer portal (issue 18): listed on the page, invited from it."""
+
     scope = staticmethod(customers_for)
+    inlines = [ContactInline]
     list_display = ("name", "email", "country", "vat_number", "payment_terms_days")
     list_filter = ("country",)
     search_fields = ("name", "email", "billing_email", "vat_number")

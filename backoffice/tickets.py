@@ -33,7 +33,7 @@ class HelpdeskTeamAdmin(PeopleSearch, ServiceAdmin):
     list_select_related = ("project", "default_work_type")
     search_fields = ("name",)
     fields = ("name", "timesheet_on_ticket", "project", "time_reinvoicing", "invoiced_timesheets",
-              "default_work_type", "timesheets_lock_date", "members")
+              "default_work_type", "timesheets_lock_date", "portal_tickets", "hold_disputed", "members")
     autocomplete_fields = ("project",)
     people_fields = ("members",)
 

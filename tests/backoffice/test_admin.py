@@ -11,7 +11,8 @@ from django.urls import reverse
 from core.errors import Conflict
 from invoicing.models import Invoice
 from invoicing.services import invoice_create_from_order, invoice_post
-from sales.models import Company, SaleOrder, SaleOrderLine, WorkType
+from sales.contacts import contact_invite
+from sales.models import Company, Contact, SaleOrder, SaleOrderLine, WorkType
 from tickets.models import HelpdeskTeam, Ticket
 from timesheets.durations import HINT
 from timesheets.models import LockDate, TimeEntry
@@ -95,8 +96,9 @@ def test_every_list_and_page_of_every_model_loads(manager_client, agent, ticket,
     LockDate.objects.create(pk=1, lock_date=days_ago(30))
     WorkType.objects.create(name="Remote support")
     Company.current()
+    contact_invite(customer=line_a.order.customer, email="contact@example.com")  # issue 18: the portal's contacts
     registered = [model for model in admin.site._registry if model._meta.app_label in OUR_APPS]
-    assert len(registered) == 14
+    assert len(registered) == 15
     for model in registered:
         obj = model.objects.order_by("pk").first()
         assert obj is not None, model
@@ -105,8 +107,8 @@ def test_every_list_and_page_of_every_model_loads(manager_client, agent, ticket,
         assert manager_client.get(url(obj, "changelist")).status_code == expected, model
         assert manager_client.get(url(obj)).status_code == 200, model
         # Invoices and lines are made by services and on their order, not added on their own; the
-        # lock date and the company are one row, changed once it exists.
-        expected = 403 if model in (Invoice, SaleOrderLine, LockDate, Company) else 200
+        # lock date and the company are one row, changed once it exists; contacts are invited from their customer.
+        expected = 403 if model in (Invoice, SaleOrderLine, LockDate, Company, Contact) else 200
         assert manager_client.get(url(obj, "add")).status_code == expected, model
 
 
