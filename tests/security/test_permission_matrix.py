@@ -39,8 +39,9 @@ from invoicing.runs import run_start
 from reports.alerts import alerts_scan
 from reports.models import Alert
 from sales.contacts import contact_invite
-from sales.models import Product, ServicePolicy
-from timesheets.disputes import entry_dispute
+from sales.models import Company, Product, ServicePolicy
+from tickets.services import ticket_message_add
+from timesheets.disputes import dispute_resolve, entry_acknowledge, entry_dispute
 from timesheets.models import TimeEntry
 from timesheets.services import timesheet_log
 from web.lookups import KINDS, lookup_url, url_name
@@ -914,6 +915,41 @@ def test_who_may_open_and_do_what_on_the_portal(world, persona):
     api_mismatches, api_bodies = run(world, persona, PORTAL_API, api_client_of(world, persona), send_api)
     assert "\n".join(mismatches + api_mismatches) == ""
     assert "\n".join(leaks(world, persona, bodies + api_bodies, None)) == ""
+
+
+def test_a_contact_reads_the_staffs_names_only_when_the_company_shows_them(world):
+    """Agent A writes to the customer and the accountant resolves a dispute with an answer: with the company's
+    "portal shows agents' names" on, contact A reads the agent's name on the ticket's Timesheets, Messages and
+    History and in the API; off, no staff name on any of their pages nor API answers ("Support team")."""
+    a = world.a
+    names = {"agent_a": ("Alice", "Agentova"), "accountant": ("Bertha", "Bookman"), "manager": ("Max", "Mustermann")}
+    for username, (first, last) in names.items():
+        get_user_model().objects.filter(username=username).update(first_name=first, last_name=last)
+    ticket_message_add(ticket=a.ticket, author=world.users["agent_a"], body="We replaced the drum.")
+    entry = disputed_of(a)
+    dispute_resolve(entry=entry, resolution="kept", answer="The drum took 20 minutes.",
+                    actor=world.users["accountant"])
+    entry_acknowledge(entry=a.open_entry, contact=a.contact)
+    page, api = reverse("portal_ticket", args=[a.ticket.pk]), f"{API}/portal/timesheets/?ticket={a.ticket.pk}"
+    staff = ["Alice", "Agentova", "agent_a", "Bertha", "Bookman", "Max Mustermann", "lead_a"]
+
+    def bodies():
+        found = run(world, "contact_a", [case for case in PORTAL_WEB if case.method == "GET"],
+                    browser_of(world, "contact_a"), send_web)[1]
+        found += run(world, "contact_a", [case for case in PORTAL_API if case.method == "GET"],
+                     api_client_of(world, "contact_a"), send_api)[1]
+        messages = api_client_of(world, "contact_a").get(f"{API}/portal/tickets/{a.ticket.pk}/messages/")
+        return found + [("messages", messages.content.decode())]
+
+    shown = dict(bodies())
+    assert "Alice Agentova" in shown[page] and "Alice Agentova" in shown[api]
+    assert "The drum took 20 minutes." in shown[page] and "We replaced the drum." in shown["messages"]
+
+    Company.objects.update(portal_shows_agents=False)
+    hidden = bodies()
+    assert [f"{name} on {address}" for address, text in hidden for name in staff if name in text] == []
+    assert "Support team" in dict(hidden)[page] and "Support team" in dict(hidden)["messages"]
+    assert "The drum took 20 minutes." in dict(hidden)[page]
 
 
 def test_an_agents_time_report_holds_their_own_time_only(world):
