@@ -99,14 +99,30 @@ def paginate(request, queryset, per_page: int = PER_PAGE):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
-def person(user, *, contact_ids: set[int], shows_agents: bool) -> str:
-    """Who did something, as the customer reads it: their own people by name; the support company's staff by
-    name when the company shows agents' names (Company.portal_shows_agents), else "Support team"."""
-    if user is None:
-        return _("Support team")
-    if user.pk in contact_ids or shows_agents:
-        return user.get_full_name() or (user.email if user.pk in contact_ids else user.username)
-    return _("Support team")
+class Names:
+    """Who did something, as a customer reads it: their own customer's people by name; staff by name when the
+    company shows agents' names (Company.portal_shows_agents), else "Support team"; another customer's people
+    (a ticket moved from them) by no name at all.
+
+    `anyone` tells a contact from staff by `user.contact`: read it with the user (select_related), or it costs
+    a query a row."""
+
+    def __init__(self, request):
+        self.customer_id = request.contact.customer_id
+        self.shows_agents = company(request).portal_shows_agents
+
+    def staff(self, user) -> str:
+        if user is None or not self.shows_agents:
+            return _("Support team")
+        return user.get_full_name() or user.username
+
+    def anyone(self, user) -> str:
+        contact = getattr(user, "contact", None)
+        if contact is None:
+            return self.staff(user)
+        if contact.customer_id != self.customer_id:
+            return _("Customer contact")
+        return user.get_full_name() or user.email
 
 
 def unknown(request):

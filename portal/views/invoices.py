@@ -9,9 +9,8 @@ from invoicing.documents import MISSING, PREPARING, RETRY_SECONDS, pdf_download
 from invoicing.models import Invoice
 from invoicing.pdf import invoice_pdf_filename, mark_no_charge
 from invoicing.selectors import invoice_entries_page, taxes_by_rate
-from sales.models import Contact
 
-from .base import company, page, paginate, person, portal_view, shown_invoices
+from .base import Names, page, paginate, portal_view, shown_invoices
 
 
 @portal_view
@@ -26,10 +25,9 @@ def invoice_detail(request, pk):
     lines = list(invoice.lines.order_by("pk"))
     entries_page, entries = invoice_entries_page(invoice=invoice, lines=lines, number=request.GET.get("page"))
     mark_no_charge(entries_page.object_list)
-    contact_ids = set(Contact.objects.filter(customer_id=invoice.customer_id).values_list("user_id", flat=True))
-    shows_agents = company(request).portal_shows_agents
+    names = Names(request)
     for entry in entries_page.object_list:
-        entry.agent = person(entry.user, contact_ids=contact_ids, shows_agents=shows_agents)
+        entry.agent = names.staff(entry.user)
     return page(request, "portal/invoice.html", {
         "invoice": invoice,
         "lines": [(line, entries.get(line.pk, [])) for line in lines],

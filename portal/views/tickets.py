@@ -19,7 +19,7 @@ from audit.models import AuditEvent
 from core.errors import Conflict
 from core.l10n import day
 from invoicing.models import Invoice
-from sales.models import Contact, ServicePolicy
+from sales.models import ServicePolicy
 from tickets.models import Ticket
 from tickets.selectors import contact_tickets, portal_teams, ticket_messages
 from tickets.services import ticket_message_add, ticket_open_from_portal
@@ -29,7 +29,7 @@ from timesheets.models import CustomerReview, TimeEntry
 from timesheets.selectors import contact_entries
 
 from ..forms import DisputeForm, MessageForm, NewTicketForm, TicketFilterForm
-from .base import add_service_error, company, page, paginate, person, portal_view, record_id, show_refusal
+from .base import Names, add_service_error, page, paginate, portal_view, record_id, show_refusal
 
 CLOSED = (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
 A = AuditEvent.Action
@@ -114,12 +114,12 @@ def billing_state(entry: TimeEntry) -> str:
     return "not_billed"
 
 
-def _row(entry: TimeEntry, *, contact_ids: set[int], shows_agents: bool) -> Row:
+def _row(entry: TimeEntry, names: Names) -> Row:
     state = billing_state(entry)
     review = getattr(entry, "review", None)
     open_to_review = state not in ("invoiced", "invoicing", "no_charge")
     return Row(entry=entry, state=state, review=review,
-               agent=person(entry.user, contact_ids=contact_ids, shows_agents=shows_agents),
+               agent=names.staff(entry.user),
                can_acknowledge=open_to_review and review is None,
                can_dispute=open_to_review and (review is None or review.state == CustomerReview.State.ACKNOWLEDGED))
 
@@ -138,45 +138,43 @@ def _created(changes: dict) -> str:
     return _("Ticket created for {team}").format(team=changes.get("team", ""))
 
 
-def _history(ticket: Ticket, rows: list[Row], *, contact_ids: set[int], shows_agents: bool) -> list[dict]:
+def _history(ticket: Ticket, rows: list[Row], names: Names) -> list[dict]:
     """The ticket's and its timesheets' events of the portal's kinds, oldest first, each said in a sentence."""
     entries = {row.entry.pk: row.entry for row in rows}
     events = (AuditEvent.objects.filter(
         Q(object_type=Ticket._meta.label_lower, object_id=ticket.pk, action__in=TICKET_ACTIONS)
         | Q(object_type=TimeEntry._meta.label_lower, object_id__in=list(entries), action__in=ENTRY_ACTIONS))
-        .select_related("actor").order_by("at", "pk"))
+        .select_related("actor__contact").order_by("at", "pk"))
     history = []
     for event in events:
         entry = entries.get(event.object_id) if event.object_type == TimeEntry._meta.label_lower else None
         history.append({
             "at": event.at, "action": event.action, "entry": entry,
-            "who": person(event.actor, contact_ids=contact_ids, shows_agents=shows_agents),
+            "who": names.anyone(event.actor),
             "what": _created(event.changes) if event.action == A.TICKET_CREATED else event.sentence})
     return history
 
 
-def _messages(ticket: Ticket, *, contact_ids: set[int], shows_agents: bool) -> list[dict]:
-    return [{"message": message, "author": person(message.author, contact_ids=contact_ids, shows_agents=shows_agents)}
-            for message in ticket_messages(ticket=ticket)]
+def _messages(ticket: Ticket, names: Names) -> list[dict]:
+    return [{"message": message, "author": names.anyone(message.author)}
+            for message in ticket_messages(ticket=ticket).select_related("author__contact")]
 
 
 def ticket_page(request, ticket: Ticket, *, message_form=None, dispute: tuple[int, DisputeForm] | None = None,
                 status: int = 200):
     """Render the ticket's page; `message_form` and `dispute` (an entry's id and its form) come back with their
     errors."""
-    contact = request.contact
-    shows_agents = company(request).portal_shows_agents
-    contact_ids = set(Contact.objects.filter(customer_id=contact.customer_id).values_list("user_id", flat=True))
-    entries = contact_entries(contact=contact).filter(ticket=ticket).order_by("-date", "-pk")
-    rows = [_row(entry, contact_ids=contact_ids, shows_agents=shows_agents) for entry in entries]
+    names = Names(request)
+    entries = contact_entries(contact=request.contact).filter(ticket=ticket).order_by("-date", "-pk")
+    rows = [_row(entry, names) for entry in entries]
     for row in rows:
         if dispute is not None and row.entry.pk == dispute[0]:
             row.dispute_form = dispute[1]
     return page(request, "portal/ticket.html", {
         "ticket": ticket, "rows": rows, "totals": _totals(rows),
-        "thread": _messages(ticket, contact_ids=contact_ids, shows_agents=shows_agents),
+        "thread": _messages(ticket, names),
         "message_form": message_form or MessageForm(),
-        "history": _history(ticket, rows, contact_ids=contact_ids, shows_agents=shows_agents),
+        "history": _history(ticket, rows, names),
     }, status=status)
 
 
