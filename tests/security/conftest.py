@@ -133,6 +133,7 @@ def add_contact(world, side: Side) -> Contact:
     side.team.save(update_fields=["portal_tickets"])
     world.users[name] = contact.user
     side.contact = contact
+    side.markers.append(contact.user.email)
     side.contact_markers = [side.ticket.title, *(e.description for e in (side.invoiced_entry, side.drafted_entry,
                                                                          side.open_entry)),
                             side.order.customer.name, side.order.name, side.posted.number, side.agent.username,

@@ -476,6 +476,27 @@ ADMIN = [
                                                    ("tickets.ticket", "assignee", (200, 200)),
                                                    ("timesheets.timeentry", "user", (200, 200))]
       for q in ("", "agent")],
+    # Customers' contacts (issue 18): managers and accountants see and invite them, on the customer's page ("Invite
+    # a contact") and in their own list, whose actions send the invitation again or close the access; the lead
+    # (an agent) does neither, and team B's customer is missing to them (404).
+    admin_case("sales.customer", "GET", lambda s, o: reverse("admin:sales_customer_invite",
+                                                              args=[s.order.customer_id]), 200, 200, (403, 404)),
+    admin_case("sales.customer", "POST", lambda s, o: reverse("admin:sales_customer_invite",
+                                                               args=[s.order.customer_id]), 302, 302, (403, 404),
+               data=lambda s, o: {"email": f"admin-invite-{s.name.lower()}@example.com", "name": "Adam Invited"}),
+    # The side's contact's address has an account: the form comes back with the refusal.
+    admin_case("sales.customer", "POST", lambda s, o: reverse("admin:sales_customer_invite",
+                                                               args=[s.order.customer_id]), 200, 200, (403, 404),
+               data=lambda s, o: {"email": s.contact.user.email, "name": ""}),
+    admin_case("sales.contact", "GET", admin_url("sales.contact", "changelist"), 200, 200, (403, 403)),
+    admin_case("sales.contact", "GET", admin_url("sales.contact", "change", "contact"), 200, 200, (403, 403)),
+    admin_case("sales.contact", "GET", admin_url("sales.contact", "add"), 403, 403, (403, 403)),
+    admin_case("sales.contact", "POST", admin_url("sales.contact", "changelist"), 302, 302, (403, 403),
+               data=lambda s, o: {"action": "reinvite", "_selected_action": [invited_of(s).pk], "index": "0"}),
+    admin_case("sales.contact", "POST", admin_url("sales.contact", "changelist"), 302, 302, (403, 403),
+               data=lambda s, o: {"action": "deactivate", "_selected_action": [s.contact.pk], "index": "0"}),
+    admin_case("sales.contact", "POST", admin_url("sales.contact", "delete", "contact"), 403, 403, (403, 403),
+               data=lambda s, o: {"post": "yes"}),
     # Alerts, read-only: managers and accountants see them; the lead (an agent) does not.
     admin_case("reports.alert", "GET", admin_url("reports.alert", "changelist"), 200, 200, (403, 403)),
     admin_case("reports.alert", "GET", lambda s, o: reverse("admin:reports_alert_change", args=[alert_of(s).pk]),
