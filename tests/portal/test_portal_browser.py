@@ -18,6 +18,7 @@ from timesheets.models import CustomerReview
 
 from ..web.test_content_security_policy import watch
 from .conftest import PASSWORD
+from .test_screens import prepaid_block
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,7 +55,7 @@ def contact_page(browser, live_server):
 
 def nav(page, name):
     """A link of the portal's top bar."""
-    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
+    return page.locator("header nav").get_by_role("link", name=name, exact=True)
 
 
 def shoot(page, name):
@@ -66,10 +67,12 @@ def shoot(page, name):
 
 def test_a_contact_disputes_time_writes_files_a_ticket_and_downloads_an_invoice(portal, contact_page):
     a = portal["a"]
+    block = prepaid_block(a)
     page = contact_page(a)
     complaints = watch(page)
     expect(page.locator("#customer-heading")).to_have_text("Portal customer a")
-    expect(page.locator("#figure-open .figure")).to_have_text("1")
+    expect(page.locator("#figure-open .figure")).to_have_text("2")
+    expect(page.locator(f"#prepaid-{block.pk} [data-col=remaining]")).to_have_text("14.50 h left of 20.00 h")
     expect(page.locator("#figure-not-billed .figure")).to_have_text("2:00")
     shoot(page, "en-home")
 
@@ -129,6 +132,8 @@ def test_a_contact_disputes_time_writes_files_a_ticket_and_downloads_an_invoice(
     line = page.locator(f"#line-{a.line.pk}")
     expect(line.locator("td")).to_have_text([a.line.order.name, re.compile(f"^{a.line.name}"), "10.00 h", "1.50 h",
                                              "1.00 h", "0.50 h", "—"])
+    expect(page.locator(f"#line-{block.pk} [data-col=remaining]")).to_have_text("14.50 h")
+    expect(page.locator(f"#burndown-{block.pk} svg polyline").first).to_be_visible()
     shoot(page, "en-hours")
 
     nav(page, "Invoices").click()
@@ -151,6 +156,7 @@ def test_a_contact_disputes_time_writes_files_a_ticket_and_downloads_an_invoice(
 def test_the_portal_in_french(portal, contact_page):
     """The screens in French (the browser's language): Odoo's words, French numbers and dates."""
     a = portal["a"]
+    block = prepaid_block(a)
     page = contact_page(a, locale="fr-BE")
     complaints = watch(page)
     expect(nav(page, "Tickets")).to_be_visible()
@@ -166,6 +172,7 @@ def test_the_portal_in_french(portal, contact_page):
     shoot(page, "fr-ticket-new")
     page.goto("/portal/hours/")
     expect(page.locator(f"#line-{a.line.pk} [data-col=ordered]")).to_have_text("10,00\u00a0h")
+    expect(page.locator(f"#line-{block.pk} [data-col=remaining]")).to_have_text("14,50\u00a0h")
     shoot(page, "fr-hours")
     page.goto("/portal/invoices/")
     expect(page.locator(f"#invoice-{a.posted.pk} [data-col=due]")).to_have_text("90,00\u00a0€")

@@ -267,8 +267,11 @@ def test_forgot_password_asks_for_an_email_address(client, portal):
 
 @pytest.fixture
 def prepaid(portal):
+    return prepaid_block(portal["a"])
+
+
+def prepaid_block(a):
     """Side a's prepaid block of 20 h on a second order, 5:30 used on a ticket of its own."""
-    a = portal["a"]
     block = ProductFactory(name="Support block", service_policy=ServicePolicy.ORDERED_PREPAID)
     line = confirmed_line(order__customer=a.ticket.customer, product=block, quantity=20, name="Prepaid block a")
     ticket = TicketFactory(team=a.team, customer=a.ticket.customer, sale_line=line, title="Prepaid work a")
