@@ -1,5 +1,6 @@
 """`load_demo`, what `make run` loads: the seed's flow with hours on Delivered, work types, a rate by agent
-and per-ticket rounding, the company and the receivable (paid, partly paid, overdue and reminded), loaded once."""
+and per-ticket rounding, the company and the receivable (paid, partly paid, overdue and reminded), Acme's contact
+on the customer portal with a disputed entry held out of Delivered, loaded once."""
 
 from decimal import Decimal
 from io import StringIO
@@ -33,6 +34,7 @@ PASSWORDS = {
     "manager": "manager-demo-2026",
     "accountant": "accountant-demo-2026",
     "admin": "admin-demo-2026",
+    "contact@acme.example": "contact-demo-2026",  # Acme's contact, on the customer portal (issue 18)
 }
 
 
@@ -58,7 +60,7 @@ def test_loading_twice_changes_nothing():
     output = load_demo()
 
     assert counts() == first
-    assert get_user_model().objects.count() == 5
+    assert get_user_model().objects.count() == 6
     assert TimeEntry.objects.count() == 26
     assert SaleOrder.objects.count() == 6
     assert Ticket.objects.count() == 7
@@ -76,9 +78,10 @@ def test_demo_line_delivers_the_time_of_its_entries():
     entries = TimeEntry.objects.filter(sale_line=line)
     assert entries.count() == 4  # 1:30 + 2:00 + 0:45, and 0:15 of Goodwill at no charge
     assert entries.aggregate(m=Sum("minutes"))["m"] == 270
-    assert line.delivered_minutes == entries.aggregate(m=Sum("billable_minutes"))["m"] == 255
-    assert line.delivered == Decimal("4.25")
-    assert line.to_invoice == Decimal("4.25")
+    # Acme's contact disputes the 0:45 (issue 18): held, it bills nothing until an accountant resolves it.
+    assert line.delivered_minutes == entries.aggregate(m=Sum("billable_minutes"))["m"] == 210
+    assert line.delivered == Decimal("3.50")
+    assert line.to_invoice == Decimal("3.50")
     ticket = Ticket.objects.get(sale_line=line)
     assert ticket.task is not None
     senior = TimeEntry.objects.get(user__username="senior", ticket=ticket)
@@ -114,11 +117,14 @@ def test_the_demo_bills_by_work_type_rate_and_rounding_per_ticket():
 
     preview = invoice_preview(order=order)
     assert [(line.name, line.minutes, line.amount_untaxed, line.explanation) for line in preview["lines"]] == [
-        ("Service on Timesheet", 255, Decimal("382.50"), "4 entries, 4:30 worked → 4:15 billed: 1 no charge (0:15)"),
+        ("Service on Timesheet", 210, Decimal("315.00"), "3 entries, 3:45 worked → 3:30 billed: 1 no charge (0:15)"),
         ("Senior support", 30, Decimal("60.00"), "1 entry, 0:20 worked → 0:30 billed: per ticket, 15-min increment, "
                                                  "30-min minimum · rate for agent senior")]
     assert (preview["amount_untaxed"], preview["amount_tax"], preview["amount_total"]) == (
-        Decimal("442.50"), Decimal("92.93"), Decimal("535.43"))
+        Decimal("375.00"), Decimal("78.75"), Decimal("453.75"))
+    # The 0:45 the customer disputes waits for an accountant (issue 18).
+    assert preview["left_out"]["reasons"] == [
+        {"reason": "disputed by the customer (held until resolved)", "entries": 1, "minutes": 45}]
 
 
 def test_the_demo_has_a_team_approving_its_time_before_billing():
@@ -140,7 +146,7 @@ def test_demo_users_sign_in_with_the_printed_passwords():
     output = load_demo()
 
     for username, password in PASSWORDS.items():
-        assert password in output
+        assert password in output and username in output
         assert authenticate(username=username, password=password) is not None
     users = get_user_model().objects.in_bulk(list(PASSWORDS), field_name="username")
     assert [g.name for g in users["agent"].groups.all()] == ["Agents"]
@@ -150,6 +156,8 @@ def test_demo_users_sign_in_with_the_printed_passwords():
     assert users["manager"].is_staff and [g.name for g in users["manager"].groups.all()] == ["Managers"]
     assert users["accountant"].is_staff and [g.name for g in users["accountant"].groups.all()] == ["Accountants"]
     assert users["admin"].is_superuser and users["admin"].is_staff
+    contact = users["contact@acme.example"]
+    assert [g.name for g in contact.groups.all()] == ["Customer contacts"] and not contact.is_staff
 
 
 def test_the_demo_company_and_its_receivable():
@@ -235,9 +243,10 @@ def test_the_demo_shows_real_figures_in_every_report_and_alerts_the_accountant()
         ("Initech", "delivered", 525, 480, 100, accountant),
         ("Verdant Clinics", "remaining", 930, 1200, D("5.00"), accountant)]
     unbilled = unbilled_report(user=accountant, params=unbilled_params({}))
-    # 0-30 days: Acme's 4:15 at 90.00 and 0:20 at 120.00, Initech's 2:15; then Initech's 3:00, 2:00 and 1:30.
+    # 0-30 days: Acme's 3:30 at 90.00 (its disputed 0:45 held) and 0:20 at 120.00, Initech's 2:15; then Initech's
+    # 3:00, 2:00 and 1:30.
     assert {key: unbilled.totals[key] for key in ("d0_30", "d31_60", "d61_90", "over_90", "total", "total_amount")} \
-        == {"d0_30": 410, "d31_60": 180, "d61_90": 120, "over_90": 90, "total": 800, "total_amount": D("1209.60")}
+        == {"d0_30": 365, "d31_60": 180, "d61_90": 120, "over_90": 90, "total": 755, "total_amount": D("1142.10")}
     [block] = prepaid_report(user=accountant, params=prepaid_params({})).rows
     assert {key: block.cells[key] for key in ("customer", "ordered", "used", "remaining", "weekly_rate")} == {
         "customer": "Verdant Clinics", "ordered": D("20.00"), "used": D("15.50"), "remaining": D("4.50"),
@@ -254,6 +263,51 @@ def test_the_demo_shows_real_figures_in_every_report_and_alerts_the_accountant()
     assert len(revenue.rows) >= 2  # invoiced today, a month ago and two months ago
     board = overview(user=accountant)
     assert [(card.team.name, card.unbilled_minutes) for card in board.teams] == [
-        ("Customer Care", 800), ("Field Services", 0)]
+        ("Customer Care", 755), ("Field Services", 0)]
     # What To Invoice totals: Create Invoice bills the senior's 0:20 as its 30-minute minimum (+ 0.17 h × 120.00).
-    assert (board.to_invoice, board.overdue_count, len(board.alerts)) == ([("EUR", D("1230.00"))], 1, 2)
+    assert (board.to_invoice, board.overdue_count, len(board.alerts)) == ([("EUR", D("1162.50"))], 1, 2)
+
+
+def test_the_demo_contact_sees_acmes_real_data_on_the_portal(client):
+    """Issue 18: Acme's contact has set their password; on the printers ticket they acknowledged the first 1:30,
+    dispute the 0:45 (held until an accountant resolves it) and asked a question the agent answered; the portal
+    shows it all, and nothing of another customer."""
+    from sales.models import Contact
+    from tickets.models import TicketMessage
+    from timesheets.models import CustomerReview
+
+    load_demo()
+    load_demo()
+    contact = Contact.objects.select_related("user", "customer", "invited_by").get()
+    assert (contact.name, contact.user.email, contact.customer.name, contact.joined, contact.invited_by.username) == (
+        "Wile E. Coyote", "contact@acme.example", "Acme Corporation", True, "manager")
+    assert HelpdeskTeam.objects.get(name="Customer Care").portal_tickets is True
+    printers = Ticket.objects.get(title="Printers on the 3rd floor print blank pages")
+    reviews = CustomerReview.objects.select_related("entry").order_by("entry__date")
+    assert [(r.entry.description, r.entry.duration, r.state, r.entry.held, r.reason) for r in reviews] == [
+        ("Reproduced the issue, collected printer logs", "1:30", "acknowledged", False, ""),
+        ("Checked with the customer, documented the fix", "0:45", "disputed", True,
+         "The check-in call took 15 minutes, not 45: please bill the call only.")]
+    assert [(m.author.username, m.from_customer) for m in TicketMessage.objects.filter(ticket=printers)] == [
+        ("contact@acme.example", True), ("agent", False)]
+    assert list(AuditEvent.objects.filter(actor=contact.user).order_by("pk").values_list("action", flat=True)) == [
+        "contact.joined", "entry.acknowledged", "entry.disputed", "ticket.message"]
+    out = StringIO()
+    call_command("check_billing", stdout=out)
+    assert "Billing is consistent" in out.getvalue()
+
+    assert client.login(username="contact@acme.example", password="contact-demo-2026")
+    pages = {name: client.get(address) for name, address in (
+        ("home", "/portal/"), ("tickets", "/portal/tickets/"), ("ticket", f"/portal/tickets/{printers.pk}/"),
+        ("hours", "/portal/hours/"), ("invoices", "/portal/invoices/"))}
+    assert {name: response.status_code for name, response in pages.items()} == dict.fromkeys(pages, 200)
+    text = {name: response.content.decode() for name, response in pages.items()}
+    assert printers.title in text["tickets"] and "VPN disconnects every hour" not in text["tickets"]  # Globex's
+    ticket = text["ticket"]
+    assert "The check-in call took 15 minutes, not 45: please bill the call only." in ticket
+    assert "Are the printers on the 2nd floor affected too?" in ticket and "older driver" in ticket
+    assert "Reproduced the issue, collected printer logs" in ticket
+    assert "S00001" in text["hours"] and "Service on Timesheet" in text["hours"]
+    assert "Initech" not in "".join(text.values()) and "Verdant" not in "".join(text.values())
+    # The staff's screens are not theirs: the portal's home instead.
+    assert client.get("/tickets/")["Location"] == "/portal/"

@@ -3,9 +3,10 @@
 The server is the one `make run` starts (scripts/demo.sh: migrate, load_demo, runserver) on a
 fresh SQLite file, not the test database, so the test sees the app only as a browser does. The
 figures are load_demo's (README, Quick start): 4:15 logged on a 50 h line of Service on Timesheet
-at 90.00 and 0:15 of Goodwill beside it at no charge, the senior agent's 0:20 on Senior support at
-120.00 (a rate by agent) rounded per ticket to a 30-minute minimum; VAT 21%. A failed test leaves
-screenshots (tests/conftest.py).
+at 90.00, of which Acme's contact disputes 0:45 (held: Delivered 3.50 h until an accountant resolves it),
+and 0:15 of Goodwill beside it at no charge, the senior agent's 0:20 on Senior support at 120.00 (a rate
+by agent) rounded per ticket to a 30-minute minimum; VAT 21%. A failed test leaves screenshots
+(tests/conftest.py).
 """
 
 import csv
@@ -45,7 +46,8 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
     number = f"INV/{today.year}/00005"  # the demo posted four: paid, partly paid, overdue, the prepaid block
 
     # The agent logs 0:45 on the demo ticket (4:50 on it: the senior's 0:20 and 0:15 of Goodwill besides):
-    # Delivered of Service on Timesheet goes from 4.25 to 5.00 h; Senior support's stays 0:20, 0.33 h.
+    # Delivered of Service on Timesheet goes from 3.50 to 4.25 h (the disputed 0:45 held out of it); Senior
+    # support's stays 0:20, 0.33 h.
     desk = open_browser("agent", "agent-demo-2026")
     desk.goto("/tickets/")  # signing in opens the Helpdesk overview
     desk.get_by_role("link", name=TICKET).click()
@@ -56,17 +58,22 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
     # Its History says who filed it and started work on it (issue 17).
     expect(desk.locator("#ticket-events tbody tr td:nth-child(3)")).to_have_text([
         "Ticket created in Customer Care for Acme Corporation, assigned to agent",
-        "Status changed from New to In Progress"])
+        "Status changed from New to In Progress", "Message from the customer", "Message from the support team"])
+    # Acme's contact asked on the portal, and disputes a timesheet (issue 18).
+    expect(desk.locator("#thread .message")).to_have_count(2)
+    expect(desk.locator("[data-review=disputed]")).to_contain_text("The check-in call took 15 minutes, not 45")
     desk.locator("#smart-sales-order").click()
     expect(desk.locator("h1")).to_contain_text("Sales Order S00001")
-    expect(order_line(desk, SERVICE).locator("[data-col=delivered]")).to_have_text("5.00 h")
+    expect(order_line(desk, SERVICE).locator("[data-col=delivered]")).to_have_text("4.25 h")
     expect(order_line(desk, SENIOR).locator("[data-col=delivered]")).to_have_text("0.33 h")
 
     # The accountant clicks Create Invoice on the order and lands on the draft (a 500 on SQLite, once).
     books = open_browser("accountant", "accountant-demo-2026")
     books.get_by_role("link", name="Sales Orders").click()
     books.get_by_role("link", name="S00001").click()
-    expect(order_line(books, SERVICE).locator("[data-col=to-invoice]")).to_have_text("5.00 h")
+    expect(order_line(books, SERVICE).locator("[data-col=to-invoice]")).to_have_text("4.25 h")
+    expect(books.locator("#disputes-notice")).to_contain_text(
+        "1 timesheet (0:45) is disputed by the customer: held until resolved.")
     # Senior support rounds per ticket: 0:20 to invoice, which Create Invoice bills as its 0:30 minimum.
     expect(order_line(books, SENIOR).locator("[data-col=to-invoice] strong")).to_have_text("0.33 h")
     expect(order_line(books, SENIOR).locator("[data-col=rounded]")).to_have_text("0.50 h")
@@ -75,12 +82,12 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
     # Each line says what it bills and why (Rules 13 and 14).
     lines = books.locator("#invoice-lines .invoice-line")
     expect(lines).to_have_count(2)
-    expect(lines.nth(0)).to_contain_text("5 entries, 5:15 worked → 5:00 billed: 1 no charge (0:15)")
+    expect(lines.nth(0)).to_contain_text("4 entries, 4:30 worked → 4:15 billed: 1 no charge (0:15)")
     expect(lines.nth(1)).to_contain_text("1 entry, 0:20 worked → 0:30 billed: per ticket, 15-min increment, "
                                          "30-min minimum · rate for agent senior")
-    expect(books.locator("#invoice-lines tr[id^=entry-]")).to_have_count(6)
-    # 5.00 h × 90.00 = 450.00 (VAT 94.50) + 0.50 h × 120.00 = 60.00 (VAT 12.60)
-    expect(books.locator("#invoice-total")).to_have_text("€617.10")
+    expect(books.locator("#invoice-lines tr[id^=entry-]")).to_have_count(5)  # not the disputed 0:45
+    # 4.25 h × 90.00 = 382.50 (VAT 80.33) + 0.50 h × 120.00 = 60.00 (VAT 12.60)
+    expect(books.locator("#invoice-total")).to_have_text("€535.43")
 
     books.get_by_role("button", name="Post").click()
     expect(books.locator("#invoice-state")).to_have_text("Posted")
@@ -93,7 +100,7 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
     assert pdf.startswith(b"%PDF-")
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
     assert f"Invoice {number}" in text
-    assert "Untaxed amount €510.00 Tax 21% on €510.00 €107.10 Total due €617.10" in text
+    assert "Untaxed amount €442.50 Tax 21% on €442.50 €92.93 Total due €535.43" in text
 
     name, data = download(books, "Export CSV")
     assert name == f"INV-{today.year}-00005-timesheets.csv"
@@ -110,18 +117,16 @@ def test_the_demo_from_logging_time_to_the_invoice_pdf(demo, open_browser):
          line, number, "To approve", "", "Remote support"],
         [day(2), "senior", f"#1 {TICKET}", TASK, "Escalation: confirmed the rollback is safe for the whole fleet",
          "0:20", "0.33", "0.33", senior, number, "To approve", "", "Remote support"],
-        [day(1), "agent", f"#1 {TICKET}", TASK, "Checked with the customer, documented the fix", "0:45", "0.75", "0.75",
-         line, number, "To approve", "", "Remote support"],
         [day(1), "agent", f"#1 {TICKET}", TASK, "Showed the office manager how to clear a stuck job", "0:15", "0.25",
          "0.00", line, number, "To approve", "", "Goodwill"],
         [day(0), "agent", f"#1 {TICKET}", TASK, "Replaced the fuser unit", "0:45", "0.75", "0.75", line, number,
          "To approve", "", "Remote support"],
     ]
 
-    # All of the order's time is now invoiced, Senior support's with its rounding (0:20 + 0:10), and every
-    # stored figure agrees with the entries.
+    # All of the order's time is now invoiced but the disputed 0:45, Senior support's with its rounding (0:20 +
+    # 0:10), and every stored figure agrees with the entries.
     books.get_by_role("link", name="S00001").click()
-    expect(order_line(books, SERVICE).locator("[data-col=invoiced]")).to_have_text("5.00 h")
+    expect(order_line(books, SERVICE).locator("[data-col=invoiced]")).to_have_text("4.25 h")
     expect(order_line(books, SENIOR).locator("[data-col=invoiced]")).to_have_text("0.50 h")
     expect(books.locator("[data-col=to-invoice]")).to_have_text(["0.00 h", "0.00 h"])
     # Nothing is left to invoice: no Create Invoice box, a line that says so (issue 17).
@@ -154,16 +159,18 @@ def test_the_month_end_billing_run_on_the_demo(demo, open_browser):
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("Acme Corporation")
     expect(rows.nth(1)).to_contain_text("Initech")
-    # (4:15 + Initech's 8:45) × 90.00 + Senior support's 0:20 billed as the 0:30 minimum × 120.00
-    expect(books.locator("#orders-to-invoice tfoot")).to_contain_text("€1,230.00")
+    # Acme's disputed 0:45 is flagged before the run starts (issue 18), and held out of it.
+    expect(rows.nth(0).locator("[data-col=disputed]")).to_have_text("1 disputed (0:45)")
+    # (3:30 + Initech's 8:45) × 90.00 + Senior support's 0:20 billed as the 0:30 minimum × 120.00
+    expect(books.locator("#orders-to-invoice tfoot")).to_contain_text("€1,162.50")
     books.get_by_role("button", name="Create Invoices for all 2").click()
 
     # The page refreshes itself while the worker works: no reload by hand.
     expect(books.locator("[data-progress=create]")).to_have_text("2 / 2", timeout=60_000)
     expect(books.locator("#step-create progress")).to_have_attribute("value", "2")
     expect(books.locator("#step-create .badge")).to_have_text("Done")
-    # 535.43 (4.25 h × 90.00 + 0.50 h × 120.00 + VAT 21% of each line) + 952.88 (8.75 h): taxes per line.
-    expect(books.locator("#run-invoiced")).to_have_text("2 invoices, €1,488.31 with taxes")
+    # 453.75 (3.50 h × 90.00 + 0.50 h × 120.00 + VAT 21% of each line) + 952.88 (8.75 h): taxes per line.
+    expect(books.locator("#run-invoiced")).to_have_text("2 invoices, €1,406.63 with taxes")
     books.get_by_role("button", name="Post").click()
     expect(books.locator("[data-progress=post]")).to_have_text("2 / 2", timeout=60_000)
     expect(books.locator("#run-orders")).to_contain_text(f"INV/{year}/00005")
@@ -211,7 +218,7 @@ def test_agents_logging_at_the_same_moment_all_get_their_time(demo):
     assert answers == [201] * 8
     order = json.load(urllib.request.urlopen(urllib.request.Request(
         f"{demo.url}/api/v1/sale-orders/1/", headers={"Authorization": f"Token {token}"})))
-    assert order["lines"][0]["delivered"] == "6.25"  # 4:15 + 8 × 0:15
+    assert order["lines"][0]["delivered"] == "5.50"  # 3:30 (the disputed 0:45 held) + 8 × 0:15
     assert "Billing is consistent" in demo.manage("check_billing")
     assert "Traceback" not in demo.log.read_text()
 
@@ -254,7 +261,8 @@ def test_the_demo_overview_and_reports_show_real_figures(demo, open_browser):
     invoice, the two alerts the worker raised; deals with one; then each report on the demo's data."""
     books = open_browser("accountant", "accountant-demo-2026")
     expect(books.locator("h1")).to_have_text("Helpdesk overview")
-    expect(books.locator("#to-invoice .figure")).to_have_text("€1,230.00")
+    expect(books.locator("#to-invoice .figure")).to_have_text("€1,162.50")
+    expect(books.locator("#open-disputes .figure")).to_have_text("1")  # Acme's contact's (issue 18)
     expect(books.locator("#overdue")).to_contain_text("1 invoice past due")
     expect(books.locator("#overdue .figure")).to_have_text("€163.35")
     alerts = _open_alerts(books, 2)
@@ -265,18 +273,19 @@ def test_the_demo_overview_and_reports_show_real_figures(demo, open_browser):
     prepaid.get_by_role("button", name="Dealt with").click()
     expect(books.locator("#alerts .alert-item")).to_have_count(1)
     expect(books.locator("#alerts .alert-item")).to_contain_text("S00002")
-    expect(books.locator("[data-figure=unbilled]").first).to_have_text("13:20")  # Customer Care's
+    expect(books.locator("[data-figure=unbilled]").first).to_have_text("12:35")  # Customer Care's
 
-    # Unbilled work: Initech's 8:45 spread over the four ages, Acme's 4:35 this month, at the lines' prices.
+    # Unbilled work: Initech's 8:45 spread over the four ages, Acme's 3:50 this month (its disputed 0:45 held), at
+    # the lines' prices.
     books.get_by_role("link", name="Reports", exact=True).first.click()
     books.get_by_role("heading", name="Unbilled work").click()
     totals = books.locator("#report-table tfoot tr th")
     assert [totals.nth(n).inner_text() for n in range(11)] == [
-        "Total", "6:50", "€624.60", "3:00", "€270.00", "2:00", "€180.00", "1:30", "€135.00", "13:20", "€1,209.60"]
+        "Total", "6:05", "€557.10", "3:00", "€270.00", "2:00", "€180.00", "1:30", "€135.00", "12:35", "€1,142.10"]
     expect(books.locator("#report-chart g.bar")).to_have_count(4)
     name, body = download(books, "Export CSV")
     assert name.startswith("unbilled-report-") and name.endswith(".csv")
-    assert list(csv.reader(io.StringIO(body.decode())))[-1][-2:] == ["13:20", "1209.60"]
+    assert list(csv.reader(io.StringIO(body.decode())))[-1][-2:] == ["12:35", "1142.10"]
 
     # Revenue over the last 12 months: the four posted invoices, untaxed.
     books.goto(f"{demo.url}/reports/revenue/")
@@ -297,3 +306,45 @@ def test_the_demo_overview_and_reports_show_real_figures(demo, open_browser):
     desk.goto(f"{demo.url}/reports/time/")
     expect(desk.locator(".help").first).to_contain_text("You see your own time.")
     expect(desk.locator("#report-chart g.bar").first).to_be_attached()
+
+
+def test_the_accountant_answers_the_demo_dispute_and_the_contact_reads_it(demo, open_browser, browser):
+    """Issue 18 on the demo: Acme's contact disputes the 0:45 check-in; the accountant corrects it to 0:15 from the
+    order's Disputed time card, Delivered follows (3.50 h to 3.75 h), and the contact reads the answer on the
+    portal, signed in with the printed password."""
+    books = open_browser("accountant", "accountant-demo-2026")
+    books.goto("/orders/1/")
+    expect(order_line(books, SERVICE).locator("[data-col=delivered]")).to_have_text("3.50 h")
+    card = books.locator("#disputes")
+    expect(card.locator("tr.dispute")).to_have_count(1)
+    expect(card.locator("tr.dispute [data-col=reason]")).to_contain_text(
+        "The check-in call took 15 minutes, not 45: please bill the call only.")
+    expect(card.locator("tr.dispute")).to_contain_text("Wile E. Coyote")
+    form = card.locator(".resolve-form")
+    form.get_by_label("Resolution").select_option(label="Correct the duration")
+    form.get_by_label("Corrected duration").fill("0:15")
+    form.get_by_label("Answer to the customer").fill("Agreed: the call took 15 minutes; we bill those.")
+    form.get_by_role("button", name="Resolve").click()
+    expect(books.locator(".msg.success")).to_contain_text("resolved: corrected from 0:45 to 0:15.")
+    expect(books.locator("#disputes")).to_have_count(0)
+    expect(order_line(books, SERVICE).locator("[data-col=delivered]")).to_have_text("3.75 h")
+
+    # The contact signs in to the portal (not the staff's login) and reads the answer beside the timesheet.
+    context = browser.new_context(base_url=demo.url, viewport={"width": 1280, "height": 900})
+    try:
+        portal = context.new_page()
+        portal.goto("/portal/login/")
+        portal.get_by_label("Email address").fill("contact@acme.example")
+        portal.get_by_label("Password").fill("contact-demo-2026")
+        portal.get_by_role("button", name="Log in").click()
+        portal.wait_for_url(lambda url: "/login/" not in url)
+        portal.goto("/portal/tickets/1/")
+        review = portal.locator("[data-col=review]").filter(has_text="Agreed: the call took 15 minutes")
+        expect(review).to_contain_text("Corrected from 0:45 to 0:15")
+        expect(portal.locator("#messages")).to_contain_text("older driver")
+    finally:
+        context.close()
+    assert "Billing is consistent" in demo.manage("check_billing")
+    log = demo.log.read_text()
+    assert "Traceback" not in log
+    assert re.findall(r'"[A-Z]+ \S+ HTTP/[\d.]+" 5\d\d ', log) == []

@@ -441,7 +441,9 @@ def test_the_demo_tickets_have_a_history(client, django_user_model):
     printers = Ticket.objects.get(title="Printers on the 3rd floor print blank pages")
     assert [(event.actor_name, event.sentence) for event in audit_events_for(obj=printers)] == [
         ("agent", "Ticket created in Customer Care for Acme Corporation, assigned to agent"),
-        ("agent", "Status changed from New to In Progress")]
+        ("agent", "Status changed from New to In Progress"),
+        # Issue 18: Acme's contact asked on the portal, the agent answered.
+        ("contact@acme.example", "Message from the customer"), ("agent", "Message from the support team")]
     assert not AuditEvent.objects.filter(object_type="tickets.ticket", actor=None).exists()
     html = signed_in(client, django_user_model.objects.get(username="agent")).get(
         reverse("ticket_detail", args=[printers.pk])).content.decode()

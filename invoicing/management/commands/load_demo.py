@@ -21,6 +21,12 @@ after both orders; the worker's first sweep raises their two alerts.
 
 Languages (issue 17): Verdant Clinics reads French (Customer.language): its invoice's lines, its PDF and the
 emails it is sent are French; every other customer's are English.
+
+The customer portal (issue 18): Acme's contact Wile E. Coyote (`contact@acme.example`), invited by the manager,
+has set their password; Customer Care accepts portal tickets and holds disputed time. On the printers ticket the
+contact acknowledged the agent's first 1:30 and disputes the 0:45 "Checked with the customer, documented the
+fix" (held: Acme's Delivered is 3.50 h, not 4.25 h, until an accountant resolves it), and asked a question the
+agent answered in its Messages.
 """
 
 import datetime
@@ -39,12 +45,21 @@ from invoicing.reminders import reminders_send
 from invoicing.services import invoice_create_from_order, invoice_post
 from projects.models import Project
 from projects.services import project_save, task_create
+from sales.contacts import contact_invite, contact_set_password, link_path
 from sales.models import Company, Customer, Product, Rounding, SaleOrder, SaleOrderLine, ServicePolicy, Tax, WorkType
 from sales.services import company_save, customer_save, product_save, sale_order_confirm, work_type_save
 from sales.units import HOUR
 from tickets.models import HelpdeskTeam, Ticket
-from tickets.services import team_save, ticket_create, ticket_link_task, ticket_set_sale_line, ticket_set_status
+from tickets.services import (
+    team_save,
+    ticket_create,
+    ticket_link_task,
+    ticket_message_add,
+    ticket_set_sale_line,
+    ticket_set_status,
+)
 from timesheets.approval import timesheets_reject
+from timesheets.disputes import entry_acknowledge, entry_dispute
 from timesheets.durations import format_minutes, parse_duration
 from timesheets.rates import order_rates_set
 from timesheets.services import timesheet_log
@@ -60,6 +75,9 @@ USERS = [
     ("accountant", "Accountants, staff", "Accountants", True, False),
     ("admin", "superuser", None, True, True),
 ]
+
+# Acme's contact on the customer portal (issue 18): (username and email, name, what the list of users says).
+CONTACT = ("contact@acme.example", "Wile E. Coyote", "Acme's contact, customer portal (/portal/)")
 
 # Work types (Rule 13): Remote support is the teams' default.
 WORK_TYPES = [("Remote support", WorkType.Billing.BILLABLE), ("On-site", WorkType.Billing.BILLABLE),
@@ -119,7 +137,7 @@ class Command(BaseCommand):
         project = project_save(project=Project(name="Customer Care", billable=True))
         team = team_save(team=HelpdeskTeam(
             name="Customer Care", timesheet_on_ticket=True, project=project, time_reinvoicing=True,
-            default_work_type=kinds["Remote support"],
+            default_work_type=kinds["Remote support"], portal_tickets=True, hold_disputed=True,
         ))
         team.members.add(agent, senior)
 
@@ -188,6 +206,7 @@ class Command(BaseCommand):
             timesheet_log(user=agent, date=days_ago(days), minutes=parse_duration(duration), ticket=mail,
                           description=text)
 
+        self.load_portal(users, acme, ticket)
         self.load_field_services(users, product, globex, kinds)
         self.load_receivables(users, product, team)
         self.load_prepaid(users, tax, team, kinds)
@@ -202,6 +221,23 @@ class Command(BaseCommand):
             f"{format_minutes(sum(ticket.time_entries.values_list('minutes', flat=True)))} logged; Delivered "
             f"{line.delivered} h of {line.quantity} h of {line.name}, {senior_line.delivered} h of {senior_line.name}."
         ))
+
+    def load_portal(self, users, customer, ticket):
+        """Acme's contact, joined: they acknowledged the first 1:30 of the printers ticket, dispute the 0:45 check
+        (held out of Delivered until resolved), and asked about the 2nd floor, which the agent answered."""
+        email, name, _role = CONTACT
+        contact = contact_invite(customer=customer, email=email, name=name, site=URL, actor=users["manager"])
+        _portal, _password, uid, token = link_path(contact.user).strip("/").split("/")
+        contact_set_password(uidb64=uid, token=token, password=demo_password("contact"))
+        entries = {entry.description: entry for entry in ticket.time_entries.all()}
+        entry_acknowledge(entry=entries["Reproduced the issue, collected printer logs"], contact=contact)
+        entry_dispute(entry=entries["Checked with the customer, documented the fix"], contact=contact,
+                      reason="The check-in call took 15 minutes, not 45: please bill the call only.")
+        ticket_message_add(ticket=ticket, author=contact.user,
+                           body="Are the printers on the 2nd floor affected too? They had the same update.")
+        ticket_message_add(ticket=ticket, author=users["agent"],
+                           body="No: the 2nd floor's printers use the older driver, which the update left alone. "
+                                "We printed a test page on each of them this morning.")
 
     def load_field_services(self, users, product, customer, kinds):
         """A team on "Approved timesheets only": its time counts once the manager approves it, so Globex's
@@ -333,15 +369,19 @@ class Command(BaseCommand):
         return user
 
     def print_users(self):
-        users = get_user_model().objects.in_bulk([name for name, *_ in USERS], field_name="username")
+        email, _name, contact_role = CONTACT
+        names = [name for name, *_ in USERS]
+        users = get_user_model().objects.in_bulk([*names, email], field_name="username")
         self.stdout.write("Demo users:")
-        for username, role, *_ in USERS:
+        for username, role, password in [(name, role, demo_password(name)) for name, role, *_ in USERS] + [
+                (email, contact_role, demo_password("contact"))]:
             user = users.get(username)
             if user is None:
-                password = "(missing)"
-            elif user.check_password(demo_password(username)):
-                password = demo_password(username)
+                shown = "(missing)"
+            elif user.check_password(password):
+                shown = password
             else:
-                password = "(changed since the demo was loaded)"
-            self.stdout.write(f"  {username:<11} {role:<42} {password}")
-        self.stdout.write(f"Open {URL} and sign in; managers configure teams and products at {URL}admin/.")
+                shown = "(changed since the demo was loaded)"
+            self.stdout.write(f"  {username:<20} {role:<50} {shown}")
+        self.stdout.write(f"Open {URL} and sign in; managers configure teams and products at {URL}admin/; "
+                          f"Acme's contact signs in to the customer portal at {URL}portal/.")
