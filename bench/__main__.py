@@ -41,7 +41,7 @@ def measure_all(args) -> int:
     django.setup()
     from django.core.management import call_command
 
-    from . import approval, db, einvoice, generate, html, measures, probes, report, rounding, runs, week
+    from . import approval, db, einvoice, generate, html, measures, portal, probes, report, rounding, runs, week
     from . import reports as report_pages
     from .notes import notes
     from .search import search
@@ -70,6 +70,8 @@ def measure_all(args) -> int:
         ("2. pages", lambda: measures.pages(made, runs=3 if quick else 15)),
         # Issue 17: My Timesheets' grid, as target 2's other pages (reads only).
         ("2. week grid", lambda: week.week_grid(made, runs=3 if quick else 15)),
+        # Issue 18: the customer portal's pages and its API, for the probe customer's contact (reads only).
+        ("2. portal", lambda: portal.portal_pages(made, runs=3 if quick else 15)),
         ("3. Create Invoice", lambda: measures.create_invoice(made, runs=1 if quick else 4)),
         # Issue 13: the same click rounding per ticket with a minimum, rolled back like target 3.
         ("11. per-ticket rounding", lambda: rounding.create_invoice_per_ticket(made, runs=1 if quick else 4)),
