@@ -129,6 +129,7 @@ def test_the_helpdesk_overview(agent, accountant, ticket):
     assert "Alice Martin Agent Se déconnecter" in text
     text = read(french(accountant), "home")
     assert ("Vue d'ensemble de l'assistance Rapports À facturer Rien à facturer. En retard Rien en retard. "
+            "Contestations ouvertes Aucune contestation ouverte. "  # issue 18: customers' disputes
             "Alertes 0 Aucune alerte ouverte. Support Bruxelles Tickets ouverts 1") in text
     assert "Claire Lambert Comptable Se déconnecter" in text
 
