@@ -250,3 +250,17 @@ def test_a_contact_is_never_staff(portal):
     client.post("/login/", {"username": contact.user.username, "password": PASSWORD})
     assert client.get("/")["Location"] == PORTAL
     assert client.get("/admin/")["Location"] == PORTAL
+
+
+def test_a_contact_made_staff_by_mistake_stays_in_the_portal(portal):
+    """A superuser ticks "staff status" (even "superuser status") on a contact's account in the users' admin: the
+    boundary still keeps them to the portal, by session and by token."""
+    contact = portal["a"].contact
+    type(contact.user).objects.filter(pk=contact.user.pk).update(is_staff=True, is_superuser=True)
+    contact.user.refresh_from_db()
+    client, token = signed_in(contact), by_token(contact)
+    for address in ("/admin/", "/admin/auth/user/", "/orders/", "/"):
+        assert (client.get(address).status_code, client.get(address)["Location"]) == (302, PORTAL), address
+    assert client.post("/admin/auth/user/add/", {"username": "x"}).status_code == 403
+    assert refusal(token.get("/api/v1/invoices/")) == (403, "application/json", {"detail": str(REFUSED)})
+    assert refusal(client.get("/api/v1/invoices/")) == (403, "application/json", {"detail": str(REFUSED)})
