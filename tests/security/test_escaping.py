@@ -75,3 +75,64 @@ def test_the_pdf_prints_the_text_and_runs_nothing(hostile):
     # The markup is printed as it was typed: escaped, not interpreted.
     assert 'Acme<script>alert("owned")</script><imgsrc=xonerror=alert(1)>' in text
     assert 'Entry<script>alert("owned")</script>' in text and "<i>Eve</i>" in text
+
+
+# --- The customer portal (issue 18): what a customer's contact types, and what the staff answer ---------------
+
+@pytest.fixture
+def hostile_portal(hostile):
+    """The hostile world's customer gets a contact named EVIL, who opens a ticket, writes, and disputes the entry
+    with EVIL; the team answers with EVIL, and an accountant resolves another dispute with EVIL."""
+    from sales.contacts import contact_invite
+    from tickets.services import ticket_message_add, ticket_open_from_portal
+    from timesheets.disputes import dispute_resolve, entry_dispute
+
+    ticket = hostile["ticket"]
+    ticket.team.portal_tickets = True
+    ticket.team.save()
+    contact = contact_invite(customer=ticket.customer, email="evil@customer.example", name=EVIL)
+    opened = ticket_open_from_portal(contact=contact, team=ticket.team, title=f"Portal {EVIL}",
+                                     description=f"Portal description {EVIL}")
+    ticket_message_add(ticket=ticket, author=contact.user, body=f"Message {EVIL}")
+    ticket_message_add(ticket=ticket, author=hostile["agent"], body=f"Answer {EVIL}")
+    disputed = timesheet_log(user=hostile["agent"], date=days_ago(1), minutes=30, ticket=ticket, description="Two")
+    entry_dispute(entry=disputed, contact=contact, reason=f"Reason {EVIL}")
+    resolved = timesheet_log(user=hostile["agent"], date=days_ago(1), minutes=15, ticket=ticket, description="One")
+    entry_dispute(entry=resolved, contact=contact, reason=f"Reason {EVIL}")
+    accountant = UserFactory(username="books", role="Accountants", is_staff=True, first_name="<b>Bo</b>")
+    dispute_resolve(entry=resolved, resolution="kept", answer=f"Kept {EVIL}", actor=accountant)
+    return {**hostile, "contact": contact, "opened": opened, "accountant": accountant}
+
+
+def test_the_portals_pages_show_the_text_escaped(client, hostile_portal):
+    h = hostile_portal
+    client.force_login(h["contact"].user)
+    for address in [reverse("portal_home"), reverse("portal_tickets"), f"{reverse('portal_tickets')}?q={EVIL}",
+                    reverse("portal_ticket", args=[h["ticket"].pk]), reverse("portal_ticket", args=[h["opened"].pk]),
+                    reverse("portal_hours"), reverse("portal_invoices"), reverse("portal_invoice", args=[
+                        h["invoice"].pk])]:
+        response = client.get(address)
+        assert response.status_code == 200, address
+        html = response.content.decode()
+        assert "<script>alert" not in html and "<img src=x" not in html and "<b>Bo</b>" not in html, address
+    html = client.get(reverse("portal_ticket", args=[h["ticket"].pk])).content.decode()
+    assert all(f"{word} {ESCAPED}" in html for word in ("Message", "Answer", "Reason", "Kept"))
+
+
+def test_the_staffs_pages_show_the_contacts_text_escaped(client, hostile_portal):
+    h = hostile_portal
+    client.force_login(h["accountant"])
+    addresses = [reverse("ticket_detail", args=[h["ticket"].pk]), reverse("ticket_detail", args=[h["opened"].pk]),
+                 reverse("order_detail", args=[h["order"].pk]), reverse("dispute_list"), reverse("home"),
+                 reverse("invoice_preview", args=[h["order"].pk]), reverse("to_invoice"),
+                 reverse("admin:sales_contact_changelist"),
+                 reverse("admin:sales_contact_change", args=[h["contact"].pk]),
+                 reverse("admin:sales_customer_change", args=[h["order"].customer_id]),
+                 reverse("admin:audit_auditevent_changelist")]
+    for address in addresses:
+        response = client.get(address)
+        assert response.status_code == 200, address
+        html = response.content.decode()
+        assert "<script>alert" not in html and "<img src=x" not in html and "<b>Bo</b>" not in html, address
+    html = client.get(reverse("ticket_detail", args=[h["ticket"].pk])).content.decode()
+    assert f"Message {ESCAPED}" in html and f"Reason {ESCAPED}" in html
