@@ -663,3 +663,31 @@ def test_a_bad_due_date_does_not_break_the_home(portal, contact_client):
     a = portal["a"]
     Invoice.objects.filter(pk=a.posted.pk).update(due_date=None)
     assert "— €90.00" in text(contact_client(a).get(reverse("portal_home")))
+
+
+# --- Languages and hostile input ----------------------------------------------------------------------
+
+def test_the_fr_button_keeps_the_contact_in_the_portal_in_french(portal, contact_client):
+    client = contact_client(portal["a"])
+    page = client.get(reverse("portal_tickets"))
+    assert '<input type="hidden" name="next" value="/portal/tickets/">' in page.content.decode()
+    response = client.post("/language/", {"language": "fr", "next": "/portal/tickets/"})
+    assert response["Location"] == "/portal/tickets/"
+    french = text(client.get(reverse("portal_tickets")))
+    assert "Se déconnecter" in french and "Temps passé" in french and "Nouveau ticket" in french
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "9223372036854775808", "-1", "1e3", "\x00", "x" * 5000])
+def test_hostile_input_is_refused_with_a_message(portal, contact_client, value):
+    a = portal["a"]
+    client = contact_client(a)
+    assert client.post(reverse("portal_ticket_new"), {"team": value, "title": "Help"}).status_code == 400
+    assert client.get(reverse("portal_tickets"), {"q": value, "status": value, "page": value}).status_code == 200
+    assert client.get(reverse("portal_invoice", args=[a.posted.pk]), {"page": value}).status_code == 200
+    body = client.post(reverse("portal_ticket_message", args=[a.ticket.pk]), {"body": f"a{value}\x00"})
+    assert body.status_code == 400 and body.context["message_form"].errors["body"] == ["Null characters are not "
+                                                                                       "allowed."]
+    reason = client.post(reverse("portal_entry_dispute", args=[a.open_entry.pk]), {"reason": f"a{value}\x00"})
+    assert reason.status_code == 400
+    assert client.get(f"/portal/password/{value[:50] or 'x'}/{value[:50] or 'x'}/").status_code in (400, 404)
+    assert not TicketMessage.objects.exists() and not CustomerReview.objects.exists()
