@@ -188,7 +188,7 @@ class MessageInputSerializer(serializers.Serializer):
 
 
 class PortalTicketFilter(filters.FilterSet):
-    status = filters.ChoiceFilter(choices=Ticket.Status.choices)
+    status = filters.ChoiceFilter(choices=Ticket.Status.choices, help_text="Tickets of this status.")
 
     class Meta:
         model = Ticket
@@ -295,7 +295,7 @@ class DisputeInputSerializer(serializers.Serializer):
 
 
 class PortalTimesheetFilter(filters.FilterSet):
-    ticket = IdFilter()
+    ticket = IdFilter(help_text="The time of this ticket.")
 
     class Meta:
         model = TimeEntry
@@ -427,8 +427,8 @@ class PortalInvoiceSerializer(serializers.ModelSerializer):
 
 
 class PortalInvoiceViewSet(PortalView, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Your customer's invoices and credit notes (posted, and cancelled ones), newest first, with their lines,
-    payment state and due date; each one's PDF."""
+    """Your customer's invoices and credit notes, newest first, with their lines, payment state and due date; each
+    one's PDF."""
 
     serializer_class = PortalInvoiceSerializer
     ordering_fields = ["id", "number", "invoice_date"]
@@ -437,7 +437,9 @@ class PortalInvoiceViewSet(PortalView, mixins.ListModelMixin, mixins.RetrieveMod
     def get_queryset(self):
         if self.contact is None:
             return Invoice.objects.none()
-        return contact_invoices(contact=self.contact).prefetch_related(
+        # Posted ones: contact_invoices also lists cancelled drafts, which never reached the customer (only a draft
+        # is cancelled; a posted invoice is credited), as the portal's screens leave them out.
+        return contact_invoices(contact=self.contact).filter(state=Invoice.State.POSTED).prefetch_related(
             Prefetch("lines", queryset=InvoiceLine.objects.order_by("pk")))
 
     @extend_schema(responses={

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from invoicing.models import Invoice
+from invoicing.services import invoice_cancel, invoice_create_from_order, invoice_post
 from sales.contacts import contact_deactivate
 from sales.models import Company, Customer, SaleOrderLine, ServicePolicy, WorkType
 from tickets.models import HelpdeskTeam, Ticket, TicketMessage
@@ -26,8 +27,11 @@ from timesheets.services import timesheet_log
 
 from ..factories import ProductFactory, TeamFactory, TicketFactory, UserFactory, confirmed_line, days_ago
 from ..jobs import stored_pdf
-from ..portal.conftest import invite_and_join, portal  # noqa: F401
+from ..portal import conftest as portal_world
+from ..portal.conftest import invite_and_join
 from .conftest import API, client_for
+
+portal = portal_world.portal  # the two customers' fixture of tests/portal/, shared
 
 PORTAL = f"{API}/portal"
 STAFF_ONLY = {"detail": "The portal's API is for customers' contacts: staff use the rest of /api/v1/."}
@@ -452,12 +456,13 @@ def test_invoices_of_the_contacts_customer(portal, api_a):
     assert api_a.get(f"{PORTAL}/invoices/{invoice.pk}/").json() == body
     # A draft is internal.
     timesheet_log(user=a.agent, date=days_ago(0), minutes=15, ticket=a.ticket)
-    from invoicing.services import invoice_create_from_order
-
     draft = invoice_create_from_order(order=a.line.order, actor=portal["accountant"])
-    assert api_a.get(f"{PORTAL}/invoices/").json()["count"] == 1
-    assert api_a.get(f"{PORTAL}/invoices/{draft.pk}/").status_code == 404
-    assert api_a.get(f"{PORTAL}/invoices/{draft.pk}/pdf/").status_code == 404
+    for state in ("draft", "cancelled"):  # a cancelled draft never reached the customer either
+        if state == "cancelled":
+            invoice_cancel(invoice=draft, actor=portal["accountant"])
+        assert api_a.get(f"{PORTAL}/invoices/").json()["count"] == 1
+        assert api_a.get(f"{PORTAL}/invoices/{draft.pk}/").status_code == 404
+        assert api_a.get(f"{PORTAL}/invoices/{draft.pk}/pdf/").status_code == 404
 
 
 def test_the_invoice_pdf_is_the_stored_file(portal, api_a):
@@ -497,13 +502,10 @@ def query_count(client, path: str) -> int:
     return len(captured)
 
 
-def more_invoices(side, portal, n: int) -> None:
-    from invoicing.services import invoice_create_from_order, invoice_post
-
+def more_invoices(side, accountant, n: int) -> None:
     for i in range(n):
         timesheet_log(user=side.agent, date=days_ago(i % 5), minutes=15, ticket=side.ticket)
-        invoice_post(invoice=invoice_create_from_order(order=side.line.order, actor=portal["accountant"]),
-                     actor=portal["accountant"])
+        invoice_post(invoice=invoice_create_from_order(order=side.line.order, actor=accountant), actor=accountant)
 
 
 def more_lines(side, n: int) -> None:
@@ -522,7 +524,7 @@ def test_lists_do_not_grow_with_rows(portal, api_a, path, expected):
 
     def grow(n):
         more_rows(a, n)
-        more_invoices(a, portal, n // 3)
+        more_invoices(a, portal["accountant"], n // 3)
         more_lines(a, n)
 
     grow(3)
@@ -543,3 +545,63 @@ def test_a_contact_who_joined_later_sees_the_same(portal):
     assert api.get(f"{PORTAL}/invoices/").json()["count"] == 1
     assert SaleOrderLine.objects.count() == 2 and Invoice.objects.count() == 2
     assert HelpdeskTeam.objects.filter(portal_tickets=True).count() == 2
+
+
+# --- The support team's side of the messages (/api/v1/tickets/{id}/messages/) ----------------------------------
+
+def test_the_support_team_answers_on_the_ticket(portal, api_a):
+    a = portal["a"]
+    api_a.post(f"{PORTAL}/tickets/{a.ticket.pk}/messages/", {"body": "Any news?"})
+    agent = client_for(a.agent)
+
+    response = agent.post(f"{API}/tickets/{a.ticket.pk}/messages/", {"body": "Fixed this morning."})
+
+    assert response.status_code == 201, response.json()
+    message = TicketMessage.objects.get(body="Fixed this morning.")
+    assert response.json() == {"id": message.pk, "created_at": message.created_at.isoformat().replace("+00:00", "Z"),
+                               "author": a.agent.pk, "author_name": "Agent A", "from_customer": False,
+                               "body": "Fixed this morning."}
+    event = AuditEvent.objects.filter(action="ticket.message").first()
+    assert (event.actor, event.changes) == (a.agent, {"message": message.pk, "from_customer": False})
+    listed = agent.get(f"{API}/tickets/{a.ticket.pk}/messages/").json()
+    assert [(m["author_name"], m["from_customer"], m["body"]) for m in listed] == [
+        ("Contact A", True, "Any news?"), ("Agent A", False, "Fixed this morning.")]
+    assert [m["author"] for m in api_a.get(f"{PORTAL}/tickets/{a.ticket.pk}/messages/").json()] == [
+        "Contact A", "Agent A"]
+    manager = client_for(portal["manager"])
+    assert manager.post(f"{API}/tickets/{a.ticket.pk}/messages/", {"body": "Closing it."}).status_code == 201
+
+
+def test_accountants_read_the_messages_and_other_teams_see_nothing(portal):
+    a, b = portal["a"], portal["b"]
+    ticket_message_add(ticket=a.ticket, author=a.contact.user, body="Any news?")
+    accountant = client_for(portal["accountant"])
+    before = state()
+
+    assert [m["body"] for m in accountant.get(f"{API}/tickets/{a.ticket.pk}/messages/").json()] == ["Any news?"]
+    response = accountant.post(f"{API}/tickets/{a.ticket.pk}/messages/", {"body": "Pay up."})
+    assert (response.status_code, response.json()) == (
+        403, {"detail": "Only agents of the ticket's team and managers write to the customer."})
+    other_team = client_for(b.agent)
+    for response in (other_team.get(f"{API}/tickets/{a.ticket.pk}/messages/"),
+                     other_team.post(f"{API}/tickets/{a.ticket.pk}/messages/", {"body": "Hello"})):
+        assert (response.status_code, response.json()) == (404, {"detail": "No Ticket matches the given query."})
+    assert state() == before
+
+
+def test_the_support_teams_message_refused_changes_nothing(portal):
+    a = portal["a"]
+    agent = client_for(a.agent)
+    before = state()
+
+    response = agent.post(f"{API}/tickets/{a.ticket.pk}/messages/", {"body": ""})
+    assert (response.status_code, response.json()) == (400, {"body": ["This field may not be blank."]})
+    response = agent.post(f"{API}/tickets/{a.ticket.pk}/messages/", {"text": "Hello"})
+    assert (response.status_code, response.json()) == (400, {"body": ["This field is required."]})
+    ticket_set_status(ticket=a.ticket, status=Ticket.Status.CLOSED)
+    closed = state()
+    response = agent.post(f"{API}/tickets/{a.ticket.pk}/messages/", {"body": "Reopening?"})
+    assert (response.status_code, response.json()) == (409, {
+        "detail": f"Ticket #{a.ticket.pk} is closed: messages go on open tickets. Open a new ticket."})
+    assert state() == closed
+    assert TicketMessage.objects.count() == 0 and len(before[1]) == 0
