@@ -29,6 +29,9 @@ def person(user) -> str:
 class CustomerReviewSerializer(serializers.ModelSerializer):
     """What the customer's contact said of an entry, and how the dispute was resolved: what the customer reads."""
 
+    resolution = serializers.ChoiceField(choices=CustomerReview.Resolution.choices, allow_blank=True, read_only=True,
+                                         help_text="`kept`, `written_off` or `corrected`; empty until resolved.")
+
     class Meta:
         model = CustomerReview
         fields = ["state", "reason", "resolution", "answer", "minutes_before", "at", "resolved_at"]
@@ -36,7 +39,6 @@ class CustomerReviewSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "state": {"help_text": "`acknowledged` (agreed as logged), `disputed` (open), `resolved`."},
             "reason": {"help_text": "Why the customer disputes it."},
-            "resolution": {"help_text": "`kept`, `written_off` or `corrected`; empty until resolved."},
             "answer": {"help_text": "The answer the customer reads, given when resolving."},
             "minutes_before": {"help_text": "A correction's minutes before it; null otherwise."},
             "at": {"help_text": "When the customer acknowledged or disputed it."},

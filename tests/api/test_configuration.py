@@ -265,7 +265,8 @@ def test_teams_crud(manager_api):
     team = HelpdeskTeam.objects.get()
     assert response.json() == {"id": team.pk, "name": "Customer Care", "timesheet_on_ticket": True,
                                "project": project.pk, "time_reinvoicing": True, "invoiced_timesheets": "all",
-                               "timesheets_lock_date": None, "default_work_type": None}
+                               "timesheets_lock_date": None, "default_work_type": None, "portal_tickets": False,
+                               "hold_disputed": True}
 
     response = manager_api.patch(f"{API}/teams/{team.pk}/", {"time_reinvoicing": False})
     assert response.json()["time_reinvoicing"] is False

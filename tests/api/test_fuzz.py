@@ -25,13 +25,16 @@ from invoicing.services import invoice_create_from_order, invoice_post, invoice_
 from projects.models import Project, Task
 from projects.services import task_create
 from reports.models import Alert
-from sales.models import Company, Customer, Product, SaleOrder, SaleOrderLine, ServicePolicy, Tax, WorkType
+from sales.models import Company, Contact, Customer, Product, SaleOrder, SaleOrderLine, ServicePolicy, Tax, WorkType
 from tickets.models import HelpdeskTeam, Ticket
+from tickets.services import ticket_message_add
+from timesheets.disputes import entry_acknowledge, entry_dispute
 from timesheets.models import TimeEntry
 from timesheets.rates import order_rates_set
 from timesheets.services import timesheet_log
 
 from ..factories import ProductFactory, SaleOrderFactory, SaleOrderLineFactory, TicketFactory, confirmed_line, days_ago
+from ..portal.conftest import invite_and_join
 from .conftest import REQUESTS
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -40,7 +43,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture
 def records(agent, line_a, ticket):
     """A few of everything: a confirmed order with a manual line and rates, a ticket with a task, work types,
-    time (one entry written off, one of a non-billable work type), two invoices."""
+    time (one entry written off, one of a non-billable work type), two invoices; the customer's contact, whom
+    it returns, with a message and time acknowledged and disputed."""
     ticket.team.members.add(agent)
     onsite = WorkType.objects.create(name="On-site")
     internal = WorkType.objects.create(name="Internal", billing=WorkType.Billing.NON_BILLABLE)
@@ -61,6 +65,17 @@ def records(agent, line_a, ticket):
     invoice_write_off(invoice=draft, entry_ids=[free.pk], reason="Goodwill")
     TicketFactory(team=ticket.team, customer=ticket.customer)
     SaleOrderLineFactory(order=SaleOrderFactory(customer=ticket.customer))  # a quotation
+    # The customer portal (issue 18): the customer's contact, a team taking portal tickets, a message, time
+    # acknowledged and disputed, another customer's ticket (404 to the contact).
+    ticket.team.portal_tickets = True
+    ticket.team.save()
+    contact = invite_and_join(ticket.customer, "contact@example.com", "Hank Scorpio")
+    ticket_message_add(ticket=ticket, author=contact.user, body="Still jamming")
+    entry_acknowledge(entry=timesheet_log(user=agent, date=days_ago(1), minutes=10, ticket=ticket), contact=contact)
+    entry_dispute(entry=timesheet_log(user=agent, date=days_ago(1), minutes=25, ticket=ticket), contact=contact,
+                  reason="Not that long")
+    TicketFactory(team=ticket.team)
+    return contact
 
 
 @pytest.fixture
@@ -87,7 +102,16 @@ MODELS = {"customers": Customer, "taxes": Tax, "products": Product, "work-types"
           "tasks": Task,
           "teams": HelpdeskTeam, "tickets": Ticket, "sale-orders": SaleOrder, "timesheets": TimeEntry,
           "invoices": Invoice, "billing-runs": BillingRun, "company": Company,
-          "reports": SaleOrderLine, "alerts": Alert, "overview": Alert}  # a report's ids are lines (burn-down)
+          "reports": SaleOrderLine, "alerts": Alert, "overview": Alert,  # a report's ids are lines (burn-down)
+          "contacts": Contact, "disputes": TimeEntry, "portal/me": Contact, "portal/teams": HelpdeskTeam,
+          "portal/tickets": Ticket, "portal/timesheets": TimeEntry, "portal/lines": SaleOrderLine,
+          "portal/invoices": Invoice}
+
+
+def resource_of(path: str) -> str:
+    """The resource an operation's ids name: "tickets", or the portal's "portal/tickets"."""
+    parts = path.split("/")
+    return "/".join(parts[3:5]) if parts[3] == "portal" else parts[3]
 
 
 def aim_at_records(case) -> None:
@@ -97,8 +121,7 @@ def aim_at_records(case) -> None:
     own (most likely missing) id.
     """
     params = case.path_parameters or {}
-    resource = case.operation.path.split("/")[3]
-    rows = MODELS[resource].objects.order_by("pk")
+    rows = MODELS[resource_of(case.operation.path)].objects.order_by("pk")
     for name in ("id", "line_id"):
         value = params.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or value % 4 == 0:
@@ -117,6 +140,23 @@ def aim_at_records(case) -> None:
           suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
 def test_any_request_gets_a_documented_answer(case, manager, wsgi_requests, request):
     token, _ = Token.objects.get_or_create(user=manager)
+
+    aim_at_records(case)
+    response = case.call(headers={"Authorization": f"Token {token.key}"})
+    request.config.stash[REQUESTS] = request.config.stash.get(REQUESTS, 0) + 1
+
+    case.validate_response(response, checks=CHECKS)
+
+
+PORTAL = schema.include(path_regex="^/api/v1/portal/")
+
+
+@PORTAL.parametrize()
+@settings(max_examples=12, deadline=None, derandomize=True, database=None, print_blob=True,
+          suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+def test_any_portal_request_gets_a_documented_answer(case, records, wsgi_requests, request):
+    """The portal's API as a customer's contact: whatever they send, no 5xx, and every answer as documented."""
+    token, _ = Token.objects.get_or_create(user=records.user)
 
     aim_at_records(case)
     response = case.call(headers={"Authorization": f"Token {token.key}"})

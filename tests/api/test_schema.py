@@ -27,6 +27,13 @@ PATHS = [
     "/company/",
     "/billing-runs/", "/billing-runs/{id}/", "/billing-runs/{id}/post/", "/billing-runs/{id}/send/",
     "/billing-runs/{id}/resume/",
+    # The customer portal (issue 18): the staff's side, and the contacts' own API.
+    "/customers/{id}/contacts/", "/contacts/", "/contacts/{id}/reinvite/", "/contacts/{id}/deactivate/",
+    "/tickets/{id}/messages/", "/disputes/", "/timesheets/{id}/resolve/",
+    "/portal/me/", "/portal/teams/", "/portal/tickets/", "/portal/tickets/{id}/", "/portal/tickets/{id}/messages/",
+    "/portal/timesheets/", "/portal/timesheets/{id}/", "/portal/timesheets/{id}/acknowledge/",
+    "/portal/timesheets/{id}/dispute/", "/portal/lines/", "/portal/invoices/", "/portal/invoices/{id}/",
+    "/portal/invoices/{id}/pdf/",
 ]
 
 

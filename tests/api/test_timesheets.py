@@ -36,6 +36,7 @@ def test_agent_logs_time_typed_as_people_type_it(agent_api, agent, team_ticket, 
         "ticket": team_ticket.pk, "task": None, "project": team_ticket.team.project_id, "work_type": None,
         "sale_line": line_a.pk, "invoice": None, "invoice_line": None,
         "approval": "to_approve", "approval_note": "", "written_off": False, "write_off_reason": "",
+        "held": False, "review": None,
     }
     line_a.refresh_from_db()
     assert line_a.delivered == Decimal(hours)
