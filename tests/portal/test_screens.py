@@ -691,3 +691,16 @@ def test_hostile_input_is_refused_with_a_message(portal, contact_client, value):
     assert reason.status_code == 400
     assert client.get(f"/portal/password/{value[:50] or 'x'}/{value[:50] or 'x'}/").status_code in (400, 404)
     assert not TicketMessage.objects.exists() and not CustomerReview.objects.exists()
+
+
+def test_a_team_that_bills_disputed_time_says_so(portal, contact_client):
+    a = portal["a"]
+    HelpdeskTeam.objects.filter(pk=a.team.pk).update(hold_disputed=False)
+    response = contact_client(a).post(reverse("portal_entry_dispute", args=[a.open_entry.pk]),
+                                      {"reason": "Too long"}, follow=True)
+    assert rows(response)[a.open_entry.pk] == ("1:30", "Agent A", "to_invoice")
+    page = text(response)
+    assert "To invoice Disputed: Too long" in page
+    assert "saying why: we answer you here." in page and "waits for our answer" not in page
+    totals = response.context["totals"]
+    assert (totals["not_billed"], totals["held"]) == (120, 0)
