@@ -71,12 +71,11 @@ PORTAL_POSTS = [case for case in PORTAL_WEB if case.method == "POST"]
 PORTAL_PAGES = [case for case in PORTAL_WEB if case.method == "GET"]
 
 
-@pytest.mark.parametrize("case", PORTAL_POSTS, ids=lambda case: case.name)
-def test_a_portal_post_without_the_csrf_token_is_refused(world, case):
-    response = csrf_client(world, "contact_a").post(case.url(world.a, world.b),
-                                                    case.data(world.a, world.b) if case.data else {})
-    assert response.status_code == 403
-    assert b"CSRF" in response.content
+def test_a_portal_post_without_the_csrf_token_is_refused(world):
+    client = csrf_client(world, "contact_a")
+    for case in PORTAL_POSTS:
+        response = client.post(case.url(world.a, world.b), case.data(world.a, world.b) if case.data else {})
+        assert (response.status_code, b"CSRF" in response.content) == (403, True), case.name
 
 
 def test_the_portals_login_and_links_need_the_token_too(world):
