@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.admin import BOTH_PAGES, ReadOnlyAdmin, ReadOnlyInline, add_refusal
 from core.errors import Conflict, error_message
@@ -113,7 +114,8 @@ class InviteForm(forms.Form):
     """The address the invitation goes to, and the contact's name; the service checks both."""
 
     # Not required here: the service says what is missing, as it does to the API.
-    email = forms.CharField(label=_("Email"), required=False,
+    # In a context of its own: Django's catalogues, read before ours, say « Courriel » for a plain "Email".
+    email = forms.CharField(label=pgettext_lazy("a contact's", "Email"), required=False,
                             widget=forms.EmailInput(attrs={"autofocus": True, "size": 40, "required": True}))
     name = forms.CharField(label=_("Name"), required=False, widget=forms.TextInput(attrs={"size": 40}))
 
