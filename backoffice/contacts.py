@@ -74,8 +74,8 @@ class ContactInline(ContactColumns, ReadOnlyInline):
 class ContactAdmin(ContactColumns, ReadOnlyAdmin):
     """Every customer's contacts: "Send the invitation again" to one who has not joined, "Close portal access"."""
 
-    list_display = ("email", "name", "customer", "joined", "active", "invited_at", "inviter")
-    list_select_related = ("user", "customer", "invited_by")
+    list_display = ("email", "name", "customer", "joined", "active", "invited_at")
+    list_select_related = ("user", "customer")
     list_filter = ("user__is_active",)
     search_fields = ("user__email", "user__first_name", "user__last_name", "customer__name")
     fields = ("customer", "name", "email", "joined", "active", "invited_at", "inviter")
