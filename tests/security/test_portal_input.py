@@ -6,10 +6,13 @@ from django.test import Client
 from django.urls import reverse
 
 from invoicing.services import invoice_cancel
+from sales.models import WorkType
 from tickets.models import Ticket, TicketMessage
+from timesheets.approval import timesheets_reject
 from timesheets.models import CustomerReview, TimeEntry
+from timesheets.services import timesheet_log
 
-from ..factories import TeamFactory
+from ..factories import TeamFactory, days_ago
 from .conftest import CONTACT_PASSWORD
 from .test_permission_matrix import api_client_of, browser_of
 
@@ -141,3 +144,32 @@ def test_a_cancelled_draft_never_reaches_the_customer(world):
     if cancelled.pk in [row["id"] for row in api.get(f"{API}/portal/invoices/").json()["results"]]:
         seen.append(f"listed by {API}/portal/invoices/")
     assert "\n".join(seen) == ""
+
+
+def test_internal_and_rejected_time_never_reaches_the_customer(world):
+    """An entry of a non-billable work type (internal notes) and one a manager rejected, on the customer's own
+    ticket: not on the portal's pages nor in its API, not theirs to acknowledge or dispute (404)."""
+    a = world.a
+    internal = timesheet_log(user=a.agent, date=days_ago(0), minutes=50, ticket=a.ticket,
+                             work_type=WorkType.objects.create(name="Internal", billing="non_billable"),
+                             description="Internal: the customer's admin is hopeless")
+    rejected = timesheet_log(user=a.agent, date=days_ago(0), minutes=35, ticket=a.ticket,
+                             description="Rejected: logged twice")
+    timesheets_reject(ids=[rejected.pk], reason="Twice", actor=world.users["manager"])
+    screen, api = browser_of(world, "contact_a"), api_client_of(world, "contact_a")
+    pages = [screen.get(reverse(name, args=args)).content.decode() for name, args in (
+        ("portal_home", []), ("portal_ticket", [a.ticket.pk]), ("portal_hours", []))]
+    pages += [api.get(f"{API}/portal/timesheets/").content.decode(),
+              api.get(f"{API}/portal/tickets/{a.ticket.pk}/").content.decode()]
+    assert [text for text in pages if "Internal:" in text or "Rejected:" in text or "hopeless" in text] == []
+    for entry in (internal, rejected):
+        assert api.get(f"{API}/portal/timesheets/{entry.pk}/").status_code == 404
+        assert api.post(f"{API}/portal/timesheets/{entry.pk}/dispute/", {"reason": "x"}).status_code == 404
+        assert api.post(f"{API}/portal/timesheets/{entry.pk}/acknowledge/").status_code == 404
+        assert screen.post(reverse("portal_entry_dispute", args=[entry.pk]), {"reason": "x"}).status_code == 404
+        assert screen.post(reverse("portal_entry_acknowledge", args=[entry.pk])).status_code == 404
+    assert not CustomerReview.objects.filter(entry__in=[internal, rejected]).exists()
+    # The ticket's time billed and to bill in the API counts neither.
+    ticket = api.get(f"{API}/portal/tickets/{a.ticket.pk}/").json()
+    assert ticket["minutes_to_bill"] + ticket["minutes_billed"] == sum(
+        entry.minutes for entry in (a.invoiced_entry, a.drafted_entry, a.open_entry))
