@@ -89,6 +89,8 @@ PORTAL_PATHS = ("/portal/", "/api/v1/portal/", "/logout/", "/language/", "/stati
 # The portal's address in emails sent without a request to read it from (a command, a job): rarely used.
 PORTAL_SITE = os.environ.get("PORTAL_SITE", "http://127.0.0.1:8000")
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PORTAL_LINK_SECONDS", str(3 * 24 * 3600)))
+# "Forgot your password?" emails a contact at most one link in this long (sales.contacts).
+PORTAL_LINK_INTERVAL_SECONDS = int(os.environ.get("PORTAL_LINK_INTERVAL_SECONDS", "300"))
 
 TEMPLATES = [
     {

@@ -237,10 +237,10 @@ def invoices_for(*, user):
 
 
 def contact_invoices(*, contact):
-    """The invoices and credit notes a customer's contact sees: their customer's, posted (drafts are internal;
-    a cancelled one stays listed as cancelled once it had a number)."""
-    return (Invoice.objects.filter(customer_id=contact.customer_id)
-            .exclude(state=Invoice.State.DRAFT).order_by("-invoice_date", "-pk"))
+    """The invoices and credit notes a customer's contact sees: their customer's posted ones (a draft, and a
+    cancelled draft, never reached the customer)."""
+    return (Invoice.objects.filter(customer_id=contact.customer_id, state=Invoice.State.POSTED)
+            .order_by("-invoice_date", "-pk"))
 
 
 def invoices_search(invoices: QuerySet[Invoice], text: str) -> QuerySet[Invoice]:

@@ -4,11 +4,14 @@ A contact is a user in the "Customer contacts" group (core.roles.CONTACTS) with 
 their customer. An invitation creates the user without a password and emails a link to set one; the
 link is Django's password-reset token under a salt of our own, so it works once (setting a password
 changes what it signs), for PASSWORD_RESET_TIMEOUT, and only for that user. "Forgot your password?"
-sends the same link, and answers the same whether the address is a contact's or not.
+sends the same link, at most once per PORTAL_LINK_INTERVAL_SECONDS for a contact, and answers the same whether
+the address is a contact's or not.
 
 Emails go out from a job (sales.tasks), never in the request: an SMTP server may be slow. The address
 the link points at (`site`) comes from the request that asked, as Django's password reset does.
 """
+
+import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -131,8 +134,14 @@ def password_reset_request(*, email, site: str = "") -> None:
         return
     contact = (Contact.objects.select_related("user", "customer")
                .filter(user__email__iexact=email.strip(), user__is_active=True).first())
-    if contact is not None:
-        _queue_link(contact.user, kind="reset", site=site)
+    if contact is None:
+        return
+    # One link a while per contact: asking again and again floods no one's mailbox (the first link still works).
+    recent = timezone.now() - datetime.timedelta(seconds=settings.PORTAL_LINK_INTERVAL_SECONDS)
+    if contact.reset_sent_at is not None and contact.reset_sent_at > recent:
+        return
+    Contact.objects.filter(pk=contact.pk).update(reset_sent_at=timezone.now())
+    _queue_link(contact.user, kind="reset", site=site)
 
 
 def link_user(uidb64: str, token: str):

@@ -144,6 +144,8 @@ class Contact(models.Model):
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("invited by"))
     invited_at = models.DateTimeField(_("invited at"), auto_now_add=True)
+    # When "Forgot your password?" last emailed them a link: it sends at most one a while.
+    reset_sent_at = models.DateTimeField(_("password link sent at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["customer", "user__email", "pk"]

@@ -197,3 +197,26 @@ def test_held_time_stays_held_when_it_moves_or_is_approved(portal):
     dispute_resolve(entry=a.open_entry, resolution="kept", answer="As logged", actor=portal["accountant"])
     assert _delivered(other) == Decimal("1.83")  # 0:30 + 1:20 on the new line
     assert billing_drift() == []
+
+
+def test_forgot_password_sends_one_link_a_while(portal, settings):
+    """Asking again and again floods no mailbox: one link per contact in PORTAL_LINK_INTERVAL_SECONDS."""
+    for _ in range(3):
+        password_reset_request(email="contact-a@example.com")
+    assert run_jobs() == 1
+    with time_machine.travel(datetime.datetime.now() + datetime.timedelta(seconds=settings.PORTAL_LINK_INTERVAL_SECONDS
+                                                                          + 1)):
+        password_reset_request(email="contact-a@example.com")
+        assert run_jobs() == 1
+    assert [m.to for m in mail.outbox] == [["contact-a@example.com"]] * 2
+
+
+def test_a_contact_sees_posted_invoices_only(portal):
+    from invoicing.selectors import contact_invoices
+    from invoicing.services import invoice_cancel
+
+    a = portal["a"]
+    draft = invoice_create_from_order(order=a.line.order, actor=portal["accountant"])
+    assert list(contact_invoices(contact=a.contact)) == [a.posted]
+    invoice_cancel(invoice=draft, actor=portal["accountant"])
+    assert list(contact_invoices(contact=a.contact)) == [a.posted]
