@@ -298,3 +298,22 @@ def test_the_disputes_list_resolves_each_and_comes_back(client, portal, both):  
     assert f'id="dispute-{a.open_entry.pk}"' in response.content.decode()
     assert delivered(b.line) == Decimal("3.00")
     assert billing_drift() == []
+
+
+def test_the_disputes_list_and_the_order_page_query_the_same_for_one_dispute_or_more(client, portal, disputed):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(address) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(address).status_code == 200
+        return len(captured)
+
+    client = signed_in(client, portal["accountant"])
+    order_page = reverse("order_detail", args=[disputed.line.order_id])
+    one = (queries(reverse("dispute_list")), queries(order_page))
+    b = portal["b"]
+    entry_dispute(entry=disputed.other_open_entry, contact=disputed.contact, reason="Also too long.")
+    entry_dispute(entry=b.open_entry, contact=b.contact, reason="Not ours.")
+    entry_dispute(entry=b.other_open_entry, contact=b.contact, reason="Not ours either.")
+    assert (queries(reverse("dispute_list")), queries(order_page)) == one
