@@ -86,7 +86,8 @@ class CustomerContacts:
             permission_classes=[Inviters], filter_backends=[], pagination_class=None)
     def contacts(self, request, pk=None):
         """The customer's contacts (GET); or invite one (POST): their account is made, without a password, and an
-        email with a link to set it is queued (the link works once, for three days)."""
+        email with a link to set it is queued (the link works once, for three days unless PORTAL_LINK_SECONDS says
+        otherwise)."""
         customer = self.get_object()
         if request.method == "GET":
             return Response(ContactSerializer(contacts().filter(customer=customer), many=True).data)
