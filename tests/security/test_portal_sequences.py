@@ -183,6 +183,21 @@ def test_forgot_password_floods_no_mailbox_and_a_used_link_spends_the_others(wor
         assert Client().login(username=contact, password="brand-new-2026")
 
 
+def test_a_new_password_signs_out_the_other_sessions(world):
+    """Someone else's browser signed in as the contact: once the contact chooses a new password through a reset link,
+    that session is over (Django's session hash); the browser that set it stays in."""
+    contact = world.users["contact_a"]
+    other = Client()
+    assert other.post(reverse("portal_login"), {"username": contact.email, "password": CONTACT_PASSWORD}
+                      ).status_code == 302
+    assert other.get(reverse("portal_tickets")).status_code == 200
+    contact.refresh_from_db()  # signing in changed its last login, which links sign: a fresh one
+    mine = Client()
+    assert choose(mine, link_path(contact), "rotated-pass-2026").status_code == 302
+    assert mine.get(reverse("portal_tickets")).status_code == 200
+    assert other.get(reverse("portal_tickets"))["Location"].startswith(reverse("portal_login"))
+
+
 # --- Access closed, a ticket moved -----------------------------------------------------------------
 
 def test_a_contact_deactivated_between_two_requests_is_out(world):
