@@ -30,6 +30,7 @@ from invoicing.documents import MISSING, PREPARING, pdf_download
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.pdf import invoice_pdf_filename
 from invoicing.selectors import contact_invoices
+from sales.contacts import name_for_contact, staff_name_for_contact
 from sales.models import Company, SaleOrderLine, ServicePolicy, WorkType
 from sales.selectors import contact_lines, contact_of
 from tickets.models import HelpdeskTeam, Ticket, TicketMessage
@@ -46,7 +47,6 @@ from .invoices import PDFRenderer, pdf_missing, pdf_preparing
 from .parsers import ReadsItsBody
 from .schema import REFUSED, ErrorSerializer, conflict
 
-SUPPORT_TEAM = gettext_lazy("Support team")
 QUANTITY = {"max_digits": 12, "decimal_places": 2, "read_only": True}
 MONEY = {"max_digits": 14, "decimal_places": 2, "read_only": True}
 
@@ -75,14 +75,8 @@ class PortalView(ReadsItsBody):
 
     def names_context(self) -> dict:
         """The serializer's context, with whether agents' names are shown (the company's setting: one query)."""
-        return {**self.get_serializer_context(), "shows_agents": Company.current().portal_shows_agents}
-
-
-def shown_name(user, *, staff: bool, shows_agents: bool) -> str:
-    """Who a contact reads: a colleague of theirs by name; the support team's people by name, or "Support team"."""
-    if staff and not shows_agents:
-        return str(SUPPORT_TEAM)
-    return user.get_full_name() or (user.email if not staff else user.username)
+        return {**self.get_serializer_context(), "shows_agents": Company.current().portal_shows_agents,
+                "customer_id": self.contact.customer_id}
 
 
 # --- Me, teams ------------------------------------------------------------------------------------
@@ -180,7 +174,8 @@ class PortalMessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_author(self, message) -> str:
-        return shown_name(message.author, staff=not message.from_customer, shows_agents=self.context["shows_agents"])
+        return name_for_contact(message.author, customer_id=self.context["customer_id"],
+                                shows_agents=self.context["shows_agents"])
 
 
 class MessageInputSerializer(serializers.Serializer):
@@ -263,7 +258,7 @@ class PortalTimesheetSerializer(serializers.ModelSerializer):
         return format_minutes(entry.minutes)
 
     def get_agent(self, entry) -> str:
-        return shown_name(entry.user, staff=True, shows_agents=self.context["shows_agents"])
+        return staff_name_for_contact(entry.user, shows_agents=self.context["shows_agents"])
 
     def get_invoiced(self, entry) -> bool:
         return entry.invoice_line_id is not None

@@ -179,6 +179,30 @@ def contact_set_password(*, uidb64: str, token: str, password: str):
     return user
 
 
+# --- Names, as a contact reads them ---------------------------------------------------------------
+
+def staff_name_for_contact(user, *, shows_agents: bool) -> str:
+    """One of the support team (who logged a timesheet), as a contact reads them: by name when the company shows
+    agents' names (Company.portal_shows_agents), else "Support team"."""
+    if user is None or not shows_agents:
+        return _("Support team")
+    return user.get_full_name() or user.username
+
+
+def name_for_contact(user, *, customer_id: int, shows_agents: bool) -> str:
+    """Who did something, as a contact of customer `customer_id` reads it: their own customer's people by name
+    (else email); the support team's by name when the company shows agents' names, else "Support team"; another
+    customer's contacts (a ticket moved from them) by no name at all.
+
+    Tells a contact from staff by `user.contact`: read it with the user (select_related), or it costs a query."""
+    contact = getattr(user, "contact", None) if user is not None else None
+    if contact is None:
+        return staff_name_for_contact(user, shows_agents=shows_agents)
+    if contact.customer_id != customer_id:
+        return _("Customer contact")
+    return user.get_full_name() or user.email
+
+
 # --- The email --------------------------------------------------------------------------------------
 
 def _queue_link(user, *, kind: str, site: str) -> None:

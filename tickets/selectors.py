@@ -87,4 +87,5 @@ def portal_teams() -> QuerySet[HelpdeskTeam]:
 
 
 def ticket_messages(*, ticket: Ticket):
-    return ticket.messages.select_related("author").order_by("created_at", "pk")
+    """A ticket's messages, oldest first, each with its author and whether they are a customer's contact."""
+    return ticket.messages.select_related("author__contact").order_by("created_at", "pk")

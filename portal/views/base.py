@@ -16,13 +16,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.errors import error_message
 from core.limits import MAX_ID
 from invoicing.models import Invoice
 from invoicing.selectors import contact_invoices
+from sales.contacts import name_for_contact, staff_name_for_contact
 from sales.models import Company
 from sales.selectors import contact_of
 
@@ -100,29 +100,17 @@ def paginate(request, queryset, per_page: int = PER_PAGE):
 
 
 class Names:
-    """Who did something, as a customer reads it: their own customer's people by name; staff by name when the
-    company shows agents' names (Company.portal_shows_agents), else "Support team"; another customer's people
-    (a ticket moved from them) by no name at all.
-
-    `anyone` tells a contact from staff by `user.contact`: read it with the user (select_related), or it costs
-    a query a row."""
+    """Who did something, as this request's contact reads it (sales.contacts.name_for_contact)."""
 
     def __init__(self, request):
         self.customer_id = request.contact.customer_id
         self.shows_agents = company(request).portal_shows_agents
 
     def staff(self, user) -> str:
-        if user is None or not self.shows_agents:
-            return _("Support team")
-        return user.get_full_name() or user.username
+        return staff_name_for_contact(user, shows_agents=self.shows_agents)
 
     def anyone(self, user) -> str:
-        contact = getattr(user, "contact", None)
-        if contact is None:
-            return self.staff(user)
-        if contact.customer_id != self.customer_id:
-            return _("Customer contact")
-        return user.get_full_name() or user.email
+        return name_for_contact(user, customer_id=self.customer_id, shows_agents=self.shows_agents)
 
 
 def unknown(request):

@@ -157,7 +157,7 @@ def _history(ticket: Ticket, rows: list[Row], names: Names) -> list[dict]:
 
 def _messages(ticket: Ticket, names: Names) -> list[dict]:
     return [{"message": message, "author": names.anyone(message.author)}
-            for message in ticket_messages(ticket=ticket).select_related("author__contact")]
+            for message in ticket_messages(ticket=ticket)]
 
 
 def ticket_page(request, ticket: Ticket, *, message_form=None, dispute: tuple[int, DisputeForm] | None = None,
