@@ -78,6 +78,7 @@ class AuditEvent(models.Model):
         ENTRY_ACKNOWLEDGED = "entry.acknowledged", _("Timesheet acknowledged by the customer")
         ENTRY_DISPUTED = "entry.disputed", _("Timesheet disputed by the customer")
         DISPUTE_RESOLVED = "entry.dispute_resolved", _("Dispute resolved")
+        TEAM_PORTAL_CHANGED = "team.portal_changed", _("Portal settings changed")
 
     # Who: null for a change made outside a request (a command, a migration).
     # PROTECT: people who billed are deactivated, never deleted, like the agents of time entries.

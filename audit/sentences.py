@@ -46,7 +46,10 @@ FIELD_LABELS = {"name": gettext_lazy("Name"), "address": gettext_lazy("Address")
                 "billing_email": gettext_lazy("Billing email"), "iban": gettext_lazy("IBAN"),
                 "bic": gettext_lazy("BIC"), "currency": gettext_lazy("Currency"),
                 "payment_terms_days": gettext_lazy("Payment terms"), "reminder_days": gettext_lazy("Reminders"),
-                "logo": gettext_lazy("Logo"), "invoice_footer": gettext_lazy("Invoice footer")}
+                "logo": gettext_lazy("Logo"), "invoice_footer": gettext_lazy("Invoice footer"),
+                "portal_shows_agents": gettext_lazy("Portal shows agents' names"),
+                "portal_tickets": gettext_lazy("Accepts portal tickets"),
+                "hold_disputed": gettext_lazy("Hold disputed time")}
 # What an edited entry's change says when only its field is named.
 ENTRY_FIELDS = {"sale_line": gettext_lazy("Sales Order Item changed"), "work_type": gettext_lazy("Work type changed"),
                 "user": gettext_lazy("Agent changed"), "ticket": gettext_lazy("Ticket changed"),
@@ -514,6 +517,8 @@ def _product(c, w):
 
 def _setting_change(name: str, before, after) -> str:
     label = _label(FIELD_LABELS, name) if name in FIELD_LABELS else name.replace("_", " ").capitalize()
+    if isinstance(after, bool):
+        return (_("{field} turned on") if after else _("{field} turned off")).format(field=label)
     if name in LONG:
         return _("{field} changed").format(field=label)
     if name == "payment_terms_days":
@@ -604,6 +609,7 @@ SENTENCES = {
     A.PRODUCT_RULE_CHANGED: _product,
     A.COMPANY_CHANGED: _settings,
     A.CUSTOMER_BILLING_CHANGED: _settings,
+    A.TEAM_PORTAL_CHANGED: _settings,
     A.CONTACT_INVITED: _contact_invited,
     A.CONTACT_JOINED: lambda c, w: _("Set their password and joined the portal"),
     A.CONTACT_DEACTIVATED: lambda c, w: _("Portal access closed"),

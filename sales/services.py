@@ -87,7 +87,7 @@ def product_save(*, product: Product, actor=None) -> Product:
 
 
 COMPANY_FIELDS = ("name", "address", "country", "vat_number", "email", "iban", "bic", "currency",
-                  "payment_terms_days", "reminder_days", "logo", "invoice_footer")
+                  "payment_terms_days", "reminder_days", "logo", "invoice_footer", "portal_shows_agents")
 
 
 @transaction.atomic

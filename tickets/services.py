@@ -20,6 +20,8 @@ from sales.services import links_lock
 from .models import HelpdeskTeam, Ticket, TicketMessage
 
 _KEEP = object()
+# What a team lets its customers do on the portal (issue 18): audited when changed.
+PORTAL_SETTINGS = ("portal_tickets", "hold_disputed")
 
 
 def _stored(ticket: Ticket) -> Ticket:
@@ -34,13 +36,14 @@ def _stored(ticket: Ticket) -> Ticket:
 
 @transaction.atomic
 def team_save(*, team: HelpdeskTeam, actor=None) -> HelpdeskTeam:
-    """Validate and save a team; a change of its Invoiced Timesheets or lock date goes in the audit log.
+    """Validate and save a team; a change of its Invoiced Timesheets, lock date or portal settings goes in the
+    audit log.
 
     Saving moves Delivered when Invoiced Timesheets changed (the timesheets receiver recounts the
     team's unbilled time, in this transaction).
     """
     team.full_clean()
-    watched = ("invoiced_timesheets", "timesheets_lock_date")
+    watched = ("invoiced_timesheets", "timesheets_lock_date", *PORTAL_SETTINGS)
     before = HelpdeskTeam.objects.filter(pk=team.pk).values(*watched).first() if team.pk else None
     team.save()
     if before is None:
@@ -51,6 +54,8 @@ def team_save(*, team: HelpdeskTeam, actor=None) -> HelpdeskTeam:
     if before["timesheets_lock_date"] != team.timesheets_lock_date:
         audit_record(action=AuditEvent.Action.LOCK_DATE_CHANGED, obj=team, actor=actor, changes={
             "timesheets_lock_date": [before["timesheets_lock_date"], team.timesheets_lock_date]})
+    if portal := {f: [before[f], getattr(team, f)] for f in PORTAL_SETTINGS if before[f] != getattr(team, f)}:
+        audit_record(action=AuditEvent.Action.TEAM_PORTAL_CHANGED, obj=team, actor=actor, changes=portal)
     return team
 
 

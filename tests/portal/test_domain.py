@@ -220,3 +220,23 @@ def test_a_contact_sees_posted_invoices_only(portal):
     assert list(contact_invoices(contact=a.contact)) == [a.posted]
     invoice_cancel(invoice=draft, actor=portal["accountant"])
     assert list(contact_invoices(contact=a.contact)) == [a.posted]
+
+
+def test_the_portal_settings_are_audited(portal):
+    from audit.sentences import sentence
+    from sales.models import Company
+    from sales.services import company_save
+    from tickets.services import team_save
+
+    a = portal["a"]
+    a.team.portal_tickets, a.team.hold_disputed = False, False
+    team_save(team=a.team, actor=portal["manager"])
+    company = Company.current()
+    company.portal_shows_agents = False
+    company_save(company=company, actor=portal["manager"])
+    team_event = AuditEvent.objects.get(action="team.portal_changed")
+    assert team_event.changes == {"portal_tickets": [True, False], "hold_disputed": [True, False]}
+    assert sentence(team_event) == "Accepts portal tickets turned off; Hold disputed time turned off"
+    company_event = AuditEvent.objects.get(action="company.changed")
+    assert company_event.changes == {"portal_shows_agents": [True, False]}
+    assert sentence(company_event) == "Portal shows agents' names turned off"
