@@ -78,8 +78,10 @@ def _site(site) -> str:
 
 
 @transaction.atomic
-def contact_invite(*, customer: Customer, email: str, name: str = "", site: str = "", actor=None) -> Contact:
-    """Create `customer`'s contact for `email` and email them a link to set their password (once, for a while).
+def contact_invite(*, customer: Customer, email: str, name: str = "", site: str = "", actor=None,
+                   send: bool = True) -> Contact:
+    """Create `customer`'s contact for `email` and email them a link to set their password (once, for a while);
+    `send=False` leaves the email out, for a contact whose password is set at once (the demo's).
 
     The email is their username. An address that already has an account of any kind is refused: one person,
     one account, and a contact never becomes staff by an invitation (nor staff a contact)."""
@@ -95,7 +97,8 @@ def contact_invite(*, customer: Customer, email: str, name: str = "", site: str 
     contact = Contact.objects.create(user=user, customer=customer, invited_by=actor if actor else None)
     audit_record(action=AuditEvent.Action.CONTACT_INVITED, obj=contact, actor=actor,
                  changes={"customer": str(customer), "email": email})
-    _queue_link(user, kind="invitation", site=site)
+    if send:
+        _queue_link(user, kind="invitation", site=site)
     return contact
 
 

@@ -1,4 +1,7 @@
-from django.db.models import F, Q, QuerySet, Sum
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from core.limits import searchable
 from core.roles import sees_everything
@@ -8,7 +11,7 @@ from sales.units import minutes_to_qty
 from tickets.selectors import tickets_for
 
 from .lines import entry_increment_expression
-from .models import TimeEntry
+from .models import CustomerReview, TimeEntry
 
 
 def time_entries_for(*, user) -> QuerySet[TimeEntry]:
@@ -116,9 +119,47 @@ def contact_entries(*, contact) -> QuerySet[TimeEntry]:
 
 def open_disputes(*, order=None, ticket=None) -> QuerySet[TimeEntry]:
     """The entries with an open dispute, of one order's lines or one ticket, or everywhere, oldest first."""
-    entries = TimeEntry.objects.filter(review__state="disputed")
+    entries = TimeEntry.objects.filter(review__state=CustomerReview.State.DISPUTED)
     if order is not None:
         entries = entries.filter(Q(sale_line__order=order) | Q(sale_line=None, ticket__sale_line__order=order))
     if ticket is not None:
         entries = entries.filter(ticket=ticket)
     return entries.select_related("user", "ticket", "review", "review__contact").order_by("review__at", "pk")
+
+
+@dataclass
+class Disputed:
+    """An order's open disputes: those held out of Delivered and invoices, and those billed all the same
+    (their team does not hold disputed time)."""
+
+    held: int = 0
+    held_minutes: int = 0
+    billed: int = 0
+    billed_minutes: int = 0
+
+    @property
+    def count(self) -> int:
+        return self.held + self.billed
+
+    @property
+    def minutes(self) -> int:
+        return self.held_minutes + self.billed_minutes
+
+
+def disputed_by_order(order_ids) -> dict[int, Disputed]:
+    """{order id: Disputed} of these orders that have open disputes: one GROUP BY, whatever their number.
+
+    An entry is its line's order's, else (billing no line: non-billable) its ticket's line's, as
+    `open_disputes(order=...)` reads it."""
+    rows = (TimeEntry.objects.filter(review__state=CustomerReview.State.DISPUTED)
+            .annotate(order_id=Coalesce(F("sale_line__order_id"), F("ticket__sale_line__order_id")))
+            .filter(order_id__in=list(order_ids))
+            .values("order_id", "held").annotate(n=Count("pk"), m=Sum("minutes")).order_by())
+    found: dict[int, Disputed] = {}
+    for row in rows:
+        disputed = found.setdefault(row["order_id"], Disputed())
+        if row["held"]:
+            disputed.held, disputed.held_minutes = row["n"], int(row["m"])
+        else:
+            disputed.billed, disputed.billed_minutes = row["n"], int(row["m"])
+    return found

@@ -6,12 +6,10 @@ Resolving is billing: accountants and managers (the rule timesheets.resolve_disp
 The service (timesheets.disputes.dispute_resolve) refuses what cannot be done, with its message.
 """
 
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,7 +22,7 @@ from core.roles import sees_everything
 from timesheets.disputes import dispute_resolve
 from timesheets.durations import format_minutes
 from timesheets.models import CustomerReview, TimeEntry
-from timesheets.selectors import open_disputes, time_entries_for
+from timesheets.selectors import Disputed, open_disputes, time_entries_for
 
 from ..forms.disputes import ResolveForm
 from .base import act, page, paginate, refuse_unless
@@ -87,44 +85,6 @@ def dispute_list(request):
 
 
 # --- What other pages show of disputes ---------------------------------------------------------
-
-@dataclass
-class Disputed:
-    """An order's open disputes: those held out of Delivered and invoices, and those billed all the same
-    (their team does not hold disputed time)."""
-
-    held: int = 0
-    held_minutes: int = 0
-    billed: int = 0
-    billed_minutes: int = 0
-
-    @property
-    def count(self) -> int:
-        return self.held + self.billed
-
-    @property
-    def minutes(self) -> int:
-        return self.held_minutes + self.billed_minutes
-
-
-def disputed_by_order(order_ids) -> dict[int, Disputed]:
-    """{order id: Disputed} of these orders that have open disputes: one GROUP BY, whatever their number.
-
-    An entry is its line's order's, else (billing no line: non-billable) its ticket's line's, as
-    `open_disputes(order=...)` reads it."""
-    rows = (TimeEntry.objects.filter(review__state=CustomerReview.State.DISPUTED)
-            .annotate(order_id=Coalesce(F("sale_line__order_id"), F("ticket__sale_line__order_id")))
-            .filter(order_id__in=list(order_ids))
-            .values("order_id", "held").annotate(n=Count("pk"), m=Sum("minutes")).order_by())
-    found: dict[int, Disputed] = {}
-    for row in rows:
-        disputed = found.setdefault(row["order_id"], Disputed())
-        if row["held"]:
-            disputed.held, disputed.held_minutes = row["n"], int(row["m"])
-        else:
-            disputed.billed, disputed.billed_minutes = row["n"], int(row["m"])
-    return found
-
 
 def order_disputes(*, order, user) -> list[TimeEntry]:
     """The order's open disputes the user sees (every one for accountants and managers)."""

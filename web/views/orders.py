@@ -26,11 +26,11 @@ from sales.models import Company, SaleOrder, SaleOrderLine
 from sales.selectors import sale_orders_search
 from sales.services import sale_line_set_delivered_manual, sale_order_confirm, sale_order_save_quotation
 from tickets.selectors import tickets_for
-from timesheets.selectors import awaiting_quantities, sale_orders_for, time_entries_for
+from timesheets.selectors import Disputed, awaiting_quantities, disputed_by_order, sale_orders_for, time_entries_for
 
 from ..forms.orders import CreateInvoiceForm, DeliveredForm, OrderLineFormSet, QuotationForm
 from .base import act, add_service_error, page, paginate, refuse_unless, search_text
-from .disputes import Disputed, disputed_by_order, may_resolve, order_disputes, summary
+from .disputes import may_resolve, order_disputes, summary
 from .invoices import INVOICERS_ONLY
 from .timesheets import timesheets_csv
 

@@ -20,10 +20,10 @@ from invoicing.models import BillingRun, RunItem, RunStep
 from invoicing.runs import run_post, run_send, run_start, stalled, step_resume, steps_progress
 from invoicing.selectors import orders_to_invoice
 from sales.models import Company
+from timesheets.selectors import disputed_by_order
 
 from ..forms.runs import ToInvoiceFilter
 from .base import act, page, paginate, record_id, refuse_unless
-from .disputes import disputed_by_order
 from .invoices import INVOICERS_ONLY
 
 ORDERS_PER_PAGE = 100
