@@ -165,6 +165,19 @@ def test_a_contact_reaches_no_internal_api_endpoint(contact, how):
     assert "\n".join(wrong) == ""
 
 
+def test_the_boundary_lets_through_only_the_portals_own_addresses():
+    """Every address of the app a contact may ask (core.boundary.contact_allowed) is the portal's, its API's, or one
+    of the few shared ones: a route added later under a prefix the boundary lets through (/healthz..., /language/...)
+    fails here until it is meant for contacts."""
+    from core.boundary import contact_allowed
+
+    allowed = [a for a in walk("/", get_resolver().url_patterns) if contact_allowed(a)]
+    shared = {"/logout/", "/language/", "/healthz", "/favicon.ico"}
+    assert [a for a in allowed if a not in shared and not a.startswith(("/portal/", "/api/v1/portal/"))] == []
+    assert shared <= set(allowed)
+    assert {"/portal/", "/portal/tickets/1/", "/api/v1/portal/me/", "/api/v1/portal/invoices/1/pdf/"} <= set(allowed)
+
+
 def test_the_refusal_is_in_the_contacts_language(contact):
     client = by_token(contact)
     response = client.get("/api/v1/customers/", HTTP_ACCEPT_LANGUAGE="fr")
