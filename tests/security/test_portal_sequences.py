@@ -27,7 +27,7 @@ from invoicing.selectors import billing_drift
 from invoicing.services import invoice_create_from_order
 from sales.contacts import LinkTokens, contact_invite, link_path
 from tickets.services import ticket_message_add, ticket_set_customer
-from timesheets.disputes import entry_dispute
+from timesheets.disputes import entry_acknowledge, entry_dispute
 from timesheets.models import CustomerReview, TimeEntry
 from timesheets.services import timesheet_log
 
@@ -331,6 +331,36 @@ def test_a_dispute_racing_create_invoice_never_bills_held_time():
         assert (line.delivered, Invoice.objects.get(pk=invoice.pk).lines.get().quantity) == (billed, billed)
         assert billing_drift() == [] and misplaced() == []
     assert set(winners) <= {"invoiced", "disputed"}
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_contacts_reviewing_one_entry_at_once():
+    """Two contacts of one customer, the same entry, at the same instant: both dispute (one wins, the other is told
+    it is already disputed), or one acknowledges while the other disputes (disputed either way, or the
+    acknowledgement refused); never two reviews, never a 500, the held time counted once."""
+    sync_groups()
+    agent = UserFactory(username="racing-agent", role="Agents")
+    team = TeamFactory(portal_tickets=True, hold_disputed=True)
+    for trial in range(TRIALS):
+        customer = CustomerFactory(name=f"Two contacts {trial}")
+        line = confirmed_line(order__customer=customer, quantity=10)
+        ticket = TicketFactory(team=team, customer=customer, sale_line=line)
+        entry = timesheet_log(user=agent, date=days_ago(1), minutes=45, ticket=ticket, description="Raced")
+        first, second = (contact_invite(customer=customer, email=f"c{n}-{trial}@example.com") for n in (1, 2))
+        other = (lambda: entry_dispute(entry=entry, contact=second, reason="Me too.")) if trial % 2 else (
+            lambda: entry_acknowledge(entry=entry, contact=second))
+
+        results = run_together(lambda: entry_dispute(entry=entry, contact=first, reason="Not ours."), other)
+
+        assert [type(r) for r in results if isinstance(r, Exception) and not isinstance(r, Conflict)] == []
+        review = CustomerReview.objects.get(entry=entry)
+        assert review.state == "disputed" and TimeEntry.objects.get(pk=entry.pk).held
+        if trial % 2:
+            assert sum(isinstance(r, Conflict) for r in results) == 1
+        line.refresh_from_db()
+        assert line.delivered_minutes == 0
+        assert billing_drift() == [] and misplaced() == []
 
 
 # --- Signing in -------------------------------------------------------------------------------------
