@@ -173,3 +173,16 @@ def test_internal_and_rejected_time_never_reaches_the_customer(world):
     ticket = api.get(f"{API}/portal/tickets/{a.ticket.pk}/").json()
     assert ticket["minutes_to_bill"] + ticket["minutes_billed"] == sum(
         entry.minutes for entry in (a.invoiced_entry, a.drafted_entry, a.open_entry))
+
+
+def test_asking_for_an_action_with_get_does_nothing(world):
+    """A link or an image pointing at an action's address (GET) changes nothing: only the form's POST acts."""
+    a = world.a
+    screen, api = browser_of(world, "contact_a"), api_client_of(world, "contact_a")
+    for name in ("portal_entry_acknowledge", "portal_entry_dispute"):
+        response = screen.get(reverse(name, args=[a.open_entry.pk]) + "?reason=Not+ours")
+        assert response.status_code == 302
+    assert screen.get(reverse("portal_ticket_message", args=[a.ticket.pk]) + "?body=Hi").status_code == 302
+    for action in ("acknowledge", "dispute"):
+        assert api.get(f"{API}/portal/timesheets/{a.open_entry.pk}/{action}/?reason=x").status_code == 405
+    assert not CustomerReview.objects.exists() and not TicketMessage.objects.exists()
