@@ -35,6 +35,7 @@ PASSWORDS = {
     "accountant": "accountant-demo-2026",
     "admin": "admin-demo-2026",
     "contact@acme.example": "contact-demo-2026",  # Acme's contact, on the customer portal (issue 18)
+    "contact@verdant.example": "verdant-demo-2026",  # Verdant Clinics' contact, the portal in French
 }
 
 
@@ -60,7 +61,7 @@ def test_loading_twice_changes_nothing():
     output = load_demo()
 
     assert counts() == first
-    assert get_user_model().objects.count() == 6
+    assert get_user_model().objects.count() == 7
     assert TimeEntry.objects.count() == 26
     assert SaleOrder.objects.count() == 6
     assert Ticket.objects.count() == 7
@@ -278,7 +279,7 @@ def test_the_demo_contact_sees_acmes_real_data_on_the_portal(client):
 
     load_demo()
     load_demo()
-    contact = Contact.objects.select_related("user", "customer", "invited_by").get()
+    contact = Contact.objects.select_related("user", "customer", "invited_by").get(customer__name="Acme Corporation")
     assert (contact.name, contact.user.email, contact.customer.name, contact.joined, contact.invited_by.username) == (
         "Wile E. Coyote", "contact@acme.example", "Acme Corporation", True, "manager")
     assert HelpdeskTeam.objects.get(name="Customer Care").portal_tickets is True
@@ -312,3 +313,25 @@ def test_the_demo_contact_sees_acmes_real_data_on_the_portal(client):
     assert "Initech" not in "".join(text.values()) and "Verdant" not in "".join(text.values())
     # The staff's screens are not theirs: the portal's home instead.
     assert client.get("/tickets/")["Location"] == "/portal/"
+
+
+def test_verdants_contact_reads_the_prepaid_block_and_the_paid_invoice_in_french(client):
+    """Issue 18: Verdant Clinics' contact (their saved language French) sees the prepaid block's hours left and
+    burn-down, the paid invoice and its PDF, in French."""
+    from invoicing.models import Invoice
+
+    from ..jobs import run_jobs
+
+    load_demo()
+    assert client.login(username="contact@verdant.example", password="verdant-demo-2026")
+    hours = client.get("/portal/hours/").content.decode()
+    assert "Prepaid support, 20 hours" in hours and "<svg" in hours  # the burn-down
+    assert "Heures" in hours and "4,50\u00a0h restantes sur 20,00\u00a0h" in hours  # 15:30 used of 20 h
+    invoice = Invoice.objects.get(customer__name="Verdant Clinics")
+    listed = client.get("/portal/invoices/").content.decode()
+    assert invoice.number in listed and "Payé" in listed and "2\u202f057,00\u00a0€" in listed
+    assert client.get(f"/portal/invoices/{invoice.pk}/pdf/").status_code == 202  # its job has not run yet
+    run_jobs()  # the worker `make run` starts beside the server
+    pdf = client.get(f"/portal/invoices/{invoice.pk}/pdf/")
+    assert pdf.status_code == 200 and b"".join(pdf.streaming_content if pdf.streaming else [pdf.content])[:4] == b"%PDF"
+    assert "Acme" not in hours + listed

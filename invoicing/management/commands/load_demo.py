@@ -26,7 +26,8 @@ The customer portal (issue 18): Acme's contact Wile E. Coyote (`contact@acme.exa
 has set their password; Customer Care accepts portal tickets and holds disputed time. On the printers ticket the
 contact acknowledged the agent's first 1:30 and disputes the 0:45 "Checked with the customer, documented the
 fix" (held: Acme's Delivered is 3.50 h, not 4.25 h, until an accountant resolves it), and asked a question the
-agent answered in its Messages.
+agent answered in its Messages. Verdant Clinics' contact Camille Verdier (`contact@verdant.example`, the portal
+in French, their saved language) follows the prepaid block's hours left and burn-down, and the paid invoice.
 """
 
 import datetime
@@ -39,6 +40,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from core.models import Preferences
 from invoicing.models import Invoice, Payment
 from invoicing.payments import balances_refresh, payment_register
 from invoicing.reminders import reminders_send
@@ -78,6 +80,10 @@ USERS = [
 
 # Acme's contact on the customer portal (issue 18): (username and email, name, what the list of users says).
 CONTACT = ("contact@acme.example", "Wile E. Coyote", "Acme's contact, customer portal (/portal/)")
+# Verdant Clinics' contact reads the portal in French: its prepaid block's burn-down, its paid invoice.
+VERDANT_CONTACT = ("contact@verdant.example", "Camille Verdier", "Verdant's contact, customer portal, French")
+# The password of each demo contact: demo_password(its key).
+CONTACT_PASSWORDS = {CONTACT[0]: "contact", VERDANT_CONTACT[0]: "verdant"}
 
 # Work types (Rule 13): Remote support is the teams' default.
 WORK_TYPES = [("Remote support", WorkType.Billing.BILLABLE), ("On-site", WorkType.Billing.BILLABLE),
@@ -225,11 +231,7 @@ class Command(BaseCommand):
     def load_portal(self, users, customer, ticket):
         """Acme's contact, joined: they acknowledged the first 1:30 of the printers ticket, dispute the 0:45 check
         (held out of Delivered until resolved), and asked about the 2nd floor, which the agent answered."""
-        email, name, _role = CONTACT
-        contact = contact_invite(customer=customer, email=email, name=name, site=URL, actor=users["manager"],
-                                 send=False)  # its password is set below: no invitation to print
-        _portal, _password, uid, token = link_path(contact.user).strip("/").split("/")
-        contact_set_password(uidb64=uid, token=token, password=demo_password("contact"))
+        contact = self.joined_contact(users, customer, CONTACT)
         entries = {entry.description: entry for entry in ticket.time_entries.all()}
         entry_acknowledge(entry=entries["Reproduced the issue, collected printer logs"], contact=contact)
         entry_dispute(entry=entries["Checked with the customer, documented the fix"], contact=contact,
@@ -239,6 +241,17 @@ class Command(BaseCommand):
         ticket_message_add(ticket=ticket, author=users["agent"],
                            body="No: the 2nd floor's printers use the older driver, which the update left alone. "
                                 "We printed a test page on each of them this morning.")
+
+    def joined_contact(self, users, customer, who, language: str = ""):
+        """A contact of `customer` invited by the manager who has set their password (no invitation to print)."""
+        email, name, _role = who
+        contact = contact_invite(customer=customer, email=email, name=name, site=URL, actor=users["manager"],
+                                 send=False)
+        _portal, _password, uid, token = link_path(contact.user).strip("/").split("/")
+        contact_set_password(uidb64=uid, token=token, password=demo_password(CONTACT_PASSWORDS[email]))
+        if language:
+            Preferences.objects.create(user=contact.user, language=language)
+        return contact
 
     def load_field_services(self, users, product, customer, kinds):
         """A team on "Approved timesheets only": its time counts once the manager approves it, so Globex's
@@ -344,6 +357,7 @@ class Command(BaseCommand):
                       work_type=kinds["Internal"], description="Wrote our own migration checklist")
         timesheet_log(user=agent, date=days_ago(13), minutes=parse_duration("0:30"), ticket=ticket,
                       work_type=kinds["Goodwill"], description="Showed the receptionist the new calendar")
+        self.joined_contact(users, verdant, VERDANT_CONTACT, language="fr")
 
     def billed_ticket(self, team, customer, product, agent, title, entries):
         """A confirmed order of `product` for `customer`, and a ticket billed to it with `entries` logged."""
@@ -370,12 +384,13 @@ class Command(BaseCommand):
         return user
 
     def print_users(self):
-        email, _name, contact_role = CONTACT
         names = [name for name, *_ in USERS]
-        users = get_user_model().objects.in_bulk([*names, email], field_name="username")
+        contacts = [(email, role, demo_password(CONTACT_PASSWORDS[email])) for email, _name, role in
+                    (CONTACT, VERDANT_CONTACT)]
+        users = get_user_model().objects.in_bulk([*names, *(email for email, *_ in contacts)],
+                                                 field_name="username")
         self.stdout.write("Demo users:")
-        for username, role, password in [(name, role, demo_password(name)) for name, role, *_ in USERS] + [
-                (email, contact_role, demo_password("contact"))]:
+        for username, role, password in [(name, role, demo_password(name)) for name, role, *_ in USERS] + contacts:
             user = users.get(username)
             if user is None:
                 shown = "(missing)"
@@ -385,4 +400,4 @@ class Command(BaseCommand):
                 shown = "(changed since the demo was loaded)"
             self.stdout.write(f"  {username:<20} {role:<50} {shown}")
         self.stdout.write(f"Open {URL} and sign in; managers configure teams and products at {URL}admin/; "
-                          f"Acme's contact signs in to the customer portal at {URL}portal/.")
+                          f"customers' contacts sign in to the customer portal at {URL}portal/.")
