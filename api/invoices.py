@@ -163,6 +163,15 @@ def pdf_preparing() -> Response:
     return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(RETRY_SECONDS)})
 
 
+def pdf_answer(invoice):
+    """The answer to a PDF's download: the file, 202 while its job renders it, 503 when storage lost it."""
+    pdf = pdf_download(invoice)
+    if pdf == MISSING:
+        return pdf_missing(invoice)
+    if pdf == PREPARING:
+        return pdf_preparing()
+    return attachment(pdf, invoice_pdf_filename(invoice), "application/pdf")
+
 EINVOICES_OF_POSTED = conflict("A draft or cancelled invoice has no e-invoice: only posted ones do.")
 
 
@@ -268,13 +277,7 @@ class InvoiceViewSet(ReadsItsBody, InvoicesAnswer, ReceivableActions, mixins.Lis
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, PDFRenderer])
     def pdf(self, request, pk=None):
         """The invoice as a PDF, with its Timesheets appendix: a posted one's stored file, a draft's preview."""
-        invoice = self.get_object()
-        pdf = pdf_download(invoice)
-        if pdf == MISSING:
-            return pdf_missing(invoice)
-        if pdf == PREPARING:
-            return pdf_preparing()
-        return attachment(pdf, invoice_pdf_filename(invoice), "application/pdf")
+        return pdf_answer(self.get_object())
 
     @extend_schema(responses={
         (200, "application/pdf"): OpenApiTypes.BINARY,

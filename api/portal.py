@@ -22,13 +22,10 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.http import attachment
 from core.languages import CODES
 from core.models import Preferences
 from core.roles import is_contact
-from invoicing.documents import MISSING, PREPARING, pdf_download
 from invoicing.models import Invoice, InvoiceLine
-from invoicing.pdf import invoice_pdf_filename
 from invoicing.selectors import contact_invoices
 from sales.contacts import name_for_contact, staff_name_for_contact
 from sales.models import Company, SaleOrderLine, ServicePolicy, WorkType
@@ -43,7 +40,7 @@ from timesheets.selectors import contact_entries
 
 from .disputes import CustomerReviewSerializer, review_of
 from .filters import IdFilter
-from .invoices import PDFRenderer, pdf_missing, pdf_preparing
+from .invoices import PDFRenderer, pdf_answer
 from .parsers import ReadsItsBody
 from .schema import REFUSED, ErrorSerializer, conflict
 
@@ -432,9 +429,7 @@ class PortalInvoiceViewSet(PortalView, mixins.ListModelMixin, mixins.RetrieveMod
     def get_queryset(self):
         if self.contact is None:
             return Invoice.objects.none()
-        # Posted ones: contact_invoices also lists cancelled drafts, which never reached the customer (only a draft
-        # is cancelled; a posted invoice is credited), as the portal's screens leave them out.
-        return contact_invoices(contact=self.contact).filter(state=Invoice.State.POSTED).prefetch_related(
+        return contact_invoices(contact=self.contact).prefetch_related(
             Prefetch("lines", queryset=InvoiceLine.objects.order_by("pk")))
 
     @extend_schema(responses={
@@ -444,11 +439,5 @@ class PortalInvoiceViewSet(PortalView, mixins.ListModelMixin, mixins.RetrieveMod
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, PDFRenderer])
     def pdf(self, request, pk=None):
         """The invoice's PDF, as it was sent: the stored file of a posted invoice."""
-        invoice = self.get_object()
-        pdf = pdf_download(invoice)
-        if pdf == MISSING:
-            return pdf_missing(invoice)
-        if pdf == PREPARING:
-            return pdf_preparing()
-        return attachment(pdf, invoice_pdf_filename(invoice), "application/pdf")
+        return pdf_answer(self.get_object())
 

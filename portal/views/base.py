@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy
 
 from core.errors import error_message
 from core.limits import MAX_ID
-from invoicing.models import Invoice
 from invoicing.selectors import contact_invoices
 from sales.contacts import name_for_contact, staff_name_for_contact
 from sales.models import Company
@@ -51,10 +50,9 @@ def portal_view(view):
 
 
 def shown_invoices(contact):
-    """The customer's posted invoices and credit notes. contact_invoices also lists cancelled drafts, which
-    never had a number nor reached the customer: not shown."""
-    return (contact_invoices(contact=contact).filter(state=Invoice.State.POSTED)
-            .select_related("refers", "sale_order"))
+    """The customer's posted invoices and credit notes, with what their pages show of the order and the invoice
+    a credit note corrects."""
+    return contact_invoices(contact=contact).select_related("refers", "sale_order")
 
 
 def page(request, template: str, context: dict | None = None, status: int = 200):
