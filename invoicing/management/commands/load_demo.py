@@ -390,7 +390,9 @@ class Command(BaseCommand):
         users = get_user_model().objects.in_bulk([*names, *(email for email, *_ in contacts)],
                                                  field_name="username")
         self.stdout.write("Demo users:")
-        for username, role, password in [(name, role, demo_password(name)) for name, role, *_ in USERS] + contacts:
+        rows = [(name, role, demo_password(name)) for name, role, *_ in USERS] + contacts
+        width = max(len(username) for username, *_ in rows)
+        for username, role, password in rows:
             user = users.get(username)
             if user is None:
                 shown = "(missing)"
@@ -398,6 +400,6 @@ class Command(BaseCommand):
                 shown = password
             else:
                 shown = "(changed since the demo was loaded)"
-            self.stdout.write(f"  {username:<20} {role:<50} {shown}")
+            self.stdout.write(f"  {username:<{width}} {role:<50} {shown}")
         self.stdout.write(f"Open {URL} and sign in; managers configure teams and products at {URL}admin/; "
                           f"customers' contacts sign in to the customer portal at {URL}portal/.")
