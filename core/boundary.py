@@ -7,6 +7,7 @@ authentication asks `contact_refused` too (api.authentication), since a token is
 """
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpResponseForbidden, HttpResponseRedirect, JsonResponse
 from django.utils.translation import gettext_lazy
 
@@ -22,6 +23,15 @@ def contact_refused(user, path: str) -> bool:
     return user.is_authenticated and is_contact(user) and not contact_allowed(path)
 
 
+def _refused(request) -> bool:
+    try:
+        return contact_refused(request.user, request.path)
+    except DatabaseError:
+        # The database is down: the view reads the user again and answers 503 (helpdesk_billing.health), as
+        # core.languages does; a request refused or not changes nothing while nothing can be read.
+        return False
+
+
 REFUSED = gettext_lazy("This page is for the support company's staff. Your account opens the customer portal.")
 
 
@@ -30,7 +40,7 @@ class ContactBoundaryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not contact_refused(request.user, request.path):
+        if not _refused(request):
             return self.get_response(request)
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": str(REFUSED)}, status=403)
